@@ -1,0 +1,14 @@
+"""Datasets: IDX files, the shipped Fashion-MNIST test split, image folders, sklearn digits,
+2-D toy distributions; uint8 images <-> float tensors."""
+from .datasets import (CLASS_NAMES, DATASETS, IDX_DATASETS, DataNotFound, ImageDataset, find_idx_split,
+                       load_dataset, load_digits, load_idx_dataset, to_uint8, to_unit)
+from .folder import load_image_folder
+from .grid import image_grid, save_png
+from .idx import IdxError, parse_idx, read_idx, read_idx_pair
+from .toy2d import TOY_NAMES, mode_coverage, modes, sample_toy
+
+__all__ = [
+    "CLASS_NAMES", "DATASETS", "IDX_DATASETS", "DataNotFound", "ImageDataset", "find_idx_split",
+    "load_dataset", "load_digits", "load_idx_dataset", "to_uint8", "to_unit", "load_image_folder", "image_grid", "save_png",
+    "IdxError", "parse_idx", "read_idx", "read_idx_pair", "TOY_NAMES", "mode_coverage", "modes", "sample_toy",
+]

@@ -1,0 +1,118 @@
+"""DCGAN generator and discriminator for small images (28x28 by default).
+
+Follows Radford et al. 2015 as described in ../shared/SEEDS-DIGEST.md:
+generator = linear -> reshape -> [BatchNorm, upsample + 3x3 conv (stride 1, same padding), ReLU]
+blocks -> conv -> tanh; discriminator = strided convs, LeakyReLU(0.2), dropout, BatchNorm on
+every block but the first, linear head giving a *logit* (losses use the stable logit form).
+Weights start from N(0, 0.02) as the DCGAN paper prescribes.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class DCGANConfig:
+    latent_dim: int = 64        # size of z; 64 measured as good as 100 on Fashion-MNIST (see README)
+    image_size: int = 28        # square images; must be divisible by 4 (two x2 upsamplings)
+    channels: int = 1           # 1 = grayscale, 3 = RGB
+    width: int = 64             # channels of the last generator block; earlier blocks use 2x, 4x
+    upsample: str = "nearest"   # "nearest" (upsample + conv, the article's choice) or "transposed"
+    d_width: int = 64           # channels of the discriminator's first block
+    d_norm: str = "batch"       # "batch" (DCGAN), "layer" or "none" (WGAN-GP critics avoid BatchNorm)
+    d_dropout: float = 0.3      # dropout in the discriminator (training only)
+
+    def __post_init__(self):
+        if self.image_size % 4 or self.image_size < 8:
+            raise ValueError(f"image_size must be a multiple of 4 and at least 8, got {self.image_size}.")
+        if self.upsample not in ("nearest", "transposed"):
+            raise ValueError(f"upsample must be 'nearest' or 'transposed', got {self.upsample!r}.")
+        if self.d_norm not in ("batch", "layer", "none"):
+            raise ValueError(f"d_norm must be 'batch', 'layer' or 'none', got {self.d_norm!r}.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def init_dcgan_weights(module: nn.Module) -> None:
+    """N(0, 0.02) for conv/linear weights, N(1, 0.02) for norm scales (DCGAN paper, section 4)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d, nn.GroupNorm)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def _up_block(c_in: int, c_out: int, mode: str) -> list[nn.Module]:
+    if mode == "transposed":
+        up = [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False)]
+    else:
+        up = [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)]
+    return up + [nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+
+class Generator(nn.Module):
+    """z (B, latent_dim) -> images (B, C, H, W) in [-1, 1]."""
+
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.base = cfg.image_size // 4
+        c0 = cfg.width * 4
+        self.project = nn.Linear(cfg.latent_dim, c0 * self.base * self.base, bias=False)
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(c0), nn.ReLU(inplace=True),
+            *_up_block(c0, cfg.width * 2, cfg.upsample),      # (B, 4w, s, s) -> (B, 2w, 2s, 2s)
+            *_up_block(cfg.width * 2, cfg.width, cfg.upsample),  # -> (B, w, 4s, 4s)
+            nn.Conv2d(cfg.width, cfg.channels, 3, padding=1),  # -> (B, C, H, W)
+            nn.Tanh(),
+        )
+        init_dcgan_weights(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.project(z)                                    # (B, z) -> (B, 4w*s*s)
+        x = x.view(z.shape[0], -1, self.base, self.base)       # -> (B, 4w, s, s)
+        return self.body(x)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1], the common output range of every decoder in this project."""
+        return (self.forward(z) + 1) * 0.5
+
+
+def _norm(kind: str, c: int) -> list[nn.Module]:
+    if kind == "batch":
+        return [nn.BatchNorm2d(c)]
+    if kind == "layer":
+        return [nn.GroupNorm(1, c)]  # layer norm over (C, H, W): no batch coupling, safe for gradient penalty
+    return []
+
+
+class Discriminator(nn.Module):
+    """images (B, C, H, W) in [-1, 1] -> logits (B,). sigmoid(logit) = D(x), the probability x is real."""
+
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        w, p = cfg.d_width, cfg.d_dropout
+        self.body = nn.Sequential(
+            nn.Conv2d(cfg.channels, w, 4, stride=2, padding=1),          # (B, C, H, W) -> (B, w, H/2, W/2)
+            nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
+            nn.Conv2d(w, w * 2, 4, stride=2, padding=1, bias=False),     # -> (B, 2w, H/4, W/4)
+            *_norm(cfg.d_norm, w * 2), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
+            nn.Conv2d(w * 2, w * 4, 3, stride=2, padding=1, bias=False),  # -> (B, 4w, ~H/8, ~W/8)
+            *_norm(cfg.d_norm, w * 4), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
+            nn.Flatten(),
+        )
+        side = -(-cfg.image_size // 8)  # ceil: 28 -> 4
+        self.head = nn.Linear(w * 4 * side * side, 1)
+        init_dcgan_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x)).squeeze(1)              # (B, 4w*s*s) -> (B,)

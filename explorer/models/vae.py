@@ -1,0 +1,96 @@
+"""Convolutional VAE (Kingma & Welling 2014) for small single- or multi-channel images.
+
+Encoder: strided convs with LeakyReLU and dropout -> (mean, log-variance), as in the MNIST
+VAE article of ../shared/SEEDS-DIGEST.md; z = mean + std * eps (reparameterisation);
+decoder: linear -> transposed convolutions -> per-pixel logits (Bernoulli) or means (Gaussian).
+The loss is the negative ELBO in nats per image: reconstruction term + KL(q(z|x) || N(0, I)).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = 16          # 16 for exploring, 2 for the "decoded manifold" map
+    image_size: int = 28          # square, multiple of 4
+    channels: int = 1
+    width: int = 32               # channels of the first encoder conv; the second uses 2x
+    hidden: int = 256             # fully connected layer between convs and (mean, log-variance)
+    dropout: float = 0.2          # encoder dropout in training (the article's keep-probability 0.8)
+    recon: str = "bernoulli"      # "bernoulli" (cross-entropy) or "gaussian" (squared error)
+    sigma: float = 0.1            # std of the Gaussian likelihood when recon == "gaussian"
+
+    def __post_init__(self):
+        if self.image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4, got {self.image_size}.")
+        if self.recon not in ("bernoulli", "gaussian"):
+            raise ValueError(f"recon must be 'bernoulli' or 'gaussian', got {self.recon!r}.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ConvVAE(nn.Module):
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        w, s = cfg.width, cfg.image_size // 4
+        self.side = s
+        self.encoder = nn.Sequential(
+            nn.Conv2d(cfg.channels, w, 4, stride=2, padding=1),     # (B, C, H, W) -> (B, w, H/2, W/2)
+            nn.LeakyReLU(0.2, inplace=True), nn.Dropout(cfg.dropout),
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),            # -> (B, 2w, H/4, W/4)
+            nn.LeakyReLU(0.2, inplace=True), nn.Dropout(cfg.dropout),
+            nn.Flatten(),                                           # -> (B, 2w*s*s)
+            nn.Linear(2 * w * s * s, cfg.hidden), nn.LeakyReLU(0.2, inplace=True),
+        )
+        self.to_mean = nn.Linear(cfg.hidden, cfg.latent_dim)
+        self.to_logvar = nn.Linear(cfg.hidden, cfg.latent_dim)
+        self.decoder_fc = nn.Sequential(
+            nn.Linear(cfg.latent_dim, cfg.hidden), nn.ReLU(inplace=True),
+            nn.Linear(cfg.hidden, 2 * w * s * s), nn.ReLU(inplace=True),
+        )
+        self.decoder_conv = nn.Sequential(
+            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1),   # (B, 2w, s, s) -> (B, w, 2s, 2s)
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(w, cfg.channels, 4, stride=2, padding=1),  # -> (B, C, H, W)
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, C, H, W) in [0, 1] -> mean, log-variance, each (B, latent_dim)."""
+        h = self.encoder(x)
+        return self.to_mean(h), self.to_logvar(h).clamp(-12.0, 8.0)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, latent_dim) -> raw decoder output (B, C, H, W): logits (Bernoulli) or means (Gaussian)."""
+        h = self.decoder_fc(z).view(z.shape[0], -1, self.side, self.side)
+        return self.decoder_conv(h)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1], the common output range of every decoder in this project."""
+        out = self.decode(z)
+        return torch.sigmoid(out) if self.cfg.recon == "bernoulli" else out.clamp(0, 1)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        mean, logvar = self.encode(x)
+        eps = torch.randn(mean.shape, device=mean.device, dtype=mean.dtype, generator=generator)
+        z = mean + torch.exp(0.5 * logvar) * eps                    # reparameterisation trick
+        return self.decode(z), mean, logvar
+
+    def loss_terms(self, x: torch.Tensor, out: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor):
+        """Per-batch means of (reconstruction NLL, KL), both in nats per image."""
+        if self.cfg.recon == "bernoulli":
+            nll = F.binary_cross_entropy_with_logits(out, x, reduction="none").flatten(1).sum(1)
+        else:  # -log N(x; out, sigma^2 I)
+            var = self.cfg.sigma ** 2
+            d = x[0].numel()
+            nll = ((out - x) ** 2).flatten(1).sum(1) / (2 * var) + 0.5 * d * math.log(2 * math.pi * var)
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)  # KL(N(m, s^2) || N(0, 1))
+        return nll.mean(), kl.mean()

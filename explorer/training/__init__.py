@@ -1,0 +1,29 @@
+"""Training loops as stoppable iterators of step records; no UI code here.
+
+`make_trainer(kind, model_config, train_config, data, device)` builds the right trainer.
+"""
+from __future__ import annotations
+
+from ..models import build
+from .base import ImageSampler, StepRecord, ToySampler, Trainer, TrainingDiverged
+from .classifier import ClassifierTrainConfig, ClassifierTrainer
+from .gan import LOSSES, GANTrainConfig, GANTrainer
+from .vae import VAETrainConfig, VAETrainer
+
+TRAIN_CONFIGS = {"dcgan": GANTrainConfig, "toy_gan": GANTrainConfig, "vae": VAETrainConfig,
+                 "classifier": ClassifierTrainConfig}
+
+
+def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
+    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler."""
+    modules = build(kind, model_config)
+    if kind in ("dcgan", "toy_gan"):
+        return GANTrainer(modules, sampler, train_config, device, kind=kind, check_every=check_every)
+    if kind == "vae":
+        return VAETrainer(modules, sampler, train_config, device, check_every=check_every)
+    return ClassifierTrainer(modules, sampler, train_config, device, check_every=check_every)
+
+
+__all__ = ["make_trainer", "TRAIN_CONFIGS", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
+           "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
+           "ClassifierTrainConfig", "ClassifierTrainer"]

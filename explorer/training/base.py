@@ -1,0 +1,192 @@
+"""What every trainer shares: step records, the stoppable/resumable step iterator, divergence
+checks with an in-memory last-good snapshot, reproducible random streams, and saving.
+
+A trainer is driven by iterating `trainer.run(max_steps)`: each item is a StepRecord. The caller
+(CLI progress bar, the UI's background worker) may stop consuming at any time and call `run`
+again later to resume; `state_dict()` / `load_state_dict()` carry a run across processes.
+
+Hot-loop rule: records hold 0-d tensors on the training device and nothing calls `.item()` per
+step; the only host sync is the finiteness check every `check_every` steps.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
+from torch import nn
+
+from ..checkpoints import save_checkpoint
+from ..data import sample_toy
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite. `trainer.rollback()` restores the last good snapshot."""
+
+
+@dataclass
+class StepRecord:
+    step: int                                    # optimisation steps done (generator steps for a GAN)
+    values: dict[str, torch.Tensor]              # 0-d tensors on the training device
+    elapsed: float                               # seconds since this run() call started
+    images_per_s: float                          # real images consumed per second, recent average
+    epoch: float = 0.0                           # images seen / dataset size
+
+    def floats(self) -> dict[str, float]:
+        """Plain floats (one host sync): call it only when the values are shown or logged."""
+        if not self.values:
+            return {}
+        stacked = torch.stack([v.detach().float() for v in self.values.values()]).cpu().tolist()
+        return dict(zip(self.values, stacked))
+
+
+class ImageSampler:
+    """Random minibatches from a uint8 image tensor kept whole on the training device.
+
+    value_range (-1, 1) for GANs (tanh output), (0, 1) for VAEs and the classifier."""
+
+    def __init__(self, images: torch.Tensor, device, value_range=(-1.0, 1.0), labels: torch.Tensor | None = None):
+        self.images = images.to(device)
+        self.labels = labels.to(device) if labels is not None else None
+        lo, hi = value_range
+        self.scale, self.shift = (hi - lo) / 255.0, lo
+        self.size = images.shape[0]
+
+    def indices(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.randint(self.size, (batch,), device=self.images.device, generator=generator)
+
+    def take(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.images[idx].float().mul_(self.scale).add_(self.shift)   # (B, C, H, W) float
+
+    def __call__(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        return self.take(self.indices(batch, generator))
+
+
+class ToySampler:
+    """Fresh points from a named 2-D distribution (infinite data)."""
+
+    def __init__(self, name: str, device):
+        self.name, self.device, self.size = name, device, 0
+        sample_toy(name, 1)  # validates the name now, not mid-run
+
+    def __call__(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        return sample_toy(self.name, batch, generator, self.device)
+
+
+class Trainer:
+    """Base class; subclasses set self.modules / self.optimizers and implement `_step()`."""
+
+    kind = ""
+
+    def __init__(self, device, seed: int, check_every: int = 50):
+        self.device = torch.device(device)
+        self.seed = seed
+        self.check_every = max(1, check_every)
+        self.step = 0
+        self.images_seen = 0
+        self.dataset_size = 0
+        self.gen = torch.Generator(device=self.device).manual_seed(seed)
+        self.modules: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._bad = torch.zeros((), dtype=torch.bool, device=self.device)
+        self._snapshot: dict | None = None
+        self.snapshot_step = 0
+
+    # -- subclasses implement
+    def _step(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def _batch_size(self) -> int:
+        raise NotImplementedError
+
+    # -- the loop
+    def _watch(self, *losses: torch.Tensor) -> None:
+        for loss in losses:
+            self._bad |= ~torch.isfinite(loss.detach())
+
+    def check_finite(self) -> None:
+        """One host sync: raise TrainingDiverged if any watched loss went NaN/inf, else snapshot."""
+        if bool(self._bad):
+            raise TrainingDiverged(
+                f"Training diverged: a loss became NaN or infinite between steps {self.snapshot_step} and {self.step}. "
+                f"The last good state (step {self.snapshot_step}) is kept; try a lower learning rate.")
+        self.take_snapshot()
+
+    def run(self, max_steps: int | None = None, until: Callable[[], bool] | None = None) -> Iterator[StepRecord]:
+        """Yield a StepRecord after every step until `max_steps` total steps (None: forever) or `until()`."""
+        for m in self.modules.values():
+            m.train()
+        if self._snapshot is None:
+            self.take_snapshot()
+        start = last_t = time.perf_counter()
+        last_seen, rate = self.images_seen, 0.0
+        while (max_steps is None or self.step < max_steps) and not (until and until()):
+            values = self.train_step()
+            if self.step % self.check_every == 0:
+                self.check_finite()
+            now = time.perf_counter()
+            if now - last_t > 0.5:
+                rate = (self.images_seen - last_seen) / (now - last_t)
+                last_seen, last_t = self.images_seen, now
+            epoch = self.images_seen / self.dataset_size if self.dataset_size else 0.0
+            yield StepRecord(self.step, values, now - start, rate, epoch)
+        self.check_finite()
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        values = self._step()
+        self.step += 1
+        return values
+
+    # -- snapshots, state, saving
+    def state_dict(self) -> dict:
+        return {
+            "modules": {n: m.state_dict() for n, m in self.modules.items()},
+            "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
+            "step": self.step, "images_seen": self.images_seen, "rng": self.gen.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for n, m in self.modules.items():
+            m.load_state_dict(state["modules"][n])
+        for n, o in self.optimizers.items():
+            if n in state.get("optimizers", {}):
+                o.load_state_dict(state["optimizers"][n])
+        self.step = state.get("step", self.step)
+        self.images_seen = state.get("images_seen", self.images_seen)
+        if state.get("rng") is not None:
+            self.gen.set_state(state["rng"])
+        self._bad.zero_()
+
+    def take_snapshot(self) -> None:
+        self._snapshot = copy.deepcopy(self.state_dict())
+        self.snapshot_step = self.step
+
+    def rollback(self) -> int:
+        """Restore the last good snapshot; returns its step."""
+        if self._snapshot is not None:
+            self.load_state_dict(copy.deepcopy(self._snapshot))
+        return self.step
+
+    def save(self, path: str | Path, meta: dict, with_optimizers: bool = True) -> Path:
+        """Checkpoint the last good state (never a diverged one)."""
+        self.check_finite()
+        meta = dict(meta, steps=self.step, images_seen=self.images_seen, seed=self.seed)
+        return save_checkpoint(path, self.kind, self.modules, meta, self.optimizers if with_optimizers else None)
+
+    def restore(self, modules_state: dict[str, nn.Module], optim_state: dict[str, dict], step: int, images_seen: int = 0) -> None:
+        """Resume from a loaded checkpoint's modules and optimiser state."""
+        for n, m in self.modules.items():
+            m.load_state_dict(modules_state[n].state_dict())
+        for n, o in self.optimizers.items():
+            if n in optim_state:
+                o.load_state_dict(optim_state[n])
+        self.step, self.images_seen = step, images_seen
+        self.gen.manual_seed(self.seed + step)  # a resumed run continues with a fresh, reproducible stream
+        self.take_snapshot()
+
+
+def to_device(modules: dict[str, nn.Module], device) -> dict[str, nn.Module]:
+    return {n: m.to(device) for n, m in modules.items()}

@@ -1,0 +1,142 @@
+"""GAN training, Algorithm 1 of Goodfellow et al. 2014: k discriminator steps, then one generator step.
+
+Losses, all in the numerically stable logit form (softplus(-l) = -log sigmoid(l)):
+  non-saturating  D: -log D(x) - log(1 - D(G(z)))   G: -log D(G(z))   (the paper's practical choice)
+  minimax         D: as above                        G: log(1 - D(G(z)))  (saturates early; kept because it teaches)
+  wgan-gp         critic: C(G(z)) - C(x) + 10 (||grad C(x_hat)|| - 1)^2   G: -C(G(z))   (Gulrajani et al. 2017)
+One-sided label smoothing (real target 0.9) is optional. Works for the DCGAN and the 2-D toy MLPs.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .base import Trainer
+
+LOSSES = ("non-saturating", "minimax", "wgan-gp")
+
+
+@dataclass
+class GANTrainConfig:
+    loss: str = "non-saturating"
+    k: int | None = None             # D steps per G step: 1 (the paper), 5 for wgan-gp
+    batch_size: int = 128
+    lr_g: float | None = None        # 2e-4 (DCGAN), 1e-4 for wgan-gp
+    lr_d: float | None = None
+    beta1: float | None = None       # Adam betas (0.5, 0.999) (DCGAN); (0.0, 0.9) for wgan-gp
+    beta2: float | None = None
+    label_smoothing: float = 1.0     # target for real images in D's loss; 0.9 = one-sided smoothing
+    gp_weight: float = 10.0          # gradient-penalty weight (wgan-gp only)
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"Unknown GAN loss {self.loss!r}; choose from {', '.join(LOSSES)}.")
+        wgan = self.loss == "wgan-gp"
+        defaults = dict(k=5 if wgan else 1, lr_g=1e-4 if wgan else 2e-4, lr_d=1e-4 if wgan else 2e-4,
+                        beta1=0.0 if wgan else 0.5, beta2=0.9 if wgan else 0.999)
+        for key, val in defaults.items():
+            if getattr(self, key) is None:
+                setattr(self, key, val)
+        if self.k < 1 or self.batch_size < 1:
+            raise ValueError("k and batch_size must be at least 1.")
+        if not 0.5 < self.label_smoothing <= 1.0:
+            raise ValueError("label_smoothing (the real-image target) must be in (0.5, 1].")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class GANTrainer(Trainer):
+    """Trains a {"generator", "discriminator"} pair on a sampler of real data."""
+
+    kind = "dcgan"
+
+    def __init__(self, modules: dict, sampler, cfg: GANTrainConfig, device="cpu", kind: str = "dcgan",
+                 check_every: int = 50):
+        super().__init__(device, cfg.seed, check_every)
+        self.kind, self.cfg, self.sample_real = kind, cfg, sampler
+        self.G = modules["generator"].to(self.device)
+        self.D = modules["discriminator"].to(self.device)
+        self.modules = {"generator": self.G, "discriminator": self.D}
+        self.latent_dim = self.G.cfg.latent_dim
+        self.optimizers = {
+            "generator": torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2)),
+            "discriminator": torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2)),
+        }
+        self.dataset_size = getattr(sampler, "size", 0)
+        self.fixed_noise = self.noise(64, torch.Generator(device=self.device).manual_seed(cfg.seed + 12345))
+        self._last_d: dict[str, torch.Tensor] = {}
+
+    def _batch_size(self) -> int:
+        return self.cfg.batch_size
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=self.device, generator=generator or self.gen)
+
+    # -- the two halves of Algorithm 1, public so the Train tab can step them one at a time
+    def d_step(self) -> dict[str, torch.Tensor]:
+        B, cfg = self.cfg.batch_size, self.cfg
+        real = self.sample_real(B, self.gen)
+        with torch.no_grad():
+            fake = self.G(self.noise(B))
+        real_logit, fake_logit = self.D(real), self.D(fake)
+        if cfg.loss == "wgan-gp":
+            gp = self._gradient_penalty(real, fake)
+            loss = fake_logit.mean() - real_logit.mean() + cfg.gp_weight * gp
+            out = {"critic_real": real_logit.mean().detach(), "critic_fake": fake_logit.mean().detach(),
+                   "gradient_penalty": gp.detach()}
+        else:
+            target = torch.full_like(real_logit, cfg.label_smoothing)
+            loss = (F.binary_cross_entropy_with_logits(real_logit, target)
+                    + F.softplus(fake_logit).mean())                      # -log(1 - D(G(z)))
+            out = {"d_real": torch.sigmoid(real_logit).mean().detach(),   # D(x)
+                   "d_fake": torch.sigmoid(fake_logit).mean().detach()}   # D(G(z))
+        self.optimizers["discriminator"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers["discriminator"].step()
+        self._watch(loss)
+        self.images_seen += B
+        out["loss_d"] = loss.detach()
+        self._last_d = out
+        return out
+
+    def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=self.device, generator=self.gen)
+        x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.D(x_hat).sum(), x_hat, create_graph=True)
+        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def g_step(self) -> dict[str, torch.Tensor]:
+        for p in self.D.parameters():
+            p.requires_grad_(False)
+        fake_logit = self.D(self.G(self.noise(self.cfg.batch_size)))
+        if self.cfg.loss == "wgan-gp":
+            loss = -fake_logit.mean()
+        elif self.cfg.loss == "minimax":
+            loss = -F.softplus(fake_logit).mean()                          # minimise log(1 - D(G(z)))
+        else:
+            loss = F.softplus(-fake_logit).mean()                          # minimise -log D(G(z))
+        self.optimizers["generator"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers["generator"].step()
+        for p in self.D.parameters():
+            p.requires_grad_(True)
+        self._watch(loss)
+        return {"loss_g": loss.detach()}
+
+    def _step(self) -> dict[str, torch.Tensor]:
+        for _ in range(self.cfg.k):
+            d = self.d_step()
+        return {**d, **self.g_step()}
+
+    @torch.no_grad()
+    def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Generator output for `noise` (default: the fixed noise) in eval mode, then back to train."""
+        self.G.eval()
+        try:
+            return self.G(self.fixed_noise if noise is None else noise)
+        finally:
+            self.G.train()
