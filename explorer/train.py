@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
     p.add_argument("--save-every", type=int, default=2000)
     p.add_argument("--without-optimizer", action="store_true",
-                   help="leave optimiser state out of the final checkpoint (smaller; for shipping, not resuming)")
+                   help="leave optimiser state out of the checkpoints (smaller; for shipping, not resuming)")
     p.add_argument("--sample-every", type=int, default=1000, help="write a sample grid PNG every N steps (0: never)")
     p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
     p.add_argument("--log-every", type=int, default=100)
@@ -152,11 +152,15 @@ def main(argv=None) -> int:
         for rec in trainer.run(total):
             bar.update(1)
             if rec.step % args.log_every == 0 or rec.step == total:
-                bar.set_postfix({k: f"{v:.3f}" for k, v in rec.floats().items()} | {"img/s": f"{rec.images_per_s:.0f}"})
+                stats = {k: f"{v:.3f}" for k, v in rec.floats().items()} | {"img/s": f"{rec.images_per_s:.0f}"}
+                bar.set_postfix(stats)
+                if bar.disable and (rec.step % (10 * args.log_every) == 0 or rec.step == total):
+                    print(f"step {rec.step}/{total} epoch {rec.epoch:.1f} " + " ".join(f"{k}={v}" for k, v in stats.items()), flush=True)
             if samples_dir and args.model != "classifier" and args.sample_every and rec.step % args.sample_every == 0:
                 write_samples(trainer, samples_dir / f"step{rec.step:07d}.png")
             if out and args.save_every and rec.step % args.save_every == 0:
-                trainer.save(out, dict(meta, train_seconds=time.perf_counter() - start))
+                trainer.save(out, dict(meta, train_seconds=time.perf_counter() - start),
+                             with_optimizers=not args.without_optimizer)
         bar.close()
     except TrainingDiverged as exc:
         print(f"\n{exc}" + (f" The last good checkpoint is {out}." if out and out.exists() else ""), file=sys.stderr)
