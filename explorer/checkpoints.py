@@ -77,6 +77,26 @@ def _flatten_optim(name: str, state: dict, tensors: dict) -> dict:
     return rest
 
 
+def _write_atomic(path: Path, blob: bytes) -> None:
+    """Write to a temporary file in the same folder, flush, fsync, then rename over `path`:
+    a crash mid-save leaves the old file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a checkpoint is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], meta: dict,
                     optimizers: dict[str, torch.optim.Optimizer] | None = None) -> Path:
     """Write modules (+ optimiser state) and metadata to `path` atomically."""
@@ -94,22 +114,7 @@ def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], 
         full["optimizers"] = {n: _flatten_optim(n, o.state_dict(), tensors) for n, o in optimizers.items()}
     else:
         full.pop("optimizers", None)
-    blob = st_save(tensors, metadata={META_KEY: json.dumps(full, sort_keys=True)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _write_atomic(path, st_save(tensors, metadata={META_KEY: json.dumps(full, sort_keys=True)}))
     return path
 
 
@@ -248,3 +253,14 @@ def model_card(meta: dict, name: str = "") -> str:
         lines += ["", "## Evaluation (`python -m explorer.evaluate`)", "", "| metric | value |", "| --- | --- |"]
         lines += [f"| {k} | {_fmt_value(v)} |" for k, v in sorted(ev.items())]
     return "\n".join(lines) + "\n"
+
+
+def update_metadata(path: str | Path, updates: dict) -> dict:
+    """Rewrite a checkpoint with `updates` merged into its metadata; tensors untouched. Atomic."""
+    path = Path(path)
+    meta = read_metadata(path)
+    meta.update(updates)
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    _write_atomic(path, st_save(tensors, metadata={META_KEY: json.dumps(meta, sort_keys=True)}))
+    return meta

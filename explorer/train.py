@@ -39,6 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=float, default=10.0, help="passes over the data (image datasets)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     p.add_argument("--out", help="checkpoint to write (.safetensors)")
     p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
@@ -54,6 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     m = p.add_argument_group("model")
     m.add_argument("--latent-dim", type=int)
     m.add_argument("--width", type=int)
+    m.add_argument("--d-width", type=int, help="discriminator width (DCGAN)")
     m.add_argument("--upsample", choices=["nearest", "transposed"])
     m.add_argument("--d-norm", choices=["batch", "layer", "none"])
     m.add_argument("--d-dropout", type=float)
@@ -73,7 +75,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def model_config(args) -> dict:
-    keys = {"dcgan": ["latent_dim", "width", "upsample", "d_norm", "d_dropout"],
+    keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout"],
             "vae": ["latent_dim", "width", "recon"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
     cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if args.model == "dcgan" and args.loss == "wgan-gp" and args.d_norm is None:
@@ -125,6 +127,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = "python -m explorer.train " + shlex.join(argv)
     device = choose_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     sampler, ds, data_meta = load_data(args, device)
     trainer = make_trainer(args.model, model_config(args), train_config(args), sampler, device)

@@ -47,7 +47,15 @@ def build(kind: str, config=None) -> dict[str, nn.Module]:
 
 
 __all__ = [
-    "KINDS", "CONFIGS", "build", "make_config",
+    "KINDS", "CONFIGS", "build", "make_config", "decoder_of",
     "DCGANConfig", "Generator", "Discriminator", "VAEConfig", "ConvVAE",
     "ToyGANConfig", "ToyGenerator", "ToyDiscriminator", "ClassifierConfig", "Classifier",
 ]
+
+
+def decoder_of(modules: dict[str, nn.Module]) -> nn.Module:
+    """The module whose `generate(z)` turns latents into images in [0, 1] (GAN generator or VAE)."""
+    for name in ("generator", "vae"):
+        if name in modules and hasattr(modules[name], "generate"):
+            return modules[name]
+    raise ValueError("This model has no image decoder (it is a classifier or a 2-D toy GAN).")

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import torch
+
 from ..models import build
 from .base import ImageSampler, StepRecord, ToySampler, Trainer, TrainingDiverged
 from .classifier import ClassifierTrainConfig, ClassifierTrainer
@@ -16,7 +18,10 @@ TRAIN_CONFIGS = {"dcgan": GANTrainConfig, "toy_gan": GANTrainConfig, "vae": VAET
 
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
     """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler."""
-    modules = build(kind, model_config)
+    seed = getattr(train_config, "seed", 0)
+    with torch.random.fork_rng(devices=[]):   # weights initialised from the run's seed, globals untouched
+        torch.manual_seed(seed)
+        modules = build(kind, model_config)
     if kind in ("dcgan", "toy_gan"):
         return GANTrainer(modules, sampler, train_config, device, kind=kind, check_every=check_every)
     if kind == "vae":

@@ -92,6 +92,9 @@ class Trainer:
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self._bad = torch.zeros((), dtype=torch.bool, device=self.device)
+        # Dropout draws from the device's global RNG; the trainer swaps in its own stream while
+        # it runs, so a run (stopped and resumed or not) is reproducible from its seed.
+        self._dropout_rng = torch.Generator(device=self.device).manual_seed(seed + 1).get_state()
         self._snapshot: dict | None = None
         self.snapshot_step = 0
 
@@ -123,17 +126,23 @@ class Trainer:
             self.take_snapshot()
         start = last_t = time.perf_counter()
         last_seen, rate = self.images_seen, 0.0
-        while (max_steps is None or self.step < max_steps) and not (until and until()):
-            values = self.train_step()
-            if self.step % self.check_every == 0:
-                self.check_finite()
-            now = time.perf_counter()
-            if now - last_t > 0.5:
-                rate = (self.images_seen - last_seen) / (now - last_t)
-                last_seen, last_t = self.images_seen, now
-            epoch = self.images_seen / self.dataset_size if self.dataset_size else 0.0
-            yield StepRecord(self.step, values, now - start, rate, epoch)
-        self.check_finite()
+        outside_rng = _global_rng_state(self.device)
+        _set_global_rng_state(self.device, self._dropout_rng)
+        try:
+            while (max_steps is None or self.step < max_steps) and not (until and until()):
+                values = self.train_step()
+                if self.step % self.check_every == 0:
+                    self.check_finite()
+                now = time.perf_counter()
+                if now - last_t > 0.5:
+                    rate = (self.images_seen - last_seen) / (now - last_t)
+                    last_seen, last_t = self.images_seen, now
+                epoch = self.images_seen / self.dataset_size if self.dataset_size else 0.0
+                yield StepRecord(self.step, values, now - start, rate, epoch)
+            self.check_finite()
+        finally:
+            self._dropout_rng = _global_rng_state(self.device)
+            _set_global_rng_state(self.device, outside_rng)
 
     def train_step(self) -> dict[str, torch.Tensor]:
         values = self._step()
@@ -142,11 +151,13 @@ class Trainer:
 
     # -- snapshots, state, saving
     def state_dict(self) -> dict:
-        return {
+        """A deep copy of everything needed to continue this run exactly (not views of live tensors)."""
+        return copy.deepcopy({
             "modules": {n: m.state_dict() for n, m in self.modules.items()},
             "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
             "step": self.step, "images_seen": self.images_seen, "rng": self.gen.get_state(),
-        }
+            "dropout_rng": self._dropout_rng,
+        })
 
     def load_state_dict(self, state: dict) -> None:
         for n, m in self.modules.items():
@@ -158,10 +169,12 @@ class Trainer:
         self.images_seen = state.get("images_seen", self.images_seen)
         if state.get("rng") is not None:
             self.gen.set_state(state["rng"])
+        if state.get("dropout_rng") is not None:
+            self._dropout_rng = state["dropout_rng"].clone()
         self._bad.zero_()
 
     def take_snapshot(self) -> None:
-        self._snapshot = copy.deepcopy(self.state_dict())
+        self._snapshot = self.state_dict()
         self.snapshot_step = self.step
 
     def rollback(self) -> int:
@@ -188,5 +201,13 @@ class Trainer:
         self.take_snapshot()
 
 
-def to_device(modules: dict[str, nn.Module], device) -> dict[str, nn.Module]:
-    return {n: m.to(device) for n, m in modules.items()}
+def _global_rng_state(device: torch.device) -> torch.Tensor:
+    return torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
+
+
+def _set_global_rng_state(device: torch.device, state: torch.Tensor) -> None:
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state, device)
+    else:
+        torch.set_rng_state(state)
+

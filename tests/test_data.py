@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+
+from explorer.data import (CLASS_NAMES, DataNotFound, TOY_NAMES, image_grid, load_dataset, load_image_folder,
+                           mode_coverage, modes, sample_toy)
+from explorer.data import datasets as ds_mod
+
+
+def test_embedded_fashion_mnist_is_the_last_resort(monkeypatch, tmp_path):
+    monkeypatch.setattr(ds_mod, "SYSTEM_ROOT", tmp_path / "none")
+    monkeypatch.delenv("EXPLORER_DATA", raising=False)
+    d = load_dataset("fashion-mnist", "test")
+    assert d.images.shape == (10000, 1, 28, 28) and d.images.dtype == torch.uint8
+    assert d.source.startswith("embedded") and d.class_names[9] == "Ankle boot"
+    with pytest.raises(DataNotFound, match="dataset-fashion-mnist"):
+        load_dataset("fashion-mnist", "train")
+
+
+def test_search_order_data_dir_then_env(monkeypatch, tmp_path):
+    import shutil
+    a, b = tmp_path / "a", tmp_path / "b" / "fashion-mnist"
+    for d in (a, b):
+        d.mkdir(parents=True)
+        for f in ds_mod.EMBEDDED_DIR.glob("t10k-*"):
+            shutil.copy(f, d)
+    monkeypatch.setenv("EXPLORER_DATA", str(tmp_path / "b"))
+    assert load_dataset("fashion-mnist", "test").source.startswith("EXPLORER_DATA")
+    assert load_dataset("fashion-mnist", "test", data_dir=a).source.startswith("--data-dir")
+
+
+def test_mnist_has_no_embedded_copy(monkeypatch, tmp_path):
+    monkeypatch.setattr(ds_mod, "SYSTEM_ROOT", tmp_path)
+    monkeypatch.delenv("EXPLORER_DATA", raising=False)
+    with pytest.raises(DataNotFound, match="mnist"):
+        load_dataset("mnist", "test")
+
+
+def test_digits(digits):
+    assert digits.images.shape[1:] == (1, 28, 28) and len(digits) == 1497
+    assert digits.class_names == CLASS_NAMES["digits"]
+
+
+def test_image_folder_skips_bad_files(tmp_path):
+    from PIL import Image
+    (tmp_path / "cats").mkdir()
+    (tmp_path / "dogs").mkdir()
+    Image.fromarray(np.full((40, 30, 3), 200, np.uint8)).save(tmp_path / "cats" / "a.png")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "dogs" / "b.jpg")
+    (tmp_path / "dogs" / "broken.png").write_bytes(b"not an image")
+    ds, skipped = load_image_folder(tmp_path, image_size=28, channels=1)
+    assert ds.images.shape == (2, 1, 28, 28)
+    assert ds.class_names == ["cats", "dogs"] and ds.labels.tolist() == [0, 1]
+    assert len(skipped) == 1 and "broken.png" in skipped[0]
+    rgb, _ = load_image_folder(tmp_path, image_size=16, channels=3)
+    assert rgb.images.shape == (2, 3, 16, 16)
+
+
+def test_image_folder_with_nothing_readable(tmp_path):
+    (tmp_path / "x.png").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="No readable images"):
+        load_image_folder(tmp_path)
+
+
+@pytest.mark.parametrize("name", TOY_NAMES)
+def test_toy_distributions_reproducible(name):
+    a = sample_toy(name, 500, torch.Generator().manual_seed(1))
+    b = sample_toy(name, 500, torch.Generator().manual_seed(1))
+    assert a.shape == (500, 2) and torch.equal(a, b) and a.abs().max() < 4
+
+
+def test_mode_coverage_sees_collapse():
+    g = torch.Generator().manual_seed(0)
+    assert mode_coverage("ring", sample_toy("ring", 2000, g)) == (8, 8)
+    collapsed = modes("ring")[0] + 0.02 * torch.randn(2000, 2, generator=g)
+    assert mode_coverage("ring", collapsed) == (1, 8)
+    assert mode_coverage("spiral", collapsed) is None
+    assert mode_coverage("grid", sample_toy("grid", 5000, g)) == (25, 25)
+
+
+def test_image_grid_shape():
+    g = image_grid(torch.zeros(10, 1, 28, 28, dtype=torch.uint8), nrow=5, pad=2)
+    assert g.shape == (2 * 30 + 2, 5 * 30 + 2)
