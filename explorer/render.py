@@ -150,3 +150,19 @@ class ModelRegistry:
             self._extra[name] = path
             self._loaded.pop(name, None)
         return self.get(name)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """uint8 (H, W[, C]) -> PNG bytes (fast: these images are tiny)."""
+    from PIL import Image
+
+    img = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
+    buf = __import__("io").BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def png_data_url(image: np.ndarray) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")

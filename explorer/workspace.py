@@ -37,11 +37,14 @@ class Recipe:
     sliders: tuple[float, ...] = ()   # principal-direction coordinates, in sigmas (empty = the seed's own)
     direction: str = ""               # a named direction ("more like Sneaker"), or ""
     amount: float = 0.0               # how far along it
+    base: tuple[float, ...] = ()      # a starting latent (e.g. a map point) used instead of the seed's
 
     def to_text(self) -> str:
-        return json.dumps({"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
-                           "sliders": [round(s, 4) for s in self.sliders], "direction": self.direction,
-                           "amount": round(self.amount, 4)})
+        d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
+             "sliders": [round(s, 4) for s in self.sliders], "direction": self.direction, "amount": round(self.amount, 4)}
+        if self.base:
+            d["base"] = [round(v, 5) for v in self.base]
+        return json.dumps(d)
 
     @classmethod
     def from_text(cls, text: str) -> "Recipe":
@@ -49,7 +52,7 @@ class Recipe:
             d = json.loads(text)
             return cls(model=str(d["model"]), seed=int(d.get("seed", 0)), temperature=float(d.get("temperature", 1.0)),
                        sliders=tuple(float(s) for s in d.get("sliders", [])), direction=str(d.get("direction", "")),
-                       amount=float(d.get("amount", 0.0)))
+                       amount=float(d.get("amount", 0.0)), base=tuple(float(v) for v in d.get("base", [])))
         except (ValueError, TypeError, KeyError, AttributeError):
             raise RenderError('Could not read that recipe; it looks like {"model": ..., "seed": 3, "sliders": [...]}.') from None
 
@@ -123,7 +126,10 @@ class Workspace:
         m = self.model(r.model)
         seed = int(_finite("Seed", r.seed, 0, 2**31 - 1))
         temp = _finite("Temperature", r.temperature, 0.0, 3.0)
-        z = sample_z(1, m.latent_dim, seed)[0] * temp
+        if r.base:
+            z = m.check_latent(list(r.base))[0]
+        else:
+            z = sample_z(1, m.latent_dim, seed)[0] * temp
         d = self.directions(r.model)
         if r.sliders:
             if len(r.sliders) > len(d.basis):
@@ -147,11 +153,21 @@ class Workspace:
     def render_latent(self, name: str, z) -> np.ndarray:
         return self.model(name).decode(z)[0]
 
-    def slider_values(self, name: str, seed: int, temperature: float) -> list[float]:
-        """Where the seed's own latent sits along each principal direction."""
+    def slider_values(self, name: str, seed: int, temperature: float, base=None) -> list[float]:
+        """Where the starting latent (the seed's, or `base`) sits along each principal direction."""
+        r = Recipe(name, seed=seed, temperature=temperature, base=tuple(base or ()))
+        return self.directions(name).coordinates(self.latent(r)).tolist()
+
+    def dataset_latent(self, name: str, index: int) -> torch.Tensor:
+        """A dataset image's latent: VAE = its encoding (posterior mean); GAN = the map's stored latent."""
         m = self.model(name)
-        z = sample_z(1, m.latent_dim, int(seed))[0] * float(temperature)
-        return self.directions(name).coordinates(z).tolist()
+        if m.kind == "vae":
+            from .data import load_dataset, to_unit
+            test = load_dataset(m.meta.get("dataset", {}).get("name", "fashion-mnist"), "test")
+            i = int(_finite("Dataset index", index, 0, len(test) - 1))
+            with torch.inference_mode():
+                return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
+        return torch.from_numpy(self.map_item(name, index)["latent"])
 
     def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z."""

@@ -1,0 +1,50 @@
+"""The Gradio app: model picker on top, Explore / Interpolate / Map tabs, named API endpoints."""
+from __future__ import annotations
+
+import gradio as gr
+
+from ..workspace import Workspace
+from . import api, texts
+from .explore import ExploreTab
+from .interpolate import InterpolateTab
+from .map_view import MapTab
+from .picker import Picker
+
+
+def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
+    explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
+    with gr.Blocks(title=texts.TITLE) as demo:
+        gr.Markdown(f"# {texts.TITLE}\n{texts.TAGLINE}")
+        model, _ = Picker(ws, default_model).build()
+        explore_z = gr.State([])        # the latent shown in Explore (per session)
+        map_z = gr.State(None)          # the latent of the selected map dot
+        path_state = gr.State(None)     # the last interpolation paths, drawn on the map
+        with gr.Tabs() as tabs:
+            with gr.Tab("Explore", id="explore"):
+                explore.build(model, explore_z)
+            with gr.Tab("Interpolate", id="interpolate"):
+                interp.build(model, explore_z, map_z, path_state)
+            with gr.Tab("Map", id="map") as map_tab_block:
+                map_tab.build(model, explore_z, path_state, map_z)
+        api.register(ws)
+
+        def open_in_explore(name, z):
+            if not z:
+                gr.Warning("Click a dot on the map first.")
+                return [gr.update()] * (3 + len(explore.sliders)) + [gr.Tabs()]
+            return explore.apply_raw(name, ", ".join(str(v) for v in z)) + [gr.Tabs(selected="explore")]
+
+        def use_as(_z):
+            return gr.update(value="Selected map dot"), gr.Tabs(selected="interpolate")
+
+        map_tab.to_explore.click(open_in_explore, [model, map_z],
+                                 [explore.base, explore.direction, explore.amount, *explore.sliders, tabs],
+                                 api_visibility="private").then(**explore.fast).then(**explore.extras_event)
+        map_tab.as_start.click(use_as, map_z, [interp.src_a, tabs], api_visibility="private")
+        map_tab.as_end.click(use_as, map_z, [interp.src_b, tabs], api_visibility="private")
+
+        # a model switch (or the page opening) refreshes every tab
+        for trigger in (model.change, demo.load):
+            trigger(**explore.model_refresh).then(**explore.fast).then(**explore.extras_event).then(**map_tab.refresh_event)
+        map_tab_block.select(**map_tab.refresh_event)
+    return demo

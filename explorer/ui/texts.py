@@ -1,0 +1,53 @@
+"""Plain words for non-experts: one place for every explanation and tooltip the UI shows."""
+
+TITLE = "Latent Explorer"
+TAGLINE = ("Generative models turn a short list of numbers (a point in their *latent space*) into a picture. "
+           "Move the point and watch the picture change.")
+
+EXPLORE = (
+    "Every picture here is made by the model from a short list of random numbers, its **latent vector**. "
+    "The sliders move that point along the directions in which the model's pictures vary the most, so "
+    "each slider tends to change one visible property (shape, brightness, sleeve length…). "
+    "The percentage on a slider says how much of all the variation that direction accounts for."
+)
+INTERPOLATE = (
+    "Pick two points and walk from one to the other. The **straight line** (linear) is the obvious path; "
+    "the **great-circle** path (spherical, *slerp*) keeps the point as far from the centre as random points "
+    "usually are. For the models here random points almost never lie near the centre, so the straight path's "
+    "middle frames can look washed-out or odd, while the spherical path stays among typical pictures."
+)
+NORM_SENTENCE = (
+    "Random latent vectors have a length close to √(number of dimensions) (the dashed line). A straight path "
+    "between two of them dips well below that in the middle, into a region the model rarely saw; the spherical "
+    "path keeps a typical length all the way."
+)
+MAP = (
+    "Each dot is one picture, placed so that pictures the model considers similar sit close together "
+    "(a UMAP projection of the model's latent space down to 2-D). Colours are clothing classes. "
+    "Hover to see a picture; click a dot to select it, then send it to Explore or use it as an "
+    "interpolation end point."
+)
+MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no encoder), labelled by a "
+                "separate classifier network.")
+MAP_VAE_NOTE = "For a VAE the dots are the 10 000 test pictures, placed where the model's encoder puts them."
+MAP_2D_NOTE = "This model has only two latent numbers, so the map is its latent plane itself: no projection needed."
+MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
+            "the picture at that point of the plane. The red box is where you are.")
+
+TIPS = {
+    "model": "Which trained model makes the pictures. GANs draw sharper pictures; VAEs can also encode real ones.",
+    "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
+    "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
+    "surprise": "Pick a random seed.",
+    "temperature": "How far from the average the starting point is: low = typical, safe pictures; high = unusual ones.",
+    "slider": "Move along one of the model's main directions of variation, measured in standard deviations (σ).",
+    "direction": "A direction with a name: from the average picture of one class towards another.",
+    "amount": "How far to move along the named direction (1 = the full distance between the two class averages).",
+    "reset": "Back to the seed's own picture: all sliders where the seed puts them, no named direction.",
+    "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
+    "raw": "The latent vector itself, one number per dimension, comma-separated. Edit and press Apply.",
+    "strip": "The picture at −3σ … +3σ along one direction, all else fixed.",
+    "frames": "How many pictures along each path (2 to 64).",
+    "endpoint": "Where the path starts or ends: a seed, the current Explore picture, the selected map dot, or a test image.",
+    "endpoint_value": "The seed number, or the index of the test image (0–9999).",
+}
