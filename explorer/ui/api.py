@@ -6,6 +6,7 @@ with the same plain message the UI shows.
 from __future__ import annotations
 
 import base64
+import functools
 
 import gradio as gr
 
@@ -16,12 +17,12 @@ from ..workspace import Recipe, Workspace, gif_bytes
 
 def register(ws: Workspace) -> None:
     def guard(fn):
+        @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
         def wrapped(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
             except (RenderError, CheckpointError, ValueError, TypeError) as exc:
                 raise gr.Error(str(exc)) from None
-        wrapped.__name__, wrapped.__doc__, wrapped.__annotations__ = fn.__name__, fn.__doc__, fn.__annotations__
         return wrapped
 
     def ping() -> str:

@@ -15,6 +15,7 @@ def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
     with gr.Blocks(title=texts.TITLE) as demo:
         gr.Markdown(f"# {texts.TITLE}\n{texts.TAGLINE}")
+        api.register(ws)                # first, so the public endpoints keep their plain names
         model, _ = Picker(ws, default_model).build()
         explore_z = gr.State([])        # the latent shown in Explore (per session)
         map_z = gr.State(None)          # the latent of the selected map dot
@@ -26,7 +27,6 @@ def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
                 interp.build(model, explore_z, map_z, path_state)
             with gr.Tab("Map", id="map") as map_tab_block:
                 map_tab.build(model, explore_z, path_state, map_z)
-        api.register(ws)
 
         def open_in_explore(name, z):
             if not z:

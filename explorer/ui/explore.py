@@ -35,7 +35,7 @@ class ExploreTab:
         return Recipe(model, int(seed or 0), float(temperature), tuple(float(s) for s in sliders[:min(n, K_MAX)]),
                       direction or "", float(amount or 0.0), tuple(base or ()))
 
-    def render(self, model, seed, temperature, base, direction, amount, *sliders):
+    def show(self, model, seed, temperature, base, direction, amount, *sliders):
         try:
             r = self.recipe(model, seed, temperature, base, direction, amount, sliders)
             image, z = self.ws.render(r)
@@ -133,7 +133,7 @@ class ExploreTab:
 
         inputs = [model, seed, temperature, base, direction, amount, *sliders]
         outputs = [image, recipe, z_state, raw]
-        fast = dict(fn=self.render, inputs=inputs, outputs=outputs, show_progress="hidden", trigger_mode="always_last",
+        fast = dict(fn=self.show, inputs=inputs, outputs=outputs, show_progress="hidden", trigger_mode="always_last",
                     api_visibility="private")
         for s in sliders + [amount, temperature]:
             s.input(**fast)

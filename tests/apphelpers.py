@@ -1,0 +1,52 @@
+"""A tiny checkpoint folder and a launched app for API and browser tests (random-weight models:
+the tests check the plumbing, not picture quality)."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import torch
+
+from explorer.checkpoints import save_checkpoint
+from explorer.data import CLASS_NAMES
+from explorer.models import build
+
+FASHION = {"name": "fashion-mnist", "split": "train", "size": 0, "class_names": CLASS_NAMES["fashion-mnist"]}
+
+
+def make_checkpoints(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    specs = {
+        "tiny_gan": ("dcgan", {"width": 8, "d_width": 8, "latent_dim": 12}),
+        "tiny_vae2": ("vae", {"width": 8, "hidden": 32, "latent_dim": 2}),
+        "tiny_vae8": ("vae", {"width": 8, "hidden": 32, "latent_dim": 8}),
+        "fashion_classifier": ("classifier", {"width": 8}),
+    }
+    for name, (kind, cfg) in specs.items():
+        mods = build(kind, cfg)
+        for m in mods.values():
+            m.eval()
+        save_checkpoint(folder / f"{name}.safetensors", kind, mods,
+                        {"title": name.replace("_", " "), "config": cfg, "dataset": FASHION, "steps": 0})
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(folder: Path, default: str = "tiny_vae2"):
+    from explorer.ui.app import build_app
+    from explorer.ui.map_view import PLOTLY_JS
+    from explorer.workspace import Workspace
+
+    ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    demo = build_app(ws, default)
+    demo.queue(default_concurrency_limit=8)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                allowed_paths=[str(PLOTLY_JS)], max_file_size="200mb")
+    return demo, ws, f"http://127.0.0.1:{port}/"

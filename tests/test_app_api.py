@@ -1,0 +1,123 @@
+"""API tests: the named endpoints of a launched app, through gradio_client, including bad input."""
+from __future__ import annotations
+
+import base64
+import math
+
+import pytest
+
+pytest.importorskip("gradio")
+from gradio_client import Client  # noqa: E402
+
+from tests.apphelpers import launch, make_checkpoints  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
+    demo, ws, url = launch(folder)
+    ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready at once
+    yield ws, Client(url, verbose=False)
+    demo.close()
+
+
+def decode_png(data_url: str) -> bytes:
+    assert data_url.startswith("data:image/png;base64,")
+    raw = base64.b64decode(data_url.split(",", 1)[1])
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    return raw
+
+
+def test_models_and_ping(app):
+    _, c = app
+    assert c.predict(api_name="/ping") == "ok"
+    assert set(c.predict(api_name="/models")) == {"tiny_gan", "tiny_vae2", "tiny_vae8"}   # no classifier
+
+
+def test_render_is_reproducible(app):
+    _, c = app
+    a = c.predict("tiny_gan", 7, 1.0, [0.5, -1.0], "", 0.0, None, api_name="/render")
+    b = c.predict("tiny_gan", 7, 1.0, [0.5, -1.0], "", 0.0, None, api_name="/render")
+    other = c.predict("tiny_gan", 8, 1.0, [0.5, -1.0], "", 0.0, None, api_name="/render")
+    assert decode_png(a["image"]) == decode_png(b["image"]) and a["latent"] == b["latent"]
+    assert other["latent"] != a["latent"] and len(a["latent"]) == 12
+    assert '"seed": 7' in a["recipe"]
+
+
+def test_render_named_direction(app):
+    _, c = app
+    plain = c.predict("tiny_vae8", 1, 1.0, [], "", 0.0, None, api_name="/render")
+    moved = c.predict("tiny_vae8", 1, 1.0, [], "Sneaker ↔ Ankle boot", 1.0, None, api_name="/render")
+    assert plain["latent"] != moved["latent"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("tiny_gan", 1, 1.0, ["nan"], "", 0.0, None), "not a number"),
+    (("tiny_gan", 1, 1.0, [99.0], "", 0.0, None), "between"),
+    (("tiny_gan", 1, "inf", [], "", 0.0, None), "not a number"),
+    (("../../etc/passwd", 1, 1.0, [], "", 0.0, None), "Unknown model"),
+    (("fashion_classifier", 1, 1.0, [], "", 0.0, None), "Unknown model"),
+    (("tiny_gan", 1, 1.0, [], "no such direction", 1.0, None), "Unknown direction"),
+    (("tiny_gan", 1, 1.0, [], "", 0.0, [1.0, 2.0]), "needs latent vectors of 12"),
+])
+def test_render_bad_input_is_a_clear_error(app, args, message):
+    _, c = app
+    with pytest.raises(Exception, match=message):
+        c.predict(*args, api_name="/render")
+    assert c.predict(api_name="/ping") == "ok"   # the server keeps serving
+
+
+def test_interpolate(app):
+    _, c = app
+    a = [1.0] * 12
+    out = c.predict("tiny_gan", a, [-1.0] * 12, 9, api_name="/interpolate")
+    assert len(out["linear"]) == len(out["spherical"]) == 9
+    assert base64.b64decode(out["gif"].split(",", 1)[1])[:6] in (b"GIF89a", b"GIF87a")
+    # opposite endpoints: the straight line passes through 0, the great circle keeps the length
+    assert out["linear_norm"][4] == pytest.approx(0.0, abs=1e-5)
+    assert out["spherical_norm"][4] == pytest.approx(math.sqrt(12), rel=1e-4)
+    with pytest.raises(Exception, match="between 2 and 64"):
+        c.predict("tiny_gan", a, a, 500, api_name="/interpolate")
+    with pytest.raises(Exception, match="needs latent vectors"):
+        c.predict("tiny_gan", [1.0], a, 5, api_name="/interpolate")
+
+
+def test_map_select(app):
+    _, c = app
+    out = c.predict("tiny_vae2", 17, api_name="/map_select")
+    assert out["index"] == 17 and len(out["latent"]) == 2 and out["label"]
+    decode_png(out["original"])
+    decode_png(out["decoded"])
+    for bad, message in ((10_000, "does not exist"), (-1, "does not exist")):
+        with pytest.raises(Exception, match=message):
+            c.predict("tiny_vae2", bad, api_name="/map_select")
+
+
+def test_sessions_are_isolated(app):
+    """20 clients render different seeds at once: each gets its own picture, no errors."""
+    from concurrent.futures import ThreadPoolExecutor
+    _, c = app
+    url = c.src
+
+    def one(seed):
+        cl = Client(url, verbose=False)
+        return seed, [cl.predict("tiny_gan", seed, 1.0, [], "", 0.0, None, api_name="/render")["latent"] for _ in range(3)]
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(one, range(20)))
+    singles = {seed: lat[0] for seed, lat in results}
+    assert len({tuple(v) for v in singles.values()}) == 20
+    assert all(lat[0] == lat[1] == lat[2] for _, lat in results)
+
+
+def test_nan_literal_over_plain_http(app):
+    """JSON has no NaN, but Python's parser accepts the literal: the server must still refuse it."""
+    import json
+    import urllib.request
+    _, c = app
+    body = '{"data": ["tiny_gan", 1, 1.0, [NaN], "", 0.0, null]}'.encode()
+    req = urllib.request.Request(c.src.rstrip("/") + "/gradio_api/call/render", data=body,
+                                 headers={"Content-Type": "application/json"})
+    event_id = json.load(urllib.request.urlopen(req, timeout=30))["event_id"]
+    stream = urllib.request.urlopen(f"{c.src.rstrip('/')}/gradio_api/call/render/{event_id}", timeout=30).read().decode()
+    assert "event: error" in stream and "not a number" in stream
