@@ -36,6 +36,7 @@ class Picker:
         if not file_path:
             return gr.update(), gr.update()
         src = Path(file_path)
+        dst = None
         try:
             if src.suffix.lower() != ".safetensors":
                 raise CheckpointError("Only .safetensors checkpoints can be loaded.")
@@ -48,6 +49,8 @@ class Picker:
             self.ws.registry.add_file(dst, name)
             self.ws.model(name)          # full validation: metadata, every tensor's shape, finite values
         except (CheckpointError, RenderError, ValueError, OSError) as exc:
+            if dst is not None and dst.exists():
+                dst.unlink()             # nothing refused stays on disk
             gr.Warning(f"Upload refused: {exc}")
             return gr.update(), f"**Upload refused:** {exc}"
         gr.Info("Model loaded.")

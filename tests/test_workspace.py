@@ -1,0 +1,129 @@
+"""The functions below the UI: directions, recipes, strips, manifold, interpolation, maps, uploads."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.projection import LatentMap, MapParams, MapStore, load_map
+from explorer.render import RenderError
+from explorer.workspace import Recipe, Workspace
+from tests.apphelpers import make_checkpoints
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
+    return Workspace(folder, "cpu", cache_dir=folder / "cache")
+
+
+@pytest.mark.parametrize("name", ["tiny_gan", "tiny_vae8", "tiny_vae2"])
+def test_principal_directions_are_orthonormal(ws, name):
+    d = ws.directions(name)
+    k = len(d.basis)
+    assert torch.allclose(d.basis @ d.basis.T, torch.eye(k), atol=1e-5)
+    assert (d.explained[:-1] >= d.explained[1:] - 1e-6).all() and 0 < float(d.explained.sum()) <= 1 + 1e-5
+    assert len(d.class_means) == 10 and "Sneaker ↔ Ankle boot" in d.named()
+
+
+def test_directions_are_cached_on_disk(ws):
+    d = ws.directions("tiny_gan")
+    fresh = Workspace(ws.registry.folder, "cpu", cache_dir=ws.cache_dir)
+    assert torch.equal(fresh.directions("tiny_gan").basis, d.basis)
+
+
+def test_sliders_set_coordinates_and_keep_the_rest(ws):
+    d = ws.directions("tiny_vae8")
+    z = torch.randn(8)
+    target = d.coordinates(z).clone()
+    target[0], target[2] = 1.5, -2.0
+    moved = d.apply(z, target)
+    assert torch.allclose(d.coordinates(moved), target, atol=1e-4)
+    gan = ws.directions("tiny_gan")          # fewer directions than dimensions: the rest of z is untouched
+    z = torch.randn(12)
+    c = gan.coordinates(z)
+    c[0] += 1
+    moved = gan.apply(z, c)
+    rest = torch.eye(12) - gan.basis.T @ gan.basis
+    assert torch.allclose(rest @ moved, rest @ z, atol=1e-5)
+
+
+def test_recipe_round_trip_reproduces_the_picture(ws):
+    r = Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5), direction="more like Bag", amount=0.8)
+    img, z = ws.render(r)
+    img2, z2 = ws.render(Recipe.from_text(r.to_text()))
+    assert np.array_equal(img, img2) and torch.equal(z, z2)
+    with pytest.raises(RenderError, match="recipe"):
+        Recipe.from_text("{not json")
+
+
+def test_strip_and_manifold(ws):
+    z = torch.zeros(8)
+    assert ws.strip("tiny_vae8", z, 0).shape == (7, 28, 28, 1)
+    with pytest.raises(RenderError, match="does not exist"):
+        ws.strip("tiny_vae8", z, 99)
+    grid, cell = ws.manifold("tiny_vae2", [0.0, 0.0], n=5)
+    assert grid.shape == (5 * 28, 5 * 28, 1) and cell == (2, 2)
+    assert ws.manifold("tiny_vae2", [3.0, 3.0], n=5)[1] == (0, 4)        # top right
+    with pytest.raises(RenderError, match="2-d latent"):
+        ws.manifold("tiny_vae8")
+
+
+def test_interpolate_bounds(ws):
+    out = ws.interpolate("tiny_vae8", torch.ones(8), -torch.ones(8), 2)
+    assert out["linear"].shape[0] == out["spherical"].shape[0] == 2
+    for bad in (1, 65, float("nan")):
+        with pytest.raises(RenderError):
+            ws.interpolate("tiny_vae8", torch.ones(8), torch.ones(8), bad)
+
+
+def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
+    store = MapStore(cache_dir=tmp_path)
+    m = ws.model("tiny_vae2")
+    assert store.get(m) is None or True         # starts the background computation
+    store.wait("tiny_vae2", 60)
+    lm = store.get(m)
+    assert lm.method == "latent-plane" and lm.embedding.shape == (10_000, 2)
+    assert np.allclose(lm.place(lm.latents[:5]), lm.latents[:5])
+    assert store.status("tiny_vae2").startswith("ready")
+    cached = load_map(next(tmp_path.glob("*.safetensors")), 2)
+    assert np.array_equal(cached.embedding, lm.embedding) and cached.class_names[0] == "T-shirt/top"
+
+
+def test_new_points_are_placed_among_their_neighbours():
+    rng = np.random.default_rng(0)
+    lat = rng.normal(size=(500, 6)).astype(np.float32)
+    emb = (lat[:, :2] * 10).astype(np.float32)
+    lm = LatentMap(emb, lat, np.zeros(500, np.int64), [], "samples", "umap")
+    placed = lm.place(lat[:20] + 1e-4)
+    assert np.abs(placed - emb[:20]).max() < 0.5
+    assert MapParams().key() == MapParams().key() != MapParams(n_neighbors=30).key()
+
+
+def test_map_item_validates_the_index(ws):
+    ws.maps.get(ws.model("tiny_vae2"))
+    ws.maps.wait("tiny_vae2", 60)
+    item = ws.map_item("tiny_vae2", 3)
+    assert item["original"].shape == (28, 28, 1) and item["label"]
+    for bad in ("x", 2.5, -1, 10**9, None):
+        with pytest.raises(RenderError):
+            ws.map_item("tiny_vae2", bad)
+
+
+def test_uploads(ws, tmp_path):
+    from explorer.ui.picker import Picker
+    picker = Picker(ws, "tiny_gan")
+    evil = tmp_path / "evil.safetensors"
+    evil.write_bytes(pickle.dumps({"a": 1}))
+    _, msg = picker.upload(str(evil))
+    assert "refused" in msg and "pickle" in msg
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello")
+    assert "Only .safetensors" in picker.upload(str(txt))[1]
+    clf = ws.registry.folder / "fashion_classifier.safetensors"
+    assert "no image decoder" in picker.upload(str(clf))[1]
+    update, card = picker.upload(str(ws.registry.folder / "tiny_vae8.safetensors"))
+    name = update["value"]
+    assert name.startswith("upload-") and name in ws.model_names() and "tiny vae8" in card
