@@ -29,7 +29,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from explorer.ui.app import build_app
+    from explorer.ui.app import build_app, tooltip_js
     from explorer.ui.map_view import PLOTLY_JS
     from explorer.ui.picker import MAX_UPLOAD_MB
     from explorer.workspace import Workspace
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     demo = build_app(ws, default)
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, allowed_paths=[str(PLOTLY_JS)],
-                max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=True)
+                js=tooltip_js(), max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=True)
     return 0
 
 

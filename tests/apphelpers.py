@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 def launch(folder: Path, default: str = "tiny_vae2"):
-    from explorer.ui.app import build_app
+    from explorer.ui.app import build_app, tooltip_js
     from explorer.ui.map_view import PLOTLY_JS
     from explorer.workspace import Workspace
 
@@ -48,5 +48,5 @@ def launch(folder: Path, default: str = "tiny_vae2"):
     demo.queue(default_concurrency_limit=8)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                allowed_paths=[str(PLOTLY_JS)], max_file_size="200mb")
+                allowed_paths=[str(PLOTLY_JS)], js=tooltip_js(), max_file_size="200mb")
     return demo, ws, f"http://127.0.0.1:{port}/"

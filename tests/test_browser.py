@@ -85,3 +85,9 @@ def test_interpolation_makes_a_gif(page):
     src = page.eval_on_selector("#interp-gif img", "e => e.src")
     assert ".gif" in src
     assert page.locator("#interp-linear img").count() == 10 and page.locator("#interp-spherical img").count() == 10
+
+
+def test_controls_have_tooltips(page):
+    page.get_by_role("tab", name="Explore").click()
+    assert "random starting point" in page.get_attribute("#explore-seed", "title")
+    assert page.get_attribute("#explore-surprise", "title") == "Pick a random seed."

@@ -10,6 +10,27 @@ from .interpolate import InterpolateTab
 from .map_view import MapTab
 from .picker import Picker
 
+# elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
+TOOLTIP_IDS = {
+    "model-picker": "model", "model-upload": "upload", "explore-seed": "seed", "explore-surprise": "surprise",
+    "explore-temperature": "temperature", "explore-direction": "direction", "explore-amount": "amount",
+    "explore-reset": "reset", "explore-recipe": "recipe", "explore-apply-recipe": "recipe", "explore-raw": "raw",
+    "explore-apply-raw": "raw", "explore-strip-dir": "strip", "interp-frames": "frames", "interp-src-a": "endpoint",
+    "interp-src-b": "endpoint", "interp-val-a": "endpoint_value", "interp-val-b": "endpoint_value",
+    "interp-run": "interpolate", "map-to-explore": "to_explore", "map-as-start": "as_endpoint", "map-as-end": "as_endpoint",
+    **{f"explore-slider-{i}": "slider" for i in range(10)},
+}
+
+
+def tooltip_js() -> str:
+    """Page script that puts each control's plain-words tip in its title attribute (hover tooltip)."""
+    import json
+    tips = {eid: texts.TIPS[key] for eid, key in TOOLTIP_IDS.items()}
+    return ("() => { const tips = " + json.dumps(tips) + ";"
+            " const apply = () => { for (const [id, tip] of Object.entries(tips)) {"
+            " const el = document.getElementById(id); if (el && !el.title) el.title = tip; } };"
+            " apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true}); }")
+
 
 def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)

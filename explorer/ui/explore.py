@@ -111,8 +111,8 @@ class ExploreTab:
                 image = gr.HTML(elem_id="explore-image")
                 recipe = gr.Textbox(label="Recipe (checkpoint, seed, slider values)", info=texts.TIPS["recipe"],
                                     elem_id="explore-recipe", max_lines=3)
-                apply_recipe = gr.Button("Apply recipe", size="sm")
-                strip_dir = gr.Dropdown(label="Strip along", choices=[], info=texts.TIPS["strip"])
+                apply_recipe = gr.Button("Apply recipe", size="sm", elem_id="explore-apply-recipe")
+                strip_dir = gr.Dropdown(label="Strip along", choices=[], info=texts.TIPS["strip"], elem_id="explore-strip-dir")
                 strip = gr.HTML(elem_id="explore-strip")
                 manifold = gr.HTML(visible=False, elem_id="explore-manifold")
             with gr.Column(scale=2):
@@ -126,10 +126,10 @@ class ExploreTab:
                 direction = gr.Dropdown(label="Named direction", choices=[""], value="", info=texts.TIPS["direction"],
                                         elem_id="explore-direction", filterable=True)
                 amount = gr.Slider(-2, 2, value=0, step=0.01, label="Amount", info=texts.TIPS["amount"], elem_id="explore-amount")
-                reset = gr.Button("Reset to the seed's picture")
+                reset = gr.Button("Reset to the seed's picture", elem_id="explore-reset")
                 with gr.Accordion("Advanced: raw latent coordinates", open=False):
                     raw = gr.Textbox(label="Latent vector", info=texts.TIPS["raw"], lines=4, elem_id="explore-raw")
-                    apply_raw = gr.Button("Apply raw latent", size="sm")
+                    apply_raw = gr.Button("Apply raw latent", size="sm", elem_id="explore-apply-raw")
 
         inputs = [model, seed, temperature, base, direction, amount, *sliders]
         outputs = [image, recipe, z_state, raw]

@@ -50,4 +50,7 @@ TIPS = {
     "frames": "How many pictures along each path (2 to 64).",
     "endpoint": "Where the path starts or ends: a seed, the current Explore picture, the selected map dot, or a test image.",
     "endpoint_value": "The seed number, or the index of the test image (0–9999).",
+    "interpolate": "Make both paths between the start and the end.",
+    "to_explore": "Open the selected dot's latent vector in the Explore tab to move it with the sliders.",
+    "as_endpoint": "Use the selected dot as one end of the path in the Interpolate tab.",
 }
