@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     from explorer.workspace import Workspace
 
     device = choose_device(args.device)
-    ws = Workspace(Path(args.checkpoints_dir), device)
+    ws = Workspace(Path(args.checkpoints_dir), device, cache_dir=Path(args.checkpoints_dir) / "cache")
     names = ws.model_names()
     default = "fashion_dcgan" if "fashion_dcgan" in names else (names[0] if names else None)
     if args.checkpoint:

@@ -144,18 +144,44 @@ def load_map(path: Path, latent_dim: int) -> LatentMap | None:
         return None
 
 
-class MapStore:
-    """Maps per model: from the disk cache at once, else computed in one background thread with
-    visible progress. Nothing here blocks a caller: `get` returns None until the map is ready."""
+def _compute_in_child(ckpt_path: str, name: str, params: dict, classifier_path: str | None, out_path: str,
+                      status_path: str) -> None:
+    """Runs in a separate process: numba's JIT compilation inside UMAP holds the GIL for tens of
+    seconds, which would freeze every other request if it ran in a thread of the server."""
+    import torch as _torch
 
-    def __init__(self, classifier_loader: Callable[[], object] | None = None, params: MapParams = MapParams(),
+    from .checkpoints import load_checkpoint
+    from .render import LoadedModel
+
+    _torch.set_num_threads(1)
+    status = Path(status_path)
+
+    def progress(frac, msg):
+        status.write_text(f"{frac:.0%}: {msg}")
+
+    ck = load_checkpoint(ckpt_path, "cpu")
+    model = LoadedModel(name, ck, _torch.device("cpu"), "")
+    clf = None
+    if classifier_path and ck.kind == "dcgan" and ck.meta.get("dataset", {}).get("name") == "fashion-mnist":
+        from .metrics import load_classifier
+        clf = load_classifier(classifier_path, "cpu")
+    p = MapParams(**params)
+    save_map(compute_map(model, p, clf, progress=progress), Path(out_path), p)
+
+
+class MapStore:
+    """Maps per model: from the disk cache at once, else computed in a background *process* (one at a
+    time) with visible progress. Nothing here blocks a caller: `get` returns None until it is ready."""
+
+    def __init__(self, classifier_path: Callable[[], Path | None] | None = None, params: MapParams = MapParams(),
                  cache_dir: Path | None = None):
         self.params, self.cache_dir = params, cache_dir
-        self._classifier_loader = classifier_loader
+        self._classifier_path = classifier_path or (lambda: None)
         self._maps: dict[str, LatentMap] = {}
         self._status: dict[str, str] = {}
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
+        self._one_at_a_time = threading.Lock()
 
     def _path(self, model) -> Path:
         p = cache_path(model.name, model.digest, self.params)
@@ -182,33 +208,44 @@ class MapStore:
         with self._lock:
             if model.name in self._threads and self._threads[model.name].is_alive():
                 return
+            self._status[model.name] = "waiting for another map to finish"
             t = threading.Thread(target=self._compute, args=(model,), name=f"map-{model.name}", daemon=True)
             self._threads[model.name] = t
         t.start()
 
     def _compute(self, model) -> None:
-        def progress(frac, msg):
-            self._status[model.name] = f"{frac:.0%}: {msg}"
-        try:
+        import multiprocessing as mp
+        import tempfile
+
+        with self._one_at_a_time:
             t0 = time.perf_counter()
-            clf = self._classifier_loader() if (self._classifier_loader and model.kind == "dcgan") else None
-            m = compute_map(model, self.params, clf, progress=progress)
-            save_map(m, self._path(model), self.params)
+            out = self._path(model)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            status = Path(tempfile.mkstemp(prefix="map-status-")[1])
+            clf = self._classifier_path()
+            proc = mp.get_context("spawn").Process(
+                target=_compute_in_child, daemon=True,
+                args=(str(model.checkpoint.path), model.name, dict(self.params.__dict__), str(clf) if clf else None,
+                      str(out), str(status)))
+            self._status[model.name] = "0%: starting"
+            proc.start()
+            while proc.is_alive():
+                proc.join(0.5)
+                try:
+                    if status.read_text():
+                        self._status[model.name] = status.read_text()
+                except OSError:
+                    pass
+            status.unlink(missing_ok=True)
+            m = load_map(out, model.latent_dim) if proc.exitcode == 0 else None
+            if m is None:
+                self._status[model.name] = f"failed (exit code {proc.exitcode}); see the server log"
+                return
             with self._lock:
                 self._maps[model.name] = m
             self._status[model.name] = f"ready (computed in {time.perf_counter() - t0:.0f} s)"
-        except Exception as exc:
-            log.exception("map for %s failed", model.name)
-            self._status[model.name] = f"failed: {exc}"
 
     def wait(self, name: str, timeout: float | None = None) -> None:
         t = self._threads.get(name)
         if t is not None:
             t.join(timeout)
-
-
-def warm_up_umap() -> float:
-    """Compile umap-learn's numba functions on a tiny problem so the first real fit is faster."""
-    t0 = time.perf_counter()
-    fit_umap(np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32), MapParams(points=300, n_neighbors=10))
-    return time.perf_counter() - t0

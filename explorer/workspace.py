@@ -76,7 +76,7 @@ class Workspace:
         self._directions: dict[str, Directions] = {}
         self._classifier = None
         self._lock = threading.Lock()
-        self.maps = MapStore(self.classifier, cache_dir=self.cache_dir)
+        self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
 
     # ---------------------------------------------------------------- models
     def model_names(self) -> list[str]:
@@ -89,13 +89,17 @@ class Workspace:
         m = self.model(name)
         return model_card(m.meta, m.meta.get("title", name))
 
+    def classifier_path(self) -> Path | None:
+        from .metrics import CLASSIFIER_PATH
+        local = self.registry.folder / CLASSIFIER_PATH.name
+        return local if local.is_file() else (CLASSIFIER_PATH if CLASSIFIER_PATH.is_file() else None)
+
     def classifier(self):
         """The shipped evaluation classifier (labels GAN samples for class directions and the map)."""
         with self._lock:
             if self._classifier is None:
-                from .metrics import CLASSIFIER_PATH, load_classifier
-                local = self.registry.folder / CLASSIFIER_PATH.name
-                self._classifier = load_classifier(local if local.is_file() else None, self.registry.device)
+                from .metrics import load_classifier
+                self._classifier = load_classifier(self.classifier_path(), self.registry.device)
             return self._classifier
 
     # ---------------------------------------------------------------- directions

@@ -15,13 +15,13 @@ from ..render import RenderError, png_data_url
 from ..workspace import Recipe, Workspace, gif_bytes
 
 
-def register(ws: Workspace) -> None:
+def register(ws: Workspace, worker=None) -> None:
     def guard(fn):
         @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
         def wrapped(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (RenderError, CheckpointError, ValueError, TypeError) as exc:
+            except (RenderError, CheckpointError, ValueError, TypeError, RuntimeError) as exc:
                 raise gr.Error(str(exc)) from None
         return wrapped
 
@@ -61,5 +61,29 @@ def register(ws: Workspace) -> None:
             out["original"] = png_data_url(item["original"])
         return out
 
-    for fn, limit in ((ping, None), (models, None), (render, None), (interpolate, 4), (map_select, None)):
+    def train_2d_start(dataset: str = "ring", loss: str = "non-saturating", lr_g: float = 1e-3, lr_d: float = 1e-3,
+                       k: int = 1, batch_size: int = 128, noise_dim: int = 2) -> dict:
+        """Start a live 2-D GAN run on the app's trainer (refused while another visitor's run is going)."""
+        from ..livetrain import ToySettings, toy_trainer
+        from ..training.worker import RunInfo
+        t = toy_trainer(ToySettings(dataset, loss, lr_g, lr_d, k, batch_size, noise_dim), ws.registry.device)
+        worker.on_report = None
+        worker.start(t, RunInfo("toy_gan", "api", f"2-D GAN on {dataset}, {loss} loss (API)"))
+        return train_status()
+
+    def train_status() -> dict:
+        """The live run: state, step, steps/s and the latest readings (D(x), D(G(z)), losses)."""
+        snap = worker.snapshot()
+        last = snap.pop("history")[-1:] or [{}]
+        return {**snap, "latest": last[0]}
+
+    def train_stop() -> dict:
+        """Stop the run started through the API."""
+        worker.stop("api")
+        return train_status()
+
+    endpoints = [(ping, None), (models, None), (render, None), (interpolate, 4), (map_select, None)]
+    if worker is not None:
+        endpoints += [(train_2d_start, 1), (train_status, None), (train_stop, 1)]
+    for fn, limit in endpoints:
         gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True)

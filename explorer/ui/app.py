@@ -9,6 +9,7 @@ from .explore import ExploreTab
 from .interpolate import InterpolateTab
 from .map_view import MapTab
 from .picker import Picker
+from .train_tab import TrainTab
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
 TOOLTIP_IDS = {
@@ -32,11 +33,13 @@ def tooltip_js() -> str:
             " apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true}); }")
 
 
-def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
-    explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
+def build_app(ws: Workspace, default_model: str, worker=None) -> gr.Blocks:
+    from ..training.worker import TrainingWorker
+    worker = worker or TrainingWorker()
+    explore, interp, map_tab, train = ExploreTab(ws), InterpolateTab(ws), MapTab(ws), TrainTab(ws, worker)
     with gr.Blocks(title=texts.TITLE) as demo:
         gr.Markdown(f"# {texts.TITLE}\n{texts.TAGLINE}")
-        api.register(ws)                # first, so the public endpoints keep their plain names
+        api.register(ws, worker)        # first, so the public endpoints keep their plain names
         model, _ = Picker(ws, default_model).build()
         explore_z = gr.State([])        # the latent shown in Explore (per session)
         map_z = gr.State(None)          # the latent of the selected map dot
@@ -48,6 +51,8 @@ def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
                 interp.build(model, explore_z, map_z, path_state)
             with gr.Tab("Map", id="map") as map_tab_block:
                 map_tab.build(model, explore_z, path_state, map_z)
+            with gr.Tab("Train", id="train") as train_tab_block:
+                train.build(model)
 
         def open_in_explore(name, z):
             if not z:
@@ -68,4 +73,5 @@ def build_app(ws: Workspace, default_model: str) -> gr.Blocks:
         for trigger in (model.change, demo.load):
             trigger(**explore.model_refresh).then(**explore.fast).then(**explore.extras_event).then(**map_tab.refresh_event)
         map_tab_block.select(**map_tab.refresh_event)
+        train_tab_block.select(**train.refresh_event)      # a reloaded page sees the run still going
     return demo

@@ -54,3 +54,39 @@ TIPS = {
     "to_explore": "Open the selected dot's latent vector in the Explore tab to move it with the sliders.",
     "as_endpoint": "Use the selected dot as one end of the path in the Interpolate tab.",
 }
+
+TRAIN = (
+    "A GAN is a game between a **forger** (the generator, G) and an **inspector** (the discriminator, D). "
+    "The forger turns random noise into fakes; the inspector looks at real and fake examples and says how "
+    "likely each one is to be real. Each improves by beating the other."
+)
+TRAIN_2D = (
+    "**Black dots** are real data, **orange dots** the forger's fakes. The background is the inspector's "
+    "verdict D(x): blue where it says *real*, red where it says *fake*. The grey mesh shows where the "
+    "forger sends each patch of its random noise, and the small arrows show which way each fake is being "
+    "pushed. When the forger wins, the fakes sit on the real data and the background turns a flat 50/50: "
+    "D(x) and D(G(z)) both reach ½, the point where the inspector can only guess."
+)
+TRAIN_COLLAPSE = (
+    "**Mode collapse:** sometimes the forger finds one or two spots the inspector accepts and sends all its "
+    "fakes there, ignoring the rest of the real data (count the covered modes on the ring). The Wasserstein "
+    "loss (WGAN-GP) gives the forger a useful signal even far from the data, which helps it spread out."
+)
+TRAIN_IMAGES = (
+    "The grid shows the forger's pictures for the **same** 64 noise vectors throughout, so you watch the same "
+    "pictures sharpen. FD (lower is better) and class coverage (1.0 = all ten classes) are quick estimates "
+    "on 500 pictures, measured every few hundred steps."
+)
+TIPS.update({
+    "train_mode": "2-D points train in a blink and show the whole game; images train a real picture model.",
+    "toy_dataset": "The real data the forger must learn to imitate.",
+    "loss": "Non-saturating: the usual choice. Original minimax: the paper's formula, which gives the forger weak "
+            "signals early on. WGAN-GP: a critic scores realism; helps against mode collapse.",
+    "lr_g": "How big the forger's (generator's) learning steps are.",
+    "lr_d": "How big the inspector's (discriminator's) learning steps are.",
+    "k": "How many inspector updates per forger update (Algorithm 1's k).",
+    "batch": "How many real and fake examples each update looks at.",
+    "noise": "How many random numbers the forger starts from.",
+    "speed": "Slow the game down to watch each step (0 = full speed).",
+    "save_title": "A name for the model in the model picker.",
+})
