@@ -121,3 +121,21 @@ def test_nan_literal_over_plain_http(app):
     event_id = json.load(urllib.request.urlopen(req, timeout=30))["event_id"]
     stream = urllib.request.urlopen(f"{c.src.rstrip('/')}/gradio_api/call/render/{event_id}", timeout=30).read().decode()
     assert "event: error" in stream and "not a number" in stream
+
+
+def test_train_2d_run_over_the_api(app):
+    import time
+    _, c = app
+    started = c.predict("ring", "non-saturating", 1e-3, 1e-3, 1, 64, 2, api_name="/train_2d_start")
+    assert started["state"] == "running" and "ring" in started["description"]
+    steps = []
+    for _ in range(3):
+        time.sleep(0.5)
+        status = c.predict(api_name="/train_status")
+        steps.append(status["step"])
+        assert 0 <= status["latest"].get("d_real", 0.5) <= 1
+    assert steps[0] < steps[1] < steps[2]
+    stopped = c.predict(api_name="/train_stop")
+    assert stopped["state"] == "stopped"
+    with pytest.raises(Exception, match="between"):
+        c.predict("ring", "non-saturating", -1.0, 1e-3, 1, 64, 2, api_name="/train_2d_start")

@@ -91,3 +91,27 @@ def test_controls_have_tooltips(page):
     page.get_by_role("tab", name="Explore").click()
     assert "random starting point" in page.get_attribute("#explore-seed", "title")
     assert page.get_attribute("#explore-surprise", "title") == "Pick a random seed."
+
+
+def test_train_tab_live_2d_then_save_an_image_model(page):
+    page.get_by_role("tab", name="Train").click()
+    page.click("#train-toy-start")
+    page.wait_for_function("() => { const d = document.querySelector('#train-toy-plot .le-live');"
+                           " return d && d._fullData && d._fullData.length >= 4; }", timeout=30_000)
+    page.wait_for_timeout(800)
+    first = page.locator("#train-toy-plot").screenshot()
+    page.wait_for_timeout(1500)
+    second = page.locator("#train-toy-plot").screenshot()
+    assert first != second                                      # the game moved between two screenshots
+    page.click("#train-pause")
+    page.wait_for_function("() => document.querySelector('#train-toy-readout').innerText.includes('paused')", timeout=20_000)
+    # image mode: a small DCGAN on digits, paused, saved, and then listed in the model picker
+    page.get_by_role("tab", name="Images").click()
+    page.click("#train-img-start")
+    page.wait_for_selector("#train-grid img", timeout=60_000)
+    page.click("#train-img-pause")
+    page.fill("#train-save-title textarea, #train-save-title input", "Browser digits GAN")
+    page.click("#train-save")
+    page.wait_for_function("() => document.querySelector('#train-save-msg').innerText.includes('Saved as')", timeout=30_000)
+    page.click("#model-picker input")
+    page.wait_for_selector("text=Browser digits GAN", timeout=10_000)
