@@ -1,5 +1,8 @@
 """`python -m explorer.bench SUBCOMMAND [--json] [--quick]`: measure the speeds users feel.
 
+  train-ui  the Train tab's live runs: 2-D GAN steps/s with the view refreshed 5 times a second
+            (each refresh computes a full frame, as the UI does) against the same run with no view;
+            the same for the image models (DCGAN, VAE at the Train tab's settings).
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -145,14 +148,68 @@ def _print_latency(res: dict) -> None:
               f"{c['renders_per_s']:.0f} renders/s, {c['errors']} errors, {c['mismatches']} mixed-up answers")
 
 
+def _run_worker(trainer, seconds: float, view=None, refresh_hz: float = 5.0) -> dict:
+    from .training.worker import RunInfo, TrainingWorker
+    w = TrainingWorker()
+    w.start(trainer, RunInfo("bench", "bench", "bench"))
+    t0 = time.perf_counter()
+    s0 = w.snapshot()["step"]
+    frames = 0
+    while time.perf_counter() - t0 < seconds:
+        if view is not None:
+            with w._lock:
+                view()
+            frames += 1
+        time.sleep(1 / refresh_hz)
+    steps = w.snapshot()["step"] - s0
+    dt = time.perf_counter() - t0
+    w.stop()
+    return {"steps_per_s": steps / dt, "refreshes_per_s": frames / dt}
+
+
+def train_ui(quick: bool = False, device: str | None = None) -> dict:
+    import torch
+
+    from .device import choose_device
+    from .livetrain import ImageSettings, ToySettings, image_trainer, sample_grid, toy_trainer
+    from .toyview import ToyView
+    dev = choose_device(device)
+    secs = 1.5 if quick else 10.0
+    out = {"device": str(dev), "threads": torch.get_num_threads()}
+    t = toy_trainer(ToySettings(), dev)
+    out["toy_no_view"] = _run_worker(t, secs)
+    t = toy_trainer(ToySettings(), dev)
+    view = ToyView(t, "ring")
+    out["toy_with_view"] = _run_worker(t, secs, view.frame)
+    for model in ("dcgan", "vae"):
+        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
+        out[f"{model}_no_view"] = _run_worker(t, secs)
+        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
+        out[f"{model}_with_view"] = _run_worker(t, secs, lambda t=t: sample_grid(t), refresh_hz=2.0)
+    return out
+
+
+def _print_train_ui(res: dict) -> None:
+    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s")
+    for name in ("toy", "dcgan", "vae"):
+        a, b = res[f"{name}_no_view"], res[f"{name}_with_view"]
+        print(f"  {name:6s} no view {a['steps_per_s']:8.1f}   with view {b['steps_per_s']:8.1f}"
+              f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=["latency"])
+    p.add_argument("what", choices=["latency", "train-ui"])
+    p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     p.add_argument("--model", default="fashion_dcgan")
     p.add_argument("--checkpoints-dir")
     args = p.parse_args(argv)
+    if args.what == "train-ui":
+        res = train_ui(args.quick, args.device)
+        print(json.dumps(res)) if args.json else _print_train_ui(res)
+        return 0
     res = latency(args.quick, args.model, Path(args.checkpoints_dir) if args.checkpoints_dir else None)
     res["machine"] = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     print(json.dumps(res, indent=None)) if args.json else _print_latency(res)

@@ -7,3 +7,10 @@ def test_latency_quick(tmp_path):
     res = latency(quick=True, model="tiny_gan", checkpoints_dir=make_checkpoints(tmp_path / "ck"))
     assert res["concurrent"]["errors"] == 0 and res["concurrent"]["mismatches"] == 0
     assert res["single_client"]["render"]["n"] == 20 and res["single_client"]["ping"]["median_ms"] > 0
+
+
+def test_train_ui_quick():
+    from explorer.bench import train_ui
+    res = train_ui(quick=True, device="cpu")
+    assert res["toy_no_view"]["steps_per_s"] > 0 and res["toy_with_view"]["refreshes_per_s"] > 0
+    assert res["dcgan_with_view"]["steps_per_s"] >= 0

@@ -221,6 +221,7 @@ class TrainTab:
                             img_pause = gr.Button("Pause", elem_id="train-img-pause")
                             img_play = gr.Button("Resume", elem_id="train-img-play")
                             img_stop = gr.Button("Stop", elem_id="train-img-stop")
+                            img_rollback = gr.Button("Roll back", elem_id="train-img-rollback")
                         title = gr.Textbox(label="Save as", placeholder="My Fashion GAN", info=texts.TIPS["save_title"], elem_id="train-save-title")
                         save = gr.Button("Save to the model picker", elem_id="train-save")
                         save_msg = gr.HTML(elem_id="train-save-msg")
@@ -229,7 +230,7 @@ class TrainTab:
         speed.change(lambda v: self.worker.set_speed(v), speed, None, api_visibility="private")
         play.click(self.start_toy, [dataset, loss, lr_g, lr_d, k, batch, noise], outs, api_visibility="private")
         for btn, action in ((pause, "pause"), (resume, "play"), (d_step, "d"), (g_step, "g"), (rollback, "rollback"),
-                            (img_pause, "pause"), (img_play, "play"), (img_stop, "stop")):
+                            (img_pause, "pause"), (img_play, "play"), (img_stop, "stop"), (img_rollback, "rollback")):
             btn.click(_bind(self.control, action), None, outs, api_visibility="private")
         img_start.click(self.start_images, [img_dataset, img_model, img_loss, img_lr, img_k, img_batch, smoothing], outs,
                         api_visibility="private")
