@@ -23,8 +23,8 @@ def norm_plot(result: dict) -> go.Figure:
     fig.add_scatter(x=t, y=result["linear_norm"], name="linear (straight line)", mode="lines+markers")
     fig.add_scatter(x=t, y=result["spherical_norm"], name="spherical (slerp)", mode="lines+markers")
     fig.add_hline(y=result["typical_norm"], line_dash="dash", annotation_text="typical length √d")
-    fig.update_layout(height=280, margin=dict(l=40, r=10, t=30, b=40), xaxis_title="position along the path",
-                      yaxis_title="length of the latent vector", legend=dict(orientation="h", y=1.15))
+    fig.update_layout(height=320, margin=dict(l=40, r=10, t=10, b=40), xaxis_title="position along the path",
+                      yaxis_title="length of the latent vector", legend=dict(orientation="h", y=-0.3))
     return fig
 
 
@@ -87,7 +87,7 @@ class InterpolateTab:
         slerp_strip = gr.HTML(elem_id="interp-spherical")
         with gr.Row():
             gif = gr.Image(label="Animation: linear (left) and spherical (right)", type="filepath", elem_id="interp-gif",
-                           interactive=False)
+                           interactive=False, height=300)
             with gr.Column():
                 plot = gr.Plot(label="Length of the latent vector along each path")
                 gr.Markdown(texts.NORM_SENTENCE)

@@ -7,6 +7,7 @@ the point's index. Whatever the browser sends is validated by Workspace.map_item
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import gradio as gr
@@ -103,11 +104,16 @@ class MapTab:
         self.ws = ws
 
     def thumbnail(self, model, index) -> str:
-        """Server function for the hover picture: a data URL, or '' for anything invalid."""
+        """Server function for the hover picture: a data URL, or '' for anything invalid. Cached, so a
+        picture hovered twice is decoded once."""
         try:
-            item = self.ws.map_item(str(model), index)
-        except (RenderError, ValueError):
+            return self._thumbnail(str(model), int(index))
+        except (RenderError, ValueError, TypeError, OverflowError):
             return ""
+
+    @functools.lru_cache(maxsize=4096)
+    def _thumbnail(self, model: str, index: int) -> str:
+        item = self.ws.map_item(model, index)
         return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
 
     def refresh(self, model, explore_z, path):
