@@ -3,6 +3,10 @@
   train-ui  the Train tab's live runs: 2-D GAN steps/s with the view refreshed 5 times a second
             (each refresh computes a full frame, as the UI does) against the same run with no view;
             the same for the image models (DCGAN, VAE at the Train tab's settings).
+  decode    images/s at batch 1, 64 and 1024 for each shipped decoder on each available device.
+  umap      map timings: a cold fit in a new process (JIT included), a warm fit, loading a cached
+            map, and placing one new point on an existing map.
+  startup   from `python app.py` to the first page served.
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -197,15 +201,98 @@ def _print_train_ui(res: dict) -> None:
               f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)")
 
 
+def decode(quick: bool = False, checkpoints_dir: Path | None = None) -> dict:
+    import torch
+
+    from .render import ModelRegistry
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    out = {}
+    for dev in devices:
+        reg = ModelRegistry(checkpoints_dir or ROOT / "checkpoints", dev)
+        for name in sorted(reg.available()):
+            dec = reg.get(name).decoder
+            for batch in (1, 64) if quick else (1, 64, 1024):
+                z = torch.randn(batch, dec.cfg.latent_dim, device=dev)
+                reps = 3 if quick else max(3, int(2048 / batch))
+                with torch.inference_mode():
+                    dec.generate(z)
+                    if dev == "cuda":
+                        torch.cuda.synchronize()
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        dec.generate(z)
+                    if dev == "cuda":
+                        torch.cuda.synchronize()
+                    dt = (time.perf_counter() - t0) / reps
+                out[f"{name}@{dev}/batch{batch}"] = {"images_per_s": batch / dt, "ms_per_batch": 1000 * dt}
+    return out
+
+
+_UMAP_CHILD = """
+import time, sys, numpy as np
+t0 = time.perf_counter()
+from explorer.projection import MapParams, fit_umap
+x = np.random.default_rng(0).normal(size=(int(sys.argv[1]), 16)).astype(np.float32)
+fit_umap(x, MapParams(points=len(x)))
+cold = time.perf_counter() - t0
+t0 = time.perf_counter()
+fit_umap(x, MapParams(points=len(x)))
+print(cold, time.perf_counter() - t0)
+"""
+
+
+def umap_bench(quick: bool = False) -> dict:
+    import numpy as np
+
+    from .projection import LatentMap, MapParams, load_map, save_map
+    n = 1000 if quick else 10_000
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", _UMAP_CHILD, str(n)], cwd=ROOT, capture_output=True, text=True, check=True)
+    cold, warm = map(float, res.stdout.split()[-2:])
+    rng = np.random.default_rng(0)
+    lm = LatentMap(rng.normal(size=(n, 2)).astype(np.float32), rng.normal(size=(n, 16)).astype(np.float32),
+                   np.zeros(n, np.int64), [], "test-images", "umap")
+    import tempfile
+    path = Path(tempfile.mkdtemp()) / "map.safetensors"
+    save_map(lm, path, MapParams(points=n))
+    t1 = time.perf_counter()
+    load_map(path, 16)
+    load_s = time.perf_counter() - t1
+    z = rng.normal(size=(1, 16)).astype(np.float32)
+    lm.place(z)
+    t1 = time.perf_counter()
+    for _ in range(20):
+        lm.place(z)
+    place_ms = (time.perf_counter() - t1) / 20 * 1000
+    return {"points": n, "cold_fit_s_new_process": cold, "warm_fit_s": warm, "load_cached_s": load_s,
+            "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
+
+
+def startup(checkpoints_dir: Path | None = None) -> dict:
+    with AppProcess(checkpoints_dir) as app:
+        return {"to_first_page_s": app.ready_after}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=["latency", "train-ui"])
+    p.add_argument("what", choices=["latency", "train-ui", "decode", "umap", "startup"])
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     p.add_argument("--model", default="fashion_dcgan")
     p.add_argument("--checkpoints-dir")
     args = p.parse_args(argv)
+    ck_dir = Path(args.checkpoints_dir) if args.checkpoints_dir else None
+    simple = {"decode": lambda: decode(args.quick, ck_dir), "umap": lambda: umap_bench(args.quick),
+              "startup": lambda: startup(ck_dir)}
+    if args.what in simple:
+        res = simple[args.what]()
+        if args.json:
+            print(json.dumps(res))
+        else:
+            for k, v in res.items():
+                print(f"  {k:40s} {v if not isinstance(v, dict) else ', '.join(f'{a}={b:.4g}' for a, b in v.items())}")
+        return 0
     if args.what == "train-ui":
         res = train_ui(args.quick, args.device)
         print(json.dumps(res)) if args.json else _print_train_ui(res)

@@ -14,3 +14,11 @@ def test_train_ui_quick():
     res = train_ui(quick=True, device="cpu")
     assert res["toy_no_view"]["steps_per_s"] > 0 and res["toy_with_view"]["refreshes_per_s"] > 0
     assert res["dcgan_with_view"]["steps_per_s"] >= 0
+
+
+def test_decode_and_startup_quick(tmp_path):
+    from explorer.bench import decode, startup
+    folder = make_checkpoints(tmp_path / "ck")
+    res = decode(quick=True, checkpoints_dir=folder)
+    assert res["tiny_gan@cpu/batch64"]["images_per_s"] > 0
+    assert startup(folder)["to_first_page_s"] > 0
