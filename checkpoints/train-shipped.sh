@@ -29,3 +29,21 @@ python -m explorer.train --model vae --epochs 20 --latent-dim 2 "${common[@]}" \
   --description "A VAE with only two latent numbers: its whole latent plane can be drawn as a map of clothes." \
   --out "$out/fashion_vae2.safetensors" > "$out/fashion_vae2.log" 2>&1
 wait "$gan"
+
+# Model cards: every figure from the evaluation, written into each checkpoint and its .md card.
+for m in fashion_classifier fashion_dcgan fashion_vae16 fashion_vae2; do
+  python -m explorer.evaluate "$out/$m.safetensors" --write-card
+done
+# Caches the app opens with: slider directions and maps (UMAP fits take about a minute each).
+python - "$out" <<'PY'
+import sys
+from pathlib import Path
+from explorer.workspace import Workspace
+folder = Path(sys.argv[1])
+ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+for name in ws.model_names():
+    ws.directions(name)
+    ws.maps.get(ws.model(name))
+    ws.maps.wait(name)
+    print(name, ws.maps.status(name))
+PY

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import Trainer
+from .base import Trainer, make_adam
 
 
 @dataclass
@@ -32,7 +32,8 @@ class ClassifierTrainer(Trainer):
         self.cfg, self.sampler = cfg, sampler
         self.net = modules["classifier"].to(self.device)
         self.modules = {"classifier": self.net}
-        self.optimizers = {"classifier": torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)}
+        self.optimizers = {"classifier": make_adam(list(self.net.parameters()), self.device, torch.optim.AdamW,
+                                                   lr=cfg.lr, weight_decay=cfg.weight_decay)}
         self.dataset_size = sampler.size
 
     def _batch_size(self) -> int:

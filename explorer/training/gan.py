@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import Trainer
+from .base import Trainer, make_adam
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
 
@@ -63,8 +63,8 @@ class GANTrainer(Trainer):
         self.modules = {"generator": self.G, "discriminator": self.D}
         self.latent_dim = self.G.cfg.latent_dim
         self.optimizers = {
-            "generator": torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2)),
-            "discriminator": torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2)),
+            "generator": make_adam(list(self.G.parameters()), self.device, lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2)),
+            "discriminator": make_adam(list(self.D.parameters()), self.device, lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2)),
         }
         self.dataset_size = getattr(sampler, "size", 0)
         self.fixed_noise = self.noise(64, torch.Generator(device=self.device).manual_seed(cfg.seed + 12345))

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .base import Trainer
+from .base import Trainer, make_adam
 
 
 @dataclass
@@ -27,7 +27,7 @@ class VAETrainer(Trainer):
         self.cfg, self.sample_real = cfg, sampler
         self.vae = modules["vae"].to(self.device)
         self.modules = {"vae": self.vae}
-        self.optimizers = {"vae": torch.optim.Adam(self.vae.parameters(), lr=cfg.lr)}
+        self.optimizers = {"vae": make_adam(list(self.vae.parameters()), self.device, lr=cfg.lr)}
         self.dataset_size = getattr(sampler, "size", 0)
         self.latent_dim = self.vae.cfg.latent_dim
         self.fixed_noise = torch.randn(64, self.latent_dim, device=self.device,
