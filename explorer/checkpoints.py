@@ -121,20 +121,23 @@ def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], 
 # ---------------------------------------------------------------- loading
 
 def _sniff(path: Path) -> None:
-    """Refuse obvious non-safetensors files with a specific reason, before safetensors parses them."""
+    """Refuse non-safetensors files with a specific reason, before safetensors parses them.
+    A safetensors file starts with an 8-byte little-endian header length, then a JSON object."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
-            head = f.read(8)
+            head = f.read(9)
     except FileNotFoundError:
         raise CheckpointError(f"{path.name}: no such checkpoint file.") from None
-    if head[:1] == b"\x80" or head[:2] == b"PK":
+    if len(head) == 9:
+        (n,) = struct.unpack("<Q", head[:8])
+        if n <= MAX_HEADER and 8 + n <= size and head[8:9] == b"{":
+            return
+    if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
         raise CheckpointError(f"{path.name} is a pickle/zip (torch.save) file, not safetensors; it was refused and nothing in it was run.")
-    if len(head) < 8:
+    if size < 9:
         raise CheckpointError(f"{path.name} is too short ({size} bytes) to be a safetensors file.")
-    (n,) = struct.unpack("<Q", head)
-    if n > MAX_HEADER or 8 + n > size:
-        raise CheckpointError(f"{path.name} is not a valid safetensors file (truncated or not safetensors).")
+    raise CheckpointError(f"{path.name} is not a valid safetensors file (truncated or not safetensors).")
 
 
 def read_metadata(path: str | Path) -> dict:

@@ -111,3 +111,16 @@ def test_listing_and_card(saved, tmp_path):
     meta = update_metadata(path, {"evaluation": {"fd": 12.5}})
     card = model_card(meta, "Tiny")
     assert "# Tiny" in card and "| fd | 12.5 |" in card and "pytest" in card
+
+
+@pytest.mark.parametrize("header_len", [0x4B50, 0x0280, 0x80])
+def test_headers_that_look_like_magic_bytes_still_load(tmp_path, header_len):
+    """A header length whose low bytes read 'PK' or 0x80 0x02 must not be mistaken for a zip or pickle."""
+    import json
+    import struct
+    from explorer.checkpoints import META_KEY, FORMAT
+    body = json.dumps({"__metadata__": {META_KEY: json.dumps({"format": FORMAT, "format_version": 1, "kind": "vae"})}})
+    body = body + " " * (header_len - len(body))
+    p = tmp_path / "x.safetensors"
+    p.write_bytes(struct.pack("<Q", header_len) + body.encode())
+    assert read_metadata(p)["kind"] == "vae"
