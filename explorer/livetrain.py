@@ -11,7 +11,7 @@ import torch
 
 from .data import DataNotFound, load_dataset, to_uint8
 from .training import GANTrainConfig, ImageSampler, ToySampler, VAETrainConfig, make_trainer
-from .training.worker import RunInfo, TrainingWorker
+from .training.worker import TrainingWorker
 
 TOY_DEFAULTS = {"hidden": 64, "layers": 3}
 IMAGE_DEFAULTS = {"dcgan": {"width": 16, "d_width": 16, "latent_dim": 32}, "vae": {"width": 16, "hidden": 128, "latent_dim": 16}}

@@ -6,7 +6,6 @@ noise region lands: a warped mesh), and the gradient that pushes each fake point
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 

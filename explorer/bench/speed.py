@@ -1,0 +1,125 @@
+"""In-process benchmarks: decoding, maps (UMAP), and the Train tab's live runs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .http import ROOT
+
+
+def _run_worker(trainer, seconds: float, view=None, refresh_hz: float = 5.0) -> dict:
+    from ..training.worker import RunInfo, TrainingWorker
+    w = TrainingWorker()
+    w.start(trainer, RunInfo("bench", "bench", "bench"))
+    t0 = time.perf_counter()
+    s0 = w.snapshot()["step"]
+    frames = 0
+    while time.perf_counter() - t0 < seconds:
+        if view is not None:
+            with w._lock:
+                view()
+            frames += 1
+        time.sleep(1 / refresh_hz)
+    steps = w.snapshot()["step"] - s0
+    dt = time.perf_counter() - t0
+    w.stop()
+    return {"steps_per_s": steps / dt, "refreshes_per_s": frames / dt}
+
+
+def train_ui(quick: bool = False, device: str | None = None) -> dict:
+    import torch
+
+    from ..device import choose_device
+    from ..livetrain import ImageSettings, ToySettings, image_trainer, sample_grid, toy_trainer
+    from ..toyview import ToyView
+    dev = choose_device(device)
+    secs = 1.5 if quick else 10.0
+    out = {"device": str(dev), "threads": torch.get_num_threads()}
+    t = toy_trainer(ToySettings(), dev)
+    out["toy_no_view"] = _run_worker(t, secs)
+    t = toy_trainer(ToySettings(), dev)
+    view = ToyView(t, "ring")
+    out["toy_with_view"] = _run_worker(t, secs, view.frame)
+    for model in ("dcgan", "vae"):
+        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
+        out[f"{model}_no_view"] = _run_worker(t, secs)
+        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
+        out[f"{model}_with_view"] = _run_worker(t, secs, lambda t=t: sample_grid(t), refresh_hz=2.0)
+    return out
+
+
+def _print_train_ui(res: dict) -> None:
+    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s")
+    for name in ("toy", "dcgan", "vae"):
+        a, b = res[f"{name}_no_view"], res[f"{name}_with_view"]
+        print(f"  {name:6s} no view {a['steps_per_s']:8.1f}   with view {b['steps_per_s']:8.1f}"
+              f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)")
+
+
+def decode(quick: bool = False, checkpoints_dir: Path | None = None) -> dict:
+    import torch
+
+    from ..render import ModelRegistry
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    out = {}
+    for dev in devices:
+        reg = ModelRegistry(checkpoints_dir or ROOT / "checkpoints", dev)
+        for name in sorted(reg.available()):
+            dec = reg.get(name).decoder
+            for batch in (1, 64) if quick else (1, 64, 1024):
+                z = torch.randn(batch, dec.cfg.latent_dim, device=dev)
+                reps = 3 if quick else max(3, int(2048 / batch))
+                with torch.inference_mode():
+                    dec.generate(z)
+                    if dev == "cuda":
+                        torch.cuda.synchronize()
+                    t0 = time.perf_counter()
+                    for _ in range(reps):
+                        dec.generate(z)
+                    if dev == "cuda":
+                        torch.cuda.synchronize()
+                    dt = (time.perf_counter() - t0) / reps
+                out[f"{name}@{dev}/batch{batch}"] = {"images_per_s": batch / dt, "ms_per_batch": 1000 * dt}
+    return out
+
+
+_UMAP_CHILD = """
+import time, sys, numpy as np
+t0 = time.perf_counter()
+from explorer.projection import MapParams, fit_umap
+x = np.random.default_rng(0).normal(size=(int(sys.argv[1]), 16)).astype(np.float32)
+fit_umap(x, MapParams(points=len(x)))
+cold = time.perf_counter() - t0
+t0 = time.perf_counter()
+fit_umap(x, MapParams(points=len(x)))
+print(cold, time.perf_counter() - t0)
+"""
+
+
+def umap_bench(quick: bool = False) -> dict:
+    import numpy as np
+
+    from ..projection import LatentMap, MapParams, load_map, save_map
+    n = 1000 if quick else 10_000
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", _UMAP_CHILD, str(n)], cwd=ROOT, capture_output=True, text=True, check=True)
+    cold, warm = map(float, res.stdout.split()[-2:])
+    rng = np.random.default_rng(0)
+    lm = LatentMap(rng.normal(size=(n, 2)).astype(np.float32), rng.normal(size=(n, 16)).astype(np.float32),
+                   np.zeros(n, np.int64), [], "test-images", "umap")
+    import tempfile
+    path = Path(tempfile.mkdtemp()) / "map.safetensors"
+    save_map(lm, path, MapParams(points=n))
+    t1 = time.perf_counter()
+    load_map(path, 16)
+    load_s = time.perf_counter() - t1
+    z = rng.normal(size=(1, 16)).astype(np.float32)
+    lm.place(z)
+    t1 = time.perf_counter()
+    for _ in range(20):
+        lm.place(z)
+    place_ms = (time.perf_counter() - t1) / 20 * 1000
+    return {"points": n, "cold_fit_s_new_process": cold, "warm_fit_s": warm, "load_cached_s": load_s,
+            "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
