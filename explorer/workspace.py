@@ -74,6 +74,7 @@ class Workspace:
         self.registry = ModelRegistry(folder, device)
         self.cache_dir = Path(cache_dir)
         self._directions: dict[str, Directions] = {}
+        self._manifolds: dict[tuple, np.ndarray] = {}
         self._classifier = None
         self._lock = threading.Lock()
         self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
@@ -193,11 +194,15 @@ class Workspace:
         m = self.model(name)
         if m.latent_dim != 2:
             raise RenderError("The decoded-manifold view needs a model with a 2-d latent space.")
-        ticks = np.linspace(-extent, extent, n, dtype=np.float32)
-        gy, gx = np.meshgrid(ticks[::-1], ticks, indexing="ij")                 # row 0 = top = high y
-        imgs = m.decode(np.stack([gx.ravel(), gy.ravel()], 1))                   # (n*n, H, W, C)
-        h, w, c = imgs.shape[1:]
-        grid = imgs.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
+        key = (name, m.digest, n, extent)
+        grid = self._manifolds.get(key)
+        if grid is None:                                                         # decoded once per model
+            ticks = np.linspace(-extent, extent, n, dtype=np.float32)
+            gy, gx = np.meshgrid(ticks[::-1], ticks, indexing="ij")             # row 0 = top = high y
+            imgs = m.decode(np.stack([gx.ravel(), gy.ravel()], 1))               # (n*n, H, W, C)
+            h, w, c = imgs.shape[1:]
+            grid = imgs.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
+            self._manifolds[key] = grid
         cell = None
         if z is not None:
             zz = m.check_latent(z)[0].numpy()
