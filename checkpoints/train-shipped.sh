@@ -35,15 +35,4 @@ for m in fashion_classifier fashion_dcgan fashion_vae16 fashion_vae2; do
   python -m explorer.evaluate "$out/$m.safetensors" --write-card
 done
 # Caches the app opens with: slider directions and maps (UMAP fits take about a minute each).
-python - "$out" <<'PY'
-import sys
-from pathlib import Path
-from explorer.workspace import Workspace
-folder = Path(sys.argv[1])
-ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
-for name in ws.model_names():
-    ws.directions(name)
-    ws.maps.get(ws.model(name))
-    ws.maps.wait(name)
-    print(name, ws.maps.status(name))
-PY
+python -m explorer.prepare --checkpoints-dir "$out"
