@@ -9,19 +9,21 @@ from pathlib import Path
 from .http import ROOT
 
 
-def _run_worker(trainer, seconds: float, view=None, refresh_hz: float = 5.0) -> dict:
+def _run_worker(trainer, seconds: float, view_fn=None, refresh_hz: float = 5.0) -> dict:
+    """Steps/s of a live run; with `view_fn`, the training thread also computes the view every
+    1/refresh_hz s (as in the app) and this thread polls it on the UI timer's schedule."""
     from ..training.worker import RunInfo, TrainingWorker
     w = TrainingWorker()
+    w.view_fn, w.view_every = view_fn, 1 / refresh_hz
     w.start(trainer, RunInfo("bench", "bench", "bench"))
     t0 = time.perf_counter()
     s0 = w.snapshot()["step"]
-    frames = 0
+    frames, last, next_tick = 0, None, t0
     while time.perf_counter() - t0 < seconds:
-        if view is not None:
-            with w._lock:
-                view()
-            frames += 1
-        time.sleep(1 / refresh_hz)
+        if w.view is not None and w.view is not last:
+            last, frames = w.view, frames + 1
+        next_tick += 1 / refresh_hz
+        time.sleep(max(0.0, next_tick - time.perf_counter()))
     steps = w.snapshot()["step"] - s0
     dt = time.perf_counter() - t0
     w.stop()
@@ -37,6 +39,7 @@ def train_ui(quick: bool = False, device: str | None = None) -> dict:
     dev = choose_device(device)
     secs = 1.5 if quick else 10.0
     out = {"device": str(dev), "threads": torch.get_num_threads()}
+    _run_worker(toy_trainer(ToySettings(), dev), 0.5 if quick else 2.0)      # warm-up: thread pools, allocator
     t = toy_trainer(ToySettings(), dev)
     out["toy_no_view"] = _run_worker(t, secs)
     t = toy_trainer(ToySettings(), dev)
@@ -46,7 +49,7 @@ def train_ui(quick: bool = False, device: str | None = None) -> dict:
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
         out[f"{model}_no_view"] = _run_worker(t, secs)
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
-        out[f"{model}_with_view"] = _run_worker(t, secs, lambda t=t: sample_grid(t), refresh_hz=2.0)
+        out[f"{model}_with_view"] = _run_worker(t, secs, lambda t=t: sample_grid(t), refresh_hz=5.0)
     return out
 
 

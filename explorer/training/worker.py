@@ -43,6 +43,11 @@ class TrainingWorker:
         self.delay = 0.0               # seconds to sleep between steps (the UI's speed control)
         self.report_every = report_every
         self.on_report: Callable[[Trainer, dict], dict | None] | None = None   # e.g. a fast FD estimate
+        # What the live view draws, computed *in the training thread* every `view_every` seconds: calling
+        # into PyTorch's OpenMP pool from two threads in turn cost the 2-D run 60% of its speed.
+        self.view_fn: Callable[[], object] | None = None
+        self.view_every = 0.2
+        self.view: object | None = None
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -54,8 +59,11 @@ class TrainingWorker:
         with self._lock:
             if self.state in ("running", "paused", "diverged") and self.info and self.info.owner != info.owner:
                 raise WorkerBusy(f"The trainer is busy: {self.info.description} (started {time.strftime('%H:%M', time.localtime(self.info.started))}).")
-            self._stop_thread()
+            old = self._detach_thread()
+        self._join(old)                       # outside the lock: the old loop may need it to finish its step
+        with self._lock:
             self.trainer, self.info, self.message = trainer, info, ""
+            self.view = None
             self.history.clear()
             self._steps_per_s = self._train_seconds = 0.0
             self.state = "paused" if paused else "running"
@@ -83,9 +91,10 @@ class TrainingWorker:
     def stop(self, owner: str | None = None) -> None:
         with self._lock:
             self._check_owner(owner)
-            self._stop_thread()
+            old = self._detach_thread()
             if self.trainer is not None:
                 self.state = "stopped"
+        self._join(old)
 
     def single_step(self, which: str, owner: str | None = None) -> dict:
         """One discriminator ("d") or generator ("g") update while paused (GANs only)."""
@@ -100,6 +109,8 @@ class TrainingWorker:
             vals = self.trainer.d_step() if which == "d" else self.trainer.g_step()
             if which == "g":
                 self.trainer.step += 1
+            if self.view_fn is not None:
+                self.view = self.view_fn()
             return self._record({k: float(v) for k, v in vals.items()})
 
     def rollback(self, owner: str | None = None) -> int:
@@ -108,6 +119,8 @@ class TrainingWorker:
             if self.trainer is None:
                 raise RuntimeError("Nothing to roll back.")
             step = self.trainer.rollback()
+            if self.view_fn is not None:
+                self.view = self.view_fn()
             self.state, self.message = "paused", f"Rolled back to step {step}, the last good state."
             return step
 
@@ -117,7 +130,7 @@ class TrainingWorker:
     # ---------------------------------------------------------------- the loop
     def _loop(self) -> None:
         me = threading.current_thread()
-        last_report = 0.0
+        last_report = last_view = 0.0
         window_start, window_steps = time.perf_counter(), 0
         while self._thread is me:
             if self.state != "running":
@@ -148,6 +161,10 @@ class TrainingWorker:
                         window_start, window_steps = now, 0
                     self._record(dict(zip(values, torch.stack([v.float() for v in values.values()]).tolist())))
                     last_report = now
+                if self.view_fn is not None and now - last_view >= self.view_every:
+                    with self._lock:
+                        self.view = self.view_fn()
+                    last_view = now
             except TrainingDiverged as exc:
                 with self._lock:
                     self.state = "diverged"
@@ -169,11 +186,16 @@ class TrainingWorker:
         self.history.append(rec)
         return rec
 
-    def _stop_thread(self) -> None:
+    def _detach_thread(self) -> threading.Thread | None:
+        """Tell the loop to end (it checks `self._thread is me`); join it later, outside the lock."""
         t, self._thread = self._thread, None
         self._wake.set()
+        return t
+
+    @staticmethod
+    def _join(t: threading.Thread | None) -> None:
         if t is not None and t is not threading.current_thread():
-            t.join(timeout=5)
+            t.join(timeout=10)
 
     # ---------------------------------------------------------------- reading
     def snapshot(self) -> dict:

@@ -34,7 +34,7 @@ def toy_figure(f: dict) -> dict:
     if f["wgan"]:
         heat = (heat - heat.mean()) / (np.abs(heat).max() + 1e-8) * 0.5 + 0.5      # critic scores, centred
     data = [{"type": "heatmap", "x": ticks, "y": ticks, "z": np.round(heat, 3).tolist(), "zmin": 0, "zmax": 1,
-             "colorscale": "RdBu", "opacity": 0.55, "showscale": True, "hoverinfo": "skip",
+             "colorscale": "RdBu", "reversescale": True, "zsmooth": "best", "opacity": 0.55, "showscale": True, "hoverinfo": "skip",
              "colorbar": {"title": {"text": "critic" if f["wgan"] else "D(x)"}, "len": 0.6}}]
     mesh = f["mesh"]
     lines_x, lines_y = [], []
@@ -83,7 +83,6 @@ def curves_figure(history: list[dict], wgan: bool, vae: bool) -> dict:
 class TrainTab:
     def __init__(self, ws: Workspace, worker: TrainingWorker):
         self.ws, self.worker = ws, worker
-        self.view: ToyView | None = None
         self.data_meta: dict = {}
 
     # ---------------------------------------------------------------- 2-D
@@ -92,8 +91,9 @@ class TrainTab:
             s = ToySettings(dataset, loss, float(lr_g), float(lr_d), int(k), int(batch), int(noise))
             t = toy_trainer(s, self.ws.registry.device)
             self.worker.on_report = None
+            view = ToyView(t, dataset)
+            self.worker.view_fn = view.frame
             self.worker.start(t, RunInfo("toy_gan", _owner(request), f"2-D GAN on {dataset}, {loss} loss"))
-            self.view = ToyView(t, dataset)
         except (WorkerBusy, ValueError) as exc:
             gr.Warning(str(exc))
         return self.refresh(request)
@@ -107,9 +107,9 @@ class TrainTab:
             if ds.name == "fashion-mnist":
                 probe = QualityProbe(self.ws.classifier(), ds.images[-1000:])
             self.worker.on_report = probe
+            self.worker.view_fn = lambda: sample_grid(t)
             desc = f"{model.upper()} on {dataset} ({note})" + (f", {loss} loss" if model == "dcgan" else "")
             self.worker.start(t, RunInfo(model, _owner(request), desc))
-            self.view = None
             self.data_meta = {"name": ds.name, "split": ds.split, "size": len(ds), "class_names": ds.class_names}
         except (WorkerBusy, ValueError) as exc:
             gr.Warning(str(exc))
@@ -149,22 +149,18 @@ class TrainTab:
         hist = snap["history"]
         last = hist[-1] if hist else {}
         live, curves, grid = gr.update(), gr.update(), gr.update()
-        if snap["kind"] == "toy_gan" and self.view is not None and self.worker.trainer is not None:
-            with self.worker._lock:
-                frame = self.view.frame()
-            live = toy_figure(frame)
-            extra = {"d_real": frame["d_real"], "d_fake": frame["d_fake"], "coverage_modes": frame["coverage"]}
-        elif snap["kind"] in ("dcgan", "vae") and self.worker.trainer is not None:
-            with self.worker._lock:
-                imgs = sample_grid(self.worker.trainer)
+        view = self.worker.view                 # computed by the training thread (see TrainingWorker.view_fn)
+        extra = {}
+        if snap["kind"] == "toy_gan" and isinstance(view, dict):
+            live = toy_figure(view)
+            extra = {"d_real": view["d_real"], "d_fake": view["d_fake"], "coverage_modes": view["coverage"]}
+        elif snap["kind"] in ("dcgan", "vae") and isinstance(view, np.ndarray):
+            imgs = view
             from ..data import image_grid
             import torch
             grid = widgets.picture(image_grid(torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(), 8), 420, "the same 64 noise vectors")
             curves = curves_figure(hist, self.worker.trainer.cfg.loss == "wgan-gp" if snap["kind"] == "dcgan" else False,
                                    snap["kind"] == "vae")
-            extra = {}
-        else:
-            extra = {}
         text = readout(snap, last, extra, _owner(request) if request else None)
         return live, curves, grid, text, text, gr.Timer(active=snap["state"] == "running")
 
@@ -231,7 +227,7 @@ class TrainTab:
         play.click(self.start_toy, [dataset, loss, lr_g, lr_d, k, batch, noise], outs, api_visibility="private")
         for btn, action in ((pause, "pause"), (resume, "play"), (d_step, "d"), (g_step, "g"), (rollback, "rollback"),
                             (img_pause, "pause"), (img_play, "play"), (img_stop, "stop"), (img_rollback, "rollback")):
-            btn.click(_bind(self.control, action), None, outs, api_visibility="private")
+            btn.click(_bind(self.control, action), None, outs, api_visibility="private", show_progress="hidden")
         img_start.click(self.start_images, [img_dataset, img_model, img_loss, img_lr, img_k, img_batch, smoothing], outs,
                         api_visibility="private")
         save.click(self.save, title, [model_dropdown, save_msg], api_visibility="private")
