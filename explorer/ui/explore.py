@@ -53,7 +53,7 @@ class ExploreTab:
             man = gr.update(visible=False)
             if self.ws.model(model).latent_dim == 2:
                 grid, cell = self.ws.manifold(model, z)
-                man = gr.update(visible=True, value=widgets.manifold(grid, cell, 15))
+                man = gr.update(visible=True, value=widgets.manifold(grid, cell, 15, caption=texts.MANIFOLD))
             return strip_html, man
         except (RenderError, ValueError, IndexError) as exc:
             return widgets.message(str(exc)), gr.update()

@@ -25,7 +25,7 @@ def message(text: str, kind: str = "error") -> str:
     return f'<div class="le-message le-{kind}" style="color:{color};padding:8px">{html.escape(text)}</div>'
 
 
-def manifold(grid: np.ndarray, cell: tuple[int, int] | None, n: int, size: int = 420) -> str:
+def manifold(grid: np.ndarray, cell: tuple[int, int] | None, n: int, size: int = 420, caption: str = "") -> str:
     """The decoded-manifold sheet with a red box on the current cell."""
     box = ""
     if cell is not None:
@@ -33,5 +33,6 @@ def manifold(grid: np.ndarray, cell: tuple[int, int] | None, n: int, size: int =
         step = 100 / n
         box = (f'<div style="position:absolute;left:{c * step}%;top:{r * step}%;width:{step}%;height:{step}%;'
                f'border:2px solid #e33;box-sizing:border-box"></div>')
-    return (f'<div class="le-manifold" style="position:relative;width:{size}px;height:{size}px">'
+    cap = f'<p style="max-width:{size}px">{html.escape(caption)}</p>' if caption else ""
+    return (f'{cap}<div class="le-manifold" style="position:relative;width:{size}px;height:{size}px">'
             f'<img src="{png_data_url(grid)}" style="image-rendering:pixelated;width:100%;height:100%"/>{box}</div>')
