@@ -69,8 +69,11 @@ def test_clicking_a_map_dot_selects_it(page):
         return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[best]),
                 r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[best]), tr.customdata[best]];
     }""")
-    page.mouse.move(x, y)
-    page.wait_for_timeout(300)
+    page.mouse.move(x - 4, y)
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_function("() => document.querySelector('#map-plot .le-hover').style.display === 'block'"
+                           " && document.querySelector('#map-plot .le-hover').src.startsWith('data:image/png')",
+                           timeout=20_000)                                   # hovering shows the picture
     page.mouse.click(x, y)
     page.wait_for_function("() => (document.querySelector('#map-selected-text textarea, #map-selected-text input') || {}).value"
                            "?.startsWith('Selected dot #')", timeout=20_000)

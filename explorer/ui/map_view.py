@@ -53,7 +53,7 @@ const draw = () => {
     hover.style.left = (e.clientX - box.left + 14) + 'px';
     hover.style.top = (e.clientY - box.top + 14) + 'px';
     try {
-      const url = await server.thumbnail(props.value.model, p.customdata);
+      const url = await server.thumbnail([props.value.model, p.customdata]);
       if (url) { hover.src = url; hover.style.display = 'block'; }
     } catch (err) { hover.style.display = 'none'; }
   });
@@ -143,8 +143,12 @@ class MapTab:
     def build(self, model, explore_z, path_state, map_z):
         with gr.Accordion("What am I looking at?", open=False):
             gr.Markdown(texts.MAP)
-        def thumbnail(model, index):  # server functions must be plain functions, not bound methods
-            return self.thumbnail(model, index)
+        def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
+            if isinstance(query, (list, tuple)) and len(query) == 1 and isinstance(query[0], (list, tuple)):
+                query = query[0]
+            if not isinstance(query, (list, tuple)) or len(query) != 2:
+                return ""
+            return self.thumbnail(query[0], query[1])
 
         status = gr.HTML(elem_id="map-status")
         with gr.Row():
