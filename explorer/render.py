@@ -8,6 +8,7 @@ each other's state.
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,7 @@ def png_bytes(image: np.ndarray) -> bytes:
     from PIL import Image
 
     img = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
-    buf = __import__("io").BytesIO()
+    buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from .checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
@@ -112,7 +113,8 @@ class Workspace:
         d = None
         if path.is_file():
             try:
-                meta = json.loads(__import__("safetensors").safe_open(str(path), "pt").metadata()["class_names"])
+                with safe_open(str(path), "pt") as f:
+                    meta = json.loads(f.metadata()["class_names"])
                 d = Directions.from_tensors(load_file(str(path)), meta)
             except Exception as exc:
                 log.warning("recomputing directions for %s: %s", name, exc)

@@ -113,8 +113,6 @@ class Trainer:
     def _step(self) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def _batch_size(self) -> int:
-        raise NotImplementedError
 
     # -- the loop
     def _watch(self, *losses: torch.Tensor) -> None:

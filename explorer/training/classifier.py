@@ -36,8 +36,6 @@ class ClassifierTrainer(Trainer):
                                                    lr=cfg.lr, weight_decay=cfg.weight_decay)}
         self.dataset_size = sampler.size
 
-    def _batch_size(self) -> int:
-        return self.cfg.batch_size
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         B, _, H, _ = x.shape

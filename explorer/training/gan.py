@@ -70,8 +70,6 @@ class GANTrainer(Trainer):
         self.fixed_noise = self.noise(64, torch.Generator(device=self.device).manual_seed(cfg.seed + 12345))
         self._last_d: dict[str, torch.Tensor] = {}
 
-    def _batch_size(self) -> int:
-        return self.cfg.batch_size
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=generator or self.gen)

@@ -33,8 +33,6 @@ class VAETrainer(Trainer):
         self.fixed_noise = torch.randn(64, self.latent_dim, device=self.device,
                                        generator=torch.Generator(device=self.device).manual_seed(cfg.seed + 12345))
 
-    def _batch_size(self) -> int:
-        return self.cfg.batch_size
 
     def _step(self) -> dict[str, torch.Tensor]:
         x = self.sample_real(self.cfg.batch_size, self.gen)
