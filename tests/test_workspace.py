@@ -124,6 +124,14 @@ def test_uploads(ws, tmp_path):
     assert "Only .safetensors" in picker.upload(str(txt))[1]
     clf = ws.registry.folder / "fashion_classifier.safetensors"
     assert "no image decoder" in picker.upload(str(clf))[1]
+    import explorer.ui.picker as picker_mod
+    big = tmp_path / "big.safetensors"
+    big.write_bytes(b"\0" * 2048)
+    old, picker_mod.MAX_UPLOAD_MB = picker_mod.MAX_UPLOAD_MB, 0.001
+    try:
+        assert "larger than" in picker.upload(str(big))[1]
+    finally:
+        picker_mod.MAX_UPLOAD_MB = old
     update, card = picker.upload(str(ws.registry.folder / "tiny_vae8.safetensors"))
     name = update["value"]
     assert name.startswith("upload-") and name in ws.model_names() and "tiny vae8" in card

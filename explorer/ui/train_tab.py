@@ -189,7 +189,7 @@ class TrainTab:
                         noise = gr.Slider(1, 8, value=2, step=1, label="Noise size", info=texts.TIPS["noise"])
                         speed = gr.Slider(0, 0.5, value=0, step=0.01, label="Slow motion (seconds per step)", info=texts.TIPS["speed"])
                         with gr.Row():
-                            play = gr.Button("Start / restart", variant="primary", elem_id="train-toy-start")
+                            play = gr.Button("Start / reset", variant="primary", elem_id="train-toy-start")
                             pause = gr.Button("Pause", elem_id="train-pause")
                             resume = gr.Button("Play", elem_id="train-play")
                         with gr.Row():
@@ -213,7 +213,7 @@ class TrainTab:
                         img_batch = gr.Dropdown([16, 32, 64, 128, 256], value=64, label="Batch size", info=texts.TIPS["batch"])
                         smoothing = gr.Checkbox(False, label="One-sided label smoothing (real = 0.9)")
                         with gr.Row():
-                            img_start = gr.Button("Start / restart", variant="primary", elem_id="train-img-start")
+                            img_start = gr.Button("Start / reset", variant="primary", elem_id="train-img-start")
                             img_pause = gr.Button("Pause", elem_id="train-img-pause")
                             img_play = gr.Button("Resume", elem_id="train-img-play")
                             img_stop = gr.Button("Stop", elem_id="train-img-stop")
