@@ -227,6 +227,16 @@ class Workspace:
                 "typical_norm": float(np.sqrt(m.latent_dim))}
 
     # ---------------------------------------------------------------- map
+    def place_on_map(self, name: str, z) -> np.ndarray | None:
+        """Map coordinates (M, 2) of latents (M, D), or None while the map is not ready."""
+        from .projection import map_keys
+        m = self.model(name)
+        lm = self.maps.get(m)
+        if lm is None:
+            return None
+        clf = self.classifier() if lm.key_space == "classifier-features" else None
+        return lm.place(map_keys(m, m.check_latent(z), clf, lm.key_space))
+
     def map_item(self, name: str, index) -> dict:
         """A clicked map point: its latent, its label and its picture (test image or decoding)."""
         m = self.model(name)

@@ -135,3 +135,18 @@ def test_uploads(ws, tmp_path):
     update, card = picker.upload(str(ws.registry.folder / "tiny_vae8.safetensors"))
     name = update["value"]
     assert name.startswith("upload-") and name in ws.model_names() and "tiny vae8" in card
+
+
+def test_gan_map_is_laid_out_by_appearance(ws):
+    """UMAP (exact k-NN graph) on the classifier's features of generated pictures; new latents are
+    placed through the same features."""
+    from explorer.metrics import load_classifier
+    from explorer.projection import compute_map
+    m = ws.model("tiny_gan")
+    clf = load_classifier(ws.classifier_path())
+    lm = compute_map(m, MapParams(points=300, n_neighbors=10), clf)
+    assert lm.method == "umap" and lm.key_space == "classifier-features"
+    assert lm.embedding.shape == (300, 2) and lm.keys.shape == (300, 128) and np.isfinite(lm.embedding).all()
+    from explorer.projection import map_keys
+    placed = lm.place(map_keys(m, lm.latents[:5], clf, lm.key_space))
+    assert np.abs(placed - lm.embedding[:5]).max() < 1e-3     # a dot's own latent lands on the dot

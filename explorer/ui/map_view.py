@@ -83,12 +83,12 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None) -> dict:
                        "hovertemplate": f"{cname} #%{{customdata}}<extra></extra>"})
     if path is not None and len(path.get("spherical", [])):
         for key, dash in (("linear", "dot"), ("spherical", "solid")):
-            xy = lm.place(np.asarray(path[key], np.float32))
+            xy = ws.place_on_map(name, np.asarray(path[key], np.float32))
             traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{key} path", "x": xy[:, 0].tolist(),
                            "y": xy[:, 1].tolist(), "line": {"color": "#111", "dash": dash, "width": 2},
                            "marker": {"size": 5}, "hoverinfo": "skip"})
     if explore_z:
-        xy = lm.place(np.asarray(explore_z, np.float32)[None])
+        xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None])
         traces.append({"type": "scatter", "mode": "markers", "name": "Explore picture", "x": xy[:, 0].tolist(),
                        "y": xy[:, 1].tolist(), "hoverinfo": "skip",
                        "marker": {"size": 18, "symbol": "star", "color": "#ffd400", "line": {"color": "#000", "width": 1.5}}})

@@ -27,8 +27,8 @@ MAP = (
     "Hover to see a picture; click a dot to select it, then send it to Explore or use it as an "
     "interpolation end point."
 )
-MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no encoder), labelled by a "
-                "separate classifier network.")
+MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no encoder to place real ones). "
+                "They are arranged by what they look like to a separate classifier network, which also labels them.")
 MAP_VAE_NOTE = "For a VAE the dots are the 10 000 test pictures, placed where the model's encoder puts them."
 MAP_2D_NOTE = "This model has only two latent numbers, so the map is its latent plane itself: no projection needed."
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
