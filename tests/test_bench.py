@@ -22,3 +22,9 @@ def test_decode_and_startup_quick(tmp_path):
     res = decode(quick=True, checkpoints_dir=folder)
     assert res["tiny_gan@cpu/batch64"]["images_per_s"] > 0
     assert startup(folder)["to_first_page_s"] > 0
+
+
+def test_train_speed_quick():
+    from explorer.bench.speed import train_speed
+    res = train_speed(quick=True, device="cpu")
+    assert res["dcgan"]["eager_steps_per_s"] > 0 and res["vae"]["eager_images_per_s"] > 0

@@ -126,3 +126,42 @@ def umap_bench(quick: bool = False) -> dict:
     place_ms = (time.perf_counter() - t1) / 20 * 1000
     return {"points": n, "cold_fit_s_new_process": cold, "warm_fit_s": warm, "load_cached_s": load_s,
             "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
+
+
+SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped.sh)
+    "dcgan": ({"latent_dim": 64, "width": 32, "d_width": 32}, {"batch_size": 64, "label_smoothing": 0.9}),
+    "vae": ({"latent_dim": 16}, {"batch_size": 128}),
+}
+
+
+def train_speed(quick: bool = False, device: str | None = None) -> dict:
+    """Steps/s and images/s of the plain eager training loop at the shipped settings, on random
+    uint8 images of the right shape (the loop keeps data on the device, so its source does not matter).
+    The fast path (a whole training step captured as a CUDA graph) needs CUDA and is not built yet."""
+    import torch
+
+    from ..device import choose_device
+    from ..training import GANTrainConfig, ImageSampler, VAETrainConfig, make_trainer
+    dev = choose_device(device)
+    images = torch.randint(0, 256, (2048, 1, 28, 28), dtype=torch.uint8)
+    out = {"device": str(dev)}
+    for kind, (model_cfg, train_cfg) in SHIPPED_TRAINING.items():
+        if kind == "dcgan":
+            t = make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev), dev)
+        else:
+            t = make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0)), dev)
+        warm, n = (2, 5) if quick else (5, 30 if dev.type == "cpu" else 300)
+        for _ in t.run(warm):
+            pass
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in t.run(warm + n):
+            pass
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+        batch = train_cfg["batch_size"]
+        out[kind] = {"eager_steps_per_s": n / dt, "eager_images_per_s": n * batch / dt,
+                     "fast_path": "not built (needs a CUDA machine to build and verify)"}
+    return out
