@@ -34,7 +34,11 @@ def main(argv=None) -> int:
     from explorer.ui.picker import MAX_UPLOAD_MB
     from explorer.workspace import Workspace
 
-    device = choose_device(args.device)
+    try:
+        device = choose_device(args.device)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     ws = Workspace(Path(args.checkpoints_dir), device, cache_dir=Path(args.checkpoints_dir) / "cache")
     names = ws.model_names()
     default = "fashion_dcgan" if "fashion_dcgan" in names else (names[0] if names else None)
