@@ -76,6 +76,7 @@ class Workspace:
         self.cache_dir = Path(cache_dir)
         self._directions: dict[str, Directions] = {}
         self._manifolds: dict[tuple, np.ndarray] = {}
+        self._test_sets: dict = {}
         self._classifier = None
         self._lock = threading.Lock()
         self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
@@ -90,6 +91,15 @@ class Workspace:
     def card(self, name: str) -> str:
         m = self.model(name)
         return model_card(m.meta, m.meta.get("title", name))
+
+    def test_set(self, name: str):
+        """The test split of the model's dataset, read once (hover pictures and endpoints ask often)."""
+        from .data import load_dataset
+        ds_name = self.model(name).meta.get("dataset", {}).get("name", "fashion-mnist")
+        with self._lock:
+            if ds_name not in self._test_sets:
+                self._test_sets[ds_name] = load_dataset(ds_name, "test")
+            return self._test_sets[ds_name]
 
     def classifier_path(self) -> Path | None:
         from .metrics import CLASSIFIER_PATH
@@ -169,8 +179,8 @@ class Workspace:
         """A dataset image's latent: VAE = its encoding (posterior mean); GAN = the map's stored latent."""
         m = self.model(name)
         if m.kind == "vae":
-            from .data import load_dataset, to_unit
-            test = load_dataset(m.meta.get("dataset", {}).get("name", "fashion-mnist"), "test")
+            from .data import to_unit
+            test = self.test_set(name)
             i = int(_finite("Dataset index", index, 0, len(test) - 1))
             with torch.inference_mode():
                 return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
@@ -256,8 +266,7 @@ class Workspace:
         decoded = m.decode(z[None])[0]
         original = None
         if lm.source == "test-images":
-            from .data import load_dataset
-            test = load_dataset(m.meta.get("dataset", {}).get("name", "fashion-mnist"), "test")
+            test = self.test_set(name)
             original = test.images[i].permute(1, 2, 0).numpy()
         return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original}
 

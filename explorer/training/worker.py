@@ -71,26 +71,26 @@ class TrainingWorker:
             self._thread.start()
             self._wake.set()
 
-    def _check_owner(self, owner: str | None) -> None:
+    def check_owner(self, owner: str | None) -> None:
         if owner is not None and self.info is not None and self.info.owner != owner and self.state != "stopped":
             raise WorkerBusy(f"Only the visitor who started this run can control it ({self.info.description}).")
 
     def pause(self, owner: str | None = None) -> None:
         with self._lock:
-            self._check_owner(owner)
+            self.check_owner(owner)
             if self.state == "running":
                 self.state = "paused"
 
     def resume(self, owner: str | None = None) -> None:
         with self._lock:
-            self._check_owner(owner)
+            self.check_owner(owner)
             if self.state == "paused":
                 self.state = "running"
                 self._wake.set()
 
     def stop(self, owner: str | None = None) -> None:
         with self._lock:
-            self._check_owner(owner)
+            self.check_owner(owner)
             old = self._detach_thread()
             if self.trainer is not None:
                 self.state = "stopped"
@@ -99,7 +99,7 @@ class TrainingWorker:
     def single_step(self, which: str, owner: str | None = None) -> dict:
         """One discriminator ("d") or generator ("g") update while paused (GANs only)."""
         with self._lock:
-            self._check_owner(owner)
+            self.check_owner(owner)
             if self.state != "paused" or self.trainer is None:
                 raise RuntimeError("Pause the run first to take single steps.")
             if not hasattr(self.trainer, "d_step"):
@@ -115,7 +115,7 @@ class TrainingWorker:
 
     def rollback(self, owner: str | None = None) -> int:
         with self._lock:
-            self._check_owner(owner)
+            self.check_owner(owner)
             if self.trainer is None:
                 raise RuntimeError("Nothing to roll back.")
             step = self.trainer.rollback()
@@ -137,10 +137,11 @@ class TrainingWorker:
                 self._wake.wait(0.2)
                 self._wake.clear()
                 window_start, window_steps = time.perf_counter(), 0
+                if self.trainer is not None:
+                    for m in self.trainer.modules.values():   # train mode, as Trainer.run sets it
+                        m.train()
                 continue
             trainer = self.trainer   # the live view's loop: plain train_step() calls, dropout from the global RNG
-            for m in trainer.modules.values():
-                m.train()
             try:
                 t0 = time.perf_counter()
                 with self._lock:
@@ -153,8 +154,6 @@ class TrainingWorker:
                 window_steps += 1
                 now = time.perf_counter()
                 if now - last_report >= self.report_every:
-                    with self._lock:
-                        trainer.check_finite()   # one sync per report: catches NaN within a fraction of a second
                     dt = now - window_start
                     self._steps_per_s = window_steps / dt if dt > 0 else 0.0
                     if dt > 2.0:

@@ -135,7 +135,7 @@ class TrainTab:
 
     def save(self, title, request: gr.Request):
         try:
-            self.worker._check_owner(_owner(request))
+            self.worker.check_owner(_owner(request))
             path = save_run(self.worker, self.ws.registry.folder, title, self.data_meta)
         except (WorkerBusy, ValueError, RuntimeError) as exc:
             gr.Warning(f"Not saved: {exc}")
