@@ -79,6 +79,8 @@ def image_trainer(s: ImageSettings, device, data_dir=None):
         cfg = GANTrainConfig(loss=s.loss, k=int(_check("k", s.k, 1, 20)), batch_size=bs, lr_g=lr, lr_d=lr,
                              label_smoothing=_check("Label smoothing", s.label_smoothing, 0.51, 1.0), seed=int(s.seed))
         t = make_trainer("dcgan", model, cfg, ImageSampler(ds.images, device), device, check_every=25)
+    if t.device.type == "cuda":
+        t.use_fast_path()   # whole step as one CUDA graph; goes on eagerly (and says why) if capture fails
     return t, ds, note
 
 

@@ -41,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
+    p.add_argument("--fast-path", choices=["auto", "on", "off"], default="auto",
+                   help="capture each training step as a CUDA graph (auto: on CUDA devices; off: the plain eager loop)")
     p.add_argument("--out", help="checkpoint to write (.safetensors)")
     p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
     p.add_argument("--save-every", type=int, default=2000)
@@ -141,6 +143,10 @@ def main(argv=None) -> int:
         trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0))
         command = ck.meta.get("command", "") + " && " + command
         print(f"resumed from {args.resume} at step {trainer.step}")
+    if args.fast_path != "off":
+        status = trainer.use_fast_path()
+        if args.fast_path == "on" or device.type == "cuda":
+            print(f"fast path: {status}")
     out = Path(args.out) if args.out else None
     samples_dir = Path(args.samples_dir) if args.samples_dir else (out.with_name(out.stem + "-samples") if out else None)
     if args.dry_run and not args.samples_dir:
@@ -166,6 +172,8 @@ def main(argv=None) -> int:
                 trainer.save(out, dict(meta, train_seconds=time.perf_counter() - start),
                              with_optimizers=not args.without_optimizer)
         bar.close()
+        if trainer.fast_path_status != "off" and device.type == "cuda":
+            print(f"fast path: {trainer.fast_path_status}")
     except TrainingDiverged as exc:
         print(f"\n{exc}" + (f" The last good checkpoint is {out}." if out and out.exists() else ""), file=sys.stderr)
         return 2

@@ -1,11 +1,13 @@
 """`python -m explorer.bench SUBCOMMAND [--json] [--quick]`: measure the speeds users feel.
 
-  train     steps/s and images/s of the plain eager training loop for the DCGAN and the VAE at the
-            shipped settings (the CUDA-graph fast path is not built yet: it needs a GPU to verify).
+  train     steps/s and images/s for the DCGAN and the VAE at the shipped settings: the plain eager
+            loop and the fast path (whole step captured as a CUDA graph) side by side, same model,
+            same seed, same batch. Off CUDA the fast-path column says why it cannot run.
   train-ui  the Train tab's live runs: 2-D GAN steps/s with the view refreshed 5 times a second
             (each refresh computes a full frame, as the UI does) against the same run with no view;
             the same for the image models (DCGAN, VAE at the Train tab's settings).
-  decode    images/s at batch 1, 64 and 1024 for each shipped decoder on each available device.
+  decode    images/s at batch 1, 64 and 1024 for each shipped decoder on each available device
+            (--variants: also with the weights in channels_last layout and under bf16 autocast).
   umap      map timings: a cold fit in a new process (JIT included), a warm fit, loading a cached
             map, and placing one new point on an existing map.
   startup   from `python app.py` to the first page served.
@@ -41,9 +43,10 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     p.add_argument("--model", default="fashion_dcgan")
     p.add_argument("--checkpoints-dir")
+    p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
     args = p.parse_args(argv)
     ck_dir = Path(args.checkpoints_dir) if args.checkpoints_dir else None
-    simple = {"decode": lambda: decode(args.quick, ck_dir), "umap": lambda: umap_bench(args.quick),
+    simple = {"decode": lambda: decode(args.quick, ck_dir, args.variants), "umap": lambda: umap_bench(args.quick),
               "startup": lambda: startup(ck_dir), "train": lambda: train_speed(args.quick, args.device)}
     if args.what in simple:
         res = simple[args.what]()

@@ -61,7 +61,31 @@ def _print_train_ui(res: dict) -> None:
               f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)")
 
 
-def decode(quick: bool = False, checkpoints_dir: Path | None = None) -> dict:
+def _decode_rate(dec, z, reps: int, variant: str) -> float:
+    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given)."""
+    import contextlib
+
+    import torch
+    dev = z.device
+    ctx = (torch.autocast(dev.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext())
+    with torch.inference_mode(), ctx:
+        dec.generate(z)
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            dec.generate(z)
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+    return (time.perf_counter() - t0) / reps
+
+
+def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: bool = False) -> dict:
+    """Images/s at batch 1, 64, 1024 for each shipped decoder on each device, as the app decodes;
+    with `variants`, also the weights in contiguous and in channels_last layout and the app's model
+    under bf16 autocast, to show whether each pays on this machine."""
+    import copy
+
     import torch
 
     from ..render import ModelRegistry
@@ -71,20 +95,22 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None) -> dict:
         reg = ModelRegistry(checkpoints_dir or ROOT / "checkpoints", dev)
         for name in sorted(reg.available()):
             dec = reg.get(name).decoder
+            kinds = {"app": dec}       # as the app decodes (fp32; channels_last on CPU, see render.py)
+            if variants and not quick:
+                kinds["contiguous"] = copy.deepcopy(dec).to(memory_format=torch.contiguous_format)
+                kinds["channels_last"] = copy.deepcopy(dec).to(memory_format=torch.channels_last)
+                kinds["bf16"] = dec
             for batch in (1, 64) if quick else (1, 64, 1024):
                 z = torch.randn(batch, dec.cfg.latent_dim, device=dev)
-                reps = 3 if quick else max(3, int(2048 / batch))
-                with torch.inference_mode():
-                    dec.generate(z)
-                    if dev == "cuda":
-                        torch.cuda.synchronize()
-                    t0 = time.perf_counter()
-                    for _ in range(reps):
-                        dec.generate(z)
-                    if dev == "cuda":
-                        torch.cuda.synchronize()
-                    dt = (time.perf_counter() - t0) / reps
-                out[f"{name}@{dev}/batch{batch}"] = {"images_per_s": batch / dt, "ms_per_batch": 1000 * dt}
+                reps = 3 if quick else max(3, int((20_000 if dev == "cuda" else 2048) / batch))
+                row = {}
+                for variant, model in kinds.items():
+                    dt = _decode_rate(model, z, reps, variant)
+                    key = "" if variant == "app" else variant + "_"
+                    row[key + "images_per_s"] = batch / dt
+                    if variant == "app":
+                        row["ms_per_batch"] = 1000 * dt
+                out[f"{name}@{dev}/batch{batch}"] = row
     return out
 
 
@@ -134,34 +160,52 @@ SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped
 }
 
 
+def _steps_per_s(trainer, warm: int, n: int) -> float:
+    import torch
+    cuda = trainer.device.type == "cuda"
+    for _ in trainer.run(trainer.step + warm):
+        pass
+    if cuda:
+        torch.cuda.synchronize(trainer.device)
+    t0 = time.perf_counter()
+    for _ in trainer.run(trainer.step + n):
+        pass
+    if cuda:
+        torch.cuda.synchronize(trainer.device)
+    return n / (time.perf_counter() - t0)
+
+
 def train_speed(quick: bool = False, device: str | None = None) -> dict:
-    """Steps/s and images/s of the plain eager training loop at the shipped settings, on random
-    uint8 images of the right shape (the loop keeps data on the device, so its source does not matter).
-    The fast path (a whole training step captured as a CUDA graph) needs CUDA and is not built yet."""
+    """Steps/s and images/s at the shipped settings: the plain eager loop and the fast path (the
+    whole step captured as a CUDA graph) side by side, same model, same seed, same batch, in this
+    run. Data is random uint8 images of the right shape kept on the device (the loop's data source
+    does not change its speed). Off CUDA the fast path cannot run and the column says why."""
     import torch
 
     from ..device import choose_device
     from ..training import GANTrainConfig, ImageSampler, VAETrainConfig, make_trainer
     dev = choose_device(device)
-    images = torch.randint(0, 256, (2048, 1, 28, 28), dtype=torch.uint8)
-    out = {"device": str(dev)}
-    for kind, (model_cfg, train_cfg) in SHIPPED_TRAINING.items():
+    images = torch.randint(0, 256, (4096, 1, 28, 28), dtype=torch.uint8)
+
+    def fresh(kind):
+        model_cfg, train_cfg = SHIPPED_TRAINING[kind]
         if kind == "dcgan":
-            t = make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev), dev)
-        else:
-            t = make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0)), dev)
-        warm, n = (2, 5) if quick else (5, 30 if dev.type == "cpu" else 300)
-        for _ in t.run(warm):
-            pass
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in t.run(warm + n):
-            pass
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        dt = time.perf_counter() - t0
-        batch = train_cfg["batch_size"]
-        out[kind] = {"eager_steps_per_s": n / dt, "eager_images_per_s": n * batch / dt,
-                     "fast_path": "not built (needs a CUDA machine to build and verify)"}
+            return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev), dev)
+        return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0)), dev)
+
+    out = {"device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
+           "torch": torch.__version__}
+    warm, n = (2, 5) if quick else (10, 30 if dev.type == "cpu" else 500)
+    for kind in SHIPPED_TRAINING:
+        batch = SHIPPED_TRAINING[kind][1]["batch_size"]
+        eager = _steps_per_s(fresh(kind), warm, n)
+        row = {"batch": batch, "eager_steps_per_s": eager, "eager_images_per_s": eager * batch}
+        t = fresh(kind)
+        status = t.use_fast_path()
+        if t._fast is not None:
+            fast = _steps_per_s(t, warm, n)      # warm-up includes the side-stream steps and the capture
+            row.update(fast_steps_per_s=fast, fast_images_per_s=fast * batch, speedup=fast / eager)
+            status = t.fast_path_status
+        row["fast_path"] = status
+        out[kind] = row
     return out

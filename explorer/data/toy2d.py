@@ -41,20 +41,22 @@ def mode_std(name: str) -> float:
 def sample_toy(name: str, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
     """n points (n, 2) from the named distribution, roughly within [-2.5, 2.5]^2."""
     g = generator
+    dev = g.device if g is not None else torch.device(device)   # draw where the generator lives
+    kw = {"generator": g, "device": dev}
     if name in ("ring", "grid"):
-        centres = modes(name)
-        idx = torch.randint(len(centres), (n,), generator=g)
-        pts = centres[idx] + mode_std(name) * torch.randn(n, 2, generator=g)
+        centres = modes(name).to(dev)
+        idx = torch.randint(len(centres), (n,), **kw)
+        pts = centres[idx] + mode_std(name) * torch.randn(n, 2, **kw)
     elif name == "spiral":
-        t = torch.sqrt(torch.rand(n, generator=g)) * 3 * math.pi          # uniform along the arc
+        t = torch.sqrt(torch.rand(n, **kw)) * 3 * math.pi          # uniform along the arc
         r = t / (3 * math.pi) * 2.2
-        pts = torch.stack([r * torch.cos(t), r * torch.sin(t)], 1) + 0.04 * torch.randn(n, 2, generator=g)
+        pts = torch.stack([r * torch.cos(t), r * torch.sin(t)], 1) + 0.04 * torch.randn(n, 2, **kw)
     elif name == "moons":
-        t = torch.rand(n, generator=g) * math.pi
-        upper = torch.rand(n, generator=g) < 0.5
+        t = torch.rand(n, **kw) * math.pi
+        upper = torch.rand(n, **kw) < 0.5
         x = torch.where(upper, torch.cos(t), 1 - torch.cos(t))
         y = torch.where(upper, torch.sin(t), 0.5 - torch.sin(t))
-        pts = torch.stack([x - 0.5, y - 0.25], 1) * 1.6 + 0.06 * torch.randn(n, 2, generator=g)
+        pts = torch.stack([x - 0.5, y - 0.25], 1) * 1.6 + 0.06 * torch.randn(n, 2, **kw)
     else:
         modes(name)  # raises the clear error
         raise AssertionError

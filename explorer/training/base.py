@@ -108,6 +108,29 @@ class Trainer:
         self._dropout_rng = torch.Generator(device=self.device).manual_seed(seed + 1).get_state()
         self._snapshot: dict | None = None
         self.snapshot_step = 0
+        self.zero_grad_to_none = True          # False under the CUDA-graph fast path (static grads)
+        self._fast = None                      # fast.FastPath while the fast path is on
+        self._fast_reason = "off"
+
+    # -- the CUDA-graph fast path (fast.py)
+    def use_fast_path(self, on: bool = True) -> str:
+        """Ask for the CUDA-graph fast path (or turn it off); returns `fast_path_status`.
+        Off CUDA this leaves the trainer eager and says why."""
+        from .fast import FastPath, unavailable_reason
+        if not on:
+            self._fast, self._fast_reason = None, "off"
+            return self.fast_path_status
+        reason = unavailable_reason(self.device)
+        if reason:
+            self._fast, self._fast_reason = None, f"eager ({reason})"
+        elif self._fast is None:
+            self._fast = FastPath(self)
+        return self.fast_path_status
+
+    @property
+    def fast_path_status(self) -> str:
+        """"CUDA graph", "CUDA graph (warming up)", or "eager (why)" / "off"."""
+        return self._fast.status if self._fast is not None else self._fast_reason
 
     # -- subclasses implement
     def _step(self) -> dict[str, torch.Tensor]:
@@ -154,7 +177,7 @@ class Trainer:
             _set_global_rng_state(self.device, outside_rng)
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        values = self._step()
+        values = self._fast.step() if self._fast is not None else self._step()
         self.step += 1
         return values
 
@@ -181,6 +204,8 @@ class Trainer:
         if state.get("dropout_rng") is not None:
             self._dropout_rng = state["dropout_rng"].clone()
         self._bad.zero_()
+        if self._fast is not None:
+            self._fast.invalidate()   # the optimisers' state tensors were replaced
 
     def take_snapshot(self) -> None:
         self._snapshot = self.state_dict()
@@ -205,6 +230,8 @@ class Trainer:
         for n, o in self.optimizers.items():
             if n in optim_state:
                 o.load_state_dict(optim_state[n])
+        if self._fast is not None:
+            self._fast.invalidate()
         self.step, self.images_seen = step, images_seen
         self.gen.manual_seed(self.seed + step)  # a resumed run continues with a fresh, reproducible stream
         self.take_snapshot()

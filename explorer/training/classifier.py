@@ -53,7 +53,7 @@ class ClassifierTrainer(Trainer):
         x, y = self._augment(self.sampler.take(idx)), self.sampler.labels[idx]
         logits = self.net(x)
         loss = F.cross_entropy(logits, y)
-        self.optimizers["classifier"].zero_grad(set_to_none=True)
+        self.optimizers["classifier"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["classifier"].step()
         self._watch(loss)

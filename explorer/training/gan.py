@@ -92,7 +92,7 @@ class GANTrainer(Trainer):
                     + F.softplus(fake_logit).mean())                      # -log(1 - D(G(z)))
             out = {"d_real": torch.sigmoid(real_logit).mean().detach(),   # D(x)
                    "d_fake": torch.sigmoid(fake_logit).mean().detach()}   # D(G(z))
-        self.optimizers["discriminator"].zero_grad(set_to_none=True)
+        self.optimizers["discriminator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["discriminator"].step()
         self._watch(loss)
@@ -117,7 +117,7 @@ class GANTrainer(Trainer):
             loss = -F.softplus(fake_logit).mean()                          # minimise log(1 - D(G(z)))
         else:
             loss = F.softplus(-fake_logit).mean()                          # minimise -log D(G(z))
-        self.optimizers["generator"].zero_grad(set_to_none=True)
+        self.optimizers["generator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["generator"].step()
         for p in self.D.parameters():

@@ -39,7 +39,7 @@ class VAETrainer(Trainer):
         out, mean, logvar = self.vae(x, generator=self.gen)
         nll, kl = self.vae.loss_terms(x, out, mean, logvar)
         loss = nll + self.cfg.beta * kl
-        self.optimizers["vae"].zero_grad(set_to_none=True)
+        self.optimizers["vae"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["vae"].step()
         self._watch(loss)

@@ -200,7 +200,8 @@ class TrainingWorker:
     def snapshot(self) -> dict:
         with self._lock:
             return {"state": self.state, "message": self.message, "step": self.trainer.step if self.trainer else 0,
-                    "steps_per_s": self._steps_per_s, "train_seconds": self._train_seconds,
+                    "steps_per_s": self._steps_per_s,
+                    "fast_path": self.trainer.fast_path_status if self.trainer else "off", "train_seconds": self._train_seconds,
                     "description": self.info.description if self.info else "", "owner": self.info.owner if self.info else None,
                     "kind": self.info.kind if self.info else None, "history": list(self.history)}
 

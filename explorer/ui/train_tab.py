@@ -245,13 +245,21 @@ def _owner(request) -> str:
     return getattr(request, "session_hash", None) or "api"
 
 
+def _fast_note(status: str) -> str:
+    """Only on GPUs: whether each step runs as one captured CUDA graph (and why not, if not)."""
+    if status == "CUDA graph":
+        return " (each step replayed as one CUDA graph)"
+    return f" (fast path: {status})" if status.startswith(("CUDA", "eager (CUDA graph capture")) else ""
+
+
 def readout(snap: dict, last: dict, extra: dict, me: str | None) -> str:
     state = snap["state"]
     if state == "idle":
         return widgets.message("Nothing is training yet. Choose settings and press Start.", "info")
     rows = [("State", state + ("" if snap["owner"] in (None, me) else " (started by another visitor)")),
             ("Run", snap["description"]), ("Step", f"{snap['step']:,}"),
-            ("Speed", f"{snap['steps_per_s']:.0f} steps/s"), ("Training time", f"{snap['train_seconds']:.0f} s")]
+            ("Speed", f"{snap['steps_per_s']:.0f} steps/s" + _fast_note(snap.get("fast_path", "off"))),
+            ("Training time", f"{snap['train_seconds']:.0f} s")]
     d_real, d_fake = extra.get("d_real", last.get("d_real")), extra.get("d_fake", last.get("d_fake"))
     if d_real is not None:
         rows += [("D(x) on real data", f"{d_real:.3f}"), ("D(G(z)) on fakes", f"{d_fake:.3f}")]

@@ -1,0 +1,173 @@
+"""The CUDA-graph fast path (explorer/training/fast.py).
+
+On CPU: the trainer says why it stays eager; zeroing gradients in place (what capture needs) gives
+the same training as setting them to None; the warm-up / capture / fallback / re-capture state
+machine, driven through stand-ins for the CUDA stream calls. On CUDA (skipped without a GPU): a
+captured step trains like the eager one, replays never sync with the host, a rollback re-captures.
+"""
+import contextlib
+
+import pytest
+import torch
+
+from explorer.training import GANTrainConfig, ImageSampler, VAETrainConfig, make_trainer
+from explorer.training import fast
+from tests.conftest import TINY_DCGAN, TINY_VAE
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def gan(digits, device="cpu", **kw):
+    return make_trainer("dcgan", TINY_DCGAN, GANTrainConfig(batch_size=16, **kw),
+                        ImageSampler(digits.images, device), device, check_every=1000)
+
+
+def vae(digits, device="cpu"):
+    return make_trainer("vae", TINY_VAE, VAETrainConfig(batch_size=16),
+                        ImageSampler(digits.images, device, (0, 1)), device, check_every=1000)
+
+
+def params(t):
+    return torch.cat([p.detach().flatten().cpu() for m in t.modules.values() for p in m.parameters()])
+
+
+def test_off_cuda_the_trainer_says_why_and_stays_eager(digits):
+    t = gan(digits)
+    status = t.use_fast_path()
+    assert status == t.fast_path_status == "eager (CUDA graphs need a CUDA device; this run is on cpu)"
+    assert list(t.run(2))[-1].step == 2 and t.zero_grad_to_none
+    assert t.use_fast_path(False) == "off"
+    assert fast.unavailable_reason(torch.device("mps")).endswith("this run is on mps")
+
+
+@pytest.mark.parametrize("make", [gan, vae])
+def test_gradients_zeroed_in_place_train_exactly_like_set_to_none(digits, make):
+    a, b = make(digits), make(digits)
+    b.zero_grad_to_none = False
+    for _ in a.run(6):
+        pass
+    for _ in b.run(6):
+        pass
+    assert torch.equal(params(a), params(b))
+
+
+class _FakeStream:
+    def __init__(self, *a, **k):
+        pass
+
+    def wait_stream(self, other):
+        pass
+
+
+@pytest.fixture
+def fake_cuda_streams(monkeypatch):
+    """Stand-ins for the stream calls so FastPath's state machine runs on CPU."""
+    monkeypatch.setattr(torch.cuda, "Stream", _FakeStream)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda *a, **k: _FakeStream())
+    monkeypatch.setattr(torch.cuda, "stream", lambda s: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a, **k: None)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", torch.backends.cudnn.benchmark)
+
+
+def _enable(t):
+    t._fast = fast.FastPath(t)    # what use_fast_path does on a CUDA device
+    return t._fast
+
+
+def test_failed_capture_falls_back_to_eager_and_loses_no_step(digits, fake_cuda_streams, monkeypatch):
+    def refuse(trainer):
+        trainer._step()            # capture runs the step's Python once; counters must be put back
+        raise RuntimeError("operation not permitted when stream is capturing")
+    monkeypatch.setattr(fast, "GraphedStep", refuse)
+    ref, t = gan(digits), gan(digits)
+    fp = _enable(t)
+    statuses = []
+    for _ in t.run(6):
+        statuses.append(t.fast_path_status)
+    for _ in ref.run(6):
+        pass
+    assert statuses[:3] == ["CUDA graph (warming up)"] * 3
+    assert statuses[-1].startswith("eager (CUDA graph capture failed: RuntimeError: operation not permitted")
+    assert fp.failed and t.step == 6 and t.images_seen == ref.images_seen == 6 * 16
+    assert all(p.requires_grad for m in t.modules.values() for p in m.parameters())
+    for group in t.optimizers["generator"].param_groups:
+        assert group["capturable"]
+
+
+class _ReplayDouble:
+    """Behaves like a GraphedStep whose replay runs the captured step (eagerly, on CPU)."""
+    captures = 0
+
+    def __init__(self, trainer):
+        type(self).captures += 1
+        self.trainer = trainer
+
+    def __call__(self):
+        return self.trainer._step()
+
+
+def test_warm_up_capture_replay_and_recapture_after_rollback(digits, fake_cuda_streams, monkeypatch):
+    monkeypatch.setattr(fast, "GraphedStep", _ReplayDouble)
+    _ReplayDouble.captures = 0
+    t = gan(digits)
+    fp = _enable(t)
+    assert not t.zero_grad_to_none
+    for _ in t.run(fast.WARMUP_STEPS):
+        pass
+    assert fp.graph is None and t.fast_path_status == "CUDA graph (warming up)"
+    for _ in t.run(fast.WARMUP_STEPS + 4):
+        pass
+    assert _ReplayDouble.captures == 1 and t.fast_path_status == "CUDA graph"
+    t.take_snapshot()
+    t.rollback()                   # loads a state dict: optimiser state tensors are replaced
+    assert fp.graph is None and t.fast_path_status == "CUDA graph (warming up)"
+    for _ in t.run(t.step + fast.WARMUP_STEPS + 1):
+        pass
+    assert _ReplayDouble.captures == 2
+
+
+# ---------------------------------------------------------------- on a CUDA GPU
+@cuda
+@pytest.mark.parametrize("make", [gan, vae])
+def test_cuda_graph_step_trains_like_eager(digits, make):
+    eager, graphed = make(digits, "cuda"), make(digits, "cuda")
+    assert graphed.use_fast_path() == "CUDA graph (warming up)"
+    recs_e = [r.floats() for r in eager.run(30)]
+    recs_g = [r.floats() for r in graphed.run(30)]
+    assert graphed.fast_path_status == "CUDA graph"
+    assert graphed.images_seen == eager.images_seen and graphed.step == 30
+    for k in recs_e[-1]:          # same seed, same random draws: the runs agree to float noise
+        assert recs_g[-1][k] == pytest.approx(recs_e[-1][k], rel=1e-2, abs=1e-3), k
+    assert torch.allclose(params(eager), params(graphed), atol=1e-3)
+
+
+@cuda
+def test_cuda_graph_replays_never_sync_with_the_host(digits):
+    t = gan(digits, "cuda")
+    t.use_fast_path()
+    for _ in t.run(fast.WARMUP_STEPS + 2):
+        pass
+    assert t.fast_path_status == "CUDA graph"
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for _ in range(20):
+            t.train_step()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    t.check_finite()
+
+
+@cuda
+def test_cuda_graph_recaptures_after_a_rollback(digits):
+    t = gan(digits, "cuda")
+    t.use_fast_path()
+    for _ in t.run(10):
+        pass
+    t.take_snapshot()
+    before = params(t)
+    for _ in t.run(15):
+        pass
+    assert t.rollback() == 10 and torch.equal(params(t), before)
+    for _ in t.run(20):
+        pass
+    assert t.fast_path_status == "CUDA graph" and not torch.equal(params(t), before)
