@@ -130,7 +130,7 @@ print(cold, time.perf_counter() - t0)
 def umap_bench(quick: bool = False) -> dict:
     import numpy as np
 
-    from ..projection import LatentMap, MapParams, load_map, save_map
+    from ..projection import LatentMap, MapParams, load_map, save_map, umap_backend
     n = 1000 if quick else 10_000
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", _UMAP_CHILD, str(n)], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -150,7 +150,7 @@ def umap_bench(quick: bool = False) -> dict:
     for _ in range(20):
         lm.place(z)
     place_ms = (time.perf_counter() - t1) / 20 * 1000
-    return {"points": n, "cold_fit_s_new_process": cold, "warm_fit_s": warm, "load_cached_s": load_s,
+    return {"backend": umap_backend(), "points": n, "cold_fit_s_new_process": cold, "warm_fit_s": warm, "load_cached_s": load_s,
             "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
 
 
