@@ -11,6 +11,8 @@
   umap      map timings: a cold fit in a new process (JIT included), a warm fit, loading a cached
             map, and placing one new point on an existing map.
   startup   from `python app.py` to the first page served.
+  gpu       on a CUDA machine: `train` and `decode --variants` on the GPU, checked against the GPU
+            targets (fast path >= 2.5x eager; DCGAN decoding >= 100 000 images/s at batch 1024).
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 from .http import _print_latency, latency, startup
-from .speed import _print_train_ui, decode, train_speed, train_ui, umap_bench
+from .speed import _print_train_ui, decode, gpu, train_speed, train_ui, umap_bench
 
 
 def _fmt(v) -> str:
@@ -37,7 +39,7 @@ def _fmt(v) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup"])
+    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu"])
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
@@ -47,7 +49,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     ck_dir = Path(args.checkpoints_dir) if args.checkpoints_dir else None
     simple = {"decode": lambda: decode(args.quick, ck_dir, args.variants), "umap": lambda: umap_bench(args.quick),
-              "startup": lambda: startup(ck_dir), "train": lambda: train_speed(args.quick, args.device)}
+              "startup": lambda: startup(ck_dir), "train": lambda: train_speed(args.quick, args.device),
+              "gpu": lambda: gpu(args.quick)}
     if args.what in simple:
         res = simple[args.what]()
         if args.json:
@@ -55,7 +58,7 @@ def main(argv=None) -> int:
         else:
             for k, v in res.items():
                 print(f"  {k:40s} {v if not isinstance(v, dict) else ', '.join(f'{a}={_fmt(b)}' for a, b in v.items())}")
-        return 0
+        return 1 if "error" in res else 0
     if args.what == "train-ui":
         res = train_ui(args.quick, args.device)
         print(json.dumps(res)) if args.json else _print_train_ui(res)

@@ -96,7 +96,7 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
         for name in sorted(reg.available()):
             dec = reg.get(name).decoder
             kinds = {"app": dec}       # as the app decodes (fp32; channels_last on CPU, see render.py)
-            if variants and not quick:
+            if variants:
                 kinds["contiguous"] = copy.deepcopy(dec).to(memory_format=torch.contiguous_format)
                 kinds["channels_last"] = copy.deepcopy(dec).to(memory_format=torch.channels_last)
                 kinds["bf16"] = dec
@@ -208,4 +208,31 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
             status = t.fast_path_status
         row["fast_path"] = status
         out[kind] = row
+    return out
+
+
+GPU_TARGETS = {"fast_path_speedup": 2.5, "dcgan_decode_images_per_s_batch1024": 100_000}
+
+
+def gpu(quick: bool = False) -> dict:
+    """The GPU figures the project promises, checked against their targets (issue 5): the
+    training fast path vs eager for the shipped DCGAN and VAE, and DCGAN decoding at batch 1024."""
+    import torch
+    if not torch.cuda.is_available():
+        return {"error": "no CUDA GPU is visible to this PyTorch; run this on a GPU machine"}
+    out = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__, "cuda": torch.version.cuda}
+    train = train_speed(quick, "cuda")
+    for kind in SHIPPED_TRAINING:
+        row = train[kind]
+        speedup = row.get("speedup")
+        out[f"train_{kind}"] = {"eager_steps_per_s": row["eager_steps_per_s"],
+                                "fast_steps_per_s": row.get("fast_steps_per_s"), "speedup": speedup,
+                                "fast_path": row["fast_path"], "target": f">= {GPU_TARGETS['fast_path_speedup']}x",
+                                "met": bool(speedup and speedup >= GPU_TARGETS["fast_path_speedup"])}
+    dec = decode(quick, None, variants=True)
+    for key, row in dec.items():
+        if key.startswith("fashion_dcgan@cuda/batch1024"):
+            out["decode_dcgan_batch1024"] = dict(row, target=f">= {GPU_TARGETS['dcgan_decode_images_per_s_batch1024']} images/s",
+                                                 met=row["images_per_s"] >= GPU_TARGETS["dcgan_decode_images_per_s_batch1024"])
+    out["decode"] = {k: v for k, v in dec.items() if "@cuda" in k}
     return out
