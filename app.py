@@ -61,6 +61,7 @@ def main(argv=None) -> int:
     ws.directions(default)
     ws.maps.get(first)
     threading.Thread(target=_prepare_others, args=(ws, names, default), daemon=True).start()
+    ws.maps.warm_up()   # the map worker process starts and compiles UMAP now, not when a new model needs a map
     demo = build_app(ws, default)
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, allowed_paths=[str(PLOTLY_JS)],

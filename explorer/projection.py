@@ -220,10 +220,20 @@ def load_map(path: Path, latent_dim: int) -> LatentMap | None:
         return None
 
 
+def _warm_up_umap() -> float:
+    """Runs in the map worker process at start-up: compiles UMAP's numba code on a small problem,
+    so the first real map costs a warm fit, not a cold one. Returns the seconds it took."""
+    t0 = time.perf_counter()
+    torch.set_num_threads(1)
+    x = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float32)
+    fit_umap(x, MapParams(points=len(x)), "umap-learn")
+    return time.perf_counter() - t0
+
+
 def _compute_in_child(ckpt_path: str, name: str, params: dict, classifier_path: str | None, out_path: str,
                       status_path: str) -> None:
-    """Runs in a separate process: numba's JIT compilation inside UMAP holds the GIL for tens of
-    seconds, which would freeze every other request if it ran in a thread of the server."""
+    """Runs in the map worker process: numba's JIT compilation and UMAP's optimisation hold the GIL
+    for seconds at a time, which would freeze every other request if they ran in a server thread."""
     import torch as _torch
 
     from .checkpoints import load_checkpoint
@@ -246,8 +256,9 @@ def _compute_in_child(ckpt_path: str, name: str, params: dict, classifier_path: 
 
 
 class MapStore:
-    """Maps per model: from the disk cache at once, else computed in a background *process* (one at a
-    time) with visible progress. Nothing here blocks a caller: `get` returns None until it is ready."""
+    """Maps per model: from the disk cache at once, else computed in a background worker *process*
+    (one map at a time) with visible progress. Nothing here blocks a caller: `get` returns None
+    until it is ready. `warm_up()` starts the worker and compiles UMAP there ahead of need."""
 
     def __init__(self, classifier_path: Callable[[], Path | None] | None = None, params: MapParams = MapParams(),
                  cache_dir: Path | None = None):
@@ -258,7 +269,42 @@ class MapStore:
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
         self._one_at_a_time = threading.Lock()
+        self._pool = None
+        self._pool_lock = threading.Lock()
+        self.warm_status = "not started"
 
+    # ---------------------------------------------------------------- the worker process
+    def _executor(self):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+                import atexit
+                atexit.register(self.close)
+            return self._pool
+
+    def warm_up(self) -> None:
+        """Start the worker process now and compile UMAP's JIT code in it (in the background)."""
+        self.warm_status = "warming up"
+        fut = self._executor().submit(_warm_up_umap)
+
+        def done(f):
+            exc = f.exception()
+            self.warm_status = f"warm (JIT compiled in {f.result():.1f} s)" if exc is None else f"warm-up failed: {exc}"
+        fut.add_done_callback(done)
+
+    def close(self) -> None:
+        """Stop the worker process (at exit; an unfinished map is simply computed again next time)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---------------------------------------------------------------- maps
     def _path(self, model) -> Path:
         p = cache_path(model.name, model.digest, self.params)
         return (self.cache_dir / p.name) if self.cache_dir else p
@@ -290,7 +336,7 @@ class MapStore:
         t.start()
 
     def _compute(self, model) -> None:
-        import multiprocessing as mp
+        import concurrent.futures as cf
         import tempfile
 
         with self._one_at_a_time:
@@ -299,23 +345,31 @@ class MapStore:
             out.parent.mkdir(parents=True, exist_ok=True)
             status = Path(tempfile.mkstemp(prefix="map-status-")[1])
             clf = self._classifier_path()
-            proc = mp.get_context("spawn").Process(
-                target=_compute_in_child, daemon=True,
-                args=(str(model.checkpoint.path), model.name, dict(self.params.__dict__), str(clf) if clf else None,
-                      str(out), str(status)))
             self._status[model.name] = "0%: starting"
-            proc.start()
-            while proc.is_alive():
-                proc.join(0.5)
-                try:
-                    if status.read_text():
-                        self._status[model.name] = status.read_text()
-                except OSError:
-                    pass
-            status.unlink(missing_ok=True)
-            m = load_map(out, model.latent_dim) if proc.exitcode == 0 else None
+            error = None
+            try:
+                fut = self._executor().submit(
+                    _compute_in_child, str(model.checkpoint.path), model.name, dict(self.params.__dict__),
+                    str(clf) if clf else None, str(out), str(status))
+                while not fut.done():
+                    cf.wait([fut], timeout=0.5)
+                    try:
+                        if status.read_text():
+                            self._status[model.name] = status.read_text()
+                    except OSError:
+                        pass
+                fut.result()
+            except cf.process.BrokenProcessPool:
+                error = "the map worker process died"
+                self.close()                      # a fresh worker is started for the next map
+            except Exception as exc:  # noqa: BLE001 - reported in the UI, the server goes on
+                error = f"{type(exc).__name__}: {exc}"
+            finally:
+                status.unlink(missing_ok=True)
+            m = load_map(out, model.latent_dim) if error is None else None
             if m is None:
-                self._status[model.name] = f"failed (exit code {proc.exitcode}); see the server log"
+                log.warning("map for %s failed: %s", model.name, error)
+                self._status[model.name] = f"failed ({error or 'unreadable result'}); see the server log"
                 return
             with self._lock:
                 self._maps[model.name] = m

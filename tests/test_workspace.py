@@ -92,6 +92,33 @@ def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
     assert np.array_equal(cached.embedding, lm.embedding) and cached.class_names[0] == "T-shirt/top"
 
 
+def _wait_for(cond, timeout=120):
+    import time
+    end = time.time() + timeout
+    while not cond() and time.time() < end:
+        time.sleep(0.1)
+    return cond()
+
+
+def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp_path, monkeypatch):
+    store = MapStore(cache_dir=tmp_path)
+    store.warm_up()                                   # compiles UMAP in the worker process
+    assert _wait_for(lambda: store.warm_status.startswith(("warm (", "warm-up failed")))
+    assert store.warm_status.startswith("warm (JIT compiled in"), store.warm_status
+    worker = next(iter(store._pool._processes.values()))
+    worker.kill()                                     # the worker dies between maps
+    m = ws.model("tiny_vae2")
+    store.get(m)
+    store.wait("tiny_vae2", 120)
+    if store.status("tiny_vae2").startswith("failed"):   # the pool noticed the death on this map
+        assert "worker process died" in store.status("tiny_vae2")
+        store.get(m)
+        store.wait("tiny_vae2", 120)
+    assert store.status("tiny_vae2").startswith("ready") and store.get(m, start=False) is not None
+    store.close()
+    assert store._pool is None
+
+
 def test_new_points_are_placed_among_their_neighbours():
     rng = np.random.default_rng(0)
     lat = rng.normal(size=(500, 6)).astype(np.float32)
