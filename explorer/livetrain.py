@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import DataNotFound, load_dataset, to_uint8
+from .data import DataNotFound, load_dataset, to_uint8, to_unit
 from .training import GANTrainConfig, ImageSampler, ToySampler, VAETrainConfig, make_trainer
 from .training.worker import TrainingWorker
 
@@ -91,7 +91,7 @@ class QualityProbe:
     def __init__(self, classifier, real_images: torch.Tensor, every: int = 300, n: int = 500):
         from .metrics import classify
         self.clf, self.every, self.n = classifier, every, n
-        self.real_feats, _ = classify(classifier, real_images[:n].float() / 255)
+        self.real_feats, _ = classify(classifier, to_unit(real_images[:n]))
         self.last_step = -1
 
     def __call__(self, trainer, rec: dict) -> dict | None:

@@ -220,13 +220,17 @@ def load_map(path: Path, latent_dim: int) -> LatentMap | None:
         return None
 
 
+def _init_worker() -> None:
+    """The map worker process's set-up: one thread, leaving the other cores to the server."""
+    torch.set_num_threads(1)
+
+
 def _warm_up_umap() -> float:
     """Runs in the map worker process at start-up: compiles UMAP's numba code on a small problem,
     so the first real map costs a warm fit, not a cold one. Returns the seconds it took."""
     t0 = time.perf_counter()
-    torch.set_num_threads(1)
     x = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float32)
-    fit_umap(x, MapParams(points=len(x)), "umap-learn")
+    fit_umap(x, MapParams(points=len(x)))
     return time.perf_counter() - t0
 
 
@@ -234,19 +238,16 @@ def _compute_in_child(ckpt_path: str, name: str, params: dict, classifier_path: 
                       status_path: str) -> None:
     """Runs in the map worker process: numba's JIT compilation and UMAP's optimisation hold the GIL
     for seconds at a time, which would freeze every other request if they ran in a server thread."""
-    import torch as _torch
-
     from .checkpoints import load_checkpoint
     from .render import LoadedModel
 
-    _torch.set_num_threads(1)
     status = Path(status_path)
 
     def progress(frac, msg):
         status.write_text(f"{frac:.0%}: {msg}")
 
     ck = load_checkpoint(ckpt_path, "cpu")
-    model = LoadedModel(name, ck, _torch.device("cpu"), "")
+    model = LoadedModel(name, ck, torch.device("cpu"), "")
     clf = None
     if classifier_path and ck.kind == "dcgan" and ck.meta.get("dataset", {}).get("name") == "fashion-mnist":
         from .metrics import load_classifier
@@ -280,7 +281,8 @@ class MapStore:
 
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                                                 initializer=_init_worker)
                 import atexit
                 atexit.register(self.close)
             return self._pool

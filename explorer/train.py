@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from .checkpoints import load_checkpoint
-from .data import DATASETS, TOY_NAMES, image_grid, load_dataset, load_image_folder, save_png, to_uint8
+from .data import DATASETS, TOY_NAMES, image_grid, load_dataset, load_image_folder, save_png, to_uint8, to_unit
 from .device import choose_device
 from .training import LOSSES, ImageSampler, ToySampler, TrainingDiverged, make_trainer
 from .training import ClassifierTrainConfig, GANTrainConfig, VAETrainConfig
@@ -118,7 +118,7 @@ def test_accuracy(net, args, device) -> float:
     net.eval()
     correct = 0
     for i in range(0, len(ds), 1000):
-        x = ds.images[i:i + 1000].to(device).float() / 255
+        x = to_unit(ds.images[i:i + 1000].to(device))
         correct += int((net(x).argmax(1).cpu() == ds.labels[i:i + 1000]).sum())
     net.train()
     return correct / len(ds)
