@@ -11,8 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
-from explorer.checkpoints import CHECKPOINT_DIR, CheckpointError
-from explorer.device import choose_device
+from explorer.core.checkpoints import CHECKPOINT_DIR, CheckpointError
+from explorer.core.device import choose_device
 
 
 def parse_args(argv=None):
@@ -29,10 +29,10 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from explorer.explore.workspace import Workspace
     from explorer.ui.app import build_app, tooltip_js
-    from explorer.ui.map_view import PLOTLY_JS
+    from explorer.ui.map_tab import PLOTLY_JS
     from explorer.ui.picker import MAX_UPLOAD_MB
-    from explorer.workspace import Workspace
 
     try:
         device = choose_device(args.device)

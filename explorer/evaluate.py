@@ -1,64 +1,7 @@
-"""`python -m explorer.evaluate CHECKPOINT [--json] [--write-card]`: how good is a model?
-
-Prints FD (with the real-vs-real floor beside it), class coverage, precision and recall for
-GANs and VAEs (plus test negative ELBO and reconstruction error for VAEs), or test accuracy for
-the classifier. --json prints one JSON object; --write-card stores the figures in the
-checkpoint's metadata and writes its Markdown model card beside it (CHECKPOINT.md).
-"""
-from __future__ import annotations
-
-import argparse
-import json
+"""`python -m explorer.evaluate`: see explorer/cli/evaluate.py."""
 import sys
-import time
-from pathlib import Path
 
-from .checkpoints import CheckpointError, load_checkpoint, model_card, update_metadata
-from .device import choose_device
-from .metrics import evaluate
-
-EXPLAIN = {
-    "fd": "Frechet distance to the 10 000 test images (lower is better)",
-    "fd_real_floor": "the same distance between two halves of the real test set (the best one can hope for)",
-    "class_coverage": "how evenly the 10 classes appear (1.0 = all equally; mode collapse lowers it)",
-    "precision": "share of generated images that look like real ones (quality)",
-    "recall": "share of real images the model can produce something close to (variety)",
-    "neg_elbo": "test negative ELBO, nats per image (lower is better)",
-    "recon_mse": "mean squared reconstruction error per pixel, images in [0, 1]",
-    "test_accuracy": "share of the 10 000 test images classified correctly",
-}
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m explorer.evaluate", description=__doc__.split("\n")[0])
-    p.add_argument("checkpoint")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--samples", type=int, default=10_000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device")
-    p.add_argument("--data-dir")
-    p.add_argument("--classifier", help="feature-extractor checkpoint (default: the shipped classifier)")
-    p.add_argument("--write-card", action="store_true", help="store the figures in the checkpoint and write CHECKPOINT.md")
-    args = p.parse_args(argv)
-    try:
-        ck = load_checkpoint(args.checkpoint, choose_device(args.device))
-    except CheckpointError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    start = time.perf_counter()
-    results = evaluate(ck, args.samples, args.seed, args.data_dir, args.classifier)
-    if args.json:
-        print(json.dumps(results, sort_keys=True))
-    else:
-        print(f"{Path(args.checkpoint).name}: {ck.kind}, evaluated in {time.perf_counter() - start:.1f} s")
-        for key, val in results.items():
-            print(f"  {key:15s} {val:10.4f}  {EXPLAIN.get(key, '')}" if isinstance(val, float) else f"  {key:15s} {val}")
-    if args.write_card:
-        path = Path(args.checkpoint)
-        meta = update_metadata(path, {"evaluation": results})
-        path.with_suffix(".md").write_text(model_card(meta, meta.get("title", path.stem)))
-    return 0
-
+from explorer.cli.evaluate import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
-from explorer.checkpoints import save_checkpoint
-from explorer.data import CLASS_NAMES
-from explorer.models import build
+from explorer.core.checkpoints import save_checkpoint
+from explorer.core.data import CLASS_NAMES
+from explorer.core.models import build
 
 FASHION = {"name": "fashion-mnist", "split": "train", "size": 0, "class_names": CLASS_NAMES["fashion-mnist"]}
 
@@ -39,9 +39,9 @@ def free_port() -> int:
 
 
 def launch(folder: Path, default: str = "tiny_vae2"):
+    from explorer.explore.workspace import Workspace
     from explorer.ui.app import build_app, tooltip_js
-    from explorer.ui.map_view import PLOTLY_JS
-    from explorer.workspace import Workspace
+    from explorer.ui.map_tab import PLOTLY_JS
 
     ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
     demo = build_app(ws, default)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explorer.data import load_digits
+from explorer.core.data import load_digits
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
 

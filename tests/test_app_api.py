@@ -52,9 +52,9 @@ def test_render_named_direction(app):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("tiny_gan", 1, 1.0, ["nan"], "", 0.0, None), "not a number"),
+    (("tiny_gan", 1, 1.0, ["nan"], "", 0.0, None), "Slider 1 must be a number between -10 and 10, got NaN"),
     (("tiny_gan", 1, 1.0, [99.0], "", 0.0, None), "between"),
-    (("tiny_gan", 1, "inf", [], "", 0.0, None), "not a number"),
+    (("tiny_gan", 1, "inf", [], "", 0.0, None), "Temperature must be between 0 and 3, got inf"),
     (("../../etc/passwd", 1, 1.0, [], "", 0.0, None), "Unknown model"),
     (("fashion_classifier", 1, 1.0, [], "", 0.0, None), "Unknown model"),
     (("tiny_gan", 1, 1.0, [], "no such direction", 1.0, None), "Unknown direction"),
@@ -120,7 +120,7 @@ def test_nan_literal_over_plain_http(app):
                                  headers={"Content-Type": "application/json"})
     event_id = json.load(urllib.request.urlopen(req, timeout=30))["event_id"]
     stream = urllib.request.urlopen(f"{c.src.rstrip('/')}/gradio_api/call/render/{event_id}", timeout=30).read().decode()
-    assert "event: error" in stream and "not a number" in stream
+    assert "event: error" in stream and "got NaN" in stream
 
 
 def test_train_2d_run_over_the_api(app):

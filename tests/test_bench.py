@@ -1,5 +1,5 @@
 """`python -m explorer.bench latency --quick`: a smoke run against a launched app (no timing asserts)."""
-from explorer.bench import latency
+from explorer.cli.bench import latency
 from tests.apphelpers import make_checkpoints
 
 
@@ -10,14 +10,14 @@ def test_latency_quick(tmp_path):
 
 
 def test_train_ui_quick():
-    from explorer.bench import train_ui
+    from explorer.cli.bench import train_ui
     res = train_ui(quick=True, device="cpu")
     assert res["toy_no_view"]["steps_per_s"] > 0 and res["toy_with_view"]["refreshes_per_s"] > 0
     assert res["dcgan_with_view"]["steps_per_s"] >= 0
 
 
 def test_decode_and_startup_quick(tmp_path):
-    from explorer.bench import decode, startup
+    from explorer.cli.bench import decode, startup
     folder = make_checkpoints(tmp_path / "ck")
     res = decode(quick=True, checkpoints_dir=folder, variants=True)
     row = res["tiny_gan@cpu/batch64"]
@@ -26,7 +26,7 @@ def test_decode_and_startup_quick(tmp_path):
 
 
 def test_train_speed_quick():
-    from explorer.bench.speed import train_speed
+    from explorer.cli.bench.speed import train_speed
     res = train_speed(quick=True, device="cpu")
     assert res["dcgan"]["eager_steps_per_s"] > 0 and res["vae"]["eager_images_per_s"] > 0
     assert res["dcgan"]["fast_path"].startswith("eager (CUDA graphs need a CUDA device")   # said, not faked
@@ -37,7 +37,7 @@ def test_gpu_bench_says_plainly_when_there_is_no_gpu(capsys):
     import pytest
     import torch
 
-    from explorer.bench.__main__ import main
+    from explorer.cli.bench.__main__ import main
     if torch.cuda.is_available():
         pytest.skip("a GPU is visible: the gpu bench runs for real there")
     assert main(["gpu"]) == 1

@@ -3,9 +3,16 @@ import pickle
 import pytest
 import torch
 
-from explorer.checkpoints import (CheckpointError, list_checkpoints, load_checkpoint, model_card, read_metadata,
-                                  save_checkpoint, update_metadata)
-from explorer.models import build
+from explorer.core.checkpoints import (
+    CheckpointError,
+    list_checkpoints,
+    load_checkpoint,
+    model_card,
+    read_metadata,
+    save_checkpoint,
+    update_metadata,
+)
+from explorer.core.models import build
 from tests.conftest import TINY_DCGAN
 
 META = {"title": "tiny", "dataset": {"name": "digits", "class_names": list("0123456789")}, "command": "pytest"}
@@ -92,7 +99,7 @@ def test_nan_weights_refused(tmp_path):
 def test_atomic_save_keeps_old_file_on_failure(saved, monkeypatch):
     path = saved[0]
     before = path.read_bytes()
-    import explorer.checkpoints as ckmod
+    import explorer.core.checkpoints as ckmod
 
     def crash(*a, **k):
         raise OSError("disk full")
@@ -118,7 +125,8 @@ def test_headers_that_look_like_magic_bytes_still_load(tmp_path, header_len):
     """A header length whose low bytes read 'PK' or 0x80 0x02 must not be mistaken for a zip or pickle."""
     import json
     import struct
-    from explorer.checkpoints import META_KEY, FORMAT
+
+    from explorer.core.checkpoints import FORMAT, META_KEY
     body = json.dumps({"__metadata__": {META_KEY: json.dumps({"format": FORMAT, "format_version": 1, "kind": "vae"})}})
     body = body + " " * (header_len - len(body))
     p = tmp_path / "x.safetensors"

@@ -2,9 +2,18 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.data import (CLASS_NAMES, DataNotFound, TOY_NAMES, image_grid, load_dataset, load_image_folder,
-                           mode_coverage, modes, sample_toy)
-from explorer.data import datasets as ds_mod
+from explorer.core.data import (
+    CLASS_NAMES,
+    TOY_NAMES,
+    DataNotFound,
+    load_dataset,
+    load_image_folder,
+    mode_coverage,
+    modes,
+    sample_toy,
+)
+from explorer.core.data import datasets as ds_mod
+from explorer.core.imaging import image_grid
 
 
 def test_embedded_fashion_mnist_is_the_last_resort(monkeypatch, tmp_path):

@@ -1,8 +1,8 @@
 """`python -m explorer.evaluate`: JSON keys, model-card writing, and refusal of bad files."""
 import json
 
-from explorer.checkpoints import read_metadata
-from explorer.evaluate import main
+from explorer.cli.evaluate import main
+from explorer.core.checkpoints import read_metadata
 from tests.apphelpers import make_checkpoints
 
 

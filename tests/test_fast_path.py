@@ -10,8 +10,13 @@ import contextlib
 import pytest
 import torch
 
-from explorer.training import GANTrainConfig, ImageSampler, VAETrainConfig, make_trainer
-from explorer.training import fast
+from explorer.training import (
+    GANTrainConfig,
+    ImageSampler,
+    VAETrainConfig,
+    fast,
+    make_trainer,
+)
 from tests.conftest import TINY_DCGAN, TINY_VAE
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -4,8 +4,8 @@ import struct
 import numpy as np
 import pytest
 
-from explorer.data import IdxError, parse_idx, read_idx, read_idx_pair
-from explorer.data.datasets import EMBEDDED_DIR
+from explorer.core.data import IdxError, parse_idx, read_idx, read_idx_pair
+from explorer.core.data.datasets import EMBEDDED_DIR
 
 
 def idx_bytes(arr: np.ndarray, code: int = 0x08) -> bytes:

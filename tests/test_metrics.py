@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from explorer.latent import fractions, lerp, sample_z, slerp
-from explorer.metrics import class_coverage, frechet_distance, precision_recall
+from explorer.core.latent import fractions, lerp, sample_z, slerp
+from explorer.eval.metrics import class_coverage, frechet_distance, precision_recall
 
 
 def feats(n=2000, d=16, shift=0.0, scale=1.0, seed=0):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from explorer.models import build, decoder_of, make_config
+from explorer.core.models import build, decoder_of, make_config
 
 
 @pytest.mark.parametrize("upsample", ["nearest", "transposed"])

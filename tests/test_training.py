@@ -3,8 +3,16 @@ import math
 import pytest
 import torch
 
-from explorer.training import (GANTrainConfig, ImageSampler, LOSSES, ToySampler, TrainingDiverged, VAETrainConfig,
-                               ClassifierTrainConfig, make_trainer)
+from explorer.training import (
+    LOSSES,
+    ClassifierTrainConfig,
+    GANTrainConfig,
+    ImageSampler,
+    ToySampler,
+    TrainingDiverged,
+    VAETrainConfig,
+    make_trainer,
+)
 from tests.conftest import TINY_DCGAN, TINY_VAE
 
 
@@ -79,7 +87,7 @@ def test_divergence_stops_and_rolls_back(digits):
 
 
 def test_save_and_resume_from_checkpoint(digits, tmp_path):
-    from explorer.checkpoints import load_checkpoint
+    from explorer.core.checkpoints import load_checkpoint
     t = gan(digits)
     list(t.run(2))
     path = t.save(tmp_path / "g.safetensors", {"config": TINY_DCGAN})
@@ -91,8 +99,8 @@ def test_save_and_resume_from_checkpoint(digits, tmp_path):
 
 
 def test_train_cli_smoke(tmp_path):
-    from explorer.checkpoints import read_metadata
-    from explorer.train import main
+    from explorer.cli.train import main
+    from explorer.core.checkpoints import read_metadata
     out = tmp_path / "d.safetensors"
     assert main(["--model", "dcgan", "--dataset", "digits", "--steps", "2", "--width", "8", "--d-width", "8",
                  "--batch-size", "8", "--out", str(out), "--sample-every", "1"]) == 0

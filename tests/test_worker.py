@@ -6,9 +6,15 @@ import time
 import pytest
 import torch
 
-from explorer.livetrain import ImageSettings, ToySettings, image_trainer, save_run, toy_trainer
-from explorer.toyview import ToyView
-from explorer.training.worker import RunInfo, TrainingWorker, WorkerBusy
+from explorer.live.settings import (
+    ImageSettings,
+    ToySettings,
+    image_trainer,
+    save_run,
+    toy_trainer,
+)
+from explorer.live.toy_view import ToyView
+from explorer.live.worker import RunInfo, TrainingWorker, WorkerBusy
 
 
 def wait_until(cond, timeout=20.0):
@@ -93,7 +99,7 @@ def test_toy_view_frame(worker):
 
 
 def test_image_run_saves_an_explorable_checkpoint(worker, tmp_path):
-    from explorer.checkpoints import load_checkpoint
+    from explorer.core.checkpoints import load_checkpoint
     t, ds, _ = image_trainer(ImageSettings(dataset="digits", model="dcgan", batch_size=16), "cpu")
     worker.start(t, RunInfo("dcgan", "a", "DCGAN on digits"))
     wait_until(lambda: worker.snapshot()["step"] >= 3, 60)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.projection import LatentMap, MapParams, MapStore, load_map
-from explorer.render import RenderError
-from explorer.workspace import Recipe, Workspace
+from explorer.core.validation import UserError
+from explorer.explore.workspace import Recipe, Workspace
+from explorer.maps.store import LatentMap, MapParams, MapStore, load_map
 from tests.apphelpers import make_checkpoints
 
 
@@ -55,19 +55,19 @@ def test_recipe_round_trip_reproduces_the_picture(ws):
     img, z = ws.render(r)
     img2, z2 = ws.render(Recipe.from_text(r.to_text()))
     assert np.array_equal(img, img2) and torch.equal(z, z2)
-    with pytest.raises(RenderError, match="recipe"):
+    with pytest.raises(UserError, match="recipe"):
         Recipe.from_text("{not json")
 
 
 def test_strip_and_manifold(ws):
     z = torch.zeros(8)
     assert ws.strip("tiny_vae8", z, 0).shape == (7, 28, 28, 1)
-    with pytest.raises(RenderError, match="does not exist"):
+    with pytest.raises(UserError, match="does not exist"):
         ws.strip("tiny_vae8", z, 99)
     grid, cell = ws.manifold("tiny_vae2", [0.0, 0.0], n=5)
     assert grid.shape == (5 * 28, 5 * 28, 1) and cell == (2, 2)
     assert ws.manifold("tiny_vae2", [3.0, 3.0], n=5)[1] == (0, 4)        # top right
-    with pytest.raises(RenderError, match="2-d latent"):
+    with pytest.raises(UserError, match="2-d latent"):
         ws.manifold("tiny_vae8")
 
 
@@ -75,7 +75,7 @@ def test_interpolate_bounds(ws):
     out = ws.interpolate("tiny_vae8", torch.ones(8), -torch.ones(8), 2)
     assert out["linear"].shape[0] == out["spherical"].shape[0] == 2
     for bad in (1, 65, float("nan")):
-        with pytest.raises(RenderError):
+        with pytest.raises(UserError):
             ws.interpolate("tiny_vae8", torch.ones(8), torch.ones(8), bad)
 
 
@@ -135,7 +135,7 @@ def test_map_item_validates_the_index(ws):
     item = ws.map_item("tiny_vae2", 3)
     assert item["original"].shape == (28, 28, 1) and item["label"]
     for bad in ("x", 2.5, -1, 10**9, None):
-        with pytest.raises(RenderError):
+        with pytest.raises(UserError):
             ws.map_item("tiny_vae2", bad)
 
 
@@ -167,13 +167,13 @@ def test_uploads(ws, tmp_path):
 def test_gan_map_is_laid_out_by_appearance(ws):
     """UMAP (exact k-NN graph) on the classifier's features of generated pictures; new latents are
     placed through the same features."""
-    from explorer.metrics import load_classifier
-    from explorer.projection import compute_map
+    from explorer.eval.metrics import load_classifier
+    from explorer.maps.store import compute_map
     m = ws.model("tiny_gan")
     clf = load_classifier(ws.classifier_path())
     lm = compute_map(m, MapParams(points=300, n_neighbors=10), clf)
     assert lm.method == "umap" and lm.key_space == "classifier-features"
     assert lm.embedding.shape == (300, 2) and lm.keys.shape == (300, 128) and np.isfinite(lm.embedding).all()
-    from explorer.projection import map_keys
+    from explorer.maps.store import map_keys
     placed = lm.place(map_keys(m, lm.latents[:5], clf, lm.key_space))
     assert np.abs(placed - lm.embedding[:5]).max() < 1e-3     # a dot's own latent lands on the dot

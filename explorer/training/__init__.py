@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import torch
 
-from ..models import build
-from .base import ImageSampler, StepRecord, ToySampler, Trainer, TrainingDiverged
-from .classifier import ClassifierTrainConfig, ClassifierTrainer
-from .gan import LOSSES, GANTrainConfig, GANTrainer
-from .vae import VAETrainConfig, VAETrainer
+from explorer.core.models import build
+from explorer.training.base import (
+    ImageSampler,
+    StepRecord,
+    ToySampler,
+    Trainer,
+    TrainingDiverged,
+)
+from explorer.training.classifier import ClassifierTrainConfig, ClassifierTrainer
+from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer
+from explorer.training.vae import VAETrainConfig, VAETrainer
 
 TRAIN_CONFIGS = {"dcgan": GANTrainConfig, "toy_gan": GANTrainConfig, "vae": VAETrainConfig,
                  "classifier": ClassifierTrainConfig}

@@ -19,8 +19,8 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
-from ..checkpoints import save_checkpoint
-from ..data import sample_toy
+from explorer.core.checkpoints import save_checkpoint
+from explorer.core.data import sample_toy
 
 
 class TrainingDiverged(RuntimeError):
@@ -116,7 +116,7 @@ class Trainer:
     def use_fast_path(self, on: bool = True) -> str:
         """Ask for the CUDA-graph fast path (or turn it off); returns `fast_path_status`.
         Off CUDA this leaves the trainer eager and says why."""
-        from .fast import FastPath, unavailable_reason
+        from explorer.training.fast import FastPath, unavailable_reason
         if not on:
             self._fast, self._fast_reason = None, "off"
             return self.fast_path_status

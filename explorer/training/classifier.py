@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .base import Trainer, make_adam
+from explorer.training.base import Trainer, make_adam
 
 
 @dataclass

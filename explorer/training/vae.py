@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .base import Trainer, make_adam
+from explorer.training.base import Trainer, make_adam
 
 
 @dataclass

@@ -5,14 +5,14 @@ with the same plain message the UI shows.
 """
 from __future__ import annotations
 
-import base64
 import functools
 
 import gradio as gr
 
-from ..checkpoints import CheckpointError
-from ..render import RenderError, png_data_url
-from ..workspace import Recipe, Workspace, gif_bytes
+from explorer.core.checkpoints import CheckpointError
+from explorer.core.imaging import gif_data_url, png_data_url
+from explorer.core.validation import UserError
+from explorer.explore.workspace import Recipe, Workspace
 
 
 def register(ws: Workspace, worker=None) -> None:
@@ -21,7 +21,7 @@ def register(ws: Workspace, worker=None) -> None:
         def wrapped(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (RenderError, CheckpointError, ValueError, TypeError, RuntimeError) as exc:
+            except (UserError, CheckpointError, ValueError, TypeError, RuntimeError) as exc:
                 raise gr.Error(str(exc)) from None
         return wrapped
 
@@ -46,10 +46,9 @@ def register(ws: Workspace, worker=None) -> None:
         (data URL, linear left / spherical right) and the latent length along each path."""
         import numpy as np
         res = ws.interpolate(str(model), start, end, frames)
-        gif = gif_bytes(np.concatenate([res["linear"], res["spherical"]], axis=2))
         return {"linear": [png_data_url(im) for im in res["linear"]],
                 "spherical": [png_data_url(im) for im in res["spherical"]],
-                "gif": "data:image/gif;base64," + base64.b64encode(gif).decode("ascii"),
+                "gif": gif_data_url(np.concatenate([res["linear"], res["spherical"]], axis=2)),
                 "linear_norm": res["linear_norm"].tolist(), "spherical_norm": res["spherical_norm"].tolist()}
 
     def map_select(model: str, index: int) -> dict:
@@ -64,8 +63,8 @@ def register(ws: Workspace, worker=None) -> None:
     def train_2d_start(dataset: str = "ring", loss: str = "non-saturating", lr_g: float = 1e-3, lr_d: float = 1e-3,
                        k: int = 1, batch_size: int = 128, noise_dim: int = 2) -> dict:
         """Start a live 2-D GAN run on the app's trainer (refused while another visitor's run is going)."""
-        from ..livetrain import ToySettings, toy_trainer
-        from ..training.worker import RunInfo
+        from explorer.live.settings import ToySettings, toy_trainer
+        from explorer.live.worker import RunInfo
         t = toy_trainer(ToySettings(dataset, loss, lr_g, lr_d, k, batch_size, noise_dim), ws.registry.device)
         worker.on_report = None
         worker.start(t, RunInfo("toy_gan", "api", f"2-D GAN on {dataset}, {loss} loss (API)"))

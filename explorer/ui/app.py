@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..workspace import Workspace
-from . import api, texts
-from .explore import ExploreTab
-from .interpolate import InterpolateTab
-from .map_view import MapTab
-from .picker import Picker
-from .train_tab import TrainTab
+from explorer.explore.workspace import Workspace
+from explorer.ui import api, texts
+from explorer.ui.explore_tab import ExploreTab
+from explorer.ui.interpolate_tab import InterpolateTab
+from explorer.ui.map_tab import MapTab
+from explorer.ui.picker import Picker
+from explorer.ui.train_tab import TrainTab
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
 TOOLTIP_IDS = {
@@ -34,7 +34,7 @@ def tooltip_js() -> str:
 
 
 def build_app(ws: Workspace, default_model: str, worker=None) -> gr.Blocks:
-    from ..training.worker import TrainingWorker
+    from explorer.live.worker import TrainingWorker
     worker = worker or TrainingWorker()
     explore, interp, map_tab, train = ExploreTab(ws), InterpolateTab(ws), MapTab(ws), TrainTab(ws, worker)
     with gr.Blocks(title=texts.TITLE) as demo:

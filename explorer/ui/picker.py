@@ -8,10 +8,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..checkpoints import CheckpointError
-from ..render import RenderError
-from ..workspace import Workspace
-from . import texts
+from explorer.core.checkpoints import CheckpointError
+from explorer.core.validation import UserError
+from explorer.explore.workspace import Workspace
+from explorer.ui import texts
 
 MAX_UPLOAD_MB = 200
 UPLOAD_DIR = Path(tempfile.mkdtemp(prefix="latent-explorer-uploads-"))
@@ -28,7 +28,7 @@ class Picker:
     def card(self, name):
         try:
             return self.ws.card(name)
-        except (RenderError, CheckpointError, ValueError) as exc:
+        except (UserError, CheckpointError, ValueError) as exc:
             return f"**Cannot show this model:** {exc}"
 
     def upload(self, file_path):
@@ -48,7 +48,7 @@ class Picker:
             shutil.copyfile(src, dst)
             self.ws.registry.add_file(dst, name)
             self.ws.model(name)          # full validation: metadata, every tensor's shape, finite values
-        except (CheckpointError, RenderError, ValueError, OSError) as exc:
+        except (CheckpointError, UserError, ValueError, OSError) as exc:
             if dst is not None and dst.exists():
                 dst.unlink()             # nothing refused stays on disk
             gr.Warning(f"Upload refused: {exc}")

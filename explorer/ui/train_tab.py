@@ -7,14 +7,22 @@ import html
 import gradio as gr
 import numpy as np
 
-from ..data import TOY_NAMES
-from ..livetrain import ImageSettings, QualityProbe, ToySettings, image_trainer, sample_grid, save_run, toy_trainer
-from ..toyview import EXTENT, ToyView
-from ..training import LOSSES
-from ..training.worker import RunInfo, TrainingWorker, WorkerBusy
-from ..workspace import Workspace
-from . import texts, widgets
-from .map_view import PLOTLY_JS
+from explorer.core.data import TOY_NAMES
+from explorer.explore.workspace import Workspace
+from explorer.live.settings import (
+    ImageSettings,
+    QualityProbe,
+    ToySettings,
+    image_trainer,
+    sample_grid,
+    save_run,
+    toy_trainer,
+)
+from explorer.live.toy_view import EXTENT, ToyView
+from explorer.live.worker import RunInfo, TrainingWorker, WorkerBusy
+from explorer.training import LOSSES
+from explorer.ui import texts, widgets
+from explorer.ui.map_tab import PLOTLY_JS
 
 LIVE_JS = """
 const draw = () => {
@@ -140,7 +148,7 @@ class TrainTab:
         except (WorkerBusy, ValueError, RuntimeError) as exc:
             gr.Warning(f"Not saved: {exc}")
             return gr.update(), widgets.message(f"Not saved: {exc}")
-        from .picker import choices
+        from explorer.ui.picker import choices
         gr.Info(f"Saved as {path.stem}: it is now in the model picker.")
         return gr.update(choices=choices(self.ws)), widgets.message(f"Saved as {path.stem}; pick it in the model list above.", "info")
 
@@ -156,8 +164,9 @@ class TrainTab:
             extra = {"d_real": view["d_real"], "d_fake": view["d_fake"], "coverage_modes": view["coverage"]}
         elif snap["kind"] in ("dcgan", "vae") and isinstance(view, np.ndarray):
             imgs = view
-            from ..data import image_grid
             import torch
+
+            from explorer.core.imaging import image_grid
             grid = widgets.picture(image_grid(torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(), 8), 420, "the same 64 noise vectors")
             curves = curves_figure(hist, self.worker.trainer.cfg.loss == "wgan-gp" if snap["kind"] == "dcgan" else False,
                                    snap["kind"] == "vae")

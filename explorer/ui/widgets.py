@@ -5,7 +5,7 @@ import html
 
 import numpy as np
 
-from ..render import png_data_url
+from explorer.core.imaging import png_data_url
 
 
 def picture(image: np.ndarray, size: int = 384, caption: str = "", elem_class: str = "le-picture") -> str:

@@ -1,5 +1,0 @@
-"""Benchmarks (`python -m explorer.bench`): see __main__.py for the subcommands."""
-from .http import AppProcess, latency, startup
-from .speed import decode, train_ui, umap_bench
-
-__all__ = ["AppProcess", "latency", "startup", "decode", "train_ui", "umap_bench"]

@@ -1,0 +1,80 @@
+"""`python -m explorer.bench SUBCOMMAND [--json] [--quick]`: measure the speeds users feel.
+
+  train     steps/s and images/s for the DCGAN and the VAE at the shipped settings: the plain eager
+            loop and the fast path (whole step captured as a CUDA graph) side by side, same model,
+            same seed, same batch. Off CUDA the fast-path column says why it cannot run.
+  train-ui  the Train tab's live runs: 2-D GAN steps/s with the view refreshed 5 times a second
+            (each refresh computes a full frame, as the UI does) against the same run with no view;
+            the same for the image models (DCGAN, VAE at the Train tab's settings).
+  decode    images/s at batch 1, 64 and 1024 for each shipped decoder on each available device
+            (--variants: also with the weights in channels_last layout and under bf16 autocast).
+  umap      map timings: a cold fit in a new process (JIT included), a warm fit, loading a cached
+            map, and placing one new point on an existing map.
+  startup   from `python app.py` to the first page served.
+  gpu       on a CUDA machine: `train` and `decode --variants` on the GPU, checked against the GPU
+            targets (fast path >= 2.5x eager; DCGAN decoding >= 100 000 images/s at batch 1024).
+  latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
+            app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
+            clients dragging sliders (random slider values, each client checks its own results).
+
+The app runs in a separate process (`python app.py`), as a user would run it. `--quick` runs a
+seconds-long smoke version (used by the tests; no timing asserts anywhere).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from explorer.cli.bench.http import _print_latency, latency, startup
+from explorer.cli.bench.speed import (
+    _print_train_ui,
+    decode,
+    gpu,
+    train_speed,
+    train_ui,
+    umap_bench,
+)
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, (int, float)) else str(v)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
+    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu"])
+    p.add_argument("--device")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    p.add_argument("--model", default="fashion_dcgan")
+    p.add_argument("--checkpoints-dir")
+    p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
+    args = p.parse_args(argv)
+    ck_dir = Path(args.checkpoints_dir) if args.checkpoints_dir else None
+    simple = {"decode": lambda: decode(args.quick, ck_dir, args.variants), "umap": lambda: umap_bench(args.quick),
+              "startup": lambda: startup(ck_dir), "train": lambda: train_speed(args.quick, args.device),
+              "gpu": lambda: gpu(args.quick)}
+    if args.what in simple:
+        res = simple[args.what]()
+        if args.json:
+            print(json.dumps(res))
+        else:
+            for k, v in res.items():
+                print(f"  {k:40s} {v if not isinstance(v, dict) else ', '.join(f'{a}={_fmt(b)}' for a, b in v.items())}")
+        return 1 if "error" in res else 0
+    if args.what == "train-ui":
+        res = train_ui(args.quick, args.device)
+        print(json.dumps(res)) if args.json else _print_train_ui(res)
+        return 0
+    res = latency(args.quick, args.model, Path(args.checkpoints_dir) if args.checkpoints_dir else None)
+    res["machine"] = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
+    print(json.dumps(res, indent=None)) if args.json else _print_latency(res)
+    return 1 if res["concurrent"]["errors"] or res["concurrent"]["mismatches"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

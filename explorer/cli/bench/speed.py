@@ -1,0 +1,254 @@
+"""In-process benchmarks: decoding, maps (UMAP), and the Train tab's live runs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from explorer.cli.bench.http import ROOT
+
+
+def _run_worker(trainer, seconds: float, view_fn=None, refresh_hz: float = 5.0) -> dict:
+    """Steps/s of a live run; with `view_fn`, the training thread also computes the view every
+    1/refresh_hz s (as in the app) and this thread polls it on the UI timer's schedule."""
+    from explorer.live.worker import RunInfo, TrainingWorker
+    w = TrainingWorker()
+    w.view_fn, w.view_every = view_fn, 1 / refresh_hz
+    w.start(trainer, RunInfo("bench", "bench", "bench"))
+    t0 = time.perf_counter()
+    s0 = w.snapshot()["step"]
+    frames, last, next_tick = 0, None, t0
+    while time.perf_counter() - t0 < seconds:
+        if w.view is not None and w.view is not last:
+            last, frames = w.view, frames + 1
+        next_tick += 1 / refresh_hz
+        time.sleep(max(0.0, next_tick - time.perf_counter()))
+    steps = w.snapshot()["step"] - s0
+    dt = time.perf_counter() - t0
+    w.stop()
+    return {"steps_per_s": steps / dt, "refreshes_per_s": frames / dt}
+
+
+def train_ui(quick: bool = False, device: str | None = None) -> dict:
+    import torch
+
+    from explorer.core.device import choose_device
+    from explorer.live.settings import (
+        ImageSettings,
+        ToySettings,
+        image_trainer,
+        sample_grid,
+        toy_trainer,
+    )
+    from explorer.live.toy_view import ToyView
+    dev = choose_device(device)
+    secs = 1.5 if quick else 10.0
+    out = {"device": str(dev), "threads": torch.get_num_threads()}
+    _run_worker(toy_trainer(ToySettings(), dev), 0.5 if quick else 2.0)      # warm-up: thread pools, allocator
+    t = toy_trainer(ToySettings(), dev)
+    out["toy_no_view"] = _run_worker(t, secs)
+    t = toy_trainer(ToySettings(), dev)
+    view = ToyView(t, "ring")
+    out["toy_with_view"] = _run_worker(t, secs, view.frame)
+    for model in ("dcgan", "vae"):
+        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
+        out[f"{model}_no_view"] = _run_worker(t, secs)
+        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
+        out[f"{model}_with_view"] = _run_worker(t, secs, lambda t=t: sample_grid(t), refresh_hz=5.0)
+    return out
+
+
+def _print_train_ui(res: dict) -> None:
+    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s")
+    for name in ("toy", "dcgan", "vae"):
+        a, b = res[f"{name}_no_view"], res[f"{name}_with_view"]
+        print(f"  {name:6s} no view {a['steps_per_s']:8.1f}   with view {b['steps_per_s']:8.1f}"
+              f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)")
+
+
+def _sync(device) -> None:
+    """Wait for queued GPU work, so a timer measures the work and not its launch."""
+    import torch
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _decode_rate(dec, z, reps: int, variant: str) -> float:
+    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given)."""
+    import contextlib
+
+    import torch
+    dev = z.device
+    ctx = (torch.autocast(dev.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext())
+    with torch.inference_mode(), ctx:
+        dec.generate(z)
+        _sync(dev)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            dec.generate(z)
+        _sync(dev)
+    return (time.perf_counter() - t0) / reps
+
+
+def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: bool = False) -> dict:
+    """Images/s at batch 1, 64, 1024 for each shipped decoder on each device, as the app decodes;
+    with `variants`, also the weights in contiguous and in channels_last layout and the app's model
+    under bf16 autocast, to show whether each pays on this machine."""
+    import copy
+
+    import torch
+
+    from explorer.explore.registry import ModelRegistry
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    out = {}
+    for dev in devices:
+        reg = ModelRegistry(checkpoints_dir or ROOT / "checkpoints", dev)
+        for name in sorted(reg.available()):
+            dec = reg.get(name).decoder
+            kinds = {"app": dec}       # as the app decodes (fp32; channels_last on CPU, see render.py)
+            if variants:
+                kinds["contiguous"] = copy.deepcopy(dec).to(memory_format=torch.contiguous_format)
+                kinds["channels_last"] = copy.deepcopy(dec).to(memory_format=torch.channels_last)
+                kinds["bf16"] = dec
+            for batch in (1, 64) if quick else (1, 64, 1024):
+                z = torch.randn(batch, dec.cfg.latent_dim, device=dev)
+                reps = 3 if quick else max(3, int((20_000 if dev == "cuda" else 2048) / batch))
+                row = {}
+                for variant, model in kinds.items():
+                    dt = _decode_rate(model, z, reps, variant)
+                    key = "" if variant == "app" else variant + "_"
+                    row[key + "images_per_s"] = batch / dt
+                    if variant == "app":
+                        row["ms_per_batch"] = 1000 * dt
+                out[f"{name}@{dev}/batch{batch}"] = row
+    return out
+
+
+_UMAP_CHILD = """
+import time, sys, numpy as np
+t0 = time.perf_counter()
+from explorer.maps.store import MapParams, fit_umap
+x = np.random.default_rng(0).normal(size=(int(sys.argv[1]), 16)).astype(np.float32)
+fit_umap(x, MapParams(points=len(x)))
+cold = time.perf_counter() - t0
+t0 = time.perf_counter()
+fit_umap(x, MapParams(points=len(x)))
+print(cold, time.perf_counter() - t0)
+"""
+
+
+def umap_bench(quick: bool = False) -> dict:
+    import numpy as np
+
+    from explorer.maps.store import (
+        LatentMap,
+        MapParams,
+        load_map,
+        save_map,
+        umap_backend,
+    )
+    n = 1000 if quick else 10_000
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", _UMAP_CHILD, str(n)], cwd=ROOT, capture_output=True, text=True, check=True)
+    cold, warm = map(float, res.stdout.split()[-2:])
+    rng = np.random.default_rng(0)
+    lm = LatentMap(rng.normal(size=(n, 2)).astype(np.float32), rng.normal(size=(n, 16)).astype(np.float32),
+                   np.zeros(n, np.int64), [], "test-images", "umap")
+    import tempfile
+    path = Path(tempfile.mkdtemp()) / "map.safetensors"
+    save_map(lm, path, MapParams(points=n))
+    t1 = time.perf_counter()
+    load_map(path, 16)
+    load_s = time.perf_counter() - t1
+    z = rng.normal(size=(1, 16)).astype(np.float32)
+    lm.place(z)
+    t1 = time.perf_counter()
+    for _ in range(20):
+        lm.place(z)
+    place_ms = (time.perf_counter() - t1) / 20 * 1000
+    return {"backend": umap_backend(), "points": n, "cold_fit_s_new_process": cold, "warm_fit_s": warm, "load_cached_s": load_s,
+            "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
+
+
+SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped.sh)
+    "dcgan": ({"latent_dim": 64, "width": 32, "d_width": 32}, {"batch_size": 64, "label_smoothing": 0.9}),
+    "vae": ({"latent_dim": 16}, {"batch_size": 128}),
+}
+
+
+def _steps_per_s(trainer, warm: int, n: int) -> float:
+    for _ in trainer.run(trainer.step + warm):
+        pass
+    _sync(trainer.device)
+    t0 = time.perf_counter()
+    for _ in trainer.run(trainer.step + n):
+        pass
+    _sync(trainer.device)
+    return n / (time.perf_counter() - t0)
+
+
+def train_speed(quick: bool = False, device: str | None = None) -> dict:
+    """Steps/s and images/s at the shipped settings: the plain eager loop and the fast path (the
+    whole step captured as a CUDA graph) side by side, same model, same seed, same batch, in this
+    run. Data is random uint8 images of the right shape kept on the device (the loop's data source
+    does not change its speed). Off CUDA the fast path cannot run and the column says why."""
+    import torch
+
+    from explorer.core.device import choose_device
+    from explorer.training import (
+        GANTrainConfig,
+        ImageSampler,
+        VAETrainConfig,
+        make_trainer,
+    )
+    dev = choose_device(device)
+    images = torch.randint(0, 256, (4096, 1, 28, 28), dtype=torch.uint8)
+
+    def fresh(kind):
+        model_cfg, train_cfg = SHIPPED_TRAINING[kind]
+        if kind == "dcgan":
+            return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev), dev)
+        return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0)), dev)
+
+    out = {"device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
+           "torch": torch.__version__}
+    warm, n = (2, 5) if quick else (10, 30 if dev.type == "cpu" else 500)
+    for kind in SHIPPED_TRAINING:
+        batch = SHIPPED_TRAINING[kind][1]["batch_size"]
+        eager = _steps_per_s(fresh(kind), warm, n)
+        row = {"batch": batch, "eager_steps_per_s": eager, "eager_images_per_s": eager * batch}
+        t = fresh(kind)
+        if t.use_fast_path().startswith("CUDA graph"):
+            fast = _steps_per_s(t, warm, n)      # warm-up includes the side-stream steps and the capture
+            row.update(fast_steps_per_s=fast, fast_images_per_s=fast * batch, speedup=fast / eager)
+        row["fast_path"] = t.fast_path_status
+        out[kind] = row
+    return out
+
+
+GPU_TARGETS = {"fast_path_speedup": 2.5, "dcgan_decode_images_per_s_batch1024": 100_000}
+
+
+def gpu(quick: bool = False) -> dict:
+    """The GPU figures the project promises, checked against their targets (issue 5): the
+    training fast path vs eager for the shipped DCGAN and VAE, and DCGAN decoding at batch 1024."""
+    import torch
+    if not torch.cuda.is_available():
+        return {"error": "no CUDA GPU is visible to this PyTorch; run this on a GPU machine"}
+    out = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__, "cuda": torch.version.cuda}
+    train = train_speed(quick, "cuda")
+    for kind in SHIPPED_TRAINING:
+        row = train[kind]
+        speedup = row.get("speedup")
+        out[f"train_{kind}"] = {"eager_steps_per_s": row["eager_steps_per_s"],
+                                "fast_steps_per_s": row.get("fast_steps_per_s"), "speedup": speedup,
+                                "fast_path": row["fast_path"], "target": f">= {GPU_TARGETS['fast_path_speedup']}x",
+                                "met": bool(speedup and speedup >= GPU_TARGETS["fast_path_speedup"])}
+    dec = decode(quick, None, variants=True)
+    row = dec.get("fashion_dcgan@cuda/batch1024")
+    if row is not None:   # absent with --quick (batches 1 and 64 only)
+        target = GPU_TARGETS["dcgan_decode_images_per_s_batch1024"]
+        out["decode_dcgan_batch1024"] = dict(row, target=f">= {target} images/s", met=row["images_per_s"] >= target)
+    out["decode"] = {k: v for k, v in dec.items() if "@cuda" in k}
+    return out

@@ -1,0 +1,223 @@
+"""`python -m explorer.train`: train a DCGAN, VAE, 2-D toy GAN or the evaluation classifier.
+
+A thin loop over the trainers in explorer.training: a tqdm progress bar, sample grids every
+--sample-every steps, a checkpoint every --save-every steps (only of a state that passed the
+NaN/inf check), and the exact command written into the checkpoint's metadata.
+
+Examples:
+    python -m explorer.train --model dcgan --dataset fashion-mnist --epochs 30 --out checkpoints/fashion_dcgan.safetensors
+    python -m explorer.train --model vae --latent-dim 2 --epochs 30 --out runs/vae2.safetensors
+    python -m explorer.train --model dcgan --dataset digits --steps 2 --dry-run
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from explorer.core.checkpoints import load_checkpoint
+from explorer.core.data import (
+    DATASETS,
+    TOY_NAMES,
+    load_dataset,
+    load_image_folder,
+    to_uint8,
+    to_unit,
+)
+from explorer.core.device import choose_device
+from explorer.core.imaging import image_grid, save_png
+from explorer.training import (
+    LOSSES,
+    ClassifierTrainConfig,
+    GANTrainConfig,
+    ImageSampler,
+    ToySampler,
+    TrainingDiverged,
+    VAETrainConfig,
+    make_trainer,
+)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m explorer.train", description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", choices=["dcgan", "vae", "toy_gan", "classifier"], default="dcgan")
+    p.add_argument("--dataset", default="fashion-mnist", help=f"one of {', '.join(DATASETS + TOY_NAMES)}")
+    p.add_argument("--split", default="train", choices=["train", "test"])
+    p.add_argument("--data-dir", help="folder with IDX files (else $EXPLORER_DATA, /usr/share/datasets, the shipped test split)")
+    p.add_argument("--image-folder", help="train on your own PNG/JPEG images instead of --dataset")
+    p.add_argument("--steps", type=int, help="total optimisation steps (overrides --epochs)")
+    p.add_argument("--epochs", type=float, default=10.0, help="passes over the data (image datasets)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
+    p.add_argument("--fast-path", choices=["auto", "on", "off"], default="auto",
+                   help="capture each training step as a CUDA graph (auto: on CUDA devices; off: the plain eager loop)")
+    p.add_argument("--out", help="checkpoint to write (.safetensors)")
+    p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
+    p.add_argument("--save-every", type=int, default=2000)
+    p.add_argument("--without-optimizer", action="store_true",
+                   help="leave optimiser state out of the checkpoints (smaller; for shipping, not resuming)")
+    p.add_argument("--sample-every", type=int, default=1000, help="write a sample grid PNG every N steps (0: never)")
+    p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
+    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--dry-run", action="store_true", help="quick smoke run: no files written unless --out is given")
+    p.add_argument("--title", help="title shown in the model picker")
+    p.add_argument("--description", help="one or two sentences for the model card")
+    m = p.add_argument_group("model")
+    m.add_argument("--latent-dim", type=int)
+    m.add_argument("--width", type=int)
+    m.add_argument("--d-width", type=int, help="discriminator width (DCGAN)")
+    m.add_argument("--upsample", choices=["nearest", "transposed"])
+    m.add_argument("--d-norm", choices=["batch", "layer", "none"])
+    m.add_argument("--d-dropout", type=float)
+    m.add_argument("--recon", choices=["bernoulli", "gaussian"], help="VAE reconstruction loss")
+    g = p.add_argument_group("GAN training")
+    g.add_argument("--loss", choices=LOSSES, default="non-saturating")
+    g.add_argument("--k", type=int, help="discriminator steps per generator step")
+    g.add_argument("--lr-g", type=float)
+    g.add_argument("--lr-d", type=float)
+    g.add_argument("--beta1", type=float)
+    g.add_argument("--beta2", type=float)
+    g.add_argument("--label-smoothing", type=float, default=1.0, help="real target for D; 0.9 = one-sided smoothing")
+    v = p.add_argument_group("VAE / classifier training")
+    v.add_argument("--lr", type=float, help="learning rate (VAE: 1e-3, classifier: 2e-3)")
+    v.add_argument("--beta", type=float, default=1.0, help="VAE KL weight")
+    return p.parse_args(argv)
+
+
+def model_config(args) -> dict:
+    keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout"],
+            "vae": ["latent_dim", "width", "recon"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
+    cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    if args.model == "dcgan" and args.loss == "wgan-gp" and args.d_norm is None:
+        cfg["d_norm"] = "layer"   # BatchNorm couples samples and breaks the per-sample gradient penalty
+    return cfg
+
+
+def train_config(args):
+    if args.model in ("dcgan", "toy_gan"):
+        return GANTrainConfig(loss=args.loss, k=args.k, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
+                              beta1=args.beta1, beta2=args.beta2, label_smoothing=args.label_smoothing, seed=args.seed)
+    if args.model == "vae":
+        return VAETrainConfig(batch_size=args.batch_size, lr=args.lr or 1e-3, beta=args.beta, seed=args.seed)
+    return ClassifierTrainConfig(batch_size=args.batch_size, lr=args.lr or 2e-3, seed=args.seed)
+
+
+def load_data(args, device):
+    """(sampler, dataset-or-None, dataset metadata)."""
+    if args.model == "toy_gan":
+        if args.dataset not in TOY_NAMES:
+            raise SystemExit(f"toy_gan trains on a 2-D distribution: --dataset one of {', '.join(TOY_NAMES)}.")
+        return ToySampler(args.dataset, device), None, {"name": args.dataset, "split": "sampled", "size": 0, "class_names": []}
+    if args.image_folder:
+        ds, skipped = load_image_folder(args.image_folder)
+        if skipped:
+            print(f"skipped {len(skipped)} unreadable file(s): " + "; ".join(skipped[:5]), file=sys.stderr)
+    else:
+        ds = load_dataset(args.dataset, args.split, args.data_dir)
+    value_range = (-1.0, 1.0) if args.model == "dcgan" else (0.0, 1.0)
+    meta = {"name": ds.name, "split": ds.split, "size": len(ds), "class_names": ds.class_names,
+            "source": ds.source, "image_shape": list(ds.image_shape)}
+    return ImageSampler(ds.images, device, value_range, ds.labels), ds, meta
+
+
+@torch.no_grad()
+def test_accuracy(net, args, device) -> float:
+    ds = load_dataset(args.dataset, "test", args.data_dir)
+    net.eval()
+    correct = 0
+    for i in range(0, len(ds), 1000):
+        x = to_unit(ds.images[i:i + 1000].to(device))
+        correct += int((net(x).argmax(1).cpu() == ds.labels[i:i + 1000]).sum())
+    net.train()
+    return correct / len(ds)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = "python -m explorer.train " + shlex.join(argv)
+    device = choose_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    sampler, ds, data_meta = load_data(args, device)
+    trainer = make_trainer(args.model, model_config(args), train_config(args), sampler, device)
+    steps_per_epoch = max(1, math.ceil(len(ds) / args.batch_size)) if ds is not None else 1000
+    total = args.steps if args.steps is not None else int(round(args.epochs * steps_per_epoch))
+    if args.resume:
+        ck = load_checkpoint(args.resume, device, with_optimizers=True)
+        if ck.kind != args.model:
+            raise SystemExit(f"--resume {args.resume} holds a {ck.kind}, not a {args.model}.")
+        trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0))
+        command = ck.meta.get("command", "") + " && " + command
+        print(f"resumed from {args.resume} at step {trainer.step}")
+    if args.fast_path != "off":
+        status = trainer.use_fast_path()
+        if args.fast_path == "on" or device.type == "cuda":
+            print(f"fast path: {status}")
+    out = Path(args.out) if args.out else None
+    samples_dir = Path(args.samples_dir) if args.samples_dir else (out.with_name(out.stem + "-samples") if out else None)
+    if args.dry_run and not args.samples_dir:
+        samples_dir = None
+    meta = {"title": args.title or (out.stem if out else args.model), "description": args.description or "",
+            "command": command, "dataset": data_meta, "config": trainer_config_dict(trainer),
+            "training": {k: v for k, v in vars(train_config(args)).items() if v is not None}, "device": str(device)}
+    print(f"training {args.model} on {data_meta['name']} ({data_meta['size'] or 'freshly sampled'} points) on {device} for {total} steps")
+    start = time.perf_counter()
+    try:
+        from tqdm import tqdm
+        bar = tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True, disable=None)
+        for rec in trainer.run(total):
+            bar.update(1)
+            if rec.step % args.log_every == 0 or rec.step == total:
+                stats = {k: f"{v:.3f}" for k, v in rec.floats().items()} | {"img/s": f"{rec.images_per_s:.0f}"}
+                bar.set_postfix(stats)
+                if bar.disable and (rec.step % (10 * args.log_every) == 0 or rec.step == total):
+                    print(f"step {rec.step}/{total} epoch {rec.epoch:.1f} " + " ".join(f"{k}={v}" for k, v in stats.items()), flush=True)
+            if samples_dir and args.model != "classifier" and args.sample_every and rec.step % args.sample_every == 0:
+                write_samples(trainer, samples_dir / f"step{rec.step:07d}.png")
+            if out and args.save_every and rec.step % args.save_every == 0:
+                trainer.save(out, dict(meta, train_seconds=time.perf_counter() - start),
+                             with_optimizers=not args.without_optimizer)
+        bar.close()
+        if trainer.fast_path_status != "off" and device.type == "cuda":
+            print(f"fast path: {trainer.fast_path_status}")
+    except TrainingDiverged as exc:
+        print(f"\n{exc}" + (f" The last good checkpoint is {out}." if out and out.exists() else ""), file=sys.stderr)
+        return 2
+    meta["train_seconds"] = time.perf_counter() - start
+    if args.model == "classifier" and ds is not None:
+        acc = test_accuracy(trainer.net, args, device)
+        meta["evaluation"] = {"test_accuracy": acc}
+        print(f"test accuracy: {acc:.4f}")
+    if out:
+        trainer.save(out, meta, with_optimizers=not args.without_optimizer)
+        print(f"saved {out} after {trainer.step} steps in {meta['train_seconds']:.0f} s")
+    if samples_dir and args.model != "classifier":
+        write_samples(trainer, samples_dir / "final.png")
+    return 0
+
+
+def trainer_config_dict(trainer) -> dict:
+    first = next(iter(trainer.modules.values()))
+    return first.cfg.to_dict()
+
+
+def write_samples(trainer, path: Path) -> None:
+    x = trainer.samples()
+    if x.dim() != 4:
+        return  # 2-D toy points have no image grid
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(image_grid(to_uint8((x + 1) / 2)), path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Image datasets as uint8 tensors: IDX files (Fashion-MNIST, MNIST, KMNIST), sklearn's digits.
+
+Where IDX data comes from, in order (first that has the files wins):
+  1. an explicit `data_dir` (the CLIs' --data-dir);
+  2. the environment variable EXPLORER_DATA (the folder itself, or its sub-folder named after
+     the dataset);
+  3. Debian's /usr/share/datasets/<name> (package dataset-fashion-mnist gives all 70 000 images);
+  4. for Fashion-MNIST only, the test split (10 000 images) shipped inside this package.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from explorer.core.data.idx import read_idx_pair
+from explorer.core.validation import UserError
+
+EMBEDDED_DIR = Path(__file__).parent / "fashion_mnist_test"
+SYSTEM_ROOT = Path("/usr/share/datasets")
+
+CLASS_NAMES = {
+    "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    "mnist": [str(i) for i in range(10)],
+    "kmnist": ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],
+    "digits": [str(i) for i in range(10)],
+}
+IDX_DATASETS = ("fashion-mnist", "mnist", "kmnist")
+DATASETS = IDX_DATASETS + ("digits",)
+_PREFIX = {"train": "train", "test": "t10k"}
+
+
+class DataNotFound(UserError, FileNotFoundError):
+    """No copy of the requested dataset split was found; the message says where we looked."""
+
+
+@dataclass
+class ImageDataset:
+    name: str                       # e.g. "fashion-mnist"
+    split: str                      # "train" or "test"
+    images: torch.Tensor            # (N, C, H, W) uint8
+    labels: torch.Tensor | None     # (N,) int64, or None when unlabelled
+    class_names: list[str] = field(default_factory=list)
+    source: str = ""                # where the data was read from, for model cards
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
+
+def _idx_files(folder: Path, split: str) -> tuple[Path, Path] | None:
+    p = _PREFIX[split]
+    for suffix in (".gz", ""):
+        imgs = folder / f"{p}-images-idx3-ubyte{suffix}"
+        labs = folder / f"{p}-labels-idx1-ubyte{suffix}"
+        if imgs.is_file() and labs.is_file():
+            return imgs, labs
+    return None
+
+
+def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[tuple[Path, str]]:
+    """(folder, how it was chosen) in the order they are tried."""
+    out: list[tuple[Path, str]] = []
+    if data_dir:
+        d = Path(data_dir)
+        out += [(d, "--data-dir"), (d / name, "--data-dir")]
+    env = os.environ.get("EXPLORER_DATA")
+    if env:
+        out += [(Path(env), "EXPLORER_DATA"), (Path(env) / name, "EXPLORER_DATA")]
+    out.append((SYSTEM_ROOT / name, "system"))
+    if name == "fashion-mnist":
+        out.append((EMBEDDED_DIR, "embedded"))
+    return out
+
+
+def find_idx_split(name: str, split: str, data_dir: str | Path | None = None) -> tuple[Path, Path, str]:
+    """Paths of (images, labels) for a split and a short description of where they came from."""
+    if name not in IDX_DATASETS:
+        raise ValueError(f"Unknown IDX dataset {name!r}; known: {', '.join(IDX_DATASETS)}.")
+    if split not in _PREFIX:
+        raise ValueError(f"Unknown split {split!r}; use 'train' or 'test'.")
+    tried = candidate_dirs(name, data_dir)
+    if data_dir and not Path(data_dir).is_dir():
+        raise DataNotFound(f"--data-dir {data_dir} is not a folder.")
+    for folder, how in tried:
+        files = _idx_files(folder, split)
+        if files:
+            return files[0], files[1], f"{how}:{folder}"
+    hint = " Install Debian's dataset-fashion-mnist for the 60 000 training images." if name == "fashion-mnist" else ""
+    raise DataNotFound(
+        f"No {name} {split} split found (looked in {', '.join(str(f) for f, _ in tried)})."
+        f" Pass --data-dir or set EXPLORER_DATA to a folder with the IDX files.{hint}")
+
+
+def load_idx_dataset(name: str, split: str = "train", data_dir: str | Path | None = None) -> ImageDataset:
+    img_path, lab_path, source = find_idx_split(name, split, data_dir)
+    images, labels = read_idx_pair(img_path, lab_path)
+    return ImageDataset(name, split, torch.from_numpy(images).unsqueeze(1).contiguous(),   # (N, H, W) -> (N, 1, H, W)
+                        torch.from_numpy(labels), list(CLASS_NAMES[name]), source)
+
+
+def load_digits(split: str = "train", image_size: int = 28) -> ImageDataset:
+    """scikit-learn's 1797 handwritten 8x8 digits, upscaled to image_size; a fixed 1497/300 split."""
+    from sklearn.datasets import load_digits as _sk_digits
+
+    d = _sk_digits()
+    order = np.random.default_rng(0).permutation(len(d.images))
+    idx = order[:1497] if split == "train" else order[1497:]
+    x = torch.from_numpy(d.images[idx].astype(np.float32) / 16.0).unsqueeze(1)   # (N, 1, 8, 8) in [0, 1]
+    x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+    images = (x.clamp(0, 1) * 255).round().to(torch.uint8)
+    return ImageDataset("digits", split, images, torch.from_numpy(d.target[idx].astype(np.int64)),
+                        list(CLASS_NAMES["digits"]), "scikit-learn")
+
+
+def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = None) -> ImageDataset:
+    """Any named dataset (see DATASETS); an image folder goes through `load_image_folder` instead."""
+    if name == "digits":
+        return load_digits(split)
+    return load_idx_dataset(name, split, data_dir)
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (..., H, W) -> float32 in [0, 1]."""
+    return images.float().div_(255.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float in [0, 1] -> uint8, clamped (decoders may overshoot slightly)."""
+    return (images.clamp(0, 1) * 255).round_().to(torch.uint8)

@@ -1,0 +1,61 @@
+"""nn.Modules only. `build(kind, config)` turns a model kind and its config dict into modules.
+
+Kinds and the modules they consist of:
+    dcgan       {"generator": Generator, "discriminator": Discriminator}
+    vae         {"vae": ConvVAE}
+    toy_gan     {"generator": ToyGenerator, "discriminator": ToyDiscriminator}
+    classifier  {"classifier": Classifier}
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from torch import nn
+
+from explorer.core.models.classifier import Classifier, ClassifierConfig
+from explorer.core.models.dcgan import DCGANConfig, Discriminator, Generator
+from explorer.core.models.toy import ToyDiscriminator, ToyGANConfig, ToyGenerator
+from explorer.core.models.vae import ConvVAE, VAEConfig
+
+CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig}
+KINDS = tuple(CONFIGS)
+
+
+def make_config(kind: str, values: dict | None = None):
+    """A config dataclass for `kind` from a dict; unknown keys are an error, not silently dropped."""
+    if kind not in CONFIGS:
+        raise ValueError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
+    cls = CONFIGS[kind]
+    values = dict(values or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"Unknown {kind} setting(s) {unknown}; known: {sorted(known)}.")
+    return cls(**values)
+
+
+def build(kind: str, config=None) -> dict[str, nn.Module]:
+    """Modules of a model kind, freshly initialised. `config` is a config dataclass or a dict."""
+    cfg = config if isinstance(config, CONFIGS.get(kind, ())) else make_config(kind, config)
+    if kind == "dcgan":
+        return {"generator": Generator(cfg), "discriminator": Discriminator(cfg)}
+    if kind == "vae":
+        return {"vae": ConvVAE(cfg)}
+    if kind == "toy_gan":
+        return {"generator": ToyGenerator(cfg), "discriminator": ToyDiscriminator(cfg)}
+    return {"classifier": Classifier(cfg)}
+
+
+__all__ = [
+    "KINDS", "CONFIGS", "build", "make_config", "decoder_of",
+    "DCGANConfig", "Generator", "Discriminator", "VAEConfig", "ConvVAE",
+    "ToyGANConfig", "ToyGenerator", "ToyDiscriminator", "ClassifierConfig", "Classifier",
+]
+
+
+def decoder_of(modules: dict[str, nn.Module]) -> nn.Module:
+    """The module whose `generate(z)` turns latents into images in [0, 1] (GAN generator or VAE)."""
+    for name in ("generator", "vae"):
+        if name in modules and hasattr(modules[name], "generate"):
+            return modules[name]
+    raise ValueError("This model has no image decoder (it is a classifier or a 2-D toy GAN).")

@@ -1,0 +1,65 @@
+"""One user-error base class and one range checker for every value that comes from outside.
+
+`UserError` is what a person can fix (a bad slider value, an unknown model, a broken file); the
+UI and the API show its message as it is. Anything else is a bug: logged with its traceback and
+shown as "internal error, logged". Messages name the parameter, the allowed range and what was
+given (house rule 5), and nothing is silently "fixed".
+"""
+from __future__ import annotations
+
+import math
+
+MAX_SEED = 2**31 - 1        # numpy and torch generators both take seeds up to this
+
+
+class UserError(ValueError):
+    """Bad input from a person or a file; the message is for them, in one or two sentences."""
+
+
+def _shown(value) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def check_number(name: str, value, lo: float, hi: float) -> float:
+    """`value` as a finite float in [lo, hi], or UserError naming `name`, the range and the value."""
+    if isinstance(value, bool):
+        raise UserError(f"{name} must be a number between {lo:g} and {hi:g}, got {_shown(value)}.")
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"{name} must be a number between {lo:g} and {hi:g}, got {_shown(value)}.") from None
+    if math.isnan(x):
+        raise UserError(f"{name} must be a number between {lo:g} and {hi:g}, got NaN.")
+    if not lo <= x <= hi:
+        raise UserError(f"{name} must be between {lo:g} and {hi:g}, got {_shown(value)}.")
+    return x
+
+
+def check_int(name: str, value, lo: int, hi: int) -> int:
+    """`value` as a whole number in [lo, hi] (2.0 is fine, 2.7 is refused), or UserError."""
+    if isinstance(value, bool):
+        raise UserError(f"{name} must be a whole number between {lo} and {hi}, got {_shown(value)}.")
+    if isinstance(value, int):
+        x = value
+    else:
+        try:
+            f = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise UserError(f"{name} must be a whole number between {lo} and {hi}, got {_shown(value)}.") from None
+        if math.isnan(f) or math.isinf(f) or f != int(f):
+            raise UserError(f"{name} must be a whole number between {lo} and {hi}, got {_shown(value)}.")
+        x = int(f)
+    if not lo <= x <= hi:
+        raise UserError(f"{name} must be between {lo} and {hi}, got {_shown(value)}.")
+    return x
+
+
+def check_seed(value, name: str = "Seed") -> int:
+    return check_int(name, value, 0, MAX_SEED)
+
+
+def check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise UserError(f"{name} must be one of {', '.join(map(str, choices))}; got {_shown(value)}.")
+    return value

@@ -1,0 +1,1 @@
+"""How good is a model: feature networks per dataset, Frechet distance, coverage, precision/recall, ELBO."""

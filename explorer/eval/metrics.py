@@ -1,0 +1,139 @@
+"""Evaluation: classifier features, Frechet distance, class coverage, improved precision/recall, ELBO.
+
+Features come from the shipped Fashion-MNIST classifier's penultimate layer (Inception does not
+suit 28x28 grayscale and cannot be downloaded here).
+  FD (Heusel et al. 2017): |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2) between Gaussian fits.
+  Class coverage: entropy of the predicted-label histogram / log(classes); 1 = all equally present.
+  Precision / recall (Kynkaanniemi et al. 2019): k-NN balls (k = 3) around real / generated
+  features; precision = share of generated samples inside the real manifold, recall the reverse.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from explorer.core.checkpoints import CHECKPOINT_DIR, Checkpoint, load_checkpoint
+from explorer.core.data import load_dataset, to_unit
+from explorer.core.latent import sample_z
+from explorer.core.models import decoder_of
+
+CLASSIFIER_PATH = CHECKPOINT_DIR / "fashion_classifier.safetensors"
+
+
+def load_classifier(path=None, device="cpu"):
+    ck = load_checkpoint(path or CLASSIFIER_PATH, device)
+    if ck.kind != "classifier":
+        raise ValueError(f"{ck.path.name} is a {ck.kind}, not the evaluation classifier.")
+    return ck.modules["classifier"].eval()
+
+
+@torch.no_grad()
+def classify(net, images: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """images (N, C, H, W) float in [0, 1] -> (features (N, F) float64 on CPU, predicted labels (N,))."""
+    device = next(net.parameters()).device
+    feats, preds = [], []
+    for i in range(0, len(images), batch):
+        f = net.features(images[i:i + batch].to(device))
+        feats.append(f.double().cpu())
+        preds.append(net.head(f).argmax(1).cpu())
+    return torch.cat(feats), torch.cat(preds)
+
+
+def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
+    """FD between Gaussian fits of two feature sets (N1, F), (N2, F)."""
+    f1, f2 = f1.double(), f2.double()
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    s1, s2 = torch.cov(f1.T), torch.cov(f2.T)
+    # Tr (S1 S2)^1/2 = Tr (S1^1/2 S2 S1^1/2)^1/2, whose argument is symmetric PSD: use eigh
+    w, v = torch.linalg.eigh(s1)
+    sqrt_s1 = (v * w.clamp(min=0).sqrt()) @ v.T
+    m = sqrt_s1 @ s2 @ sqrt_s1
+    tr_sqrt = torch.linalg.eigvalsh((m + m.T) / 2).clamp(min=0).sqrt().sum()
+    fd = (mu1 - mu2).pow(2).sum() + s1.trace() + s2.trace() - 2 * tr_sqrt
+    return float(fd.clamp(min=0))
+
+
+def class_coverage(labels: torch.Tensor, num_classes: int) -> float:
+    counts = torch.bincount(labels, minlength=num_classes).double()
+    p = counts / counts.sum()
+    nz = p[p > 0]
+    return float(-(nz * nz.log()).sum() / math.log(num_classes))
+
+
+def _kth_nn_radius(f: torch.Tensor, k: int, chunk: int = 2000) -> torch.Tensor:
+    radii = []
+    for i in range(0, len(f), chunk):
+        d = torch.cdist(f[i:i + chunk], f)                     # (c, N)
+        radii.append(d.kthvalue(k + 1, dim=1).values)          # +1: the point itself is at distance 0
+    return torch.cat(radii)
+
+
+def _inside(query: torch.Tensor, ref: torch.Tensor, radii: torch.Tensor, chunk: int = 2000) -> torch.Tensor:
+    hits = []
+    for i in range(0, len(query), chunk):
+        d = torch.cdist(query[i:i + chunk], ref)               # (c, N)
+        hits.append((d <= radii[None]).any(1))
+    return torch.cat(hits)
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+    real, fake = real.float(), fake.float()
+    precision = _inside(fake, real, _kth_nn_radius(real, k)).float().mean()
+    recall = _inside(real, fake, _kth_nn_radius(fake, k)).float().mean()
+    return float(precision), float(recall)
+
+
+@torch.no_grad()
+def generate(ck: Checkpoint, n: int, seed: int = 0, batch: int = 500) -> torch.Tensor:
+    """n images in [0, 1] (N, C, H, W) from the checkpoint's decoder, latents from `seed`."""
+    dec = decoder_of(ck.modules).eval()
+    device = next(dec.parameters()).device
+    z = sample_z(n, dec.cfg.latent_dim, seed)
+    return torch.cat([dec.generate(z[i:i + batch].to(device)).cpu() for i in range(0, n, batch)])
+
+
+@torch.no_grad()
+def vae_scores(ck: Checkpoint, images: torch.Tensor, seed: int = 0, batch: int = 1000) -> dict[str, float]:
+    """Test negative ELBO (nats per image, one posterior sample) and reconstruction MSE per pixel."""
+    vae = ck.modules["vae"].eval()
+    device = next(vae.parameters()).device
+    g = torch.Generator(device=device).manual_seed(seed)
+    elbo_sum, mse_sum = 0.0, 0.0
+    for i in range(0, len(images), batch):
+        x = images[i:i + batch].to(device)
+        out, mean, logvar = vae(x, generator=g)
+        nll, kl = vae.loss_terms(x, out, mean, logvar)
+        elbo_sum += float(nll + kl) * len(x)
+        recon = vae.generate(mean)
+        mse_sum += float(((recon - x) ** 2).mean()) * len(x)
+    return {"neg_elbo": elbo_sum / len(images), "recon_mse": mse_sum / len(images)}
+
+
+def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None,
+             classifier_path=None, k: int = 3) -> dict[str, float]:
+    """All figures for a GAN/VAE checkpoint (or test accuracy for the classifier) as a flat dict."""
+    device = next(next(iter(ck.modules.values())).parameters()).device
+    test = load_dataset("fashion-mnist", "test", data_dir)
+    real = to_unit(test.images)
+    if ck.kind == "classifier":
+        _, pred = classify(ck.modules["classifier"].eval(), real)
+        return {"test_accuracy": float((pred == test.labels).double().mean())}
+    net = load_classifier(classifier_path, device)
+    real_f, _ = classify(net, real)
+    fake_f, fake_pred = classify(net, generate(ck, samples, seed))
+    perm = torch.from_numpy(np.random.default_rng(seed).permutation(len(real_f)))
+    half = len(real_f) // 2
+    precision, recall = precision_recall(real_f, fake_f, k)
+    out = {
+        "fd": frechet_distance(fake_f, real_f),
+        "fd_real_floor": frechet_distance(real_f[perm[:half]], real_f[perm[half:]]),
+        "class_coverage": class_coverage(fake_pred, len(test.class_names)),
+        "precision": precision,
+        "recall": recall,
+        "samples": samples,
+    }
+    if ck.kind == "vae":
+        out.update(vae_scores(ck, real, seed))
+    return out

@@ -1,0 +1,260 @@
+"""Everything the UI asks for, as plain functions of plain arguments (no Gradio here).
+
+A Workspace owns the shared, read-only parts: the model registry, each model's directions (cached
+on disk) and maps (cached on disk, computed in the background). Each request brings its own
+state (model name, seed, slider values, latent), so sessions never share mutable state.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save
+
+from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
+from explorer.core.latent import fractions, lerp, sample_z, slerp
+from explorer.core.validation import UserError, check_number
+from explorer.explore.directions import Directions, gan_directions, vae_directions
+from explorer.explore.registry import LoadedModel, ModelRegistry
+from explorer.maps.store import CACHE_DIR, MapStore
+
+log = logging.getLogger(__name__)
+SIGMA_STRIP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+MAX_FRAMES = 64
+
+
+@dataclass
+class Recipe:
+    """Everything that determines an Explore image; shown to the user and pasteable back."""
+    model: str
+    seed: int = 0
+    temperature: float = 1.0          # scales the seed's noise: small = typical, large = unusual
+    sliders: tuple[float, ...] = ()   # principal-direction coordinates, in sigmas (empty = the seed's own)
+    direction: str = ""               # a named direction ("more like Sneaker"), or ""
+    amount: float = 0.0               # how far along it
+    base: tuple[float, ...] = ()      # a starting latent (e.g. a map point) used instead of the seed's
+
+    def to_text(self) -> str:
+        d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
+             "sliders": [round(s, 4) for s in self.sliders], "direction": self.direction, "amount": round(self.amount, 4)}
+        if self.base:
+            d["base"] = [round(v, 5) for v in self.base]
+        return json.dumps(d)
+
+    @classmethod
+    def from_text(cls, text: str) -> "Recipe":
+        try:
+            d = json.loads(text)
+            return cls(model=str(d["model"]), seed=int(d.get("seed", 0)), temperature=float(d.get("temperature", 1.0)),
+                       sliders=tuple(float(s) for s in d.get("sliders", [])), direction=str(d.get("direction", "")),
+                       amount=float(d.get("amount", 0.0)), base=tuple(float(v) for v in d.get("base", [])))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise UserError('Could not read that recipe; it looks like {"model": ..., "seed": 3, "sliders": [...]}.') from None
+
+
+
+class Workspace:
+    def __init__(self, folder: Path = CHECKPOINT_DIR, device="cpu", cache_dir: Path = CACHE_DIR):
+        self.registry = ModelRegistry(folder, device)
+        self.cache_dir = Path(cache_dir)
+        self._directions: dict[str, Directions] = {}
+        self._manifolds: dict[tuple, np.ndarray] = {}
+        self._test_sets: dict = {}
+        self._classifier = None
+        self._lock = threading.Lock()
+        self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
+
+    # ---------------------------------------------------------------- models
+    def model_names(self) -> list[str]:
+        return sorted(self.registry.available())
+
+    def model(self, name: str) -> LoadedModel:
+        return self.registry.get(name)
+
+    def card(self, name: str) -> str:
+        m = self.model(name)
+        return model_card(m.meta, m.meta.get("title", name))
+
+    def test_set(self, name: str):
+        """The test split of the model's dataset, read once (hover pictures and endpoints ask often)."""
+        from explorer.core.data import load_dataset
+        ds_name = self.model(name).meta.get("dataset", {}).get("name", "fashion-mnist")
+        with self._lock:
+            if ds_name not in self._test_sets:
+                self._test_sets[ds_name] = load_dataset(ds_name, "test")
+            return self._test_sets[ds_name]
+
+    def classifier_path(self) -> Path | None:
+        from explorer.eval.metrics import CLASSIFIER_PATH
+        local = self.registry.folder / CLASSIFIER_PATH.name
+        return local if local.is_file() else (CLASSIFIER_PATH if CLASSIFIER_PATH.is_file() else None)
+
+    def classifier(self):
+        """The shipped evaluation classifier (labels GAN samples for class directions and the map)."""
+        with self._lock:
+            if self._classifier is None:
+                from explorer.eval.metrics import load_classifier
+                self._classifier = load_classifier(self.classifier_path(), self.registry.device)
+            return self._classifier
+
+    # ---------------------------------------------------------------- directions
+    def directions(self, name: str) -> Directions:
+        if name in self._directions:
+            return self._directions[name]
+        m = self.model(name)
+        path = self.cache_dir / f"{name}-{m.digest}-directions.safetensors"
+        d = None
+        if path.is_file():
+            try:
+                with safe_open(str(path), "pt") as f:
+                    meta = json.loads(f.metadata()["class_names"])
+                d = Directions.from_tensors(load_file(str(path)), meta)
+            except Exception as exc:
+                log.warning("recomputing directions for %s: %s", name, exc)
+        if d is None:
+            fashion = m.meta.get("dataset", {}).get("name") == "fashion-mnist"
+            if m.kind == "vae":
+                d = vae_directions(m.checkpoint)
+            else:
+                d = gan_directions(m.checkpoint, classifier=self.classifier() if fashion else None)
+            _write_atomic(path, save(d.to_tensors(), metadata={"class_names": json.dumps(d.class_names)}))
+        self._directions[name] = d
+        return d
+
+    # ---------------------------------------------------------------- explore
+    def latent(self, r: Recipe) -> torch.Tensor:
+        m = self.model(r.model)
+        seed = int(check_number("Seed", r.seed, 0, 2**31 - 1))
+        temp = check_number("Temperature", r.temperature, 0.0, 3.0)
+        if r.base:
+            z = m.check_latent(list(r.base))[0]
+        else:
+            z = sample_z(1, m.latent_dim, seed)[0] * temp
+        d = self.directions(r.model)
+        if r.sliders:
+            if len(r.sliders) > len(d.basis):
+                raise UserError(f"{r.model} has {len(d.basis)} slider directions, got {len(r.sliders)} values.")
+            vals = torch.tensor([check_number(f"Slider {i + 1}", v, -10, 10) for i, v in enumerate(r.sliders)])
+            full = d.coordinates(z)
+            full[:len(vals)] = vals
+            z = d.apply(z, full)
+        if r.direction:
+            named = d.named()
+            if r.direction not in named:
+                raise UserError(f"Unknown direction {r.direction[:60]!r} for {r.model}.")
+            z = z + check_number("Amount", r.amount, -5, 5) * named[r.direction]
+        return z
+
+    def render(self, r: Recipe) -> tuple[np.ndarray, torch.Tensor]:
+        """(image (H, W, C) uint8, latent (D,)) for a recipe."""
+        z = self.latent(r)
+        return self.model(r.model).decode(z[None])[0], z
+
+    def render_latent(self, name: str, z) -> np.ndarray:
+        return self.model(name).decode(z)[0]
+
+    def slider_values(self, name: str, seed: int, temperature: float, base=None) -> list[float]:
+        """Where the starting latent (the seed's, or `base`) sits along each principal direction."""
+        r = Recipe(name, seed=seed, temperature=temperature, base=tuple(base or ()))
+        return self.directions(name).coordinates(self.latent(r)).tolist()
+
+    def dataset_latent(self, name: str, index: int) -> torch.Tensor:
+        """A dataset image's latent: VAE = its encoding (posterior mean); GAN = the map's stored latent."""
+        m = self.model(name)
+        if m.kind == "vae":
+            from explorer.core.data import to_unit
+            test = self.test_set(name)
+            i = int(check_number("Dataset index", index, 0, len(test) - 1))
+            with torch.inference_mode():
+                return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
+        return torch.from_numpy(self.map_item(name, index)["latent"])
+
+    def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP) -> np.ndarray:
+        """Images (len(sigmas), H, W, C) along principal direction `index` around latent z."""
+        m = self.model(name)
+        z = m.check_latent(z)[0]
+        d = self.directions(name)
+        if not 0 <= int(index) < len(d.basis):
+            raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
+        coords = d.coordinates(z)
+        zs = []
+        for s in sigmas:
+            c = coords.clone()
+            c[int(index)] = s
+            zs.append(d.apply(z, c))
+        return m.decode(torch.stack(zs))
+
+    def manifold(self, name: str, z=None, n: int = 15, extent: float = 3.0) -> tuple[np.ndarray, tuple[int, int] | None]:
+        """For a 2-d latent: decoded grid (n*H, n*W, C) over [-extent, extent]^2, plus the grid cell of z."""
+        m = self.model(name)
+        if m.latent_dim != 2:
+            raise UserError("The decoded-manifold view needs a model with a 2-d latent space.")
+        key = (name, m.digest, n, extent)
+        grid = self._manifolds.get(key)
+        if grid is None:                                                         # decoded once per model
+            ticks = np.linspace(-extent, extent, n, dtype=np.float32)
+            gy, gx = np.meshgrid(ticks[::-1], ticks, indexing="ij")             # row 0 = top = high y
+            imgs = m.decode(np.stack([gx.ravel(), gy.ravel()], 1))               # (n*n, H, W, C)
+            h, w, c = imgs.shape[1:]
+            grid = imgs.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
+            self._manifolds[key] = grid
+        cell = None
+        if z is not None:
+            zz = m.check_latent(z)[0].numpy()
+            col = int(np.clip(np.round((zz[0] + extent) / (2 * extent) * (n - 1)), 0, n - 1))
+            row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
+            cell = (row, col)
+        return grid, cell
+
+    # ---------------------------------------------------------------- interpolate
+    def interpolate(self, name: str, z_a, z_b, frames: int) -> dict:
+        m = self.model(name)
+        frames = int(check_number("Frames", frames, 2, MAX_FRAMES))
+        a, b = m.check_latent(z_a)[0], m.check_latent(z_b)[0]
+        t = fractions(frames)
+        paths = {"linear": lerp(a, b, t), "spherical": slerp(a, b, t)}
+        both = m.decode(torch.cat(list(paths.values())))                        # one batched decode
+        return {"t": t.numpy(), "linear": both[:frames], "spherical": both[frames:],
+                "linear_path": paths["linear"].numpy(), "spherical_path": paths["spherical"].numpy(),
+                "linear_norm": paths["linear"].norm(dim=1).numpy(), "spherical_norm": paths["spherical"].norm(dim=1).numpy(),
+                "typical_norm": float(np.sqrt(m.latent_dim))}
+
+    # ---------------------------------------------------------------- map
+    def place_on_map(self, name: str, z) -> np.ndarray | None:
+        """Map coordinates (M, 2) of latents (M, D), or None while the map is not ready."""
+        from explorer.maps.store import map_keys
+        m = self.model(name)
+        lm = self.maps.get(m)
+        if lm is None:
+            return None
+        clf = self.classifier() if lm.key_space == "classifier-features" else None
+        return lm.place(map_keys(m, m.check_latent(z), clf, lm.key_space))
+
+    def map_item(self, name: str, index) -> dict:
+        """A clicked map point: its latent, its label and its picture (test image or decoding)."""
+        m = self.model(name)
+        lm = self.maps.get(m)
+        if lm is None:
+            raise UserError(f"The map for {name} is still being computed ({self.maps.status(name)}).")
+        try:
+            i = int(index)
+            if float(index) != i:
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise UserError("A map point index must be a whole number.") from None
+        if not 0 <= i < len(lm.latents):
+            raise UserError(f"Map point {i} does not exist; the map has {len(lm.latents)} points.")
+        z = lm.latents[i]
+        label = lm.class_names[lm.labels[i]] if 0 <= lm.labels[i] < len(lm.class_names) else ""
+        decoded = m.decode(z[None])[0]
+        original = None
+        if lm.source == "test-images":
+            test = self.test_set(name)
+            original = test.images[i].permute(1, 2, 0).numpy()
+        return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original}

@@ -1,0 +1,71 @@
+"""What the 2-D live view draws, computed from a toy GAN trainer (plain arrays, no plotting).
+
+The paper's Figure 1, in 2-D: real points, generated points, the discriminator's output D(x)
+as a background (its dashed blue line), the generator's image of a grid of noise (where each
+noise region lands: a warped mesh), and the gradient that pushes each fake point.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from explorer.core.data import mode_coverage, modes, sample_toy
+
+EXTENT = 3.0
+
+
+class ToyView:
+    """Fixed real sample, fixed noise and a fixed grid, so successive frames are comparable."""
+
+    def __init__(self, trainer, dataset: str, points: int = 512, grid: int = 48, mesh: int = 13, seed: int = 0):
+        self.t, self.dataset = trainer, dataset
+        g = torch.Generator().manual_seed(seed)
+        dev = trainer.device
+        self.real = sample_toy(dataset, points, g).to(dev)
+        self.noise = torch.randn(points, trainer.latent_dim, generator=g).to(dev)
+        self.coverage_noise = torch.randn(2000, trainer.latent_dim, generator=g).to(dev)
+        ticks = torch.linspace(-EXTENT, EXTENT, grid)
+        gy, gx = torch.meshgrid(ticks, ticks, indexing="ij")
+        self.grid_ticks = ticks.numpy()
+        self.grid_points = torch.stack([gx.flatten(), gy.flatten()], 1).to(dev)          # (grid^2, 2)
+        u = torch.linspace(-2, 2, mesh)
+        mu, mv = torch.meshgrid(u, u, indexing="ij")
+        mesh_noise = torch.zeros(mesh * mesh, trainer.latent_dim)
+        mesh_noise[:, 0], mesh_noise[:, 1 % trainer.latent_dim] = mu.flatten(), mv.flatten()
+        self.mesh_noise, self.mesh = mesh_noise.to(dev), mesh
+
+    def frame(self, arrows: bool = True) -> dict:
+        t = self.t
+        G, D = t.G, t.D
+        wgan = t.cfg.loss == "wgan-gp"
+        with torch.no_grad():
+            fake = G(self.noise)
+            logits = D(self.grid_points)
+            heat = logits if wgan else torch.sigmoid(logits)
+            mesh = G(self.mesh_noise).view(self.mesh, self.mesh, 2)
+            cover_pts = G(self.coverage_noise)
+            d_real = D(self.real)
+            d_fake = D(fake)
+        out = {
+            "real": self.real.cpu().numpy(), "fake": fake.cpu().numpy(),
+            "heat": heat.view(len(self.grid_ticks), len(self.grid_ticks)).cpu().numpy(), "ticks": self.grid_ticks,
+            "mesh": mesh.cpu().numpy(), "wgan": wgan,
+            "d_real": float(d_real.mean() if wgan else torch.sigmoid(d_real).mean()),
+            "d_fake": float(d_fake.mean() if wgan else torch.sigmoid(d_fake).mean()),
+            "coverage": mode_coverage(self.dataset, cover_pts),
+            "modes": None if modes(self.dataset) is None else modes(self.dataset).numpy(),
+        }
+        if arrows:
+            x = fake.detach().clone().requires_grad_(True)
+            logit = D(x)
+            if wgan:
+                loss = -logit.sum()
+            elif t.cfg.loss == "minimax":
+                loss = -F.softplus(logit).sum()
+            else:
+                loss = F.softplus(-logit).sum()
+            (grad,) = torch.autograd.grad(loss, x)
+            push = -grad                                                   # where G's update moves each point
+            scale = 0.35 / (push.norm(dim=1).max().clamp(min=1e-8))
+            out["arrows"] = (push * scale).cpu().numpy()
+        return out

@@ -1,0 +1,172 @@
+"""Map tab: a plotly scatter of the 2-D map of a model's latent space, clickable.
+
+gr.Plot has no click event in Gradio 6, so the scatter lives in a gr.HTML whose small script
+draws it with plotly.js (served locally from the plotly package, no CDN), shows a hovered
+point's picture (fetched through a server function), and on click triggers an event carrying
+the point's index. Whatever the browser sends is validated by Workspace.map_item.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import plotly
+
+from explorer.core.imaging import png_data_url
+from explorer.core.validation import UserError
+from explorer.explore.workspace import Workspace
+from explorer.ui import texts, widgets
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+MAP_TEMPLATE = """
+<div class="le-map-wrap" style="position:relative">
+  <div class="le-map" style="width:100%;height:600px"></div>
+  <img class="le-hover" alt="hovered picture" style="position:absolute;display:none;width:112px;height:112px;
+       image-rendering:pixelated;border:2px solid #333;background:#000;pointer-events:none;z-index:10"/>
+</div>
+"""
+
+MAP_JS = """
+const draw = () => {
+  const v = props.value;
+  const div = element.querySelector('.le-map');
+  const hover = element.querySelector('.le-hover');
+  if (!div || !v || !v.data) return;
+  if (!window.Plotly) { setTimeout(draw, 100); return; }
+  Plotly.react(div, v.data, v.layout, {displaylogo: false, responsive: true});
+  if (div.dataset.bound) return;
+  div.dataset.bound = '1';
+  div.on('plotly_click', (ev) => {
+    const p = ev.points && ev.points[0];
+    if (p && p.customdata !== undefined && p.customdata !== null) {
+      element.dataset.selected = String(p.customdata);
+      trigger('click', {index: p.customdata});
+    }
+  });
+  div.on('plotly_hover', async (ev) => {
+    const p = ev.points && ev.points[0];
+    if (!p || p.customdata === undefined || p.customdata === null) return;
+    const e = ev.event, box = element.getBoundingClientRect();
+    hover.style.left = (e.clientX - box.left + 14) + 'px';
+    hover.style.top = (e.clientY - box.top + 14) + 'px';
+    try {
+      const url = await server.thumbnail([props.value.model, p.customdata]);
+      if (url) { hover.src = url; hover.style.display = 'block'; }
+    } catch (err) { hover.style.display = 'none'; }
+  });
+  div.on('plotly_unhover', () => { hover.style.display = 'none'; });
+};
+draw();
+watch('value', draw);
+"""
+
+
+def figure(ws: Workspace, name: str, explore_z=None, path=None) -> dict:
+    """Plotly figure (as plain JSON-able dicts) for the model's map, with the overlays placed."""
+    m = ws.model(name)
+    lm = ws.maps.get(m)
+    if lm is None:
+        return {}
+    traces = []
+    names = lm.class_names or ["points"]
+    labels = lm.labels if lm.class_names else np.zeros(len(lm.labels), np.int64)
+    for c, cname in enumerate(names):
+        idx = np.nonzero(labels == c)[0]
+        if not len(idx):
+            continue
+        traces.append({"type": "scattergl", "mode": "markers", "name": cname, "customdata": idx.tolist(),
+                       "x": np.round(lm.embedding[idx, 0], 3).tolist(), "y": np.round(lm.embedding[idx, 1], 3).tolist(),
+                       "marker": {"size": 4, "color": PALETTE[c % len(PALETTE)], "opacity": 0.7},
+                       "hovertemplate": f"{cname} #%{{customdata}}<extra></extra>"})
+    if path is not None and len(path.get("spherical", [])):
+        for key, dash in (("linear", "dot"), ("spherical", "solid")):
+            xy = ws.place_on_map(name, np.asarray(path[key], np.float32))
+            traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{key} path", "x": xy[:, 0].tolist(),
+                           "y": xy[:, 1].tolist(), "line": {"color": "#111", "dash": dash, "width": 2},
+                           "marker": {"size": 5}, "hoverinfo": "skip"})
+    if explore_z:
+        xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None])
+        traces.append({"type": "scatter", "mode": "markers", "name": "Explore picture", "x": xy[:, 0].tolist(),
+                       "y": xy[:, 1].tolist(), "hoverinfo": "skip",
+                       "marker": {"size": 18, "symbol": "star", "color": "#ffd400", "line": {"color": "#000", "width": 1.5}}})
+    layout = {"height": 600, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "hovermode": "closest",
+              "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"},
+              "legend": {"itemsizing": "constant", "title": {"text": "Class (double-click to isolate)"}},
+              "plot_bgcolor": "#fafafa", "uirevision": name}
+    return {"model": name, "data": traces, "layout": layout}
+
+
+class MapTab:
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def thumbnail(self, model, index) -> str:
+        """Server function for the hover picture: a data URL, or '' for anything invalid. Cached, so a
+        picture hovered twice is decoded once."""
+        try:
+            return self._thumbnail(str(model), int(index))
+        except (UserError, ValueError, TypeError, OverflowError):
+            return ""
+
+    @functools.lru_cache(maxsize=4096)
+    def _thumbnail(self, model: str, index: int) -> str:
+        item = self.ws.map_item(model, index)
+        return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
+
+    def refresh(self, model, explore_z, path):
+        try:
+            m = self.ws.model(model)
+        except (UserError, ValueError) as exc:
+            return gr.update(), widgets.message(str(exc)), gr.Timer(active=False)
+        fig = figure(self.ws, model, explore_z, path)
+        note = texts.MAP_2D_NOTE if m.latent_dim == 2 else (texts.MAP_VAE_NOTE if m.kind == "vae" else texts.MAP_GAN_NOTE)
+        if not fig:
+            return gr.update(), widgets.message(f"Drawing the map… {self.ws.maps.status(model)}", "info"), gr.Timer(active=True)
+        return fig, widgets.message(note, "info"), gr.Timer(active=False)
+
+    def select(self, model, evt: gr.EventData):
+        try:
+            item = self.ws.map_item(model, getattr(evt, "index", None))
+        except (UserError, ValueError) as exc:
+            return widgets.message(str(exc)), gr.update(), None
+        pics = []
+        if item["original"] is not None:
+            pics.append(widgets.picture(item["original"], 168, "the test picture"))
+        pics.append(widgets.picture(item["decoded"], 168, "what the model draws from its latent"))
+        head = f"<p><b>Dot #{item['index']}</b> {('· ' + item['label']) if item['label'] else ''}</p>"
+        body = head + '<div style="display:flex;gap:12px">' + "".join(pics) + "</div>"
+        return body, f"Selected dot #{item['index']}", item["latent"].tolist()
+
+    def build(self, model, explore_z, path_state, map_z):
+        with gr.Accordion("What am I looking at?", open=False):
+            gr.Markdown(texts.MAP)
+        def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
+            if isinstance(query, (list, tuple)) and len(query) == 1 and isinstance(query[0], (list, tuple)):
+                query = query[0]
+            if not isinstance(query, (list, tuple)) or len(query) != 2:
+                return ""
+            return self.thumbnail(query[0], query[1])
+
+        status = gr.HTML(elem_id="map-status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                plot = gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
+                               head=f'<script src="/gradio_api/file={PLOTLY_JS}"></script>',
+                               server_functions=[thumbnail])
+            with gr.Column(scale=1):
+                selected = gr.HTML(widgets.message("Click a dot to select it.", "info"), elem_id="map-selected")
+                selected_text = gr.Textbox(label="Selection", interactive=False, elem_id="map-selected-text")
+                to_explore = gr.Button("Open in Explore", elem_id="map-to-explore")
+                as_start = gr.Button("Use as interpolation start", size="sm", elem_id="map-as-start")
+                as_end = gr.Button("Use as interpolation end", size="sm", elem_id="map-as-end")
+        timer = gr.Timer(2.0, active=False)
+        refresh = dict(fn=self.refresh, inputs=[model, explore_z, path_state], outputs=[plot, status, timer],
+                       show_progress="hidden", api_visibility="private")
+        timer.tick(**refresh)
+        plot.click(self.select, [model], [selected, selected_text, map_z], api_visibility="private")
+        self.refresh_event = refresh
+        self.to_explore, self.as_start, self.as_end = to_explore, as_start, as_end
