@@ -123,19 +123,29 @@ def test_nan_literal_over_plain_http(app):
     assert "event: error" in stream and "got NaN" in stream
 
 
-def test_train_2d_run_over_the_api(app):
+def test_train_2d_run_over_the_api_is_owned_by_its_token(app):
     import time
     _, c = app
     started = c.predict("ring", "non-saturating", 1e-3, 1e-3, 1, 64, 2, api_name="/train_2d_start")
-    assert started["state"] == "running" and "ring" in started["description"]
+    owner = started["owner"]
+    assert started["state"] == "running" and "ring" in started["description"] and started["mine"]
+    assert started["where"].startswith("on the CPU")
     steps = []
     for _ in range(3):
         time.sleep(0.5)
-        status = c.predict(api_name="/train_status")
+        status = c.predict(owner, api_name="/train_status")
         steps.append(status["step"])
         assert 0 <= status["latest"].get("d_real", 0.5) <= 1
     assert steps[0] < steps[1] < steps[2]
-    stopped = c.predict(api_name="/train_stop")
+    # another client can neither replace nor stop it (before: every API caller was "api")
+    with pytest.raises(Exception, match="busy"):
+        c.predict("grid", "non-saturating", 1e-3, 1e-3, 1, 64, 2, api_name="/train_2d_start")
+    with pytest.raises(Exception, match="Only the visitor who started"):
+        c.predict("not-the-owner-token-123", api_name="/train_stop")
+    assert c.predict(api_name="/train_status")["state"] == "running"
+    paused = c.predict(owner, "pause", api_name="/train_control")
+    assert paused["state"] == "paused"
+    stopped = c.predict(owner, api_name="/train_stop")
     assert stopped["state"] == "stopped"
-    with pytest.raises(Exception, match="between"):
+    with pytest.raises(Exception, match="Forger learning rate must be between"):
         c.predict("ring", "non-saturating", -1.0, 1e-3, 1, 64, 2, api_name="/train_2d_start")

@@ -115,6 +115,6 @@ def test_train_tab_live_2d_then_save_an_image_model(page):
     page.click("#train-img-pause")
     page.fill("#train-save-title textarea, #train-save-title input", "Browser digits GAN")
     page.click("#train-save")
-    page.wait_for_function("() => document.querySelector('#train-save-msg').innerText.includes('Saved as')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#train-save-msg').innerText.includes('Saved.')", timeout=30_000)
     page.click("#model-picker input")
     page.wait_for_selector("text=Browser digits GAN", timeout=10_000)

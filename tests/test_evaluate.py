@@ -1,11 +1,14 @@
 """`python -m explorer.evaluate`: JSON keys, model-card writing, and refusal of bad files."""
 import json
 
+import pytest
+
 from explorer.cli.evaluate import main
 from explorer.core.checkpoints import read_metadata
 from tests.apphelpers import make_checkpoints
 
 
+@pytest.mark.slow
 def test_evaluate_json_and_card(tmp_path, capsys):
     folder = make_checkpoints(tmp_path / "ck")
     clf = str(folder / "fashion_classifier.safetensors")
@@ -26,3 +29,49 @@ def test_evaluate_refuses_a_pickle(tmp_path, capsys):
     bad.write_bytes(b"\x80\x04K\x01.")
     assert main([str(bad)]) == 2
     assert "pickle" in capsys.readouterr().err
+
+
+def _digits_gan(folder):
+    import torch
+
+    from explorer.core.checkpoints import save_checkpoint
+    from explorer.core.data import CLASS_NAMES
+    from explorer.core.models import build
+    torch.manual_seed(0)
+    mods = build("dcgan", {"width": 8, "d_width": 8, "latent_dim": 8})
+    path = folder / "digits_gan.safetensors"
+    save_checkpoint(path, "dcgan", mods, {"config": {"width": 8, "d_width": 8, "latent_dim": 8}, "dataset": {
+        "name": "digits", "split": "train", "size": 1497, "class_names": CLASS_NAMES["digits"]}})
+    return path
+
+
+def test_a_digits_model_is_measured_against_digits_or_not_at_all(tmp_path, capsys):
+    """Before: every model was compared with Fashion-MNIST through the Fashion classifier."""
+    folder = make_checkpoints(tmp_path / "ck")          # holds only a Fashion-MNIST classifier
+    path = _digits_gan(folder)
+    from explorer.core.checkpoints import load_checkpoint
+    from explorer.eval.evaluate import evaluate
+    from explorer.eval.features import CHECKPOINT_DIR
+    out = evaluate(load_checkpoint(path), samples=200)           # finds the shipped digits classifier
+    assert out["features"] == "digits_classifier.safetensors" and (CHECKPOINT_DIR / out["features"]).is_file()
+    assert out["fd"] > 0 and {"class_coverage", "precision", "recall"} <= set(out)
+    # a Fashion-MNIST feature network given by hand is refused for a digits model
+    assert main([str(path), "--json", "--samples", "200", "--classifier", str(folder / "fashion_classifier.safetensors")]) == 2
+    assert "not on digits" in capsys.readouterr().err
+
+
+def test_a_model_of_unknown_data_gets_figures_plainly_unavailable(tmp_path):
+    import torch
+
+    from explorer.core.checkpoints import load_checkpoint, save_checkpoint
+    from explorer.core.models import build
+    from explorer.eval.evaluate import evaluate
+    from explorer.eval.features import classifier_path_for
+    torch.manual_seed(0)
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, "dcgan", build("dcgan", {"width": 8, "d_width": 8, "latent_dim": 8}),
+                    {"config": {"width": 8, "d_width": 8, "latent_dim": 8},
+                     "dataset": {"name": "mnist", "split": "train", "size": 0, "class_names": []}})
+    assert classifier_path_for("mnist", (tmp_path,)) is None
+    out = evaluate(load_checkpoint(path), samples=100)
+    assert set(out) == {"unavailable"} and "mnist" in out["unavailable"]

@@ -20,17 +20,20 @@ from explorer.core.checkpoints import (
     update_metadata,
 )
 from explorer.core.device import choose_device
-from explorer.eval.metrics import evaluate
+from explorer.core.validation import UserError
+from explorer.eval.evaluate import evaluate
 
 EXPLAIN = {
-    "fd": "Frechet distance to the 10 000 test images (lower is better)",
+    "fd": "Frechet distance to the test images of its own dataset (lower is better)",
     "fd_real_floor": "the same distance between two halves of the real test set (the best one can hope for)",
     "class_coverage": "how evenly the 10 classes appear (1.0 = all equally; mode collapse lowers it)",
     "precision": "share of generated images that look like real ones (quality)",
     "recall": "share of real images the model can produce something close to (variety)",
     "neg_elbo": "test negative ELBO, nats per image (lower is better)",
     "recon_mse": "mean squared reconstruction error per pixel, images in [0, 1]",
-    "test_accuracy": "share of the 10 000 test images classified correctly",
+    "test_accuracy": "share of the test images classified correctly",
+    "features": "the feature network (a classifier trained on the model's own dataset)",
+    "unavailable": "figures that need a feature network for this dataset",
 }
 
 
@@ -51,7 +54,11 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    results = evaluate(ck, args.samples, args.seed, args.data_dir, args.classifier)
+    try:
+        results = evaluate(ck, args.samples, args.seed, args.data_dir, args.classifier)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(results, sort_keys=True))
     else:

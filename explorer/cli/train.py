@@ -39,6 +39,7 @@ from explorer.training import (
     ToySampler,
     TrainingDiverged,
     VAETrainConfig,
+    critic_settings,
     make_trainer,
 )
 
@@ -96,8 +97,8 @@ def model_config(args) -> dict:
     keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout"],
             "vae": ["latent_dim", "width", "recon"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
     cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
-    if args.model == "dcgan" and args.loss == "wgan-gp" and args.d_norm is None:
-        cfg["d_norm"] = "layer"   # BatchNorm couples samples and breaks the per-sample gradient penalty
+    if args.model == "dcgan" and args.d_norm is None:
+        cfg.update(critic_settings(args.loss))
     return cfg
 
 
@@ -107,7 +108,9 @@ def train_config(args):
                               beta1=args.beta1, beta2=args.beta2, label_smoothing=args.label_smoothing, seed=args.seed)
     if args.model == "vae":
         return VAETrainConfig(batch_size=args.batch_size, lr=args.lr or 1e-3, beta=args.beta, seed=args.seed)
-    return ClassifierTrainConfig(batch_size=args.batch_size, lr=args.lr or 2e-3, seed=args.seed)
+    # mirrored clothes are still the same clothes; a mirrored digit is not the same digit
+    return ClassifierTrainConfig(batch_size=args.batch_size, lr=args.lr or 2e-3, seed=args.seed,
+                                 flip=args.dataset == "fashion-mnist" and not args.image_folder)
 
 
 def load_data(args, device):

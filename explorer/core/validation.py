@@ -17,6 +17,8 @@ class UserError(ValueError):
 
 
 def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 40 else text[:37] + "…"
 

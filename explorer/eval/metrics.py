@@ -1,7 +1,7 @@
-"""Evaluation: classifier features, Frechet distance, class coverage, improved precision/recall, ELBO.
+"""Evaluation figures: Frechet distance, class coverage, improved precision/recall, ELBO.
 
-Features come from the shipped Fashion-MNIST classifier's penultimate layer (Inception does not
-suit 28x28 grayscale and cannot be downloaded here).
+Features come from the penultimate layer of a classifier trained on the model's own dataset
+(eval/features.py; Inception does not suit 28x28 grayscale and cannot be downloaded here).
   FD (Heusel et al. 2017): |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2) between Gaussian fits.
   Class coverage: entropy of the predicted-label histogram / log(classes); 1 = all equally present.
   Precision / recall (Kynkaanniemi et al. 2019): k-NN balls (k = 3) around real / generated
@@ -11,34 +11,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from explorer.core.checkpoints import CHECKPOINT_DIR, Checkpoint, load_checkpoint
-from explorer.core.data import load_dataset, to_unit
+from explorer.core.checkpoints import Checkpoint
 from explorer.core.latent import sample_z
 from explorer.core.models import decoder_of
-
-CLASSIFIER_PATH = CHECKPOINT_DIR / "fashion_classifier.safetensors"
-
-
-def load_classifier(path=None, device="cpu"):
-    ck = load_checkpoint(path or CLASSIFIER_PATH, device)
-    if ck.kind != "classifier":
-        raise ValueError(f"{ck.path.name} is a {ck.kind}, not the evaluation classifier.")
-    return ck.modules["classifier"].eval()
-
-
-@torch.no_grad()
-def classify(net, images: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-    """images (N, C, H, W) float in [0, 1] -> (features (N, F) float64 on CPU, predicted labels (N,))."""
-    device = next(net.parameters()).device
-    feats, preds = [], []
-    for i in range(0, len(images), batch):
-        f = net.features(images[i:i + batch].to(device))
-        feats.append(f.double().cpu())
-        preds.append(net.head(f).argmax(1).cpu())
-    return torch.cat(feats), torch.cat(preds)
 
 
 def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
@@ -59,7 +36,7 @@ def class_coverage(labels: torch.Tensor, num_classes: int) -> float:
     counts = torch.bincount(labels, minlength=num_classes).double()
     p = counts / counts.sum()
     nz = p[p > 0]
-    return float(-(nz * nz.log()).sum() / math.log(num_classes))
+    return abs(float(-(nz * nz.log()).sum() / math.log(num_classes)))     # abs: -0.0 for one class
 
 
 def _kth_nn_radius(f: torch.Tensor, k: int, chunk: int = 2000) -> torch.Tensor:
@@ -111,29 +88,4 @@ def vae_scores(ck: Checkpoint, images: torch.Tensor, seed: int = 0, batch: int =
     return {"neg_elbo": elbo_sum / len(images), "recon_mse": mse_sum / len(images)}
 
 
-def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None,
-             classifier_path=None, k: int = 3) -> dict[str, float]:
-    """All figures for a GAN/VAE checkpoint (or test accuracy for the classifier) as a flat dict."""
-    device = next(next(iter(ck.modules.values())).parameters()).device
-    test = load_dataset("fashion-mnist", "test", data_dir)
-    real = to_unit(test.images)
-    if ck.kind == "classifier":
-        _, pred = classify(ck.modules["classifier"].eval(), real)
-        return {"test_accuracy": float((pred == test.labels).double().mean())}
-    net = load_classifier(classifier_path, device)
-    real_f, _ = classify(net, real)
-    fake_f, fake_pred = classify(net, generate(ck, samples, seed))
-    perm = torch.from_numpy(np.random.default_rng(seed).permutation(len(real_f)))
-    half = len(real_f) // 2
-    precision, recall = precision_recall(real_f, fake_f, k)
-    out = {
-        "fd": frechet_distance(fake_f, real_f),
-        "fd_real_floor": frechet_distance(real_f[perm[:half]], real_f[perm[half:]]),
-        "class_coverage": class_coverage(fake_pred, len(test.class_names)),
-        "precision": precision,
-        "recall": recall,
-        "samples": samples,
-    }
-    if ck.kind == "vae":
-        out.update(vae_scores(ck, real, seed))
-    return out
+from explorer.eval.features import classify, load_classifier  # noqa: E402,F401  (moved; kept importable from here)

@@ -19,6 +19,9 @@ from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
 from explorer.core.latent import fractions, lerp, sample_z, slerp
+from explorer.core.metadata import DatasetInfo
+from explorer.core.priority import InteractiveGate
+from explorer.eval.features import classifier_path_for, load_classifier
 from explorer.core.validation import UserError, check_number
 from explorer.explore.directions import Directions, gan_directions, vae_directions
 from explorer.explore.registry import LoadedModel, ModelRegistry
@@ -66,9 +69,10 @@ class Workspace:
         self._directions: dict[str, Directions] = {}
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
-        self._classifier = None
+        self._classifiers: dict[str, object] = {}
         self._lock = threading.Lock()
         self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
+        self.gate = InteractiveGate()     # slider drags go before the training thread's next step
 
     # ---------------------------------------------------------------- models
     def model_names(self) -> list[str]:
@@ -84,24 +88,24 @@ class Workspace:
     def test_set(self, name: str):
         """The test split of the model's dataset, read once (hover pictures and endpoints ask often)."""
         from explorer.core.data import load_dataset
-        ds_name = self.model(name).meta.get("dataset", {}).get("name", "fashion-mnist")
+        ds_name = DatasetInfo.from_meta(self.model(name).meta).name
         with self._lock:
             if ds_name not in self._test_sets:
                 self._test_sets[ds_name] = load_dataset(ds_name, "test")
             return self._test_sets[ds_name]
 
-    def classifier_path(self) -> Path | None:
-        from explorer.eval.metrics import CLASSIFIER_PATH
-        local = self.registry.folder / CLASSIFIER_PATH.name
-        return local if local.is_file() else (CLASSIFIER_PATH if CLASSIFIER_PATH.is_file() else None)
+    def classifier_path(self, dataset: str = "fashion-mnist") -> Path | None:
+        """The classifier trained on `dataset` (in the models folder or the shipped one), or None."""
+        return classifier_path_for(dataset, (self.registry.folder, CHECKPOINT_DIR))
 
-    def classifier(self):
-        """The shipped evaluation classifier (labels GAN samples for class directions and the map)."""
+    def classifier(self, dataset: str = "fashion-mnist"):
+        """The classifier of `dataset` (labels GAN samples for class directions and the map), or None
+        when there is none: then no labels are shown rather than labels from another dataset."""
         with self._lock:
-            if self._classifier is None:
-                from explorer.eval.metrics import load_classifier
-                self._classifier = load_classifier(self.classifier_path(), self.registry.device)
-            return self._classifier
+            if dataset not in self._classifiers:
+                path = self.classifier_path(dataset)
+                self._classifiers[dataset] = None if path is None else load_classifier(path, self.registry.device)
+            return self._classifiers[dataset]
 
     # ---------------------------------------------------------------- directions
     def directions(self, name: str) -> Directions:
@@ -153,11 +157,9 @@ class Workspace:
 
     def render(self, r: Recipe) -> tuple[np.ndarray, torch.Tensor]:
         """(image (H, W, C) uint8, latent (D,)) for a recipe."""
-        z = self.latent(r)
-        return self.model(r.model).decode(z[None])[0], z
-
-    def render_latent(self, name: str, z) -> np.ndarray:
-        return self.model(name).decode(z)[0]
+        with self.gate.interactive():
+            z = self.latent(r)
+            return self.model(r.model).decode(z[None])[0], z
 
     def slider_values(self, name: str, seed: int, temperature: float, base=None) -> list[float]:
         """Where the starting latent (the seed's, or `base`) sits along each principal direction."""
@@ -233,7 +235,7 @@ class Workspace:
         lm = self.maps.get(m)
         if lm is None:
             return None
-        clf = self.classifier() if lm.key_space == "classifier-features" else None
+        clf = self.classifier(DatasetInfo.from_meta(m.meta).name) if lm.key_space == "classifier-features" else None
         return lm.place(map_keys(m, m.check_latent(z), clf, lm.key_space))
 
     def map_item(self, name: str, index) -> dict:

@@ -6,10 +6,12 @@ noise region lands: a warped mesh), and the gradient that pushes each fake point
 """
 from __future__ import annotations
 
+from collections import deque
+
 import torch
-import torch.nn.functional as F
 
 from explorer.core.data import mode_coverage, modes, sample_toy
+from explorer.training.gan import generator_loss
 
 EXTENT = 3.0
 
@@ -33,6 +35,7 @@ class ToyView:
         mesh_noise = torch.zeros(mesh * mesh, trainer.latent_dim)
         mesh_noise[:, 0], mesh_noise[:, 1 % trainer.latent_dim] = mu.flatten(), mv.flatten()
         self.mesh_noise, self.mesh = mesh_noise.to(dev), mesh
+        self.coverage_history: deque[tuple[int, int]] = deque(maxlen=200)   # (step, modes covered)
 
     def frame(self, arrows: bool = True) -> dict:
         t = self.t
@@ -46,26 +49,31 @@ class ToyView:
             cover_pts = G(self.coverage_noise)
             d_real = D(self.real)
             d_fake = D(fake)
+        coverage = mode_coverage(self.dataset, cover_pts)
+        if coverage is not None:
+            self.coverage_history.append((t.step, coverage[0]))
         out = {
+            "step": t.step, "coverage_history": list(self.coverage_history),
             "real": self.real.cpu().numpy(), "fake": fake.cpu().numpy(),
             "heat": heat.view(len(self.grid_ticks), len(self.grid_ticks)).cpu().numpy(), "ticks": self.grid_ticks,
             "mesh": mesh.cpu().numpy(), "wgan": wgan,
             "d_real": float(d_real.mean() if wgan else torch.sigmoid(d_real).mean()),
             "d_fake": float(d_fake.mean() if wgan else torch.sigmoid(d_fake).mean()),
-            "coverage": mode_coverage(self.dataset, cover_pts),
+            "coverage": coverage,
             "modes": None if modes(self.dataset) is None else modes(self.dataset).numpy(),
         }
         if arrows:
             x = fake.detach().clone().requires_grad_(True)
-            logit = D(x)
-            if wgan:
-                loss = -logit.sum()
-            elif t.cfg.loss == "minimax":
-                loss = -F.softplus(logit).sum()
-            else:
-                loss = F.softplus(-logit).sum()
+            loss = generator_loss(t.cfg.loss, D(x)).sum()
             (grad,) = torch.autograd.grad(loss, x)
             push = -grad                                                   # where G's update moves each point
             scale = 0.35 / (push.norm(dim=1).max().clamp(min=1e-8))
             out["arrows"] = (push * scale).cpu().numpy()
         return out
+
+
+def real_data_preview(dataset: str, points: int = 512, seed: int = 0) -> dict:
+    """The real data alone, drawn before a run starts (GAN Lab does this): what the forger must learn."""
+    g = torch.Generator().manual_seed(seed)
+    m = modes(dataset)
+    return {"real": sample_toy(dataset, points, g).numpy(), "modes": None if m is None else m.numpy()}

@@ -15,11 +15,8 @@ from explorer.training.base import (
     TrainingDiverged,
 )
 from explorer.training.classifier import ClassifierTrainConfig, ClassifierTrainer
-from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer
+from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_settings
 from explorer.training.vae import VAETrainConfig, VAETrainer
-
-TRAIN_CONFIGS = {"dcgan": GANTrainConfig, "toy_gan": GANTrainConfig, "vae": VAETrainConfig,
-                 "classifier": ClassifierTrainConfig}
 
 
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
@@ -35,6 +32,6 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
     return ClassifierTrainer(modules, sampler, train_config, device, check_every=check_every)
 
 
-__all__ = ["make_trainer", "TRAIN_CONFIGS", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
+__all__ = ["make_trainer", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
            "ClassifierTrainConfig", "ClassifierTrainer"]

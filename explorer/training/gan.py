@@ -18,6 +18,21 @@ from explorer.training.base import Trainer, make_adam
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
 
 
+def generator_loss(loss: str, fake_logit: torch.Tensor) -> torch.Tensor:
+    """The forger's loss per fake (B,), from the inspector's logits on the fakes."""
+    if loss == "wgan-gp":
+        return -fake_logit
+    if loss == "minimax":
+        return -F.softplus(fake_logit)             # minimise log(1 - D(G(z))): saturates when D wins
+    return F.softplus(-fake_logit)                 # non-saturating: minimise -log D(G(z))
+
+
+def critic_settings(loss: str) -> dict:
+    """Model settings a loss needs. WGAN-GP's gradient penalty is per sample; BatchNorm couples the
+    samples of a batch and breaks it, so that critic uses layer norm (Gulrajani et al. 2017, sec. 4)."""
+    return {"d_norm": "layer"} if loss == "wgan-gp" else {}
+
+
 @dataclass
 class GANTrainConfig:
     loss: str = "non-saturating"
@@ -110,13 +125,7 @@ class GANTrainer(Trainer):
     def g_step(self) -> dict[str, torch.Tensor]:
         for p in self.D.parameters():
             p.requires_grad_(False)
-        fake_logit = self.D(self.G(self.noise(self.cfg.batch_size)))
-        if self.cfg.loss == "wgan-gp":
-            loss = -fake_logit.mean()
-        elif self.cfg.loss == "minimax":
-            loss = -F.softplus(fake_logit).mean()                          # minimise log(1 - D(G(z)))
-        else:
-            loss = F.softplus(-fake_logit).mean()                          # minimise -log D(G(z))
+        loss = generator_loss(self.cfg.loss, self.D(self.G(self.noise(self.cfg.batch_size)))).mean()
         self.optimizers["generator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["generator"].step()

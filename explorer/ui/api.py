@@ -6,25 +6,35 @@ with the same plain message the UI shows.
 from __future__ import annotations
 
 import functools
+import logging
 
 import gradio as gr
 
-from explorer.core.checkpoints import CheckpointError
 from explorer.core.imaging import gif_data_url, png_data_url
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Recipe, Workspace
+from explorer.live.session import TrainingSession
+from explorer.live.settings import ImageSettings, ToySettings
+
+log = logging.getLogger(__name__)
 
 
-def register(ws: Workspace, worker=None) -> None:
-    def guard(fn):
-        @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
-        def wrapped(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except (UserError, CheckpointError, ValueError, TypeError, RuntimeError) as exc:
-                raise gr.Error(str(exc)) from None
-        return wrapped
+def guard(fn):
+    """User errors come back as their plain message; anything else is a bug: logged with its
+    traceback and answered with "internal error, logged", never dressed up as a user message."""
+    @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            log.exception("API call %s failed", fn.__name__)
+            raise gr.Error("Internal error, logged on the server.") from None
+    return wrapped
 
+
+def register(ws: Workspace, session: TrainingSession | None = None) -> None:
     def ping() -> str:
         """Does nothing: Gradio's own request floor, for benchmarks."""
         return "ok"
@@ -62,27 +72,36 @@ def register(ws: Workspace, worker=None) -> None:
 
     def train_2d_start(dataset: str = "ring", loss: str = "non-saturating", lr_g: float = 1e-3, lr_d: float = 1e-3,
                        k: int = 1, batch_size: int = 128, noise_dim: int = 2) -> dict:
-        """Start a live 2-D GAN run on the app's trainer (refused while another visitor's run is going)."""
-        from explorer.live.settings import ToySettings, toy_trainer
-        from explorer.live.worker import RunInfo
-        t = toy_trainer(ToySettings(dataset, loss, lr_g, lr_d, k, batch_size, noise_dim), ws.registry.device)
-        worker.on_report = None
-        worker.start(t, RunInfo("toy_gan", "api", f"2-D GAN on {dataset}, {loss} loss (API)"))
-        return train_status()
+        """Start a live 2-D GAN run. Returns its status with "owner": the token every control call needs.
+        Refused while another client's run is going (unless that client has gone quiet)."""
+        owner = session.start_toy(ToySettings(dataset, loss, lr_g, lr_d, k, batch_size, noise_dim))
+        return {**train_status(owner), "owner": owner}
 
-    def train_status() -> dict:
-        """The live run: state, step, steps/s and the latest readings (D(x), D(G(z)), losses)."""
-        snap = worker.snapshot()
+    def train_images_start(dataset: str = "digits", model: str = "dcgan", loss: str = "non-saturating", lr: float = 2e-4,
+                           k: int = 1, batch_size: int = 64, label_smoothing: float = 1.0) -> dict:
+        """Start a live image-model run (DCGAN or VAE on digits or fashion-mnist). Returns its status with "owner"."""
+        owner = session.start_images(ImageSettings(dataset, model, loss, lr, k, batch_size, label_smoothing))
+        return {**train_status(owner), "owner": owner}
+
+    def train_status(owner: str = "") -> dict:
+        """The live run: state, step, steps/s, where it runs, the latest readings; "mine" if `owner` owns it."""
+        snap = session.status(owner or None)
         last = snap.pop("history")[-1:] or [{}]
         return {**snap, "latest": last[0]}
 
-    def train_stop() -> dict:
-        """Stop the run started through the API."""
-        worker.stop("api")
-        return train_status()
+    def train_control(owner: str, action: str) -> dict:
+        """pause | play | stop | rollback | d | g (single steps while paused) on the run `owner` started."""
+        session.control(owner, action)
+        return train_status(owner)
+
+    def train_stop(owner: str) -> dict:
+        """Stop the run `owner` started."""
+        session.control(owner, "stop")
+        return train_status(owner)
 
     endpoints = [(ping, None), (models, None), (render, None), (interpolate, 4), (map_select, None)]
-    if worker is not None:
-        endpoints += [(train_2d_start, 1), (train_status, None), (train_stop, 1)]
+    if session is not None:
+        endpoints += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1),
+                      (train_stop, 1)]
     for fn, limit in endpoints:
         gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True)

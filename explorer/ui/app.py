@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import gradio as gr
 
+from explorer.core.checkpoints import CHECKPOINT_DIR
 from explorer.explore.workspace import Workspace
+from explorer.live.session import TrainingSession
 from explorer.ui import api, texts
 from explorer.ui.explore_tab import ExploreTab
 from explorer.ui.interpolate_tab import InterpolateTab
 from explorer.ui.map_tab import MapTab
-from explorer.ui.picker import Picker
+from explorer.ui.picker import Picker, choices
 from explorer.ui.train_tab import TrainTab
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
@@ -33,14 +35,17 @@ def tooltip_js() -> str:
             " apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true}); }")
 
 
-def build_app(ws: Workspace, default_model: str, worker=None) -> gr.Blocks:
-    from explorer.live.worker import TrainingWorker
-    worker = worker or TrainingWorker()
-    explore, interp, map_tab, train = ExploreTab(ws), InterpolateTab(ws), MapTab(ws), TrainTab(ws, worker)
+def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
+    session = session or TrainingSession(ws.registry.device, ws.registry.folder,
+                                         classifier_folders=(ws.registry.folder, CHECKPOINT_DIR), gate=ws.gate)
+    explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
+    train = TrainTab(session)
     with gr.Blocks(title=texts.TITLE) as demo:
         gr.Markdown(f"# {texts.TITLE}\n{texts.TAGLINE}")
-        api.register(ws, worker)        # first, so the public endpoints keep their plain names
-        model, _ = Picker(ws, default_model).build()
+        api.register(ws, session)        # first, so the public endpoints keep their plain names
+        picker = Picker(ws, default_model)
+        model, _ = picker.build()
+        owner_token = gr.BrowserState("", storage_key="latent-explorer-train-owner")
         explore_z = gr.State([])        # the latent shown in Explore (per session)
         map_z = gr.State(None)          # the latent of the selected map dot
         path_state = gr.State(None)     # the last interpolation paths, drawn on the map
@@ -52,7 +57,7 @@ def build_app(ws: Workspace, default_model: str, worker=None) -> gr.Blocks:
             with gr.Tab("Map", id="map") as map_tab_block:
                 map_tab.build(model, explore_z, path_state, map_z)
             with gr.Tab("Train", id="train") as train_tab_block:
-                train.build(model)
+                train.build(owner_token, model, lambda: choices(ws))
 
         def open_in_explore(name, z):
             if not z:
@@ -74,4 +79,5 @@ def build_app(ws: Workspace, default_model: str, worker=None) -> gr.Blocks:
             trigger(**explore.model_refresh).then(**explore.fast).then(**explore.extras_event).then(**map_tab.refresh_event)
         map_tab_block.select(**map_tab.refresh_event)
         train_tab_block.select(**train.refresh_event)      # a reloaded page sees the run still going
+        demo.load(**train.refresh_event)
     return demo

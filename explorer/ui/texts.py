@@ -87,6 +87,6 @@ TIPS.update({
     "k": "How many inspector updates per forger update (Algorithm 1's k).",
     "batch": "How many real and fake examples each update looks at.",
     "noise": "How many random numbers the forger starts from.",
-    "speed": "Slow the game down to watch each step (0 = full speed).",
+    "pace": "Demo pace: about 30 steps a second, slow enough to explain while it happens. Speed it up any time.",
     "save_title": "A name for the model in the model picker.",
 })

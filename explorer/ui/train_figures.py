@@ -1,0 +1,137 @@
+"""What the Train tab draws: the 2-D game (plotly JSON), the curves, and the readout cards."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from explorer.live.toy_view import EXTENT
+from explorer.live.verdict import game_verdict
+
+REAL, FAKE, ARROW = "#111111", "#ff7f0e", "#7a1020"
+
+
+def _axes(layout: dict) -> dict:
+    layout.update({"xaxis": {"range": [-EXTENT, EXTENT], "zeroline": False},
+                   "yaxis": {"range": [-EXTENT, EXTENT], "scaleanchor": "x", "zeroline": False},
+                   "legend": {"orientation": "h", "y": -0.06}, "margin": {"l": 30, "r": 10, "t": 10, "b": 20},
+                   "height": 470, "uirevision": "toy"})
+    return layout
+
+
+def preview_figure(preview: dict, dataset: str) -> dict:
+    """Before Start: only the real data, so the presenter can say what the forger must learn."""
+    real = preview["real"]
+    data = [{"type": "scatter", "mode": "markers", "x": real[:, 0].tolist(), "y": real[:, 1].tolist(),
+             "name": f"real data ({dataset})", "marker": {"size": 4, "color": REAL}, "hoverinfo": "skip"}]
+    return {"data": data, "layout": _axes({"annotations": [{"text": "Press Start: the forger's fakes will appear here",
+                                                            "xref": "paper", "yref": "paper", "x": 0.5, "y": 1.0,
+                                                            "showarrow": False, "font": {"size": 14}}]})}
+
+
+def toy_figure(f: dict) -> dict:
+    ticks = f["ticks"].tolist()
+    heat = f["heat"]
+    if f["wgan"]:
+        heat = (heat - heat.mean()) / (np.abs(heat).max() + 1e-8) * 0.5 + 0.5      # critic scores, centred
+    data = [{"type": "heatmap", "x": ticks, "y": ticks, "z": np.round(heat, 3).tolist(), "zmin": 0, "zmax": 1,
+             "colorscale": "RdBu", "zsmooth": "best", "opacity": 0.55, "showscale": True, "hoverinfo": "skip",
+             "colorbar": {"title": {"text": "critic" if f["wgan"] else "D(x)"}, "len": 0.6,
+                          "tickvals": [0, 0.5, 1], "ticktext": ["fake", "½", "real"]}}]
+    mesh = f["mesh"]
+    lines_x, lines_y = [], []
+    for grid in (mesh, mesh.transpose(1, 0, 2)):
+        for row in grid:
+            lines_x += row[:, 0].tolist() + [None]
+            lines_y += row[:, 1].tolist() + [None]
+    data.append({"type": "scatter", "mode": "lines", "x": lines_x, "y": lines_y, "name": "noise mesh",
+                 "line": {"color": "rgba(90,90,90,0.45)", "width": 1}, "hoverinfo": "skip"})
+    data.append({"type": "scatter", "mode": "markers", "x": f["real"][:, 0].tolist(), "y": f["real"][:, 1].tolist(),
+                 "name": "real data", "marker": {"size": 4, "color": REAL}, "hoverinfo": "skip"})
+    data.append({"type": "scatter", "mode": "markers", "x": f["fake"][:, 0].tolist(), "y": f["fake"][:, 1].tolist(),
+                 "name": "fakes G(z)", "marker": {"size": 5, "color": FAKE}, "hoverinfo": "skip"})
+    if "arrows" in f:
+        data += _arrows(f["fake"][::4], f["arrows"][::4])
+    return {"data": data, "layout": _axes({})}
+
+
+def _arrows(starts: np.ndarray, push: np.ndarray) -> list[dict]:
+    """Where the forger's next update moves each fake: a visible shaft and an arrow head. Lengths are
+    compressed (square root) so weak pushes still show a direction next to strong ones."""
+    n = np.linalg.norm(push, axis=1, keepdims=True)
+    length = 0.12 + 0.28 * np.sqrt(n / (n.max() + 1e-12))
+    d = push / (n + 1e-12) * length
+    ends = starts + d
+    xs, ys = [], []
+    for (x, y), (ex, ey) in zip(starts, ends):
+        xs += [float(x), float(ex), None]
+        ys += [float(y), float(ey), None]
+    angles = (90 - np.degrees(np.arctan2(d[:, 1], d[:, 0]))).tolist()     # plotly: 0 = up, clockwise
+    return [{"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": "push on fakes",
+             "line": {"color": ARROW, "width": 2}, "hoverinfo": "skip", "legendgroup": "push"},
+            {"type": "scatter", "mode": "markers", "x": ends[:, 0].tolist(), "y": ends[:, 1].tolist(), "showlegend": False,
+             "marker": {"symbol": "triangle-up", "size": 8, "angle": angles, "color": ARROW}, "hoverinfo": "skip",
+             "legendgroup": "push"}]
+
+
+def curves_figure(history: list[dict], wgan: bool, vae: bool) -> dict:
+    steps = [h["step"] for h in history]
+    series = ([("loss", "loss (negative ELBO)"), ("recon", "reconstruction"), ("kl", "KL")] if vae else
+              [("critic_real", "critic on real"), ("critic_fake", "critic on fakes")] if wgan else
+              [("d_real", "D(x): inspector on real"), ("d_fake", "D(G(z)): inspector on fakes")])
+    data = [{"type": "scatter", "mode": "lines", "x": steps, "y": [h.get(k) for h in history], "name": name}
+            for k, name in series]
+    if not vae:
+        data += [{"type": "scatter", "mode": "lines", "x": steps, "y": [h.get(k) for h in history], "name": n, "yaxis": "y2",
+                  "line": {"dash": "dot"}} for k, n in (("loss_d", "inspector loss"), ("loss_g", "forger loss"))]
+    shapes = [] if (vae or wgan) else [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
+                                        "line": {"dash": "dash", "color": "#888"}}]
+    layout = {"height": 260, "margin": {"l": 40, "r": 40, "t": 10, "b": 30}, "uirevision": "curves", "shapes": shapes,
+              "xaxis": {"title": {"text": "step"}}, "legend": {"orientation": "h", "y": -0.3},
+              "yaxis": {"title": {"text": "loss" if vae else ("critic score" if wgan else "probability 'real'")}},
+              "yaxis2": {"overlaying": "y", "side": "right", "title": {"text": "loss"}, "showgrid": False}}
+    return {"data": data, "layout": layout}
+
+
+def _fast_note(status: str) -> str:
+    """Only on GPUs: whether each step runs as one captured CUDA graph (and why not, if not)."""
+    if status == "CUDA graph":
+        return " · each step one CUDA graph"
+    return f" · fast path: {status}" if status.startswith(("CUDA", "eager (CUDA graph capture")) else ""
+
+
+def _card(label: str, value: str, tone: str = "") -> str:
+    return (f'<div class="le-card {tone}"><div class="le-card-label">{html.escape(label)}</div>'
+            f'<div class="le-card-value">{html.escape(value)}</div></div>')
+
+
+def readout(status: dict, frame: dict | None = None) -> str:
+    """Cards for the run: state, speed, D(x), D(G(z)), losses, quality; plus the game's state in words."""
+    state = status["state"]
+    if state == "idle" or status["kind"] is None:
+        return '<div class="le-readout le-info">Nothing is training yet. Choose settings and press Start.</div>'
+    last = status["history"][-1] if status["history"] else {}
+    owner = "yours" if status["mine"] else "started by another visitor"
+    cards = [_card("State", f"{state} ({owner})", "le-warn" if state == "diverged" else ""),
+             _card("Step", f"{status['step']:,}"),
+             _card("Speed", f"{status['steps_per_s']:.0f} steps/s" + _fast_note(status.get("fast_path", "off")))]
+    frame = frame or {}
+    d_real, d_fake = frame.get("d_real", last.get("d_real")), frame.get("d_fake", last.get("d_fake"))
+    if d_real is not None and d_fake is not None and not frame.get("wgan"):
+        cards += [_card("D(x): inspector on real", f"{d_real:.2f}"), _card("D(G(z)): inspector on fakes", f"{d_fake:.2f}")]
+    for key, name in (("critic_real", "critic on real"), ("critic_fake", "critic on fakes"), ("loss", "VAE loss"),
+                      ("fd_fast", "FD (500 pictures, lower is better)"), ("coverage", "class coverage (1 = all)")):
+        if key in last:
+            cards.append(_card(name, f"{last[key]:.2f}"))
+    cov = frame.get("coverage")
+    if cov:
+        cards.append(_card("Clusters with fakes", f"{cov[0]} of {cov[1]}"))
+    verdict = ""
+    if status["kind"] == "toy_gan" and frame:
+        label, sentence = game_verdict(status["step"], d_real, d_fake, cov, frame.get("coverage_history", []),
+                                       bool(frame.get("wgan")))
+        tone = "le-warn" if label in ("mode collapse", "the inspector is winning") else ""
+        verdict = f'<p class="le-verdict {tone}"><b>{html.escape(label.capitalize())}.</b> {html.escape(sentence)}</p>'
+    where = f'<p class="le-where">Runs {html.escape(status.get("where", ""))}: {html.escape(status["description"])}.</p>'
+    msg = f'<p class="le-error">{html.escape(status["message"])}</p>' if status["message"] else ""
+    return f'<div class="le-readout">{msg}{verdict}<div class="le-cards">{"".join(cards)}</div>{where}</div>'
