@@ -31,7 +31,8 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from explorer.explore.workspace import Workspace
     from explorer.ui.app import build_app, tooltip_js
-    from explorer.ui.map_tab import PLOTLY_JS
+    from explorer.ui.page import CSS, theme
+    from explorer.ui.plotly_html import PLOTLY_JS
     from explorer.ui.picker import MAX_UPLOAD_MB
 
     try:
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
     demo = build_app(ws, default)
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, allowed_paths=[str(PLOTLY_JS)],
-                js=tooltip_js(), max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=True)
+                js=tooltip_js(), theme=theme(), css=CSS, max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=True)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Real-browser tests in headless Chromium (Playwright): drag a slider, click a map dot, make a GIF.
+"""Real-browser tests in headless Chromium (Playwright), as a presenter uses the app: drag a slider, click
+map dots, interpolate, switch models, reload during a training run, share a link, walk the tour.
 
 They skip only when Chromium is missing and this is not CI; .ci/run installs Chromium and sets
 CI=true, so there they are mandatory.
@@ -21,73 +22,183 @@ if not CHROMIUM or not __import__("importlib").util.find_spec("playwright"):
         raise RuntimeError("Browser tests are mandatory in CI: install Debian's chromium and the playwright package.")
     pytest.skip("Chromium or Playwright missing: browser tests skipped (they are mandatory in CI).", allow_module_level=True)
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def app(tmp_path_factory):
     from playwright.sync_api import sync_playwright
     folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
     demo, ws, url = launch(folder, default="tiny_vae2")
     ws.maps.get(ws.model("tiny_vae2"))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1200})
-        pg.goto(url)
-        pg.wait_for_selector("#explore-image img", timeout=60_000)
-        yield pg
+        yield browser, url, ws
         browser.close()
     demo.close()
+
+
+def open_page(app, width=1400, height=1000, query=""):
+    browser, url, _ = app
+    pg = browser.new_page(viewport={"width": width, "height": height})
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.goto(url + query)
+    pg.wait_for_selector("#explore-image img", timeout=60_000)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    pg = open_page(app)
+    yield pg
+    pg.close()
 
 
 def image_src(pg) -> str:
     return pg.eval_on_selector("#explore-image img", "e => e.src")
 
 
-def test_dragging_a_slider_changes_the_picture(page):
-    before = image_src(page)
-    track = page.locator("#explore-slider-0 input[type=range]")
-    box = track.bounding_box()
+def error_toasts(pg) -> list[str]:
+    return pg.eval_on_selector_all(".toast-body.error, [data-testid='toast-body'].error", "els => els.map(e => e.innerText)")
+
+
+def drag(pg, selector, fractions=(0.6, 0.7, 0.8, 0.9)):
+    box = pg.locator(f"{selector} input[type=range]").bounding_box()
     y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.5, y)
-    page.mouse.down()
-    for f in (0.6, 0.7, 0.8, 0.9):                 # a drag, not a single click: input events while moving
-        page.mouse.move(box["x"] + box["width"] * f, y, steps=3)
-    page.mouse.up()
+    pg.mouse.move(box["x"] + box["width"] * 0.5, y)
+    pg.mouse.down()
+    for f in fractions:                          # a drag, not a single click: input events while moving
+        pg.mouse.move(box["x"] + box["width"] * f, y, steps=3)
+    pg.mouse.up()
+
+
+def test_dragging_a_slider_changes_the_picture_and_the_link(page):
+    before = image_src(page)
+    drag(page, "#explore-slider-0")
     page.wait_for_function("b => document.querySelector('#explore-image img').src !== b", arg=before, timeout=20_000)
-    assert image_src(page) != before
-    assert '"sliders": [' in page.input_value("#explore-recipe textarea")
+    page.wait_for_function("() => location.search.includes('sliders')", timeout=20_000)   # the address follows
 
 
-def test_clicking_a_map_dot_selects_it(page):
-    page.get_by_role("tab", name="Map").click()
-    page.wait_for_function("() => { const d = document.querySelector('#map-plot .le-map');"
-                           " return d && d._fullData && d._fullData.length > 0; }", timeout=30_000)
-    x, y, idx = page.evaluate("""() => {
+def test_a_focused_slider_moves_with_the_arrow_keys(page):
+    before = image_src(page)
+    page.locator("#explore-slider-1 input[type=range]").focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("b => document.querySelector('#explore-image img').src !== b", arg=before, timeout=20_000)
+
+
+def test_at_1280x720_the_picture_and_the_amount_slider_are_on_screen_together(app):
+    pg = open_page(app, 1280, 720)
+    try:
+        for sel in ("#explore-image img", "#explore-amount input[type=range]", "#explore-direction", "#explore-slider-0"):
+            box = pg.locator(sel).first.bounding_box()
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720, sel
+    finally:
+        pg.close()
+
+
+def test_a_shared_link_restores_the_same_picture(app):
+    pg = open_page(app)
+    try:
+        drag(pg, "#explore-slider-0", (0.7, 0.8))
+        pg.wait_for_function("() => location.search.includes('sliders')", timeout=20_000)
+        pg.wait_for_timeout(500)
+        link, picture = pg.url, image_src(pg)
+    finally:
+        pg.close()
+    browser, _, _ = app
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})   # another browser profile
+    try:
+        other = context.new_page()
+        other.goto(link)
+        other.wait_for_function("p => { const i = document.querySelector('#explore-image img'); return i && i.src === p; }",
+                                arg=picture, timeout=30_000)
+    finally:
+        context.close()
+
+
+def map_dot(pg, rank: int):
+    """Screen position and index of the rank-th right-most dot of the first class (nothing on top of them)."""
+    return pg.evaluate("""(rank) => {
         const div = document.querySelector('#map-plot .le-map');
         const tr = div._fullData[0], fl = div._fullLayout, r = div.getBoundingClientRect();
-        let best = 0;                                  // the right-most dot of the first class: nothing on top of it
-        for (let i = 1; i < tr.x.length; i++) if (tr.x[i] > tr.x[best]) best = i;
-        return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[best]),
-                r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[best]), tr.customdata[best]];
-    }""")
+        const order = [...tr.x.keys()].sort((a, b) => tr.x[b] - tr.x[a]);
+        const i = order[rank * 7];
+        return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[i]), r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[i]),
+                tr.customdata[i]];
+    }""", rank)
+
+
+def open_map(pg):
+    pg.get_by_role("tab", name="Map").click()
+    pg.wait_for_function("() => { const d = document.querySelector('#map-plot .le-map');"
+                         " return d && d._fullData && d._fullData.length > 0; }", timeout=30_000)
+
+
+def selection_text(pg) -> str:
+    return pg.evaluate("() => (document.querySelector('#map-selected-text textarea, #map-selected-text input') || {}).value || ''")
+
+
+def click_dot(pg, rank: int) -> int:
+    """Click a dot; returns the index the app selected (the dot under the mouse may be a neighbour)."""
+    before = selection_text(pg)
+    x, y, _ = map_dot(pg, rank)
+    pg.mouse.move(x - 4, y)
+    pg.mouse.move(x, y, steps=3)
+    pg.mouse.click(x, y)
+    pg.wait_for_function("b => { const e = document.querySelector('#map-selected-text textarea, #map-selected-text input');"
+                         " return e && e.value.startsWith('Selected dot #') && e.value !== b; }", arg=before, timeout=20_000)
+    return int(selection_text(pg).split("#")[1])
+
+
+def test_clicking_a_map_dot_selects_and_highlights_it(page):
+    open_map(page)
+    x, y, _ = map_dot(page, 0)
     page.mouse.move(x - 4, y)
     page.mouse.move(x, y, steps=3)
     page.wait_for_function("() => document.querySelector('#map-plot .le-hover').style.display === 'block'"
                            " && document.querySelector('#map-plot .le-hover').src.startsWith('data:image/png')",
                            timeout=20_000)                                   # hovering shows the picture
-    page.mouse.click(x, y)
-    page.wait_for_function("() => (document.querySelector('#map-selected-text textarea, #map-selected-text input') || {}).value"
-                           "?.startsWith('Selected dot #')", timeout=20_000)
+    click_dot(page, 0)
     assert "Dot #" in page.inner_text("#map-selected")
     assert page.locator("#map-selected img").count() == 2           # the test picture and its decoding
+    page.wait_for_function("() => document.querySelector('#map-plot .le-map')._fullData.some(t => t.name === 'selected dot')",
+                           timeout=20_000)
 
 
-def test_interpolation_makes_a_gif(page):
+def test_two_map_dots_give_an_interpolation_whose_ends_differ(page):
+    open_map(page)
+    a = click_dot(page, 1)
+    page.click("#map-as-start")
+    page.wait_for_function("() => document.querySelector('#interp-run') && document.querySelector('#interp-run').offsetParent")
+    open_map(page)
+    b = click_dot(page, 3)
+    assert a != b
+    page.click("#map-as-end")
+    page.wait_for_function("() => document.querySelector('#interp-run').offsetParent")
+    page.click("#interp-run")
+    page.wait_for_function(f"() => document.querySelector('#interp-sentence').innerText.includes('map dot #{b}')",
+                           timeout=30_000)
+    assert f"map dot #{a}" in page.inner_text("#interp-sentence")
+    srcs = page.eval_on_selector_all("#interp-linear img", "els => els.map(e => e.src)")
+    assert len(srcs) == 10 and srcs[0] != srcs[-1]
+    assert page.locator("#interp-gif img").count() == 1
+
+
+def test_switching_models_after_an_interpolation_raises_no_error(page):
     page.get_by_role("tab", name="Interpolate").click()
     page.click("#interp-run")
-    page.wait_for_selector("#interp-gif img", timeout=30_000)
-    src = page.eval_on_selector("#interp-gif img", "e => e.src")
-    assert ".gif" in src
-    assert page.locator("#interp-linear img").count() == 10 and page.locator("#interp-spherical img").count() == 10
+    page.wait_for_function("() => document.querySelectorAll('#interp-spherical img').length === 10", timeout=30_000)
+    page.click("#model-picker input")
+    page.get_by_role("option", name="tiny vae8").click()
+    page.wait_for_function("() => document.querySelectorAll('#interp-spherical img').length === 0", timeout=30_000)
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_timeout(2500)
+    assert error_toasts(page) == []
+    page.get_by_role("tab", name="Explore").click()
+    page.wait_for_function("() => document.querySelector('#explore-slider-7') && "
+                           "document.querySelector('#explore-slider-7').offsetParent", timeout=20_000)   # 8 sliders now
 
 
 def test_controls_have_tooltips(page):
@@ -96,25 +207,67 @@ def test_controls_have_tooltips(page):
     assert page.get_attribute("#explore-surprise", "title") == "Pick a random seed."
 
 
-def test_train_tab_live_2d_then_save_an_image_model(page):
-    page.get_by_role("tab", name="Train").click()
-    page.click("#train-toy-start")
-    page.wait_for_function("() => { const d = document.querySelector('#train-toy-plot .le-live');"
-                           " return d && d._fullData && d._fullData.length >= 4; }", timeout=30_000)
-    page.wait_for_timeout(800)
-    first = page.locator("#train-toy-plot").screenshot()
-    page.wait_for_timeout(1500)
-    second = page.locator("#train-toy-plot").screenshot()
-    assert first != second                                      # the game moved between two screenshots
-    page.click("#train-pause")
-    page.wait_for_function("() => document.querySelector('#train-toy-readout').innerText.includes('paused')", timeout=20_000)
-    # image mode: a small DCGAN on digits, paused, saved, and then listed in the model picker
-    page.get_by_role("tab", name="Images").click()
-    page.click("#train-img-start")
-    page.wait_for_selector("#train-grid img", timeout=60_000)
-    page.click("#train-img-pause")
-    page.fill("#train-save-title textarea, #train-save-title input", "Browser digits GAN")
-    page.click("#train-save")
-    page.wait_for_function("() => document.querySelector('#train-save-msg').innerText.includes('Saved.')", timeout=30_000)
-    page.click("#model-picker input")
-    page.wait_for_selector("text=Browser digits GAN", timeout=10_000)
+def tour_at(pg, step: int) -> None:
+    pg.wait_for_function("s => { const t = document.querySelector('#tour-text'); return t && t.innerText.includes(s + ' ·'); }",
+                         arg=step, timeout=30_000)
+
+
+def test_the_tour_can_be_walked_end_to_end_with_the_keys(app):
+    from explorer.ui.texts import TOUR
+    pg = open_page(app)
+    try:
+        pg.click("#tour-open")
+        tour_at(pg, 1)
+        for i in range(2, len(TOUR) + 1):
+            pg.locator("body").click(position={"x": 5, "y": 5})      # focus on the page, not on a control
+            pg.keyboard.press("ArrowRight")
+            tour_at(pg, i)
+        assert pg.locator("#train-toy-start").is_visible()           # the last step opened the Train tab
+        pg.keyboard.press("ArrowLeft")
+        tour_at(pg, len(TOUR) - 1)
+        pg.click("#tour-close")
+        pg.wait_for_function("() => !document.querySelector('#tour-panel') || !document.querySelector('#tour-panel').getClientRects().length")
+        assert error_toasts(pg) == []
+    finally:
+        pg.close()
+
+
+def test_a_reload_during_a_run_keeps_control_then_an_image_model_is_saved(app):
+    pg = open_page(app)
+    try:
+        pg.get_by_role("tab", name="Train").click()
+        pg.click("#train-toy-start")
+        pg.wait_for_function("() => { const d = document.querySelector('#train-toy-plot .le-live');"
+                             " return d && d._fullData && d._fullData.length >= 4; }", timeout=30_000)
+        pg.wait_for_timeout(800)
+        first = pg.locator("#train-toy-plot").screenshot()
+        pg.wait_for_timeout(1500)
+        assert first != pg.locator("#train-toy-plot").screenshot()     # the game moved between two screenshots
+        pg.reload()
+        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.get_by_role("tab", name="Train").click()
+        pg.wait_for_function("() => document.querySelector('#train-toy-readout').innerText.includes('(yours)')",
+                             timeout=20_000)
+        pg.locator("body").click(position={"x": 5, "y": 5})
+        pg.keyboard.press(" ")                                           # space pauses
+        pg.wait_for_function("() => document.querySelector('#train-toy-readout').innerText.includes('paused')", timeout=20_000)
+        pg.click("#train-toy-stop")
+        pg.wait_for_function("() => document.querySelector('#train-toy-readout').innerText.includes('stopped')", timeout=20_000)
+        # image mode: a small DCGAN on digits, paused, reloaded, saved, then listed in the model picker after a reload
+        pg.get_by_role("tab", name="Images").click()
+        pg.click("#train-img-start")
+        pg.wait_for_selector("#train-grid img", timeout=60_000)
+        pg.click("#train-img-pause")
+        pg.reload()
+        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.get_by_role("tab", name="Train").click()
+        pg.get_by_role("tab", name="Images").click()
+        pg.fill("#train-save-title textarea, #train-save-title input", "Browser digits GAN")
+        pg.click("#train-save")
+        pg.wait_for_function("() => document.querySelector('#train-save-msg').innerText.includes('Saved.')", timeout=30_000)
+        pg.reload()
+        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.click("#model-picker input")
+        pg.wait_for_selector("text=Browser digits GAN", timeout=10_000)
+    finally:
+        pg.close()

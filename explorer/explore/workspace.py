@@ -18,11 +18,12 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
+from explorer.core.data import to_unit
 from explorer.core.latent import fractions, lerp, sample_z, slerp
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
 from explorer.eval.features import classifier_path_for, load_classifier
-from explorer.core.validation import UserError, check_number
+from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.explore.directions import Directions, gan_directions, vae_directions
 from explorer.explore.registry import LoadedModel, ModelRegistry
 from explorer.maps.store import CACHE_DIR, MapStore
@@ -134,12 +135,11 @@ class Workspace:
     # ---------------------------------------------------------------- explore
     def latent(self, r: Recipe) -> torch.Tensor:
         m = self.model(r.model)
-        seed = int(check_number("Seed", r.seed, 0, 2**31 - 1))
+        seed = check_seed(r.seed)
         temp = check_number("Temperature", r.temperature, 0.0, 3.0)
-        if r.base:
-            z = m.check_latent(list(r.base))[0]
-        else:
-            z = sample_z(1, m.latent_dim, seed)[0] * temp
+        # the starting point (the seed's noise, or a given latent) scaled towards or away from the centre:
+        # the sliders read their positions off this point, so they move with the temperature
+        z = (m.check_latent(list(r.base))[0] if r.base else sample_z(1, m.latent_dim, seed)[0]) * temp
         d = self.directions(r.model)
         if r.sliders:
             if len(r.sliders) > len(d.basis):
@@ -167,15 +167,16 @@ class Workspace:
         return self.directions(name).coordinates(self.latent(r)).tolist()
 
     def dataset_latent(self, name: str, index: int) -> torch.Tensor:
-        """A dataset image's latent: VAE = its encoding (posterior mean); GAN = the map's stored latent."""
+        """A test picture's latent: the VAE's encoding of it (posterior mean). A GAN has no encoder, so it
+        cannot place a real picture: it is refused rather than answered with some other picture's latent."""
         m = self.model(name)
-        if m.kind == "vae":
-            from explorer.core.data import to_unit
-            test = self.test_set(name)
-            i = int(check_number("Dataset index", index, 0, len(test) - 1))
-            with torch.inference_mode():
-                return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
-        return torch.from_numpy(self.map_item(name, index)["latent"])
+        if m.kind != "vae":
+            raise UserError(f"{name} is a GAN: it has no encoder, so it cannot place a test picture. "
+                            "Pick a dot on the Map instead (its pictures are the GAN's own).")
+        test = self.test_set(name)
+        i = check_int("Test picture number", index, 0, len(test) - 1)
+        with torch.inference_mode():
+            return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
 
     def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z."""
@@ -191,6 +192,16 @@ class Workspace:
             c[int(index)] = s
             zs.append(d.apply(z, c))
         return m.decode(torch.stack(zs))
+
+    def strip_around(self, name: str, z, index: int) -> tuple[np.ndarray, list[float], int]:
+        """The ±3σ strip with the current picture put in its place: (images, positions in σ, which one is current)."""
+        d = self.directions(name)
+        z = self.model(name).check_latent(z)[0]
+        if not 0 <= int(index) < len(d.basis):
+            raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
+        here = float(d.coordinates(z)[int(index)])
+        sigmas = sorted([s for s in SIGMA_STRIP if abs(s - here) > 0.25] + [here])
+        return self.strip(name, z, index, sigmas), sigmas, sigmas.index(here)
 
     def manifold(self, name: str, z=None, n: int = 15, extent: float = 3.0) -> tuple[np.ndarray, tuple[int, int] | None]:
         """For a 2-d latent: decoded grid (n*H, n*W, C) over [-extent, extent]^2, plus the grid cell of z."""
@@ -213,6 +224,14 @@ class Workspace:
             row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
             cell = (row, col)
         return grid, cell
+
+    @staticmethod
+    def manifold_latent(fx: float, fy: float, n: int = 15, extent: float = 3.0) -> list[float]:
+        """The latent (2,) under a click on the manifold sheet at fractions (fx, fy) of its width and height
+        (tile i's centre is the grid value ticks[i]; the top row is the highest z2)."""
+        fx, fy = check_number("Click x", fx, 0, 1), check_number("Click y", fy, 0, 1)
+        to_value = lambda f: float(np.clip((f * n - 0.5) / (n - 1), 0, 1)) * 2 * extent - extent   # noqa: E731
+        return [round(to_value(fx), 4), round(-to_value(fy), 4)]
 
     # ---------------------------------------------------------------- interpolate
     def interpolate(self, name: str, z_a, z_b, frames: int) -> dict:

@@ -1,160 +1,246 @@
-"""Explore tab: sliders along principal directions, named class directions, seed, temperature,
-a strip along one direction, the decoded manifold for 2-d models, and a pasteable recipe."""
+"""Explore tab: the picture and the controls that change it, side by side on one screen.
+
+Sliders move the latent along the model's principal directions; a named direction ("more like
+Sneaker") with its Amount; seed and temperature; a ±3σ strip with the current picture framed; for
+a 2-d model the decoded manifold, clickable. Handlers take plain widget values, build a Recipe, and
+return {component: value} dicts (wired by name, not by position).
+"""
 from __future__ import annotations
 
+import json
 import random
 
 import gradio as gr
 
-from explorer.core.validation import UserError
-from explorer.explore.workspace import SIGMA_STRIP, Recipe, Workspace
+from explorer.core.validation import MAX_SEED, UserError
+from explorer.explore.workspace import Recipe, Workspace
 from explorer.ui import texts, widgets
+from explorer.ui.explore_widgets import MANIFOLD_JS, MANIFOLD_TEMPLATE, manifold_value, strip_html
 
-K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the advanced panel
-
-
-def slider_updates(ws: Workspace, name: str, values: list[float]) -> list:
-    d = ws.directions(name)
-    ups = []
-    for i in range(K_MAX):
-        if i < len(d.basis):
-            ups.append(gr.update(visible=True, value=round(max(-4.0, min(4.0, values[i])), 3),
-                                 label=f"Direction {i + 1} · explains {100 * float(d.explained[i]):.1f}% of the variation"))
-        else:
-            ups.append(gr.update(visible=False, value=0.0))
-    return ups
+K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
+SLIDER_RANGE = 4.0
 
 
 class ExploreTab:
     def __init__(self, ws: Workspace):
         self.ws = ws
 
-    # ---------------------------------------------------------------- handlers (plain values in, plain values out)
-    def recipe(self, model, seed, temperature, base, direction, amount, sliders) -> Recipe:
-        n = len(self.ws.directions(model).basis)
-        return Recipe(model, int(seed or 0), float(temperature), tuple(float(s) for s in sliders[:min(n, K_MAX)]),
-                      direction or "", float(amount or 0.0), tuple(base or ()))
+    # ---------------------------------------------------------------- plain helpers
+    def slider_updates(self, name: str, values: list[float]) -> dict:
+        d = self.ws.directions(name)
+        out = {}
+        for i, s in enumerate(self.sliders):
+            if i < len(d.basis):
+                out[s] = gr.update(visible=True, value=round(max(-SLIDER_RANGE, min(SLIDER_RANGE, values[i])), 3),
+                                   label=f"Direction {i + 1} · {100 * float(d.explained[i]):.1f}% of the variation")
+            else:
+                out[s] = gr.update(visible=False, value=0.0)
+        return out
 
+    def recipe(self, model, seed, temperature, base, direction, amount, sliders) -> Recipe:
+        n = min(len(self.ws.directions(model).basis), K_MAX)
+        return Recipe(model, seed, temperature, tuple(sliders[:n]), direction or "", amount or 0.0, tuple(base or ()))
+
+    # ---------------------------------------------------------------- handlers
     def show(self, model, seed, temperature, base, direction, amount, *sliders):
         try:
             r = self.recipe(model, seed, temperature, base, direction, amount, sliders)
             image, z = self.ws.render(r)
-        except (UserError, ValueError) as exc:
-            return widgets.message(str(exc)), gr.update(), gr.update(), gr.update()
+        except UserError as exc:
+            return {self.image: widgets.message(str(exc))}
         zl = [round(float(v), 5) for v in z]
-        return widgets.picture(image, 384), r.to_text(), zl, ", ".join(f"{v:.4f}" for v in zl)
+        return {self.image: widgets.picture(image, 300), self.recipe_box: r.to_text(), self.z_state: zl,
+                self.raw: ", ".join(f"{v:.4f}" for v in zl)}
 
     def extras(self, model, z, strip_dir):
-        """Slower views refreshed on release: the ±3σ strip and the manifold marker."""
+        """Slower views refreshed on release: the ±3σ strip and, for a 2-d model, the manifold marker."""
         try:
+            if not z or len(z) != self.ws.model(model).latent_dim:
+                return {self.strip: gr.update()}
             idx = int(str(strip_dir).split()[1]) - 1 if strip_dir else 0
-            imgs = self.ws.strip(model, z, idx)
-            strip_html = widgets.strip(imgs, [f"{s:+g}σ" for s in SIGMA_STRIP])
-            man = gr.update(visible=False)
+            imgs, sigmas, here = self.ws.strip_around(model, z, idx)
+            out = {self.strip: strip_html(imgs, sigmas, here)}
             if self.ws.model(model).latent_dim == 2:
-                grid, cell = self.ws.manifold(model, z)
-                man = gr.update(visible=True, value=widgets.manifold(grid, cell, 15, caption=texts.MANIFOLD))
-            return strip_html, man
-        except (UserError, ValueError, IndexError) as exc:
-            return widgets.message(str(exc)), gr.update()
+                grid, _ = self.ws.manifold(model)
+                out[self.manifold] = gr.update(visible=True, value=manifold_value(grid, z))
+            else:
+                out[self.manifold] = gr.update(visible=False)
+            return out
+        except (UserError, IndexError, ValueError) as exc:
+            return {self.strip: widgets.message(str(exc))}
 
     def reseed(self, model, seed, temperature, base=None):
         try:
-            vals = self.ws.slider_values(model, int(seed or 0), float(temperature), base)
-        except (UserError, ValueError) as exc:
+            vals = self.ws.slider_values(model, seed, temperature, base)
+        except UserError as exc:
             gr.Warning(str(exc))
-            return [gr.update()] * K_MAX
-        return slider_updates(self.ws, model, vals)
+            return {self.sliders[0]: gr.update()}
+        return self.slider_updates(model, vals)
 
     def surprise(self, model, temperature):
         seed = random.randrange(0, 1_000_000)
-        return [seed, None, "", 0.0] + self.reseed(model, seed, temperature)
+        return {self.seed: seed, self.base: None, self.direction: "", self.amount: 0.0,
+                **self.reseed(model, seed, temperature)}
 
     def reset(self, model, seed, temperature):
-        return [None, "", 0.0] + self.reseed(model, seed, temperature)
+        return {self.base: None, self.direction: "", self.amount: 0.0, **self.reseed(model, seed, temperature)}
 
-    def apply_recipe(self, text):
+    def use_latent(self, model, z, note: str = "") -> dict:
+        """Make `z` the current point (a map dot, a click on the manifold, a pasted latent)."""
         try:
-            r = Recipe.from_text(text)
-            self.ws.latent(r)   # validates everything before the widgets change
-        except (UserError, ValueError) as exc:
-            gr.Warning(str(exc))
-            return [gr.update()] * (6 + K_MAX)
-        vals = self.ws.slider_values(r.model, r.seed, r.temperature, r.base or None)
-        vals[:len(r.sliders)] = r.sliders
-        return [r.model, r.seed, r.temperature, list(r.base) or None, r.direction or None, r.amount] + slider_updates(self.ws, r.model, vals)
+            z = [float(v) for v in self.ws.model(model).check_latent(z)[0]]
+            vals = self.ws.slider_values(model, 0, 1.0, z)
+        except UserError as exc:
+            gr.Warning(f"Not applied: {exc}")
+            return {self.base: gr.update()}
+        if note:
+            gr.Info(note)
+        return {self.base: z, self.direction: "", self.amount: 0.0, self.temperature: 1.0, **self.slider_updates(model, vals)}
 
     def apply_raw(self, model, text):
         try:
             z = [float(v) for v in str(text).replace("\n", ",").split(",") if v.strip()]
-            self.ws.model(model).check_latent(z)
-        except (UserError, ValueError) as exc:
-            gr.Warning(f"Raw latent not applied: {exc}")
-            return [gr.update()] * (3 + K_MAX)
-        return [z, "", 0.0] + slider_updates(self.ws, model, self.ws.slider_values(model, 0, 1.0, z))
+        except ValueError:
+            gr.Warning("Raw latent not applied: write numbers separated by commas.")
+            return {self.base: gr.update()}
+        return self.use_latent(model, z)
+
+    def manifold_click(self, model, evt: gr.EventData):
+        try:
+            z = self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return {self.base: gr.update()}
+        return self.use_latent(model, z)
+
+    def state_for(self, r: Recipe) -> dict:
+        """Every control of this tab set for recipe `r` (its model's directions, its sliders); validated first."""
+        self.ws.latent(r)                                      # raises UserError before anything changes
+        d = self.ws.directions(r.model)
+        names = [(name, name) for name in d.named()]
+        strip_choices = [f"Direction {i + 1}" for i in range(min(len(d.basis), K_MAX))]
+        vals = self.ws.slider_values(r.model, r.seed, r.temperature, r.base or None)
+        vals[:len(r.sliders)] = r.sliders
+        return {self.model: r.model, self.seed: r.seed, self.temperature: r.temperature, self.base: list(r.base) or None,
+                self.direction: gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
+                self.amount: r.amount, self.strip_dir: gr.update(choices=strip_choices, value=strip_choices[0]),
+                **self.slider_updates(r.model, vals)}
+
+    def apply_recipe(self, text):
+        try:
+            return self.state_for(Recipe.from_text(text))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return {self.base: gr.update()}
 
     def on_model(self, model, seed, temperature):
-        d = self.ws.directions(model)
-        names = list(d.named())
-        strip_choices = [f"Direction {i + 1}" for i in range(min(len(d.basis), K_MAX))]
-        return ([None, gr.update(choices=[""] + names, value=""), 0.0,
-                 gr.update(choices=strip_choices, value=strip_choices[0])]
-                + self.reseed(model, seed, temperature))
+        """A model switch: every model-dependent control of this tab is reset for the new model."""
+        try:
+            return {self.z_state: None, **self.state_for(Recipe(model, seed, temperature))}
+        except UserError:                  # e.g. an out-of-range seed left in the box: start from seed 0
+            return {self.z_state: None, **self.state_for(Recipe(model, 0, 1.0))}
 
     # ---------------------------------------------------------------- layout
-    def build(self, model: gr.Dropdown, z_state: gr.State):
-        with gr.Accordion("What am I looking at?", open=False):
-            gr.Markdown(texts.EXPLORE)
-        base = gr.State(None)            # a starting latent other than the seed's (map point, raw edit)
-        with gr.Row():
+    def build(self, model: gr.Dropdown, z_state: gr.State, intro_open: bool = True):
+        self.model, self.z_state = model, z_state
+        self.base = gr.State(None)            # a starting latent other than the seed's (map dot, raw edit, click)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=320, elem_classes="le-sticky"):
+                self.image = gr.HTML(elem_id="explore-image")
+                self.strip_dir = gr.Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
+                                             container=False)
+                self.strip = gr.HTML(elem_id="explore-strip")
+                self.manifold = gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
+                                        visible=False, elem_id="explore-manifold")
             with gr.Column(scale=3):
-                image = gr.HTML(elem_id="explore-image")
-                recipe = gr.Textbox(label="Recipe (checkpoint, seed, slider values)", info=texts.TIPS["recipe"],
-                                    elem_id="explore-recipe", max_lines=3)
-                apply_recipe = gr.Button("Apply recipe", size="sm", elem_id="explore-apply-recipe")
-                strip_dir = gr.Dropdown(label="Strip along", choices=[], info=texts.TIPS["strip"], elem_id="explore-strip-dir")
-                strip = gr.HTML(elem_id="explore-strip")
-                manifold = gr.HTML(visible=False, elem_id="explore-manifold")
-            with gr.Column(scale=2):
-                with gr.Row():
-                    seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, info=texts.TIPS["seed"], elem_id="explore-seed")
-                    surprise = gr.Button("Surprise me", elem_id="explore-surprise")
-                temperature = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Typical ↔ unusual (temperature)",
-                                        info=texts.TIPS["temperature"], elem_id="explore-temperature")
-                sliders = [gr.Slider(-4, 4, value=0, step=0.01, label=f"Direction {i + 1}", info=texts.TIPS["slider"] if i == 0 else None,
-                                     elem_id=f"explore-slider-{i}") for i in range(K_MAX)]
-                direction = gr.Dropdown(label="Named direction", choices=[""], value="", info=texts.TIPS["direction"],
-                                        elem_id="explore-direction", filterable=True)
-                amount = gr.Slider(-2, 2, value=0, step=0.01, label="Amount", info=texts.TIPS["amount"], elem_id="explore-amount")
-                reset = gr.Button("Reset to the seed's picture", elem_id="explore-reset")
+                with gr.Row(elem_classes="le-compact"):
+                    self.seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=MAX_SEED,
+                                          elem_id="explore-seed", min_width=100)
+                    surprise = gr.Button("Surprise me", elem_id="explore-surprise", min_width=100)
+                    reset = gr.Button("Reset", elem_id="explore-reset", min_width=80)
+                with gr.Row(elem_classes="le-compact"):
+                    self.direction = gr.Dropdown(label="Named direction", choices=[("(none)", "")], value="",
+                                                 elem_id="explore-direction", filterable=True, min_width=200)
+                    self.amount = gr.Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount", min_width=200)
+                self.direction_note = gr.HTML(elem_id="explore-direction-note")
+                self.temperature = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Typical ↔ unusual (temperature)",
+                                             elem_id="explore-temperature")
+                self.sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
+                                          elem_id=f"explore-slider-{i}") for i in range(K_MAX)]
+                with gr.Accordion("Share this picture", open=False, elem_id="explore-share"):
+                    self.share_link = gr.Textbox(label="Link (open it in another browser)", elem_id="explore-share-link",
+                                                 interactive=False, buttons=["copy"])
+                    self.recipe_box = gr.Textbox(label="Recipe (checkpoint, seed, slider values)", elem_id="explore-recipe",
+                                                 max_lines=3)
+                    apply_recipe = gr.Button("Apply recipe", size="sm", elem_id="explore-apply-recipe")
                 with gr.Accordion("Advanced: raw latent coordinates", open=False):
-                    raw = gr.Textbox(label="Latent vector", info=texts.TIPS["raw"], lines=4, elem_id="explore-raw")
+                    self.raw = gr.Textbox(label="Latent vector", lines=3, elem_id="explore-raw")
                     apply_raw = gr.Button("Apply raw latent", size="sm", elem_id="explore-apply-raw")
+                with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as self.intro:
+                    gr.Markdown(texts.EXPLORE)
+        self._wire(apply_recipe, apply_raw, surprise, reset)
 
-        inputs = [model, seed, temperature, base, direction, amount, *sliders]
-        outputs = [image, recipe, z_state, raw]
-        fast = dict(fn=self.show, inputs=inputs, outputs=outputs, show_progress="hidden", trigger_mode="always_last",
-                    api_visibility="private")
-        for s in sliders + [amount, temperature]:
-            s.input(**fast)
-        extras = dict(fn=self.extras, inputs=[model, z_state, strip_dir], outputs=[strip, manifold],
-                      show_progress="hidden", trigger_mode="always_last", api_visibility="private")
-        for s in sliders + [amount, temperature]:
-            s.release(**extras)
-        strip_dir.change(**extras)
-        direction.change(**fast).then(**extras)
+    def _wire(self, apply_recipe, apply_raw, surprise, reset):
+        private = dict(api_visibility="private", show_progress="hidden")
+        inputs = [self.model, self.seed, self.temperature, self.base, self.direction, self.amount, *self.sliders]
+        outputs = [self.image, self.recipe_box, self.z_state, self.raw]
+        self.fast = dict(fn=self.show, inputs=inputs, outputs=outputs, trigger_mode="always_last", **private)
+        self.extras_event = dict(fn=self.extras, inputs=[self.model, self.z_state, self.strip_dir],
+                                 outputs=[self.strip, self.manifold], trigger_mode="always_last", **private)
+        self.share_event = dict(fn=None, inputs=[self.recipe_box], outputs=[self.share_link], js=SHARE_JS)
+        slider_outs = [self.base, self.direction, self.amount, self.temperature, *self.sliders]
+        for s in self.sliders + [self.amount]:
+            s.input(**self.fast).then(**self.share_event)       # the link follows the picture, not the mouse
+            s.release(**self.extras_event)
+        # temperature rescales the starting point: the sliders follow it, then the picture
+        self.temperature.input(self.reseed, [self.model, self.seed, self.temperature, self.base], self.sliders,
+                               trigger_mode="always_last", **private).then(**self.fast)
+        self.temperature.release(**self.extras_event).then(**self.share_event)
+        self.strip_dir.change(**self.extras_event)
+        self.direction.change(**self.fast).then(**self.extras_event).then(**self.share_event)
+        self.direction.change(self.direction_info, [self.model, self.direction], self.direction_note, **private)
+        for ev in (self.seed.input, self.seed.submit):      # typing, arrows, Enter: the picture follows at once
+            ev(self.reseed, [self.model, self.seed, self.temperature], self.sliders, trigger_mode="always_last",
+               **private).then(**self.fast).then(**self.extras_event).then(**self.share_event)
+        then_all = lambda dep: dep.then(**self.fast).then(**self.extras_event).then(**self.share_event)  # noqa: E731
+        then_all(surprise.click(self.surprise, [self.model, self.temperature], [self.seed, *slider_outs], **private))
+        then_all(reset.click(self.reset, [self.model, self.seed, self.temperature], slider_outs, **private))
+        self.all_controls = [self.model, self.seed, self.strip_dir, *slider_outs]
+        self.apply_recipe_button = apply_recipe
+        then_all(apply_raw.click(self.apply_raw, [self.model, self.raw], slider_outs, **private))
+        then_all(self.manifold.click(self.manifold_click, [self.model], slider_outs, **private))
+        self.model_refresh = dict(fn=self.on_model, inputs=[self.model, self.seed, self.temperature],
+                                  outputs=[self.z_state, *self.all_controls], **private)
+        self.slider_outs, self.then_all = slider_outs, then_all
 
-        seed.submit(self.reseed, [model, seed, temperature], sliders, api_visibility="private").then(**fast).then(**extras)
-        surprise.click(self.surprise, [model, temperature], [seed, base, direction, amount, *sliders],
-                       api_visibility="private").then(**fast).then(**extras)
-        reset.click(self.reset, [model, seed, temperature], [base, direction, amount, *sliders],
-                    api_visibility="private").then(**fast).then(**extras)
-        apply_recipe.click(self.apply_recipe, recipe, [model, seed, temperature, base, direction, amount, *sliders],
-                           api_visibility="private").then(**fast).then(**extras)
-        apply_raw.click(self.apply_raw, [model, raw], [base, direction, amount, *sliders],
-                        api_visibility="private").then(**fast).then(**extras)
-        self.model_refresh = dict(fn=self.on_model, inputs=[model, seed, temperature],
-                                  outputs=[base, direction, amount, strip_dir, *sliders], api_visibility="private")
-        self.fast, self.extras_event = fast, extras
-        self.base, self.z_state, self.seed, self.temperature, self.sliders = base, z_state, seed, temperature, sliders
-        self.direction, self.amount = direction, amount
+    def direction_info(self, model, direction):
+        """One plain line under the dropdown: what the chosen direction does, and how reliably."""
+        if not direction:
+            return ""
+        try:
+            describe = getattr(self.ws.directions(model), "describe", None)
+            text = describe(direction) if describe else ""
+        except UserError:
+            return ""
+        return widgets.message(text, "info") if text else ""
+
+
+# The address bar follows the picture: the link reproduces it in another browser.
+SHARE_JS = """(recipe) => {
+  if (!recipe) return '';
+  const url = new URL(window.location.href);
+  url.searchParams.set('recipe', recipe);
+  window.history.replaceState(null, '', url);
+  return url.toString();
+}"""
+
+
+def recipe_from_query(params) -> Recipe | None:
+    """The recipe in a shared link's query string (?recipe=...), or None."""
+    text = params.get("recipe") if params else None
+    if not text:
+        return None
+    try:
+        return Recipe.from_text(text if text.lstrip().startswith("{") else json.dumps({"model": text}))
+    except UserError:
+        return None

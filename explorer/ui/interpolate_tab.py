@@ -1,5 +1,6 @@
-"""Interpolate tab: linear and spherical paths between two endpoints, side by side, as strips,
-an animated GIF to download, and a plot of the latent's length along each path."""
+"""Interpolate tab: linear and spherical paths between two endpoints, side by side, as strips, an
+animated GIF to download, and the latent's length along each path, with a sentence saying how big the
+difference is for the chosen pair and why. Start and end are stored separately (two map dots stay two)."""
 from __future__ import annotations
 
 import tempfile
@@ -10,89 +11,136 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.core.imaging import gif_bytes
-from explorer.core.validation import UserError
+from explorer.core.latent import sample_z
+from explorer.core.validation import UserError, check_seed
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
 
-SOURCES = ["Seed", "Explore picture", "Selected map dot", "Test image"]
+SEED, EXPLORE, MAP, TEST = "Seed", "Explore picture", "Map dot", "Test picture"
 GIF_DIR = Path(tempfile.mkdtemp(prefix="latent-explorer-gifs-"))
+
+
+def sources_for(kind: str) -> list[str]:
+    """A GAN has no encoder: it cannot place a test picture, so that source is not offered for it."""
+    return [SEED, EXPLORE, MAP, TEST] if kind == "vae" else [SEED, EXPLORE, MAP]
 
 
 def norm_plot(result: dict) -> go.Figure:
     t = result["t"]
     fig = go.Figure()
-    fig.add_scatter(x=t, y=result["linear_norm"], name="linear (straight line)", mode="lines+markers")
-    fig.add_scatter(x=t, y=result["spherical_norm"], name="spherical (slerp)", mode="lines+markers")
+    fig.add_scatter(x=t, y=result["linear_norm"], name="straight line (lerp)", mode="lines+markers")
+    fig.add_scatter(x=t, y=result["spherical_norm"], name="great circle (slerp)", mode="lines+markers")
     fig.add_hline(y=result["typical_norm"], line_dash="dash", annotation_text="typical length √d")
-    fig.update_layout(height=320, margin=dict(l=40, r=10, t=10, b=40), xaxis_title="position along the path",
-                      yaxis_title="length of the latent vector", legend=dict(orientation="h", y=-0.3))
+    top = max(float(np.max(result["linear_norm"])), float(np.max(result["spherical_norm"])), result["typical_norm"]) * 1.15
+    fig.update_layout(height=260, margin=dict(l=40, r=10, t=10, b=40), xaxis_title="position along the path",
+                      yaxis_title="length of the latent", yaxis_range=[0, top], legend=dict(orientation="h", y=-0.35))
     return fig
+
+
+def dip_sentence(result: dict) -> str:
+    """How much shorter the straight path's middle is, for this pair, and why."""
+    typical = result["typical_norm"]
+    mid = float(np.min(result["linear_norm"])) / typical
+    d = len(result["linear_path"][0])
+    if mid > 0.85:
+        why = ("the two ends point in similar directions, so the straight line stays almost as long as a typical "
+               "point and both paths look alike.")
+    elif mid > 0.6:
+        why = (f"in {d} dimensions two random points are almost at right angles, so the straight line's middle is "
+               f"about √½ ≈ 71 % of a typical length: a mild dip, the middle pictures may look a little plainer.")
+    else:
+        why = ("the two ends point in nearly opposite directions, so the straight line passes close to the centre, "
+               "where the model rarely looked: its middle pictures fade or turn generic, the great circle's do not.")
+    return f"Straight line's shortest point: **{100 * mid:.0f} %** of a typical length; " + why
 
 
 class InterpolateTab:
     def __init__(self, ws: Workspace):
         self.ws = ws
 
-    def endpoint(self, model, source, value, explore_z, map_z):
-        if source == "Seed":
-            from explorer.core.latent import sample_z
-            seed = int(value or 0)
-            if seed < 0:
-                raise UserError("A seed must be zero or positive.")
-            return sample_z(1, self.ws.model(model).latent_dim, seed)[0].tolist()
-        if source == "Explore picture":
+    def endpoint(self, model, which, source, value, explore_z, map_ends):
+        if source == SEED:
+            return sample_z(1, self.ws.model(model).latent_dim, check_seed(value))[0].tolist(), f"seed {int(value)}"
+        if source == EXPLORE:
             if not explore_z:
                 raise UserError("There is no Explore picture yet: open the Explore tab first.")
-            return list(explore_z)
-        if source == "Selected map dot":
-            if not map_z:
-                raise UserError("No map dot is selected: click one on the Map tab first.")
-            return list(map_z)
-        if source == "Test image":
-            return self.ws.dataset_latent(model, value).tolist()
-        raise UserError(f"Unknown endpoint source {source!r}.")
+            return list(explore_z), "the Explore picture"
+        if source == MAP:
+            end = (map_ends or {}).get(which)
+            if not end:
+                raise UserError(f"No map dot is chosen as the {which}: on the Map, click a dot, then "
+                                f"“Use as interpolation {which}”.")
+            return list(end["latent"]), end["label"]
+        if source == TEST:
+            return self.ws.dataset_latent(model, value).tolist(), f"test picture {int(value)}"
+        raise UserError(f"Unknown endpoint source {str(source)[:40]!r}.")
 
-    def run(self, model, src_a, val_a, src_b, val_b, frames, explore_z, map_z):
+    def run(self, model, src_a, val_a, src_b, val_b, frames, explore_z, map_ends):
         try:
-            a = self.endpoint(model, src_a, val_a, explore_z, map_z)
-            b = self.endpoint(model, src_b, val_b, explore_z, map_z)
+            a, label_a = self.endpoint(model, "start", src_a, val_a, explore_z, map_ends)
+            b, label_b = self.endpoint(model, "end", src_b, val_b, explore_z, map_ends)
             res = self.ws.interpolate(model, a, b, frames)
-        except (UserError, ValueError) as exc:
+        except UserError as exc:
             gr.Warning(str(exc))
-            return widgets.message(str(exc)), "", None, None, None, None
-        n = len(res["t"])
+            return {self.linear: widgets.message(str(exc)), self.spherical: ""}
         caps = [f"{t:.2f}" for t in res["t"]]
         side = np.concatenate([res["linear"], res["spherical"]], axis=2)        # (T, H, 2W, C): lerp | slerp
-        path = GIF_DIR / f"interpolation-{abs(hash((model, tuple(a), tuple(b), n))) % 10**10}.gif"
+        path = GIF_DIR / f"interpolation-{abs(hash((model, tuple(a), tuple(b), len(caps)))) % 10**10}.gif"
         path.write_bytes(gif_bytes(side))
-        path_state = {"linear": res["linear_path"].tolist(), "spherical": res["spherical_path"].tolist()}
-        return (widgets.strip(res["linear"], caps, 64), widgets.strip(res["spherical"], caps, 64),
-                str(path), str(path), norm_plot(res), path_state)
+        return {self.linear: widgets.strip(res["linear"], caps, 56), self.spherical: widgets.strip(res["spherical"], caps, 56),
+                self.gif: str(path), self.gif_file: str(path), self.plot: norm_plot(res),
+                self.sentence: f"From **{label_a}** to **{label_b}**. " + dip_sentence(res),
+                self.path_state: {"linear": res["linear_path"].tolist(), "spherical": res["spherical_path"].tolist()}}
 
-    def build(self, model, explore_z, map_z, path_state):
-        with gr.Accordion("What am I looking at?", open=False):
-            gr.Markdown(texts.INTERPOLATE)
-        with gr.Row():
-            with gr.Column():
-                src_a = gr.Radio(SOURCES, value="Seed", label="Start", info=texts.TIPS["endpoint"], elem_id="interp-src-a")
-                val_a = gr.Number(value=1, precision=0, label="Seed or test-image number", info=texts.TIPS["endpoint_value"], elem_id="interp-val-a")
-            with gr.Column():
-                src_b = gr.Radio(SOURCES, value="Seed", label="End", info=texts.TIPS["endpoint"], elem_id="interp-src-b")
-                val_b = gr.Number(value=2, precision=0, label="Seed or test-image number", info=texts.TIPS["endpoint_value"], elem_id="interp-val-b")
-            with gr.Column():
-                frames = gr.Slider(2, 64, value=10, step=1, label="Frames", info=texts.TIPS["frames"], elem_id="interp-frames")
+    def on_model(self, model):
+        """A model switch: the old model's strips, plot and chosen map dots are cleared (their latents no longer fit)."""
+        kind = self.ws.model(model).kind
+        srcs = sources_for(kind)
+        return {self.linear: widgets.message("Press Interpolate.", "info"), self.spherical: "", self.gif: None,
+                self.gif_file: None, self.plot: None, self.sentence: "", self.path_state: None, self.map_ends: {},
+                self.src_a: gr.update(choices=srcs, value=SEED), self.src_b: gr.update(choices=srcs, value=SEED)}
+
+    def take_map_dot(self, which: str, ends: dict | None, selection: dict | None) -> dict:
+        """From the Map tab: store the selected dot as this end only (the other end keeps its own)."""
+        if not selection:
+            gr.Warning("Click a dot on the map first.")
+            return {self.map_ends: gr.update()}
+        ends = dict(ends or {})
+        label = f"map dot #{selection['index']}" + (f" ({selection['label']})" if selection.get("label") else "")
+        ends[which] = {"latent": selection["latent"], "label": label}
+        return {self.map_ends: ends, (self.src_a if which == "start" else self.src_b): MAP}
+
+    def build(self, model, explore_z, path_state):
+        self.path_state = path_state
+        self.map_ends = gr.State({})          # {"start": {latent, label}, "end": {...}}: two map dots stay two
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=260):
+                with gr.Row(elem_classes="le-compact"):
+                    self.src_a = gr.Dropdown(sources_for("dcgan"), value=SEED, label="Start", elem_id="interp-src-a", min_width=120)
+                    self.val_a = gr.Number(value=1, precision=0, label="Seed / picture no.", elem_id="interp-val-a", min_width=90)
+                with gr.Row(elem_classes="le-compact"):
+                    self.src_b = gr.Dropdown(sources_for("dcgan"), value=SEED, label="End", elem_id="interp-src-b", min_width=120)
+                    self.val_b = gr.Number(value=2, precision=0, label="Seed / picture no.", elem_id="interp-val-b", min_width=90)
+                frames = gr.Slider(2, 64, value=10, step=1, label="Frames", elem_id="interp-frames")
                 go_btn = gr.Button("Interpolate", variant="primary", elem_id="interp-run")
-        gr.Markdown("**Straight line (linear)**")
-        lerp_strip = gr.HTML(elem_id="interp-linear")
-        gr.Markdown("**Great circle (spherical, slerp)**")
-        slerp_strip = gr.HTML(elem_id="interp-spherical")
-        with gr.Row():
-            gif = gr.Image(label="Animation: linear (left) and spherical (right)", type="filepath", elem_id="interp-gif",
-                           interactive=False, height=300)
-            with gr.Column():
-                plot = gr.Plot(label="Length of the latent vector along each path")
-                gr.Markdown(texts.NORM_SENTENCE)
-                gif_file = gr.File(label="Download the GIF", elem_id="interp-gif-file")
-        go_btn.click(self.run, [model, src_a, val_a, src_b, val_b, frames, explore_z, map_z],
-                     [lerp_strip, slerp_strip, gif, gif_file, plot, path_state], api_visibility="private")
-        self.src_a, self.src_b = src_a, src_b
+                self.gif = gr.Image(label="Animation: straight (left) and great circle (right)", type="filepath",
+                                    elem_id="interp-gif", interactive=False, height=150)
+                self.gif_file = gr.File(label="Download the GIF", elem_id="interp-gif-file", height=60)
+            with gr.Column(scale=3):
+                gr.Markdown("**Straight line (linear)**", elem_classes="le-label")
+                self.linear = gr.HTML(elem_id="interp-linear")
+                gr.Markdown("**Great circle (spherical, slerp)**", elem_classes="le-label")
+                self.spherical = gr.HTML(elem_id="interp-spherical")
+                self.sentence = gr.Markdown(elem_id="interp-sentence")
+                self.plot = gr.Plot(label="Length of the latent along each path", elem_id="interp-plot")
+                with gr.Accordion("What am I looking at?", open=False):
+                    gr.Markdown(texts.INTERPOLATE + "\n\n" + texts.NORM_SENTENCE)
+        self.run_event = dict(fn=self.run, inputs=[model, self.src_a, self.val_a, self.src_b, self.val_b, frames,
+                                                   explore_z, self.map_ends],
+                              outputs=[self.linear, self.spherical, self.gif, self.gif_file, self.plot, self.sentence,
+                                       path_state], api_visibility="private")
+        go_btn.click(**self.run_event)
+        self.model_refresh = dict(fn=self.on_model, inputs=model,
+                                  outputs=[self.linear, self.spherical, self.gif, self.gif_file, self.plot, self.sentence,
+                                           path_state, self.map_ends, self.src_a, self.src_b],
+                                  api_visibility="private", show_progress="hidden")

@@ -8,23 +8,22 @@ the point's index. Whatever the browser sends is validated by Workspace.map_item
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import html
 
 import gradio as gr
 import numpy as np
-import plotly
 
 from explorer.core.imaging import png_data_url
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
+from explorer.ui.plotly_html import PLOTLY_HEAD
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 MAP_TEMPLATE = """
 <div class="le-map-wrap" style="position:relative">
-  <div class="le-map" style="width:100%;height:600px"></div>
+  <div class="le-map" style="width:100%;height:480px"></div>
   <img class="le-hover" alt="hovered picture" style="position:absolute;display:none;width:112px;height:112px;
        image-rendering:pixelated;border:2px solid #333;background:#000;pointer-events:none;z-index:10"/>
 </div>
@@ -65,7 +64,13 @@ watch('value', draw);
 """
 
 
-def figure(ws: Workspace, name: str, explore_z=None, path=None) -> dict:
+def _fits(m, z) -> bool:
+    """Overlays from another model (a latent of the wrong length) are left out, not an error."""
+    arr = np.asarray(z, np.float32) if z is not None else None
+    return arr is not None and arr.size > 0 and arr.shape[-1] == m.latent_dim
+
+
+def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None) -> dict:
     """Plotly figure (as plain JSON-able dicts) for the model's map, with the overlays placed."""
     m = ws.model(name)
     lm = ws.maps.get(m)
@@ -82,18 +87,23 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None) -> dict:
                        "x": np.round(lm.embedding[idx, 0], 3).tolist(), "y": np.round(lm.embedding[idx, 1], 3).tolist(),
                        "marker": {"size": 4, "color": PALETTE[c % len(PALETTE)], "opacity": 0.7},
                        "hovertemplate": f"{cname} #%{{customdata}}<extra></extra>"})
-    if path is not None and len(path.get("spherical", [])):
+    if path and _fits(m, path.get("spherical")):
         for key, dash in (("linear", "dot"), ("spherical", "solid")):
             xy = ws.place_on_map(name, np.asarray(path[key], np.float32))
             traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{key} path", "x": xy[:, 0].tolist(),
                            "y": xy[:, 1].tolist(), "line": {"color": "#111", "dash": dash, "width": 2},
                            "marker": {"size": 5}, "hoverinfo": "skip"})
-    if explore_z:
+    if selected and selected.get("model") == name and 0 <= selected.get("index", -1) < len(lm.embedding):
+        x, y = lm.embedding[selected["index"]]
+        traces.append({"type": "scatter", "mode": "markers", "name": "selected dot", "x": [float(x)], "y": [float(y)],
+                       "hoverinfo": "skip", "marker": {"size": 20, "symbol": "circle-open", "color": "#e8a200",
+                                                       "line": {"width": 4, "color": "#e8a200"}}})
+    if _fits(m, explore_z):
         xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None])
         traces.append({"type": "scatter", "mode": "markers", "name": "Explore picture", "x": xy[:, 0].tolist(),
                        "y": xy[:, 1].tolist(), "hoverinfo": "skip",
                        "marker": {"size": 18, "symbol": "star", "color": "#ffd400", "line": {"color": "#000", "width": 1.5}}})
-    layout = {"height": 600, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "hovermode": "closest",
+    layout = {"height": 480, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "hovermode": "closest",
               "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"},
               "legend": {"itemsizing": "constant", "title": {"text": "Class (double-click to isolate)"}},
               "plot_bgcolor": "#fafafa", "uirevision": name}
@@ -117,33 +127,38 @@ class MapTab:
         item = self.ws.map_item(model, index)
         return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
 
-    def refresh(self, model, explore_z, path):
+    def refresh(self, model, explore_z, path, selection):
         try:
             m = self.ws.model(model)
-        except (UserError, ValueError) as exc:
-            return gr.update(), widgets.message(str(exc)), gr.Timer(active=False)
-        fig = figure(self.ws, model, explore_z, path)
+        except UserError as exc:
+            return {self.status: widgets.message(str(exc)), self.timer: gr.Timer(active=False)}
+        fig = figure(self.ws, model, explore_z, path, selection)
         note = texts.MAP_2D_NOTE if m.latent_dim == 2 else (texts.MAP_VAE_NOTE if m.kind == "vae" else texts.MAP_GAN_NOTE)
         if not fig:
-            return gr.update(), widgets.message(f"Drawing the map… {self.ws.maps.status(model)}", "info"), gr.Timer(active=True)
-        return fig, widgets.message(note, "info"), gr.Timer(active=False)
+            return {self.status: widgets.message(f"Drawing the map… {self.ws.maps.status(model)}", "info"),
+                    self.timer: gr.Timer(active=True)}
+        return {self.plot: fig, self.status: widgets.message(note, "info"), self.timer: gr.Timer(active=False)}
+
+    def on_model(self, model):
+        """A model switch: the old model's selection goes; the map is redrawn for the new one."""
+        return {self.selection: None, self.selected: widgets.message("Click a dot to select it.", "info"),
+                self.selected_text: ""}
 
     def select(self, model, evt: gr.EventData):
         try:
             item = self.ws.map_item(model, getattr(evt, "index", None))
-        except (UserError, ValueError) as exc:
-            return widgets.message(str(exc)), gr.update(), None
+        except UserError as exc:
+            return {self.selected: widgets.message(str(exc))}
         pics = []
         if item["original"] is not None:
-            pics.append(widgets.picture(item["original"], 168, "the test picture"))
-        pics.append(widgets.picture(item["decoded"], 168, "what the model draws from its latent"))
-        head = f"<p><b>Dot #{item['index']}</b> {('· ' + item['label']) if item['label'] else ''}</p>"
-        body = head + '<div style="display:flex;gap:12px">' + "".join(pics) + "</div>"
-        return body, f"Selected dot #{item['index']}", item["latent"].tolist()
+            pics.append(widgets.picture(item["original"], 120, "the test picture"))
+        pics.append(widgets.picture(item["decoded"], 120, "what the model draws from its latent"))
+        head = f"<p><b>Dot #{item['index']}</b> {('· ' + html.escape(item['label'])) if item['label'] else ''}</p>"
+        body = head + '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(pics) + "</div>"
+        selection = {"model": model, "index": item["index"], "label": item["label"], "latent": item["latent"].tolist()}
+        return {self.selected: body, self.selected_text: f"Selected dot #{item['index']}", self.selection: selection}
 
-    def build(self, model, explore_z, path_state, map_z):
-        with gr.Accordion("What am I looking at?", open=False):
-            gr.Markdown(texts.MAP)
+    def build(self, model, explore_z, path_state):
         def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
             if isinstance(query, (list, tuple)) and len(query) == 1 and isinstance(query[0], (list, tuple)):
                 query = query[0]
@@ -151,22 +166,26 @@ class MapTab:
                 return ""
             return self.thumbnail(query[0], query[1])
 
-        status = gr.HTML(elem_id="map-status")
-        with gr.Row():
+        self.selection = gr.State(None)      # {model, index, label, latent} of the clicked dot
+        self.status = gr.HTML(elem_id="map-status")
+        with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                plot = gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
-                               head=f'<script src="/gradio_api/file={PLOTLY_JS}"></script>',
-                               server_functions=[thumbnail])
-            with gr.Column(scale=1):
-                selected = gr.HTML(widgets.message("Click a dot to select it.", "info"), elem_id="map-selected")
-                selected_text = gr.Textbox(label="Selection", interactive=False, elem_id="map-selected-text")
-                to_explore = gr.Button("Open in Explore", elem_id="map-to-explore")
-                as_start = gr.Button("Use as interpolation start", size="sm", elem_id="map-as-start")
-                as_end = gr.Button("Use as interpolation end", size="sm", elem_id="map-as-end")
-        timer = gr.Timer(2.0, active=False)
-        refresh = dict(fn=self.refresh, inputs=[model, explore_z, path_state], outputs=[plot, status, timer],
-                       show_progress="hidden", api_visibility="private")
-        timer.tick(**refresh)
-        plot.click(self.select, [model], [selected, selected_text, map_z], api_visibility="private")
-        self.refresh_event = refresh
-        self.to_explore, self.as_start, self.as_end = to_explore, as_start, as_end
+                self.plot = gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
+                                    head=PLOTLY_HEAD, server_functions=[thumbnail])
+            with gr.Column(scale=1, min_width=260):
+                self.selected = gr.HTML(widgets.message("Click a dot to select it.", "info"), elem_id="map-selected")
+                self.selected_text = gr.Textbox(label="Selection", interactive=False, elem_id="map-selected-text")
+                self.to_explore = gr.Button("Open in Explore", elem_id="map-to-explore")
+                self.as_start = gr.Button("Use as interpolation start", size="sm", elem_id="map-as-start")
+                self.as_end = gr.Button("Use as interpolation end", size="sm", elem_id="map-as-end")
+                with gr.Accordion("What am I looking at?", open=False):
+                    gr.Markdown(texts.MAP)
+        self.timer = gr.Timer(2.0, active=False)
+        self.refresh_event = dict(fn=self.refresh, inputs=[model, explore_z, path_state, self.selection],
+                                  outputs=[self.plot, self.status, self.timer], show_progress="hidden",
+                                  api_visibility="private")
+        self.timer.tick(**self.refresh_event)
+        self.plot.click(self.select, [model], [self.selected, self.selected_text, self.selection],
+                        api_visibility="private").then(**self.refresh_event)
+        self.model_refresh = dict(fn=self.on_model, inputs=model, outputs=[self.selection, self.selected, self.selected_text],
+                                  api_visibility="private", show_progress="hidden")

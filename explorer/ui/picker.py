@@ -57,13 +57,18 @@ class Picker:
         return gr.update(choices=choices(self.ws), value=name), self.card(name)
 
     def build(self):
-        with gr.Row():
-            model = gr.Dropdown(choices(self.ws), value=self.default, label="Model", info=texts.TIPS["model"],
-                                elem_id="model-picker", scale=3)
-            upload = gr.File(label="…or load a .safetensors checkpoint", file_types=[".safetensors"], type="filepath",
-                             elem_id="model-upload", scale=2, height=110)
-        with gr.Accordion("Model card", open=False):
-            card = gr.Markdown(self.card(self.default), elem_id="model-card")
-        upload.upload(self.upload, upload, [model, card], api_visibility="private")
+        """The header: title, model picker, and one-click panels for the model card and loading a file."""
+        with gr.Row(elem_id="le-header", equal_height=True):
+            gr.HTML(f'<div class="le-title"><b>{texts.TITLE}</b><span>{texts.TAGLINE_SHORT}</span></div>', scale=3)
+            model = gr.Dropdown(choices(self.ws), value=self.default, label="Model", elem_id="model-picker", scale=3,
+                                min_width=240)
+            self.tour_button = gr.Button("▶ Tour", elem_id="tour-open", scale=0, min_width=90)
+        with gr.Row(elem_id="le-header-panels"):
+            with gr.Accordion("Model card", open=False, elem_id="model-card-panel"):
+                card = gr.Markdown(self.card(self.default), elem_id="model-card")
+            with gr.Accordion("Load a model file…", open=False, elem_id="model-upload-panel"):
+                upload = gr.File(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
+                                 type="filepath", elem_id="model-upload", height=90)
+        self.upload_event = upload.upload(self.upload, upload, [model, card], api_visibility="private")
         model.change(self.card, model, card, api_visibility="private")
         return model, card

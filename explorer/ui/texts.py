@@ -1,6 +1,7 @@
 """Plain words for non-experts: one place for every explanation and tooltip the UI shows."""
 
 TITLE = "Latent Explorer"
+TAGLINE_SHORT = "Move a point in a model's latent space and watch the picture change."
 TAGLINE = ("Generative models turn a short list of numbers (a point in their *latent space*) into a picture. "
            "Move the point and watch the picture change.")
 
@@ -13,13 +14,13 @@ EXPLORE = (
 INTERPOLATE = (
     "Pick two points and walk from one to the other. The **straight line** (linear) is the obvious path; "
     "the **great-circle** path (spherical, *slerp*) keeps the point as far from the centre as random points "
-    "usually are. For the models here random points almost never lie near the centre, so the straight path's "
-    "middle frames can look washed-out or odd, while the spherical path stays among typical pictures."
+    "usually are. Random points almost never lie near the centre, so where the straight path passes close to "
+    "it its middle pictures can look faded or generic, while the spherical path stays among typical pictures. "
+    "How big the difference is depends on the two ends: the plot below says it for the pair you chose."
 )
 NORM_SENTENCE = (
     "Random latent vectors have a length close to √(number of dimensions) (the dashed line). A straight path "
-    "between two of them dips well below that in the middle, into a region the model rarely saw; the spherical "
-    "path keeps a typical length all the way."
+    "between two of them is shorter in the middle; the spherical path keeps a typical length all the way."
 )
 MAP = (
     "Each dot is one picture, placed so that pictures the model considers similar sit close together "
@@ -39,17 +40,20 @@ TIPS = {
     "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",
-    "temperature": "How far from the average the starting point is: low = typical, safe pictures; high = unusual ones.",
+    "temperature": "Scales the starting point towards the centre (low: typical, safe pictures) or away from it "
+                   "(high: unusual ones). The sliders move with it.",
     "slider": "Move along one of the model's main directions of variation, measured in standard deviations (σ).",
     "direction": "A direction with a name: from the average picture of one class towards another.",
     "amount": "How far to move along the named direction (1 = the full distance between the two class averages).",
     "reset": "Back to the seed's own picture: all sliders where the seed puts them, no named direction.",
+    "share": "A link that opens exactly this picture in another browser (model, seed, sliders, direction).",
     "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
     "raw": "The latent vector itself, one number per dimension, comma-separated. Edit and press Apply.",
-    "strip": "The picture at −3σ … +3σ along one direction, all else fixed.",
+    "strip": "The picture at −3σ … +3σ along one direction, all else fixed; the framed one is where you are.",
     "frames": "How many pictures along each path (2 to 64).",
-    "endpoint": "Where the path starts or ends: a seed, the current Explore picture, the selected map dot, or a test image.",
-    "endpoint_value": "The seed number, or the index of the test image (0–9999).",
+    "endpoint": "Where the path starts or ends: a seed, the current Explore picture, a dot picked on the Map, "
+                "or (VAE) a test picture encoded by the model.",
+    "endpoint_value": "The seed number, or the number of the test picture (0–9999).",
     "interpolate": "Make both paths between the start and the end.",
     "to_explore": "Open the selected dot's latent vector in the Explore tab to move it with the sliders.",
     "as_endpoint": "Use the selected dot as one end of the path in the Interpolate tab.",
@@ -64,8 +68,9 @@ TRAIN_2D = (
     "**Black dots** are real data, **orange dots** the forger's fakes. The background is the inspector's "
     "verdict D(x): blue where it says *real*, red where it says *fake*. The grey mesh shows where the "
     "forger sends each patch of its random noise, and the small arrows show which way each fake is being "
-    "pushed. When the forger wins, the fakes sit on the real data and the background turns a flat 50/50: "
-    "D(x) and D(G(z)) both reach ½, the point where the inspector can only guess."
+    "pushed. When the forger wins, the fakes sit on the real data and D(x) and D(G(z)) both reach ½: where "
+    "real and fake points mix, the background turns pale (½, the inspector can only guess). Far away from "
+    "all points the colour may stay: no example ever lands there, so nothing teaches the inspector about it."
 )
 TRAIN_COLLAPSE = (
     "**Mode collapse:** sometimes the forger finds one or two spots the inspector accepts and sends all its "
@@ -90,3 +95,42 @@ TIPS.update({
     "pace": "Demo pace: about 30 steps a second, slow enough to explain while it happens. Speed it up any time.",
     "save_title": "A name for the model in the model picker.",
 })
+
+MODEL_SWITCHED = "Switched to {title}: every tab now shows this model."
+
+# The guided tour: (title, what to say, tab to open). Each step opens its tab and never blocks a control.
+TOUR = [
+    ("1 · The forger and the inspector",
+     "A GAN is two networks in a game. The **forger** turns random numbers into fakes; the **inspector** "
+     "looks at real and fake examples and says how likely each is to be real. Press **Start** to watch them.",
+     "train"),
+    ("2 · The verdict heads for ½",
+     "The two numbers D(x) (the inspector on real data) and D(G(z)) (on fakes) head for ½: when the fakes "
+     "are good, the inspector can only guess. The background is its verdict, the arrows push each fake.",
+     "train"),
+    ("3 · A latent space is a map of features",
+     "Every picture is made from a short list of random numbers. Each slider moves that point along one of the "
+     "model's main directions: one makes sleeves longer, another the picture brighter. Drag one.",
+     "explore"),
+    ("4 · Named directions",
+     "“More like Sneaker” is a direction too, found by asking a classifier what makes a sneaker. "
+     "Choose one and drag **Amount**: the picture turns into that class.",
+     "explore"),
+    ("5 · Walking between two points",
+     "Two pictures are two points. Walk from one to the other and every step on the way is a picture too: "
+     "the model fills the gap smoothly.",
+     "interpolate"),
+    ("6 · Straight line or great circle",
+     "The straight path passes closer to the centre, where the model rarely looked, so its middle can fade; "
+     "the great circle (slerp) keeps a typical length. The plot shows the length along both paths.",
+     "interpolate"),
+    ("7 · The whole test set as a map",
+     "Every dot is a picture; similar pictures sit together, and the colours are the ten kinds of clothes. "
+     "Hover to see one, click to take it to Explore or Interpolate.",
+     "map"),
+    ("8 · Mode collapse, live",
+     "Sometimes the forger finds a few spots the inspector accepts and sends every fake there. Try the "
+     "**grid** data with a high forger learning rate: count the clusters that have fakes.",
+     "train"),
+]
+TOUR_HELP = "Next / Back or the ← → keys. The tour never blocks the controls: use them as you talk."

@@ -1,0 +1,1 @@
+"""The Gradio UI: the only layer that imports gradio. One module per tab (explore_tab, interpolate_tab, map_tab, train_tab), the API, the picker, widgets and plain-words texts."""

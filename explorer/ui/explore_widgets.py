@@ -1,0 +1,77 @@
+"""The Explore tab's own pictures: the ±3σ strip with the current picture framed, and the clickable
+decoded manifold of a 2-d model (axes, a marker where you are; a click moves you there)."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from explorer.core.imaging import png_data_url
+from explorer.ui import texts
+
+MANIFOLD_N, MANIFOLD_EXTENT = 15, 3.0
+
+
+def strip_html(images: np.ndarray, sigmas: list[float], here: int, size: int = 56) -> str:
+    cells = []
+    for i, (im, s) in enumerate(zip(images, sigmas)):
+        current = i == here
+        cap = f"{s:+.1f}σ · you" if current else f"{s:+g}σ"
+        border = "3px solid #e8a200" if current else "3px solid transparent"
+        cells.append(f'<figure class="le-cell{" le-current" if current else ""}" style="margin:0;text-align:center">'
+                     f'<img src="{png_data_url(im)}" alt="{html.escape(cap)}" style="image-rendering:pixelated;'
+                     f'width:{size}px;height:{size}px;background:#000;border:{border};box-sizing:content-box"/>'
+                     f'<figcaption style="font-size:11px">{html.escape(cap)}</figcaption></figure>')
+    return f'<div class="le-strip" style="display:flex;flex-wrap:wrap;gap:3px">{"".join(cells)}</div>'
+
+
+def _fraction(v: float) -> float:
+    """Where latent value v sits across the sheet (tile i's centre is value ticks[i])."""
+    i = (v + MANIFOLD_EXTENT) / (2 * MANIFOLD_EXTENT) * (MANIFOLD_N - 1)
+    return float(np.clip((i + 0.5) / MANIFOLD_N, 0, 1))
+
+
+def manifold_value(grid: np.ndarray, z) -> dict:
+    """What the manifold widget draws: the sheet, the marker position (fractions), the axis ticks."""
+    return {"src": png_data_url(grid), "x": _fraction(float(z[0])), "y": 1 - _fraction(float(z[1])),
+            "caption": texts.MANIFOLD, "extent": MANIFOLD_EXTENT}
+
+
+MANIFOLD_TEMPLATE = """
+<div class="le-manifold-wrap">
+  <p class="le-manifold-caption" style="font-size:13px;margin:4px 0"></p>
+  <div style="display:flex;align-items:stretch;gap:4px">
+    <div style="writing-mode:vertical-rl;transform:rotate(180deg);font-size:12px;text-align:center">z₂ (second latent number) →</div>
+    <div>
+      <div class="le-manifold" style="position:relative;width:300px;height:300px;cursor:crosshair">
+        <img alt="decoded manifold" style="image-rendering:pixelated;width:100%;height:100%;display:block"/>
+        <div class="le-marker" style="position:absolute;width:18px;height:18px;margin:-9px 0 0 -9px;border:3px solid #e8a200;
+             border-radius:50%;box-shadow:0 0 0 2px #000;pointer-events:none"></div>
+      </div>
+      <div class="le-ticks" style="display:flex;justify-content:space-between;font-size:11px;width:300px"></div>
+      <div style="font-size:12px;text-align:center;width:300px">z₁ (first latent number) →</div>
+    </div>
+  </div>
+</div>
+"""
+
+MANIFOLD_JS = """
+const draw = () => {
+  const v = props.value;
+  if (!v || !v.src) return;
+  element.querySelector('img').src = v.src;
+  element.querySelector('.le-manifold-caption').textContent = v.caption || '';
+  const m = element.querySelector('.le-marker');
+  m.style.left = (100 * v.x) + '%';
+  m.style.top = (100 * v.y) + '%';
+  element.querySelector('.le-ticks').innerHTML =
+    [-v.extent, 0, v.extent].map(t => '<span>' + Number(t).toFixed(0) + '</span>').join('');
+};
+draw();
+watch('value', draw);
+const sheet = element.querySelector('.le-manifold');
+sheet.addEventListener('click', (e) => {
+  const r = sheet.getBoundingClientRect();
+  trigger('click', {fx: (e.clientX - r.left) / r.width, fy: (e.clientY - r.top) / r.height});
+});
+"""

@@ -1,0 +1,94 @@
+"""The page's look and its small scripts: theme, CSS, hover tooltips, keyboard shortcuts.
+
+Built for a 1280×720 projector: a one-row header, and on every tab the picture (or plot) in a
+sticky column beside the controls that change it, so the effect of a control is always in view.
+"""
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+
+from explorer.ui import texts
+
+# elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
+TOOLTIP_IDS = {
+    "model-picker": "model", "model-upload": "upload", "explore-seed": "seed", "explore-surprise": "surprise",
+    "explore-temperature": "temperature", "explore-direction": "direction", "explore-amount": "amount",
+    "explore-reset": "reset", "explore-recipe": "recipe", "explore-apply-recipe": "recipe", "explore-raw": "raw",
+    "explore-apply-raw": "raw", "explore-strip-dir": "strip", "explore-share-link": "share", "interp-frames": "frames",
+    "interp-src-a": "endpoint", "interp-src-b": "endpoint", "interp-val-a": "endpoint_value",
+    "interp-val-b": "endpoint_value", "interp-run": "interpolate", "map-to-explore": "to_explore",
+    "map-as-start": "as_endpoint", "map-as-end": "as_endpoint", "train-pace": "pace", "train-toy-data": "toy_dataset",
+    **{f"explore-slider-{i}": "slider" for i in range(10)},
+}
+
+
+def theme() -> gr.themes.Base:
+    """One button size and style everywhere, compact spacing, a calm palette that survives a projector."""
+    return gr.themes.Soft(primary_hue="blue", secondary_hue="amber", neutral_hue="slate", spacing_size="sm",
+                          radius_size="sm", text_size="md").set(button_large_padding="6px 14px",
+                                                                 button_small_padding="4px 10px")
+
+
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+#le-header { align-items: center; gap: 8px; margin-bottom: 0; }
+#le-header .le-title { display: flex; flex-direction: column; line-height: 1.2; }
+#le-header .le-title b { font-size: 20px; }
+#le-header .le-title span { font-size: 13px; color: var(--body-text-color-subdued); }
+#le-header-panels { gap: 8px; }
+#le-header-panels > * { flex: 1 1 0; }
+.le-sticky { position: sticky; top: 4px; align-self: flex-start; }
+.le-compact { gap: 6px; }
+.le-compact > * { min-width: 0; }
+.le-cards { display: flex; flex-wrap: wrap; gap: 6px; margin: 6px 0; }
+.le-card { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 8px; min-width: 110px;
+           background: var(--background-fill-secondary); }
+.le-card-label { font-size: 11px; color: var(--body-text-color-subdued); }
+.le-card-value { font-size: 16px; font-weight: 600; }
+.le-card.le-warn, .le-verdict.le-warn { border-color: #c0392b; color: #a02015; }
+.le-verdict { margin: 4px 0; font-size: 15px; }
+.le-where { font-size: 12px; color: var(--body-text-color-subdued); margin: 2px 0; }
+.le-error { color: #b00020; }
+.le-readout.le-info { color: var(--body-text-color-subdued); padding: 6px; }
+#tour-panel { position: fixed; right: 16px; bottom: 16px; width: 380px; z-index: 1000; box-shadow: 0 4px 18px rgba(0,0,0,.25);
+              border: 2px solid var(--color-accent); border-radius: 8px; background: var(--background-fill-primary);
+              padding: 10px; }
+#tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); }
+.le-label p { margin: 2px 0 !important; }
+"""
+
+
+def page_js() -> str:
+    """Runs once at page load: tooltips on every control, and the keyboard: ← → walk the tour, space
+    plays/pauses training on the Train tab (never while typing, and never instead of a focused control)."""
+    tips = {eid: texts.TIPS[key] for eid, key in TOOLTIP_IDS.items()}
+    return ("() => { const tips = " + json.dumps(tips) + ";"
+            """
+  const apply = () => { for (const [id, tip] of Object.entries(tips)) {
+      const el = document.getElementById(id); if (el && !el.title) el.title = tip; } };
+  apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true});
+  const visible = (id) => { const el = document.getElementById(id); return el && el.getClientRects().length > 0 ? el : null; };
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = (e.target.tagName || '').toLowerCase();
+    if (['input', 'textarea', 'select', 'button'].includes(tag) || e.target.isContentEditable) return;
+    if (visible('tour-panel') && (e.key === 'ArrowRight' || e.key === 'ArrowLeft')) {
+      const b = visible(e.key === 'ArrowRight' ? 'tour-next' : 'tour-back');
+      if (b) { b.click(); e.preventDefault(); }
+      return;
+    }
+    if (e.key === ' ') {
+      for (const [readout, pause, play] of [['train-toy-readout', 'train-pause', 'train-play'],
+                                            ['train-img-readout', 'train-img-pause', 'train-img-play']]) {
+        const r = visible(readout);
+        if (!r) continue;
+        const running = /\\brunning\\b/.test(r.innerText);
+        const b = visible(running ? pause : play);
+        if (b) { b.click(); e.preventDefault(); }
+        return;
+      }
+    }
+  });
+}""")
