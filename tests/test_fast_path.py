@@ -13,6 +13,7 @@ import torch
 from explorer.training import (
     GANTrainConfig,
     ImageSampler,
+    TrainingDiverged,
     VAETrainConfig,
     fast,
     make_trainer,
@@ -157,6 +158,163 @@ def test_warm_up_capture_replay_and_recapture_after_rollback(digits, fake_cuda_s
     for _ in t.run(t.step + fast.WARMUP_STEPS + 1):
         pass
     assert _ReplayDouble.captures == 2
+
+
+class _CpuGraph:
+    """A CPU stand-in for torch.cuda.CUDAGraph, so the real GraphedStep runs on CPU.
+
+    Capture records every aten op with its tensors and then puts back every tensor the ops wrote
+    and every generator they drew from (a real capture runs no kernel); replay re-runs the ops on
+    the recorded tensors, writing each result into the captured output's memory, as a replay does.
+    Python-side effects (the trainer's counters) happen once, at capture, as on CUDA."""
+    captures = 0
+
+    def __init__(self):
+        self.ops = []
+
+    def register_generator_state(self, gen):
+        pass                      # replays pass the same generator objects: fresh draws each time
+
+    def replay(self):
+        from torch.utils._pytree import tree_leaves
+        with torch._C._AutoDispatchBelowADInplaceOrView():   # kernels only, as a graph holds them
+            for func, args, kwargs, out in self.ops:
+                res = func(*args, **kwargs)
+                for new, old in zip(tree_leaves(res), tree_leaves(out)):
+                    if isinstance(new, torch.Tensor) and new.untyped_storage().data_ptr() != old.untyped_storage().data_ptr():
+                        old.copy_(new)
+
+
+class _Capture:
+    """Stand-in for `torch.cuda.graph(g, ...)`: records into g, then undoes what the ops did."""
+
+    def __init__(self, graph, **kw):
+        from torch.utils._python_dispatch import TorchDispatchMode
+        self.graph, self.saved, self.gens = graph, {}, {}
+        capture = self
+
+        class Record(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                capture.remember_writes(func, args, kwargs)
+                out = func(*args, **kwargs)
+                graph.ops.append((func, args, kwargs, out))
+                return out
+        self.mode = Record()
+
+    def remember_writes(self, func, args, kwargs):
+        from torch.utils._pytree import tree_leaves
+        schema = func._schema.arguments
+        named = [(a, v) for a, v in zip(schema, args)] + [(a, kwargs[a.name]) for a in schema if a.name in kwargs]
+        for a, v in named:
+            if a.alias_info is not None and a.alias_info.is_write:
+                for t in tree_leaves(v):
+                    if isinstance(t, torch.Tensor) and id(t) not in self.saved:
+                        self.saved[id(t)] = (t, t.detach().clone())
+        gen = kwargs.get("generator")
+        if gen is not None and id(gen) not in self.gens:
+            self.gens[id(gen)] = (gen, gen.get_state())
+
+    def __enter__(self):
+        type(self.graph).captures += 1
+        self.cpu_rng = torch.get_rng_state()
+        self.mode.__enter__()
+
+    def __exit__(self, *exc):
+        self.mode.__exit__(*exc)
+        with torch.no_grad():
+            for t, before in self.saved.values():
+                t.copy_(before)
+        for gen, state in self.gens.values():
+            gen.set_state(state)
+        torch.set_rng_state(self.cpu_rng)
+
+
+@pytest.fixture
+def cpu_graphs(fake_cuda_streams, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", _CpuGraph)
+    monkeypatch.setattr(torch.cuda, "graph", _Capture)
+    _CpuGraph.captures = 0
+
+
+@pytest.mark.parametrize("make", [gan, vae])
+def test_the_real_captured_step_trains_exactly_like_eager_on_a_cpu_graph(digits, cpu_graphs, make):
+    eager, graphed = make(digits), make(digits)
+    _enable(graphed)
+    recs_e, recs_g = list(eager.run(12)), list(graphed.run(12))
+    assert graphed.fast_path_status == "CUDA graph" and _CpuGraph.captures == 1
+    assert graphed.step == eager.step == 12 and graphed.images_seen == eager.images_seen
+    assert [r.floats() for r in recs_g] == [r.floats() for r in recs_e]   # records never alias each other
+    assert torch.equal(params(eager), params(graphed))
+
+
+def _rollback_sequence(t):
+    """The CUDA rollback test's sequence; returns what it checks, plus the counters."""
+    for _ in t.run(10):
+        pass
+    t.take_snapshot()
+    before, seen_before = params(t), t.images_seen
+    for _ in t.run(15):
+        pass
+    at_15 = params(t)
+    back = t.rollback()
+    restored = torch.equal(params(t), before) and t.images_seen == seen_before and t.step == 10
+    for _ in t.run(15):
+        pass
+    reproduced = torch.equal(params(t), at_15)    # same seed, same restored streams: same 5 steps
+    for _ in t.run(20):
+        pass
+    return back, restored, reproduced, not torch.equal(params(t), before)
+
+
+def test_rollback_returns_to_the_explicit_snapshot_eagerly(digits):
+    t = gan(digits)
+    assert _rollback_sequence(t) == (10, True, True, True)
+    assert t.snapshot_step == 10 and t.step == 20     # run() ending at 15 and 20 moved nothing
+
+
+def test_rollback_on_the_fast_path_returns_to_the_snapshot_and_recaptures(digits, cpu_graphs):
+    t, eager = gan(digits), gan(digits)
+    _enable(t)
+    assert _rollback_sequence(t) == (10, True, True, True)
+    assert t.fast_path_status == "CUDA graph" and _CpuGraph.captures == 2   # once at first, once after the rollback
+    for _ in eager.run(20):        # the detour through step 15 and back left no trace
+        pass
+    assert t.images_seen == eager.images_seen == 20 * 16 and torch.equal(params(t), params(eager))
+
+
+def test_a_scheduled_snapshot_taken_mid_run_rolls_back_reproducibly(digits):
+    """The dropout stream lives in the global RNG inside run(): the snapshot must read it there."""
+    t = make_trainer("dcgan", TINY_DCGAN, GANTrainConfig(batch_size=16), ImageSampler(digits.images, "cpu"),
+                     "cpu", check_every=5)
+    for _ in t.run(12):
+        pass
+    for _ in t.run(14):
+        pass
+    at_14 = params(t)
+    assert t.snapshot_step == 10 and t.rollback() == 10
+    for _ in t.run(14):
+        pass
+    assert torch.equal(params(t), at_14)
+
+
+def test_save_checks_but_does_not_move_the_rollback_point(digits, tmp_path):
+    t = gan(digits)
+    for _ in t.run(3):
+        pass
+    t.take_snapshot()
+    for _ in t.run(5):
+        pass
+    t.save(tmp_path / "g.safetensors", {"config": TINY_DCGAN})
+    assert t.rollback() == 3
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    with pytest.raises(TrainingDiverged):
+        for _ in t.run(4):
+            pass
+    with pytest.raises(TrainingDiverged, match="between steps 3 and 4"):
+        t.save(tmp_path / "bad.safetensors", {"config": TINY_DCGAN})
+    assert not (tmp_path / "bad.safetensors").exists()
 
 
 # ---------------------------------------------------------------- on a CUDA GPU
