@@ -5,8 +5,6 @@ the same training as setting them to None; the warm-up / capture / fallback / re
 machine, driven through stand-ins for the CUDA stream calls. On CUDA (skipped without a GPU): a
 captured step trains like the eager one, replays never sync with the host, a rollback re-captures.
 """
-import contextlib
-
 import pytest
 import torch
 
@@ -19,6 +17,7 @@ from explorer.training import (
     make_trainer,
 )
 from tests.conftest import TINY_DCGAN, TINY_VAE
+from tests.cuda_stand_ins import CpuGraph, patch_graphs, patch_streams
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -85,22 +84,14 @@ def test_the_captured_step_reads_nothing_back_to_the_host(digits, make):
     assert not rec.ops & HOST_READS, rec.ops & HOST_READS
 
 
-class _FakeStream:
-    def __init__(self, *a, **k):
-        pass
-
-    def wait_stream(self, other):
-        pass
+@pytest.fixture
+def fake_cuda_streams(monkeypatch):
+    patch_streams(monkeypatch)
 
 
 @pytest.fixture
-def fake_cuda_streams(monkeypatch):
-    """Stand-ins for the stream calls so FastPath's state machine runs on CPU."""
-    monkeypatch.setattr(torch.cuda, "Stream", _FakeStream)
-    monkeypatch.setattr(torch.cuda, "current_stream", lambda *a, **k: _FakeStream())
-    monkeypatch.setattr(torch.cuda, "stream", lambda s: contextlib.nullcontext())
-    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a, **k: None)
-    monkeypatch.setattr(torch.backends.cudnn, "benchmark", torch.backends.cudnn.benchmark)
+def cpu_graphs(monkeypatch):
+    patch_graphs(monkeypatch)
 
 
 def _enable(t):
@@ -160,89 +151,12 @@ def test_warm_up_capture_replay_and_recapture_after_rollback(digits, fake_cuda_s
     assert _ReplayDouble.captures == 2
 
 
-class _CpuGraph:
-    """A CPU stand-in for torch.cuda.CUDAGraph, so the real GraphedStep runs on CPU.
-
-    Capture records every aten op with its tensors and then puts back every tensor the ops wrote
-    and every generator they drew from (a real capture runs no kernel); replay re-runs the ops on
-    the recorded tensors, writing each result into the captured output's memory, as a replay does.
-    Python-side effects (the trainer's counters) happen once, at capture, as on CUDA."""
-    captures = 0
-
-    def __init__(self):
-        self.ops = []
-
-    def register_generator_state(self, gen):
-        pass                      # replays pass the same generator objects: fresh draws each time
-
-    def replay(self):
-        from torch.utils._pytree import tree_leaves
-        with torch._C._AutoDispatchBelowADInplaceOrView():   # kernels only, as a graph holds them
-            for func, args, kwargs, out in self.ops:
-                res = func(*args, **kwargs)
-                for new, old in zip(tree_leaves(res), tree_leaves(out)):
-                    if isinstance(new, torch.Tensor) and new.untyped_storage().data_ptr() != old.untyped_storage().data_ptr():
-                        old.copy_(new)
-
-
-class _Capture:
-    """Stand-in for `torch.cuda.graph(g, ...)`: records into g, then undoes what the ops did."""
-
-    def __init__(self, graph, **kw):
-        from torch.utils._python_dispatch import TorchDispatchMode
-        self.graph, self.saved, self.gens = graph, {}, {}
-        capture = self
-
-        class Record(TorchDispatchMode):
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                kwargs = kwargs or {}
-                capture.remember_writes(func, args, kwargs)
-                out = func(*args, **kwargs)
-                graph.ops.append((func, args, kwargs, out))
-                return out
-        self.mode = Record()
-
-    def remember_writes(self, func, args, kwargs):
-        from torch.utils._pytree import tree_leaves
-        schema = func._schema.arguments
-        named = [(a, v) for a, v in zip(schema, args)] + [(a, kwargs[a.name]) for a in schema if a.name in kwargs]
-        for a, v in named:
-            if a.alias_info is not None and a.alias_info.is_write:
-                for t in tree_leaves(v):
-                    if isinstance(t, torch.Tensor) and id(t) not in self.saved:
-                        self.saved[id(t)] = (t, t.detach().clone())
-        gen = kwargs.get("generator")
-        if gen is not None and id(gen) not in self.gens:
-            self.gens[id(gen)] = (gen, gen.get_state())
-
-    def __enter__(self):
-        type(self.graph).captures += 1
-        self.cpu_rng = torch.get_rng_state()
-        self.mode.__enter__()
-
-    def __exit__(self, *exc):
-        self.mode.__exit__(*exc)
-        with torch.no_grad():
-            for t, before in self.saved.values():
-                t.copy_(before)
-        for gen, state in self.gens.values():
-            gen.set_state(state)
-        torch.set_rng_state(self.cpu_rng)
-
-
-@pytest.fixture
-def cpu_graphs(fake_cuda_streams, monkeypatch):
-    monkeypatch.setattr(torch.cuda, "CUDAGraph", _CpuGraph)
-    monkeypatch.setattr(torch.cuda, "graph", _Capture)
-    _CpuGraph.captures = 0
-
-
 @pytest.mark.parametrize("make", [gan, vae])
 def test_the_real_captured_step_trains_exactly_like_eager_on_a_cpu_graph(digits, cpu_graphs, make):
     eager, graphed = make(digits), make(digits)
     _enable(graphed)
     recs_e, recs_g = list(eager.run(12)), list(graphed.run(12))
-    assert graphed.fast_path_status == "CUDA graph" and _CpuGraph.captures == 1
+    assert graphed.fast_path_status == "CUDA graph" and CpuGraph.captures == 1
     assert graphed.step == eager.step == 12 and graphed.images_seen == eager.images_seen
     assert [r.floats() for r in recs_g] == [r.floats() for r in recs_e]   # records never alias each other
     assert torch.equal(params(eager), params(graphed))
@@ -277,7 +191,7 @@ def test_rollback_on_the_fast_path_returns_to_the_snapshot_and_recaptures(digits
     t, eager = gan(digits), gan(digits)
     _enable(t)
     assert _rollback_sequence(t) == (10, True, True, True)
-    assert t.fast_path_status == "CUDA graph" and _CpuGraph.captures == 2   # once at first, once after the rollback
+    assert t.fast_path_status == "CUDA graph" and CpuGraph.captures == 2   # once at first, once after the rollback
     for _ in eager.run(20):        # the detour through step 15 and back left no trace
         pass
     assert t.images_seen == eager.images_seen == 20 * 16 and torch.equal(params(t), params(eager))
