@@ -51,8 +51,10 @@ def check_quality_time(res: dict, steps: int, every: int, thresholds) -> None:
 def test_quality_time_reports_a_consistent_timeline_and_fd_history():
     from explorer.cli.bench.quality_time import quality_time
     thresholds = (1e6, 0.0, 10.0)    # reached at step 0, never reached, and the real one
+    threads = torch.get_num_threads()
     res = quality_time(quick=True, thresholds=thresholds, steps=4, eval_every=3, samples=64, device="cpu")
     check_quality_time(res, 4, 3, thresholds)
+    assert res["threads"] == 1 and torch.get_num_threads() == threads    # one thread, as shipped; then put back
     assert res["first_below"][0]["step"] == 0 and res["first_below"][1]["step"] is None
 
 

@@ -71,11 +71,22 @@ class Timeline:
         return t
 
 
-def quality_time(quick: bool = False, thresholds=(10.0, SHIPPED_FD), device: str | None = None,
-                 steps: int | None = None, eval_every: int | None = None, samples: int | None = None,
-                 fast_path: bool = True, data_dir=None) -> dict:
+def quality_time(*args, **kwargs) -> dict:
     """Train, evaluate every `eval_every` steps, and return the timings and FD history (see the
-    module docstring). None for steps / eval_every / samples: the shipped run, or QUICK's."""
+    module docstring). None for steps / eval_every / samples: the shipped run, or QUICK's. On the
+    CPU it trains on one thread, as the shipped model's command did (`--threads 1`)."""
+    threads: list[int] = []                     # the caller's thread count, restored after
+    try:
+        return _quality_time(threads, *args, **kwargs)
+    finally:
+        if threads:
+            import torch
+            torch.set_num_threads(threads[0])
+
+
+def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_FD), device: str | None = None,
+                  steps: int | None = None, eval_every: int | None = None, samples: int | None = None,
+                  fast_path: bool = True, data_dir=None) -> dict:
     clock = Timeline()
     clock.mark("start_up")                      # Python, the bench's own modules, argument parsing
     from explorer.core.validation import UserError, check_int, check_number
@@ -95,6 +106,9 @@ def quality_time(quick: bool = False, thresholds=(10.0, SHIPPED_FD), device: str
         dev = choose_device(device)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if dev.type == "cpu":
+        threads.append(torch.get_num_threads())
+        torch.set_num_threads(1)
     background = {}
 
     def timed(name, fn):
