@@ -135,7 +135,9 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     test = load_dataset("fashion-mnist", "test", data_dir)
     clock.mark("data_loading")
     for thread in helpers:
-        thread.join()
+        thread.join(timeout=300)
+        if thread.is_alive():
+            raise RuntimeError(f"{thread.name} did not finish within 300 s")
     clock.mark("waiting_for_helpers")
     sampler = ImageSampler(train.images, dev)   # uint8 on the device, once
     _sync(torch, dev)
