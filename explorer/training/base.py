@@ -6,7 +6,11 @@ A trainer is driven by iterating `trainer.run(max_steps)`: each item is a StepRe
 again later to resume; `state_dict()` / `load_state_dict()` carry a run across processes.
 
 Hot-loop rule: records hold 0-d tensors on the training device and nothing calls `.item()` per
-step; the only host sync is the finiteness check every `check_every` steps.
+step; the only host sync is the finiteness check every `check_every` steps (and at the end of a run).
+
+Snapshots: the rollback point is the state last verified finite *on the schedule* (every
+`check_every` steps) or taken with `take_snapshot()`. Ending a run and saving check for NaN too,
+but do not move it: "Roll back" returns where the user expects, whatever step a run stopped at.
 """
 from __future__ import annotations
 
