@@ -38,13 +38,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(folder: Path, default: str = "tiny_vae2"):
+def launch(folder: Path, default: str = "tiny_vae2", device: str = "cpu"):
     from explorer.explore.workspace import Workspace
     from explorer.ui.app import build_app, tooltip_js
     from explorer.ui.page import CSS, theme
     from explorer.ui.plotly_html import PLOTLY_JS
 
-    ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    ws = Workspace(folder, device, cache_dir=folder / "cache")
     demo = build_app(ws, default)
     demo.queue(default_concurrency_limit=8)
     port = free_port()

@@ -1,43 +1,146 @@
-"""`python -m explorer.bench latency --quick`: a smoke run against a launched app (no timing asserts)."""
-from explorer.cli.bench import latency
+"""`python -m explorer.bench`: smoke runs of each bench that check what they report holds
+together (every row present, counts equal what was asked, no errors, finite speeds, phases that
+add up, JSON that round-trips). No timing thresholds: speed is the bench's output, not a test."""
+import json
+import math
+
+import pytest
+import torch
+
+from explorer.cli.bench.__main__ import main
 from tests.apphelpers import make_checkpoints
 
 
-def test_latency_quick(tmp_path):
-    res = latency(quick=True, model="tiny_gan", checkpoints_dir=make_checkpoints(tmp_path / "ck"))
-    assert res["concurrent"]["errors"] == 0 and res["concurrent"]["mismatches"] == 0
-    assert res["single_client"]["render"]["n"] == 20 and res["single_client"]["ping"]["median_ms"] > 0
+def finite_positive(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
-def test_train_ui_quick():
+def round_trips(res: dict) -> bool:
+    return json.loads(json.dumps(res)) == res
+
+
+# ---------------------------------------------------------------- quality-time
+def check_quality_time(res: dict, steps: int, every: int, thresholds) -> None:
+    assert round_trips(res)
+    phases = res["phases_s"]
+    assert {"start_up", "imports", "data_loading", "model_build", "warm_up", "training", "evaluation"} <= set(phases)
+    assert all(v >= 0 for v in phases.values())
+    assert sum(phases.values()) <= res["total_s"] + 1e-6            # disjoint phases of one clock
+    hist = res["history"]
+    assert [h["step"] for h in hist] == sorted({*range(0, steps + 1, every), steps})
+    assert all(math.isfinite(h["fd"]) and h["fd"] >= 0 for h in hist)
+    assert res["final_fd"] == hist[-1]["fd"]
+    secs = [h["seconds"] for h in hist]
+    assert secs == sorted(secs) and all(h["seconds"] <= h["wall_s"] <= res["total_s"] for h in hist)
+    # evaluation left out: the last reading's training clock plus all evaluation is its wall clock, at most
+    assert hist[-1]["seconds"] + phases["evaluation"] >= hist[-1]["wall_s"] - 1e-6
+    assert [f["threshold"] for f in res["first_below"]] == list(thresholds)
+    for first in res["first_below"]:                                 # the first reading at or below, or none
+        below = [h for h in hist if h["fd"] <= first["threshold"]]
+        if below:
+            assert (first["step"], first["fd"], first["seconds"]) == (below[0]["step"], below[0]["fd"], below[0]["seconds"])
+        else:
+            assert first["step"] is first["fd"] is first["seconds"] is None
+    assert res["settings"]["steps"] == steps and res["warm_up_steps"] == 1      # eager on CPU: step 1 warms
+    assert math.isclose(res["steps_per_s"] * phases["training"], steps - res["warm_up_steps"], rel_tol=1e-9)
+    assert all(t["met"] is None and t["why_not_judged"] == "not on a CUDA GPU" for t in res["targets"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU run's report")
+def test_quality_time_reports_a_consistent_timeline_and_fd_history():
+    from explorer.cli.bench.quality_time import quality_time
+    thresholds = (1e6, 0.0, 10.0)    # reached at step 0, never reached, and the real one
+    threads = torch.get_num_threads()
+    res = quality_time(quick=True, thresholds=thresholds, steps=4, eval_every=3, samples=64, device="cpu")
+    check_quality_time(res, 4, 3, thresholds)
+    assert res["threads"] == 1 and torch.get_num_threads() == threads    # one thread, as shipped; then put back
+    assert res["first_below"][0]["step"] == 0 and res["first_below"][1]["step"] is None
+
+
+def test_quality_time_refuses_bad_settings_by_name():
+    from explorer.cli.bench.quality_time import quality_time
+    from explorer.core.validation import UserError
+    with pytest.raises(UserError, match="--eval-every must be between 1 and 10000000, got 0"):
+        quality_time(quick=True, eval_every=0)
+    with pytest.raises(UserError, match="--threshold must be .*got NaN"):
+        quality_time(quick=True, thresholds=(float("nan"),))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU run's report")
+def test_quality_time_quick_command_line(capsys):
+    assert main(["quality-time", "--quick", "--json", "--device", "cpu"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    check_quality_time(res, 16, 8, (10.0, 8.0))
+    assert res["settings"]["samples"] == 256 and res["quick"] is True
+
+
+# ---------------------------------------------------------------- in-process speeds
+@pytest.mark.slow
+def test_train_speed_quick_says_why_there_is_no_fast_path():
+    from explorer.cli.bench.speed import SHIPPED_TRAINING, train_speed
+    res = train_speed(quick=True, device="cpu")
+    assert round_trips(res)
+    for kind, (_, train_cfg) in SHIPPED_TRAINING.items():
+        row = res[kind]
+        assert row["batch"] == train_cfg["batch_size"] and finite_positive(row["eager_steps_per_s"])
+        assert row["eager_images_per_s"] == row["eager_steps_per_s"] * row["batch"]
+        assert row["fast_path"].startswith("eager (CUDA graphs need a CUDA device")   # said, not faked
+        assert "fast_steps_per_s" not in row
+
+
+@pytest.mark.slow
+def test_train_ui_quick_times_each_run_warm_with_the_view_off_and_on():
     from explorer.cli.bench import train_ui
     res = train_ui(quick=True, device="cpu")
-    assert res["toy_no_view"]["steps_per_s"] > 0 and res["toy_with_view"]["refreshes_per_s"] > 0
-    assert res["dcgan_with_view"]["steps_per_s"] >= 0
+    assert round_trips(res) and res["device"] == "cpu"
+    for name in ("toy", "dcgan", "vae"):
+        off, on, warm = res[f"{name}_no_view"], res[f"{name}_with_view"], res[f"{name}_warm_up"]
+        assert off["windows"] == on["windows"] == res["rounds"]
+        assert finite_positive(off["steps_per_s"]) and finite_positive(on["steps_per_s"])
+        assert off["refreshes_per_s"] == 0 and on["refreshes_per_s"] > 0    # the view really was off, then on
+        assert warm["steps"] >= 2 and warm["seconds"] > 0 and warm["fast_path"] == "off"
 
 
-def test_decode_and_startup_quick(tmp_path):
-    from explorer.cli.bench import decode, startup
-    folder = make_checkpoints(tmp_path / "ck")
-    res = decode(quick=True, checkpoints_dir=folder, variants=True)
-    row = res["tiny_gan@cpu/batch64"]
-    assert row["images_per_s"] > 0 and row["contiguous_images_per_s"] > 0 and row["bf16_images_per_s"] > 0
-    assert startup(folder)["to_first_page_s"] > 0
+@pytest.mark.slow
+def test_decode_quick_has_every_row_and_consistent_rates(tmp_path):
+    from explorer.cli.bench import decode
+    res = decode(quick=True, checkpoints_dir=make_checkpoints(tmp_path / "ck"), variants=True)
+    assert round_trips(res)
+    models = {"tiny_gan", "tiny_vae2", "tiny_vae8"}
+    expected = {f"{m}@{d}/batch{b}" for m in models for d in ["cpu"] + ["cuda"] * torch.cuda.is_available()
+                for b in (1, 64)}
+    assert set(res) == expected
+    for key, row in res.items():
+        batch = int(key.rsplit("batch", 1)[1])
+        assert all(finite_positive(row[k]) for k in ("images_per_s", "contiguous_images_per_s",
+                                                      "channels_last_images_per_s", "bf16_images_per_s"))
+        assert math.isclose(row["images_per_s"] * row["ms_per_batch"] / 1000, batch, rel_tol=1e-9)
 
 
-def test_train_speed_quick():
-    from explorer.cli.bench.speed import train_speed
-    res = train_speed(quick=True, device="cpu")
-    assert res["dcgan"]["eager_steps_per_s"] > 0 and res["vae"]["eager_images_per_s"] > 0
-    assert res["dcgan"]["fast_path"].startswith("eager (CUDA graphs need a CUDA device")   # said, not faked
-    assert "fast_steps_per_s" not in res["dcgan"]
+# ---------------------------------------------------------------- against a launched app
+@pytest.mark.slow
+def test_latency_quick_answers_every_request_correctly(tmp_path):
+    from explorer.cli.bench import latency
+    res = latency(quick=True, model="tiny_gan", checkpoints_dir=make_checkpoints(tmp_path / "ck"))
+    assert round_trips(res)
+    s, c = res["single_client"], res["concurrent"]
+    assert s["render"]["n"] == s["ping"]["n"] == 20
+    assert c["errors"] == 0 and c["mismatches"] == 0 and res["first_errors"] == []
+    assert c["requests"] == c["clients"] * c["per_client"]            # every request answered
+    for st in (s["ping"], s["render"], c):
+        assert finite_positive(st["median_ms"]) and st["median_ms"] <= st["p95_ms"]
+    assert math.isclose(s["render_overhead_median_ms"], s["render"]["median_ms"] - s["ping"]["median_ms"])
+
+
+@pytest.mark.slow
+def test_startup_serves_the_first_page(tmp_path):
+    from explorer.cli.bench import startup
+    assert finite_positive(startup(make_checkpoints(tmp_path / "ck"))["to_first_page_s"])
 
 
 def test_gpu_bench_says_plainly_when_there_is_no_gpu(capsys):
-    import pytest
-    import torch
-
-    from explorer.cli.bench.__main__ import main
     if torch.cuda.is_available():
         pytest.skip("a GPU is visible: the gpu bench runs for real there")
     assert main(["gpu"]) == 1

@@ -5,19 +5,19 @@ the same training as setting them to None; the warm-up / capture / fallback / re
 machine, driven through stand-ins for the CUDA stream calls. On CUDA (skipped without a GPU): a
 captured step trains like the eager one, replays never sync with the host, a rollback re-captures.
 """
-import contextlib
-
 import pytest
 import torch
 
 from explorer.training import (
     GANTrainConfig,
     ImageSampler,
+    TrainingDiverged,
     VAETrainConfig,
     fast,
     make_trainer,
 )
 from tests.conftest import TINY_DCGAN, TINY_VAE
+from tests.cuda_stand_ins import CpuGraph, patch_graphs, patch_streams
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -84,22 +84,14 @@ def test_the_captured_step_reads_nothing_back_to_the_host(digits, make):
     assert not rec.ops & HOST_READS, rec.ops & HOST_READS
 
 
-class _FakeStream:
-    def __init__(self, *a, **k):
-        pass
-
-    def wait_stream(self, other):
-        pass
+@pytest.fixture
+def fake_cuda_streams(monkeypatch):
+    patch_streams(monkeypatch)
 
 
 @pytest.fixture
-def fake_cuda_streams(monkeypatch):
-    """Stand-ins for the stream calls so FastPath's state machine runs on CPU."""
-    monkeypatch.setattr(torch.cuda, "Stream", _FakeStream)
-    monkeypatch.setattr(torch.cuda, "current_stream", lambda *a, **k: _FakeStream())
-    monkeypatch.setattr(torch.cuda, "stream", lambda s: contextlib.nullcontext())
-    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a, **k: None)
-    monkeypatch.setattr(torch.backends.cudnn, "benchmark", torch.backends.cudnn.benchmark)
+def cpu_graphs(monkeypatch):
+    patch_graphs(monkeypatch)
 
 
 def _enable(t):
@@ -157,6 +149,86 @@ def test_warm_up_capture_replay_and_recapture_after_rollback(digits, fake_cuda_s
     for _ in t.run(t.step + fast.WARMUP_STEPS + 1):
         pass
     assert _ReplayDouble.captures == 2
+
+
+@pytest.mark.parametrize("make", [gan, vae])
+def test_the_real_captured_step_trains_exactly_like_eager_on_a_cpu_graph(digits, cpu_graphs, make):
+    eager, graphed = make(digits), make(digits)
+    _enable(graphed)
+    recs_e, recs_g = list(eager.run(12)), list(graphed.run(12))
+    assert graphed.fast_path_status == "CUDA graph" and CpuGraph.captures == 1
+    assert graphed.step == eager.step == 12 and graphed.images_seen == eager.images_seen
+    assert [r.floats() for r in recs_g] == [r.floats() for r in recs_e]   # records never alias each other
+    assert torch.equal(params(eager), params(graphed))
+
+
+def _rollback_sequence(t):
+    """The CUDA rollback test's sequence; returns what it checks, plus the counters."""
+    for _ in t.run(10):
+        pass
+    t.take_snapshot()
+    before, seen_before = params(t), t.images_seen
+    for _ in t.run(15):
+        pass
+    at_15 = params(t)
+    back = t.rollback()
+    restored = torch.equal(params(t), before) and t.images_seen == seen_before and t.step == 10
+    for _ in t.run(15):
+        pass
+    reproduced = torch.equal(params(t), at_15)    # same seed, same restored streams: same 5 steps
+    for _ in t.run(20):
+        pass
+    return back, restored, reproduced, not torch.equal(params(t), before)
+
+
+def test_rollback_returns_to_the_explicit_snapshot_eagerly(digits):
+    t = gan(digits)
+    assert _rollback_sequence(t) == (10, True, True, True)
+    assert t.snapshot_step == 10 and t.step == 20     # run() ending at 15 and 20 moved nothing
+
+
+def test_rollback_on_the_fast_path_returns_to_the_snapshot_and_recaptures(digits, cpu_graphs):
+    t, eager = gan(digits), gan(digits)
+    _enable(t)
+    assert _rollback_sequence(t) == (10, True, True, True)
+    assert t.fast_path_status == "CUDA graph" and CpuGraph.captures == 2   # once at first, once after the rollback
+    for _ in eager.run(20):        # the detour through step 15 and back left no trace
+        pass
+    assert t.images_seen == eager.images_seen == 20 * 16 and torch.equal(params(t), params(eager))
+
+
+def test_a_scheduled_snapshot_taken_mid_run_rolls_back_reproducibly(digits):
+    """The dropout stream lives in the global RNG inside run(): the snapshot must read it there."""
+    t = make_trainer("dcgan", TINY_DCGAN, GANTrainConfig(batch_size=16), ImageSampler(digits.images, "cpu"),
+                     "cpu", check_every=5)
+    for _ in t.run(12):
+        pass
+    for _ in t.run(14):
+        pass
+    at_14 = params(t)
+    assert t.snapshot_step == 10 and t.rollback() == 10
+    for _ in t.run(14):
+        pass
+    assert torch.equal(params(t), at_14)
+
+
+def test_save_checks_but_does_not_move_the_rollback_point(digits, tmp_path):
+    t = gan(digits)
+    for _ in t.run(3):
+        pass
+    t.take_snapshot()
+    for _ in t.run(5):
+        pass
+    t.save(tmp_path / "g.safetensors", {"config": TINY_DCGAN})
+    assert t.rollback() == 3
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    with pytest.raises(TrainingDiverged):
+        for _ in t.run(4):
+            pass
+    with pytest.raises(TrainingDiverged, match="between steps 3 and 4"):
+        t.save(tmp_path / "bad.safetensors", {"config": TINY_DCGAN})
+    assert not (tmp_path / "bad.safetensors").exists()
 
 
 # ---------------------------------------------------------------- on a CUDA GPU

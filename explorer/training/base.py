@@ -6,7 +6,11 @@ A trainer is driven by iterating `trainer.run(max_steps)`: each item is a StepRe
 again later to resume; `state_dict()` / `load_state_dict()` carry a run across processes.
 
 Hot-loop rule: records hold 0-d tensors on the training device and nothing calls `.item()` per
-step; the only host sync is the finiteness check every `check_every` steps.
+step; the only host sync is the finiteness check every `check_every` steps (and at the end of a run).
+
+Snapshots: the rollback point is the state last verified finite *on the schedule* (every
+`check_every` steps) or taken with `take_snapshot()`. Ending a run and saving check for NaN too,
+but do not move it: "Roll back" returns where the user expects, whatever step a run stopped at.
 """
 from __future__ import annotations
 
@@ -106,6 +110,7 @@ class Trainer:
         # Dropout draws from the device's global RNG; the trainer swaps in its own stream while
         # it runs, so a run (stopped and resumed or not) is reproducible from its seed.
         self._dropout_rng = torch.Generator(device=self.device).manual_seed(seed + 1).get_state()
+        self._in_run = False                   # inside run(): the dropout stream is the global RNG
         self._snapshot: dict | None = None
         self.snapshot_step = 0
         self.zero_grad_to_none = True          # False under the CUDA-graph fast path (static grads)
@@ -142,12 +147,18 @@ class Trainer:
         for loss in losses:
             self._bad |= ~torch.isfinite(loss.detach())
 
-    def check_finite(self) -> None:
-        """One host sync: raise TrainingDiverged if any watched loss went NaN/inf, else snapshot."""
+    def raise_if_diverged(self) -> None:
+        """One host sync: raise TrainingDiverged if any watched loss went NaN/inf since the last
+        snapshot. The rollback point does not move."""
         if bool(self._bad):
             raise TrainingDiverged(
                 f"Training diverged: a loss became NaN or infinite between steps {self.snapshot_step} and {self.step}. "
                 f"The last good state (step {self.snapshot_step}) is kept; try a lower learning rate.")
+
+    def check_finite(self) -> None:
+        """The scheduled check (every `check_every` steps): raise TrainingDiverged if a loss went
+        NaN/inf, else this state is verified good and becomes the rollback point."""
+        self.raise_if_diverged()
         self.take_snapshot()
 
     def run(self, max_steps: int | None = None, until: Callable[[], bool] | None = None) -> Iterator[StepRecord]:
@@ -160,6 +171,7 @@ class Trainer:
         last_seen, rate = self.images_seen, 0.0
         outside_rng = _global_rng_state(self.device)
         _set_global_rng_state(self.device, self._dropout_rng)
+        self._in_run = True
         try:
             while (max_steps is None or self.step < max_steps) and not (until and until()):
                 values = self.train_step()
@@ -171,8 +183,12 @@ class Trainer:
                     last_seen, last_t = self.images_seen, now
                 epoch = self.images_seen / self.dataset_size if self.dataset_size else 0.0
                 yield StepRecord(self.step, values, now - start, rate, epoch)
-            self.check_finite()
+            # Still raise on NaN, but snapshot only on the schedule or when asked: a run that ends
+            # at an odd step (a stopped iterator, run(15) after take_snapshot() at 10) must not
+            # move the point "Roll back" returns to.
+            self.raise_if_diverged()
         finally:
+            self._in_run = False
             self._dropout_rng = _global_rng_state(self.device)
             _set_global_rng_state(self.device, outside_rng)
 
@@ -188,7 +204,8 @@ class Trainer:
             "modules": {n: m.state_dict() for n, m in self.modules.items()},
             "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
             "step": self.step, "images_seen": self.images_seen, "rng": self.gen.get_state(),
-            "dropout_rng": self._dropout_rng,
+            # inside run() the dropout stream lives in the global RNG, and the stored copy is stale
+            "dropout_rng": _global_rng_state(self.device) if self._in_run else self._dropout_rng,
         })
 
     def load_state_dict(self, state: dict) -> None:
@@ -203,6 +220,8 @@ class Trainer:
             self.gen.set_state(state["rng"])
         if state.get("dropout_rng") is not None:
             self._dropout_rng = state["dropout_rng"].clone()
+            if self._in_run:
+                _set_global_rng_state(self.device, self._dropout_rng)
         self._bad.zero_()
         if self._fast is not None:
             self._fast.invalidate()   # the optimisers' state tensors were replaced
@@ -218,8 +237,9 @@ class Trainer:
         return self.step
 
     def save(self, path: str | Path, meta: dict, with_optimizers: bool = True) -> Path:
-        """Checkpoint the last good state (never a diverged one)."""
-        self.check_finite()
+        """Checkpoint the current state after checking it is finite (never a diverged one); the
+        rollback point stays where the schedule or `take_snapshot()` put it."""
+        self.raise_if_diverged()
         meta = dict(meta, steps=self.step, images_seen=self.images_seen, seed=self.seed)
         return save_checkpoint(path, self.kind, self.modules, meta, self.optimizers if with_optimizers else None)
 

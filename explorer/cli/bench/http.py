@@ -120,7 +120,7 @@ def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: 
     p, r = _stats(ping), _stats(render)
     return {"model": model, "single_client": {"ping": p, "render": r,
                                               "render_overhead_median_ms": r["median_ms"] - p["median_ms"]},
-            "concurrent": {"clients": clients, "requests": len(lat), "errors": len(errors), "mismatches": len(mismatches),
+            "concurrent": {"clients": clients, "per_client": per_client, "requests": len(lat), "errors": len(errors), "mismatches": len(mismatches),
                            "renders_per_s": len(lat) / wall, **(_stats(lat) if lat else {})},
             "first_errors": errors[:3]}
 

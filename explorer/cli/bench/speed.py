@@ -9,28 +9,59 @@ from pathlib import Path
 from explorer.cli.bench.http import ROOT
 
 
-def _run_worker(trainer, seconds: float, view_fn=None, refresh_hz: float = 5.0) -> dict:
-    """Steps/s of a live run; with `view_fn`, the training thread also computes the view every
-    1/refresh_hz s (as in the app) and this thread polls it on the UI timer's schedule."""
+def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, warm_steps: int = 20,
+                refresh_hz: float = 5.0) -> dict:
+    """Steps/s of one live run with the view off and on, in alternating windows after a warm-up.
+
+    The run first trains until it is warm: at least `warm_s` seconds and `warm_steps` steps, and past the
+    fast path's warm-up and capture. Then the same run is timed in `rounds` pairs of windows, the
+    view off and on, the order swapped every round, and the medians are reported: each figure is
+    steady-state speed, and drift (other load, clocks) falls on both alike. With the view on, the
+    training thread computes the view every 1/refresh_hz s (as in the app) and this thread polls it
+    on the UI timer's schedule."""
+    from statistics import median
+
     from explorer.live.worker import RunInfo, TrainingWorker
     w = TrainingWorker()
-    w.view_fn, w.view_every = view_fn, 1 / refresh_hz
+    w.view_every = 1 / refresh_hz
+    t0 = time.perf_counter()
     w.start(trainer, RunInfo("bench", "bench", "bench"))
+    try:
+        while time.perf_counter() - t0 < 120 and not (
+                time.perf_counter() - t0 >= warm_s and trainer.step >= warm_steps
+                and not trainer.fast_path_status.endswith("(warming up)")):
+            time.sleep(0.02)
+        warm = {"seconds": time.perf_counter() - t0, "steps": trainer.step, "fast_path": trainer.fast_path_status}
+        windows = {"no_view": [], "with_view": []}
+        for r in range(rounds):
+            for mode in (("no_view", "with_view") if r % 2 == 0 else ("with_view", "no_view")):
+                w.view_fn, w.view = (view_fn if mode == "with_view" else None), None
+                windows[mode].append(_window(w, window_s, refresh_hz, max(2, warm_steps // 4)))
+    finally:
+        w.stop()
+    return {mode: {"steps_per_s": median(x["steps_per_s"] for x in runs),
+                   "refreshes_per_s": median(x["refreshes_per_s"] for x in runs), "windows": len(runs)}
+            for mode, runs in windows.items()} | {"warm_up": warm}
+
+
+def _window(w, seconds: float, refresh_hz: float, min_steps: int) -> dict:
+    """One timing window: at least `seconds` and `min_steps` steps (a slow model's window is not
+    shorter than one step), at most a minute."""
     t0 = time.perf_counter()
     s0 = w.snapshot()["step"]
     frames, last, next_tick = 0, None, t0
-    while time.perf_counter() - t0 < seconds:
+    while (time.perf_counter() - t0 < seconds or w.snapshot()["step"] - s0 < min_steps) and time.perf_counter() - t0 < 60:
         if w.view is not None and w.view is not last:
             last, frames = w.view, frames + 1
         next_tick += 1 / refresh_hz
         time.sleep(max(0.0, next_tick - time.perf_counter()))
-    steps = w.snapshot()["step"] - s0
-    dt = time.perf_counter() - t0
-    w.stop()
+    steps, dt = w.snapshot()["step"] - s0, time.perf_counter() - t0
     return {"steps_per_s": steps / dt, "refreshes_per_s": frames / dt}
 
 
 def train_ui(quick: bool = False, device: str | None = None) -> dict:
+    """The Train tab's live runs (2-D GAN, DCGAN, VAE at the tab's settings): steps/s with and
+    without the live view, each figure taken on a warm run (see `_live_rates`)."""
     import torch
 
     from explorer.core.device import choose_device
@@ -43,28 +74,29 @@ def train_ui(quick: bool = False, device: str | None = None) -> dict:
     )
     from explorer.live.toy_view import ToyView
     dev = choose_device(device)
-    secs = 1.5 if quick else 10.0
-    out = {"device": str(dev), "threads": torch.get_num_threads()}
-    _run_worker(toy_trainer(ToySettings(), dev), 0.5 if quick else 2.0)      # warm-up: thread pools, allocator
+    window, rounds, warm, warm_steps = (0.4, 1, 0.2, 2) if quick else (2.5, 3, 2.0, 20)
+    out = {"device": str(dev), "threads": torch.get_num_threads(), "window_s": window, "rounds": rounds}
     t = toy_trainer(ToySettings(), dev)
-    out["toy_no_view"] = _run_worker(t, secs)
-    t = toy_trainer(ToySettings(), dev)
-    view = ToyView(t, "ring")
-    out["toy_with_view"] = _run_worker(t, secs, view.frame)
+    rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps)
     for model in ("dcgan", "vae"):
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
-        out[f"{model}_no_view"] = _run_worker(t, secs)
-        t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
-        out[f"{model}_with_view"] = _run_worker(t, secs, lambda t=t: sample_grid(t), refresh_hz=5.0)
-    return out
+        out_model = _live_rates(t, lambda t=t: sample_grid(t), window, rounds, warm, warm_steps)
+        out |= _flatten(model, out_model)
+    return _flatten("toy", rates) | out
+
+
+def _flatten(name: str, rates: dict) -> dict:
+    return {f"{name}_{k}": v for k, v in rates.items()}
 
 
 def _print_train_ui(res: dict) -> None:
-    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s")
+    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s, warm runs, "
+          f"median of {res['rounds']} alternating {res['window_s']} s windows")
     for name in ("toy", "dcgan", "vae"):
-        a, b = res[f"{name}_no_view"], res[f"{name}_with_view"]
+        a, b, w = res[f"{name}_no_view"], res[f"{name}_with_view"], res[f"{name}_warm_up"]
         print(f"  {name:6s} no view {a['steps_per_s']:8.1f}   with view {b['steps_per_s']:8.1f}"
-              f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)")
+              f"  ({b['refreshes_per_s']:.1f} refreshes/s, {100 * (1 - b['steps_per_s'] / max(a['steps_per_s'], 1e-9)):+.0f}% cost)"
+              f"   warm-up {w['seconds']:.1f} s / {w['steps']} steps, {w['fast_path']}")
 
 
 def _sync(device) -> None:
