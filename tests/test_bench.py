@@ -132,6 +132,8 @@ def test_latency_quick_answers_every_request_correctly(tmp_path):
     for st in (s["ping"], s["render"], c):
         assert finite_positive(st["median_ms"]) and st["median_ms"] <= st["p95_ms"]
     assert math.isclose(s["render_overhead_median_ms"], s["render"]["median_ms"] - s["ping"]["median_ms"])
+    d = res["drag_2s"]                    # both drags got pictures back, and training went on meanwhile
+    assert d["idle"] >= 1 and d["while_training"] >= 1 and d["training_steps_during_drag"] >= 1
 
 
 @pytest.mark.slow

@@ -95,6 +95,13 @@ def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: 
                 ping.append(call(c, base, "ping", [])[0])
                 sliders = [round(random.uniform(-3, 3), 2) for _ in range(3)]
                 render.append(call(c, base, "render", [model, i, 1.0, sliders, "", 0.0, None])[0])
+            drag = {"idle": _drag(c, base, model)}
+            started = call(c, base, "train_2d_start", ["ring", "non-saturating", 1e-3, 1e-3, 1, 128, 2])[1]
+            time.sleep(1.0)                                             # the run is at full speed
+            step0 = call(c, base, "train_status", [started["owner"]])[1]["step"]
+            drag["while_training"] = _drag(c, base, model)
+            drag["training_steps_during_drag"] = call(c, base, "train_status", [started["owner"]])[1]["step"] - step0
+            call(c, base, "train_stop", [started["owner"]])
         errors, lat, mismatches = [], [], []
 
         def client(idx: int):
@@ -118,11 +125,20 @@ def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: 
             t.join()
         wall = time.perf_counter() - t0
     p, r = _stats(ping), _stats(render)
-    return {"model": model, "single_client": {"ping": p, "render": r,
+    return {"model": model, "drag_2s": drag, "single_client": {"ping": p, "render": r,
                                               "render_overhead_median_ms": r["median_ms"] - p["median_ms"]},
             "concurrent": {"clients": clients, "per_client": per_client, "requests": len(lat), "errors": len(errors), "mismatches": len(mismatches),
                            "renders_per_s": len(lat) / wall, **(_stats(lat) if lat else {})},
             "first_errors": errors[:3]}
+
+
+def _drag(c: httpx.Client, base: str, model: str, seconds: float = 2.0) -> int:
+    """Pictures a 2-s slider drag gets back: one render after another, as the browser sends them."""
+    t0, done = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        call(c, base, "render", [model, 3, 1.0, [round(-2 + 2 * done / 10, 2)], "", 0.0, None])
+        done += 1
+    return done
 
 
 def _print_latency(res: dict) -> None:
@@ -131,6 +147,9 @@ def _print_latency(res: dict) -> None:
     print(f"  ping   (Gradio floor)  {s['ping']['median_ms']:7.2f} / {s['ping']['p95_ms']:7.2f}   n={s['ping']['n']}")
     print(f"  render                 {s['render']['median_ms']:7.2f} / {s['render']['p95_ms']:7.2f}   n={s['render']['n']}")
     print(f"  render adds            {s['render_overhead_median_ms']:7.2f} ms (median) over the floor")
+    d = res["drag_2s"]
+    print(f"  a 2-s drag: {d['idle']} pictures idle, {d['while_training']} while a 2-D run trains "
+          f"({d['training_steps_during_drag']} training steps meanwhile)")
     if c.get("requests"):
         print(f"  {c['clients']} concurrent clients: {c['median_ms']:.1f} / {c['p95_ms']:.1f} ms, "
               f"{c['renders_per_s']:.0f} renders/s, {c['errors']} errors, {c['mismatches']} mixed-up answers")
