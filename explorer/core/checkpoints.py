@@ -25,7 +25,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as st_save
 from torch import nn
 
-from explorer.core.models import KINDS, build, make_config
+from explorer.core.metadata import DatasetInfo
+from explorer.core.models import KINDS, build
 from explorer.core.validation import UserError
 
 FORMAT = "latent-explorer"
@@ -51,17 +52,8 @@ class Checkpoint:
         return self.meta["kind"]
 
     @property
-    def config(self):
-        return make_config(self.kind, self.meta["config"])
-
-    @property
     def class_names(self) -> list[str]:
-        return list(self.meta.get("dataset", {}).get("class_names", []))
-
-    def to(self, device) -> "Checkpoint":
-        for m in self.modules.values():
-            m.to(device)
-        return self
+        return list(DatasetInfo.from_meta(self.meta).class_names)
 
 
 # ---------------------------------------------------------------- saving

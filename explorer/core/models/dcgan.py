@@ -1,6 +1,6 @@
 """DCGAN generator and discriminator for small images (28x28 by default).
 
-Follows Radford et al. 2015 as described in ../shared/SEEDS-DIGEST.md:
+Follows Radford et al. 2015 as a PyTorch implementation article describes it:
 generator = linear -> reshape -> [BatchNorm, upsample + 3x3 conv (stride 1, same padding), ReLU]
 blocks -> conv -> tanh; discriminator = strided convs, LeakyReLU(0.2), dropout, BatchNorm on
 every block but the first, linear head giving a *logit* (losses use the stable logit form).
@@ -16,7 +16,7 @@ from torch import nn
 
 @dataclass
 class DCGANConfig:
-    latent_dim: int = 64        # size of z; 64 measured as good as 100 on Fashion-MNIST (see README)
+    latent_dim: int = 64        # size of z; 64 vs 100 not compared for quality (see README)
     image_size: int = 28        # square images; must be divisible by 4 (two x2 upsamplings)
     channels: int = 1           # 1 = grayscale, 3 = RGB
     width: int = 64             # channels of the last generator block; earlier blocks use 2x, 4x

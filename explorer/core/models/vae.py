@@ -1,7 +1,7 @@
 """Convolutional VAE (Kingma & Welling 2014) for small single- or multi-channel images.
 
 Encoder: strided convs with LeakyReLU and dropout -> (mean, log-variance), as in the MNIST
-VAE article of ../shared/SEEDS-DIGEST.md; z = mean + std * eps (reparameterisation);
+MNIST-drawing VAE article the project started from; z = mean + std * eps (reparameterisation);
 decoder: linear -> transposed convolutions -> per-pixel logits (Bernoulli) or means (Gaussian).
 The loss is the negative ELBO in nats per image: reconstruction term + KL(q(z|x) || N(0, I)).
 """
