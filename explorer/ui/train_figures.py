@@ -12,7 +12,7 @@ REAL, FAKE, ARROW = "#111111", "#ff7f0e", "#7a1020"
 
 
 def _axes(layout: dict) -> dict:
-    layout.update({"xaxis": {"range": [-EXTENT, EXTENT], "zeroline": False},
+    layout.update({"xaxis": {"range": [-EXTENT, EXTENT], "zeroline": False, "constrain": "domain"},
                    "yaxis": {"range": [-EXTENT, EXTENT], "scaleanchor": "x", "zeroline": False},
                    "legend": {"orientation": "h", "y": -0.06}, "margin": {"l": 30, "r": 10, "t": 10, "b": 20},
                    "height": 470, "uirevision": "toy"})
@@ -35,7 +35,7 @@ def toy_figure(f: dict) -> dict:
     if f["wgan"]:
         heat = (heat - heat.mean()) / (np.abs(heat).max() + 1e-8) * 0.5 + 0.5      # critic scores, centred
     data = [{"type": "heatmap", "x": ticks, "y": ticks, "z": np.round(heat, 3).tolist(), "zmin": 0, "zmax": 1,
-             "colorscale": "RdBu", "zsmooth": "best", "opacity": 0.55, "showscale": True, "hoverinfo": "skip",
+             "colorscale": "RdBu", "reversescale": True, "zsmooth": "best", "opacity": 0.55, "showscale": True, "hoverinfo": "skip",
              "colorbar": {"title": {"text": "critic" if f["wgan"] else "D(x)"}, "len": 0.6,
                           "tickvals": [0, 0.5, 1], "ticktext": ["fake", "½", "real"]}}]
     mesh = f["mesh"]
