@@ -177,3 +177,39 @@ def test_gan_map_is_laid_out_by_appearance(ws):
     from explorer.maps.store import map_keys
     placed = lm.place(map_keys(m, lm.latents[:5], clf, lm.key_space))
     assert np.abs(placed - lm.embedding[:5]).max() < 1e-3     # a dot's own latent lands on the dot
+
+
+def test_temperature_scales_the_starting_point_and_the_sliders_follow(ws):
+    """Before: temperature only scaled the dimensions beyond the sliders (nothing moved on a 2-d model)."""
+    for name in ("tiny_vae2", "tiny_gan"):
+        centre, cold, warm = (np.array(ws.slider_values(name, 5, t)) for t in (0.0, 0.5, 1.5))
+        assert np.allclose(warm - centre, 3 * (cold - centre), rtol=1e-4, atol=1e-3)   # the point moves, so do the sliders
+        assert not np.allclose(warm, cold, atol=1e-2)
+        img_cold, _ = ws.render(Recipe(name, seed=5, temperature=0.5))
+        img_warm, _ = ws.render(Recipe(name, seed=5, temperature=1.5))
+        assert not np.array_equal(img_cold, img_warm)
+    base = [0.5, -1.0]
+    z, = ws.latent(Recipe("tiny_vae2", base=tuple(base), temperature=2.0))[None]
+    assert torch.allclose(z, torch.tensor([1.0, -2.0]))                          # a given point is scaled too
+
+
+def test_the_strip_frames_the_current_picture(ws):
+    z = ws.latent(Recipe("tiny_vae8", seed=3))
+    imgs, sigmas, here = ws.strip_around("tiny_vae8", z, 0)
+    current = float(ws.directions("tiny_vae8").coordinates(z)[0])
+    assert sigmas[here] == pytest.approx(current) and sigmas == sorted(sigmas) and len(imgs) == len(sigmas)
+    assert np.array_equal(imgs[here], ws.model("tiny_vae8").decode(z[None])[0])  # the framed cell is the picture
+
+
+def test_a_click_on_the_manifold_is_the_point_under_it(ws):
+    grid, _ = ws.manifold("tiny_vae2", n=15, extent=3.0)
+    assert ws.manifold_latent(0.5, 0.5) == [0.0, 0.0]
+    assert ws.manifold_latent(0.5 / 15, 0.5 / 15) == [-3.0, 3.0]                # centre of the top-left tile
+    with pytest.raises(UserError, match="Click x must be between 0 and 1"):
+        ws.manifold_latent(1.5, 0.5)
+
+
+def test_a_gan_does_not_pretend_to_encode_a_test_picture(ws):
+    with pytest.raises(UserError, match="no encoder"):
+        ws.dataset_latent("tiny_gan", 5)
+    assert ws.dataset_latent("tiny_vae8", 5).shape == (8,)
