@@ -109,7 +109,7 @@ class Workspace:
         """Principal and named directions, cached on disk by model content and format version.
 
         Named class directions exist only where the built-in classifier can judge the pictures
-        (Fashion-MNIST models); computing them decodes ~10 000 pictures once (about a minute on 2 CPU cores)."""
+        (Fashion-MNIST models); computing them judges ~20 000 pictures once (45-105 s on one busy CPU core)."""
         if name in self._directions:
             return self._directions[name]
         m = self.model(name)
@@ -151,7 +151,8 @@ class Workspace:
             full[:len(vals)] = vals
             z = d.apply(z, full)
         if r.direction:
-            # a named direction is a route judged by the classifier; the route's end is cached per latent
+            d.info(r.direction)       # an unknown or failing direction is refused before the classifier loads
+            # a named direction is a route judged by the classifier; its end is remembered per latent
             judge = classifier_judge(m.decoder, self.classifier(), m.lock)
             z = d.move(z, r.direction, r.amount, judge)
         return z
