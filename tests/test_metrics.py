@@ -1,7 +1,17 @@
 import pytest
 import torch
 
-from explorer.core.latent import fractions, lerp, sample_z, slerp
+from explorer.core.latent import (
+    angle_degrees,
+    contrasting_endpoints,
+    fractions,
+    lerp,
+    lerp_dip,
+    most_opposite_seed,
+    norm_dip_sentence,
+    sample_z,
+    slerp,
+)
 from explorer.eval.metrics import class_coverage, frechet_distance, precision_recall
 
 
@@ -80,3 +90,46 @@ def test_slerp_parallel_and_opposite(sign):
     assert torch.allclose(path[0], a, atol=1e-5) and torch.allclose(path[-1], b, atol=1e-4)
     if sign < 0:   # opposite endpoints: the path stays on the sphere instead of passing through 0
         assert torch.allclose(path.norm(dim=1), a.norm().expand(7), rtol=1e-4)
+
+
+def test_lerp_dip_is_the_midpoint_length_ratio():
+    a = torch.randn(64)
+    assert lerp_dip(a, -a) == pytest.approx(0.0, abs=1e-6) and lerp_dip(a, 2 * a) == pytest.approx(1.0)
+    dips = [lerp_dip(sample_z(1, 64, s)[0], sample_z(1, 64, s + 1000)[0]) for s in range(50)]
+    assert abs(sum(dips) / len(dips) - 2 ** -0.5) < 0.03          # random pairs: about 1/sqrt(2), i.e. 71 %
+    for a_, b_ in [(a, -a), (a, torch.randn(64))]:
+        mid = lerp(a_, b_, fractions(3))[1].norm() / slerp(a_, b_, fractions(3))[1].norm()
+        assert lerp_dip(a_, b_) == pytest.approx(float(mid), rel=1e-4)
+
+
+def test_most_opposite_seed_is_reproducible_and_beats_random_pairs():
+    best = most_opposite_seed(64, 5, candidates=200)
+    assert best == most_opposite_seed(64, 5, candidates=200) and 6 <= best <= 205
+    a = sample_z(1, 64, 5)[0]
+    cosines = [float(torch.cosine_similarity(a, sample_z(1, 64, s)[0], 0)) for s in range(6, 206)]
+    assert float(torch.cosine_similarity(a, sample_z(1, 64, best)[0], 0)) == pytest.approx(min(cosines), abs=1e-6)
+    assert min(cosines) < -0.25                                   # in 64-d a random pair's cosine is ~ +-0.13
+    with pytest.raises(ValueError):
+        most_opposite_seed(64, 5, candidates=0)
+
+
+def test_contrasting_endpoints():
+    a, b, label = contrasting_endpoints(64, 7)
+    assert torch.equal(a, sample_z(1, 64, 7)[0]) and torch.equal(b, -a) and "mirror" in label
+    a, b, label = contrasting_endpoints(16, 7, how="opposite seed", candidates=50)
+    assert angle_degrees(a, b) > 120 and "seed 7" in label
+    with pytest.raises(ValueError, match="mirror"):
+        contrasting_endpoints(16, 7, how="sideways")
+
+
+def test_norm_dip_sentence_says_how_big_and_why():
+    a = sample_z(1, 64, 0)[0]
+    opposite = norm_dip_sentence(a, -a)
+    assert "0% as long" in opposite and "deep dip" in opposite and "through the centre" in opposite
+    random_pair = norm_dip_sentence(a, sample_z(1, 64, 1)[0])
+    assert "small dip" in random_pair and "right angles" in random_pair and "71 %" in random_pair
+    close = norm_dip_sentence(a, a + 0.1 * sample_z(1, 64, 2)[0])
+    assert "nearly the same pictures" in close and "small dip" in close
+    tilted = norm_dip_sentence(a, -a + 0.9 * sample_z(1, 64, 3)[0] * a.norm() / 8)
+    assert "clear dip" in tilted or "deep dip" in tilted
+    assert "√16 ≈ 4.0" in norm_dip_sentence(torch.ones(16), -torch.ones(16).roll(1))

@@ -25,7 +25,8 @@ def test_principal_directions_are_orthonormal(ws, name):
     k = len(d.basis)
     assert torch.allclose(d.basis @ d.basis.T, torch.eye(k), atol=1e-5)
     assert (d.explained[:-1] >= d.explained[1:] - 1e-6).all() and 0 < float(d.explained.sum()) <= 1 + 1e-5
-    assert len(d.class_means) == 10 and "Sneaker ↔ Ankle boot" in d.named()
+    assert len(d.class_means) == 10 and len(d.all_named()) == 10       # random weights: checked, none passes
+    assert set(d.named()) <= set(d.all_named())
 
 
 def test_directions_are_cached_on_disk(ws):
@@ -51,7 +52,7 @@ def test_sliders_set_coordinates_and_keep_the_rest(ws):
 
 
 def test_recipe_round_trip_reproduces_the_picture(ws):
-    r = Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5), direction="more like Bag", amount=0.8)
+    r = Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5))     # with a direction: test_directions.py
     img, z = ws.render(r)
     img2, z2 = ws.render(Recipe.from_text(r.to_text()))
     assert np.array_equal(img, img2) and torch.equal(z, z2)

@@ -117,7 +117,7 @@ class ExploreTab:
         """Every control of this tab set for recipe `r` (its model's directions, its sliders); validated first."""
         self.ws.latent(r)                                      # raises UserError before anything changes
         d = self.ws.directions(r.model)
-        names = [(name, name) for name in d.named()]
+        names = [(f"{name} · {info.success:.0%}", name) for name, info in d.named().items()]
         strip_choices = [f"Direction {i + 1}" for i in range(min(len(d.basis), K_MAX))]
         vals = self.ws.slider_values(r.model, r.seed, r.temperature, r.base or None)
         vals[:len(r.sliders)] = r.sliders
@@ -197,8 +197,9 @@ class ExploreTab:
                                trigger_mode="always_last", **private).then(**self.fast)
         self.temperature.release(**self.extras_event).then(**self.share_event)
         self.strip_dir.change(**self.extras_event)
-        self.direction.change(**self.fast).then(**self.extras_event).then(**self.share_event)
-        self.direction.change(self.direction_info, [self.model, self.direction], self.direction_note, **private)
+        self.direction.change(self.direction_info, [self.model, self.direction, self.amount],
+                              [self.direction_note, self.amount], **private).then(
+            **self.fast).then(**self.extras_event).then(**self.share_event)
         for ev in (self.seed.input, self.seed.submit):      # typing, arrows, Enter: the picture follows at once
             ev(self.reseed, [self.model, self.seed, self.temperature], self.sliders, trigger_mode="always_last",
                **private).then(**self.fast).then(**self.extras_event).then(**self.share_event)
@@ -213,16 +214,17 @@ class ExploreTab:
                                   outputs=[self.z_state, *self.all_controls], **private)
         self.slider_outs, self.then_all = slider_outs, then_all
 
-    def direction_info(self, model, direction):
-        """One plain line under the dropdown: what the chosen direction does, and how reliably."""
+    def direction_info(self, model, direction, amount):
+        """The chosen direction's Amount range and one plain line on what it does and how reliably."""
         if not direction:
-            return ""
+            return {self.direction_note: "", self.amount: gr.update(minimum=-2, maximum=2)}
         try:
-            describe = getattr(self.ws.directions(model), "describe", None)
-            text = describe(direction) if describe else ""
-        except UserError:
-            return ""
-        return widgets.message(text, "info") if text else ""
+            info = self.ws.directions(model).info(direction)
+        except UserError as exc:
+            return {self.direction_note: widgets.message(str(exc))}
+        lo, hi = info.amount_range
+        return {self.direction_note: widgets.message(info.description, "info"),
+                self.amount: gr.update(minimum=lo, maximum=hi, value=min(hi, max(lo, float(amount or 0))))}
 
 
 # The address bar follows the picture: the link reproduces it in another browser.

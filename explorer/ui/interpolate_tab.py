@@ -9,20 +9,23 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
 from explorer.core.imaging import gif_bytes
-from explorer.core.latent import sample_z
+from explorer.core.latent import norm_dip_sentence, sample_z
 from explorer.core.validation import UserError, check_seed
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
 
 SEED, EXPLORE, MAP, TEST = "Seed", "Explore picture", "Map dot", "Test picture"
+MIRROR = "Mirror of the start (−z)"     # the default end: where lerp and slerp differ most visibly
 GIF_DIR = Path(tempfile.mkdtemp(prefix="latent-explorer-gifs-"))
 
 
-def sources_for(kind: str) -> list[str]:
+def sources_for(kind: str, which: str = "start") -> list[str]:
     """A GAN has no encoder: it cannot place a test picture, so that source is not offered for it."""
-    return [SEED, EXPLORE, MAP, TEST] if kind == "vae" else [SEED, EXPLORE, MAP]
+    srcs = [SEED, EXPLORE, MAP, TEST] if kind == "vae" else [SEED, EXPLORE, MAP]
+    return srcs + [MIRROR] if which == "end" else srcs
 
 
 def norm_plot(result: dict) -> go.Figure:
@@ -35,23 +38,6 @@ def norm_plot(result: dict) -> go.Figure:
     fig.update_layout(height=260, margin=dict(l=40, r=10, t=10, b=40), xaxis_title="position along the path",
                       yaxis_title="length of the latent", yaxis_range=[0, top], legend=dict(orientation="h", y=-0.35))
     return fig
-
-
-def dip_sentence(result: dict) -> str:
-    """How much shorter the straight path's middle is, for this pair, and why."""
-    typical = result["typical_norm"]
-    mid = float(np.min(result["linear_norm"])) / typical
-    d = len(result["linear_path"][0])
-    if mid > 0.85:
-        why = ("the two ends point in similar directions, so the straight line stays almost as long as a typical "
-               "point and both paths look alike.")
-    elif mid > 0.6:
-        why = (f"in {d} dimensions two random points are almost at right angles, so the straight line's middle is "
-               f"about √½ ≈ 71 % of a typical length: a mild dip, the middle pictures may look a little plainer.")
-    else:
-        why = ("the two ends point in nearly opposite directions, so the straight line passes close to the centre, "
-               "where the model rarely looked: its middle pictures fade or turn generic, the great circle's do not.")
-    return f"Straight line's shortest point: **{100 * mid:.0f} %** of a typical length; " + why
 
 
 class InterpolateTab:
@@ -78,7 +64,10 @@ class InterpolateTab:
     def run(self, model, src_a, val_a, src_b, val_b, frames, explore_z, map_ends):
         try:
             a, label_a = self.endpoint(model, "start", src_a, val_a, explore_z, map_ends)
-            b, label_b = self.endpoint(model, "end", src_b, val_b, explore_z, map_ends)
+            if src_b == MIRROR:
+                b, label_b = [-v for v in a], f"its mirror image (every number of {label_a} negated)"
+            else:
+                b, label_b = self.endpoint(model, "end", src_b, val_b, explore_z, map_ends)
             res = self.ws.interpolate(model, a, b, frames)
         except UserError as exc:
             gr.Warning(str(exc))
@@ -89,16 +78,18 @@ class InterpolateTab:
         path.write_bytes(gif_bytes(side))
         return {self.linear: widgets.strip(res["linear"], caps, 56), self.spherical: widgets.strip(res["spherical"], caps, 56),
                 self.gif: str(path), self.gif_file: str(path), self.plot: norm_plot(res),
-                self.sentence: f"From **{label_a}** to **{label_b}**. " + dip_sentence(res),
+                self.sentence: f"From **{label_a}** to **{label_b}**. "
+                                + norm_dip_sentence(torch.tensor(a), torch.tensor(b)),
                 self.path_state: {"linear": res["linear_path"].tolist(), "spherical": res["spherical_path"].tolist()}}
 
     def on_model(self, model):
         """A model switch: the old model's strips, plot and chosen map dots are cleared (their latents no longer fit)."""
         kind = self.ws.model(model).kind
-        srcs = sources_for(kind)
+        srcs = sources_for(kind, "start")
         return {self.linear: widgets.message("Press Interpolate.", "info"), self.spherical: "", self.gif: None,
                 self.gif_file: None, self.plot: None, self.sentence: "", self.path_state: None, self.map_ends: {},
-                self.src_a: gr.update(choices=srcs, value=SEED), self.src_b: gr.update(choices=srcs, value=SEED)}
+                self.src_a: gr.update(choices=srcs, value=SEED),
+                self.src_b: gr.update(choices=sources_for(kind, "end"), value=MIRROR)}
 
     def take_map_dot(self, which: str, ends: dict | None, selection: dict | None) -> dict:
         """From the Map tab: store the selected dot as this end only (the other end keeps its own)."""
@@ -119,7 +110,7 @@ class InterpolateTab:
                     self.src_a = gr.Dropdown(sources_for("dcgan"), value=SEED, label="Start", elem_id="interp-src-a", min_width=120)
                     self.val_a = gr.Number(value=1, precision=0, label="Seed / picture no.", elem_id="interp-val-a", min_width=90)
                 with gr.Row(elem_classes="le-compact"):
-                    self.src_b = gr.Dropdown(sources_for("dcgan"), value=SEED, label="End", elem_id="interp-src-b", min_width=120)
+                    self.src_b = gr.Dropdown(sources_for("dcgan", "end"), value=MIRROR, label="End", elem_id="interp-src-b", min_width=120)
                     self.val_b = gr.Number(value=2, precision=0, label="Seed / picture no.", elem_id="interp-val-b", min_width=90)
                 frames = gr.Slider(2, 64, value=10, step=1, label="Frames", elem_id="interp-frames")
                 go_btn = gr.Button("Interpolate", variant="primary", elem_id="interp-run")
