@@ -135,7 +135,7 @@ def tiny(tmp_path_factory):
 def test_workspace_applies_a_cached_direction_reproducibly(tiny, monkeypatch):
     folder, ck, clf = tiny
     ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
-    monkeypatch.setattr(ws, "classifier", lambda: clf)
+    monkeypatch.setattr(ws, "classifier", lambda dataset="fashion-mnist": clf)
     d = gan_directions(ck, samples=300, classifier=clf, check=5, class_samples=200)
     assert d.named(), "the stand-in classifier should give passing directions"
     path = ws.cache_dir / f"tiny_gan-{ws.model('tiny_gan').digest}-directions.safetensors"
@@ -148,7 +148,7 @@ def test_workspace_applies_a_cached_direction_reproducibly(tiny, monkeypatch):
     judge = classifier_judge(ws.model("tiny_gan").decoder, clf)
     assert d.class_names[int(judge(z[None]).argmax())] == info.plus
     fresh = Workspace(folder, "cpu", cache_dir=folder / "cache")
-    monkeypatch.setattr(fresh, "classifier", lambda: clf)
+    monkeypatch.setattr(fresh, "classifier", lambda dataset="fashion-mnist": clf)
     img2, z2 = fresh.render(Recipe.from_text(r.to_text()))
     assert torch.equal(z, z2) and (img == img2).all()
     assert not torch.equal(z, ws.latent(Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5))))
