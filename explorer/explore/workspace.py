@@ -22,7 +22,8 @@ from explorer.core.latent import fractions, lerp, sample_z, slerp
 from explorer.core.validation import UserError, check_number
 from explorer.explore.directions import Directions, gan_directions, vae_directions
 from explorer.explore.registry import LoadedModel, ModelRegistry
-from explorer.maps.store import CACHE_DIR, MapStore
+from explorer.maps.cache import CACHE_DIR
+from explorer.maps.store import MapStore
 
 log = logging.getLogger(__name__)
 SIGMA_STRIP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -228,7 +229,7 @@ class Workspace:
     # ---------------------------------------------------------------- map
     def place_on_map(self, name: str, z) -> np.ndarray | None:
         """Map coordinates (M, 2) of latents (M, D), or None while the map is not ready."""
-        from explorer.maps.store import map_keys
+        from explorer.maps.features import map_keys
         m = self.model(name)
         lm = self.maps.get(m)
         if lm is None:
