@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from explorer.maps.cache import cache_path, load_map
 from explorer.maps.layout import LatentMap, MapParams

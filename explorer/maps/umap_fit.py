@@ -1,7 +1,7 @@
 """Computing a map: encode the items, then a 2-D UMAP of their keys (exact k-NN graph; cuML on a GPU)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -19,10 +19,10 @@ import signal
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -103,7 +103,7 @@ def _serve(jobs, events) -> None:
             continue
         _, job_id, kwargs = job
         try:
-            compute_map_file(**kwargs, progress=lambda f, msg: events.send(("progress", job_id, f"{f:.0%}: {msg}")))
+            compute_map_file(**kwargs, progress=lambda f, msg, j=job_id: events.send(("progress", j, f"{f:.0%}: {msg}")))
             events.send(("done", job_id, None))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, the worker goes on
             events.send(("done", job_id, f"{type(exc).__name__}: {exc}"))
@@ -111,7 +111,7 @@ def _serve(jobs, events) -> None:
 
 # ---------------------------------------------------------------- in the server process
 
-_LIVE: "weakref.WeakSet[MapWorker]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[MapWorker] = weakref.WeakSet()
 
 
 @atexit.register
@@ -129,7 +129,7 @@ class MapWorker:
         self._proc = None
         self._jobs_out = None                      # our end of the jobs pipe
         self._pending: dict[int, tuple[Future, Callable[[str], None], object]] = {}
-        self._stopped: "weakref.WeakSet" = weakref.WeakSet()   # processes ended by close(), not by dying
+        self._stopped: weakref.WeakSet = weakref.WeakSet()   # processes ended by close(), not by dying
         self._ids = itertools.count()
         self.warm_status = "not started"
         _LIVE.add(self)
