@@ -38,6 +38,7 @@ class LoadedModel:
     device: torch.device
     digest: str                       # content hash: keys caches of directions and maps
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    cache_dir: Path | None = None     # where its directions and map are cached; None: the workspace's
 
     @property
     def kind(self) -> str:
@@ -101,13 +102,15 @@ class ModelRegistry:
     """Explorable checkpoints in a folder (plus uploads), loaded lazily once and shared.
 
     Names are file stems from the folder listing; a name that is not in the listing is refused, so
-    no user string ever becomes a file path."""
+    no user string ever becomes a file path. Registration is all-or-nothing: an added file is
+    listed only after it loaded and validated, so a refused file leaves the registry as it was."""
 
     def __init__(self, folder: Path = CHECKPOINT_DIR, device="cpu"):
         self.folder = Path(folder)
         self.device = torch.device(device)
         self._loaded: dict[str, LoadedModel] = {}
-        self._extra: dict[str, Path] = {}          # uploaded files, by generated name
+        self._extra: dict[str, LoadedModel] = {}       # added files (uploads), loaded and validated
+        self._digests: dict[tuple, str] = {}           # (path, size, mtime) -> content digest
         self._lock = threading.Lock()
 
     def available(self) -> dict[str, dict]:
@@ -116,15 +119,18 @@ class ModelRegistry:
         for path, meta in list_checkpoints(self.folder):
             if isinstance(meta, dict) and meta.get("kind") in EXPLORABLE:
                 out[path.stem] = meta
-        for name, path in self._extra.items():
-            out[name] = read_metadata(path)
+        with self._lock:
+            extra = dict(self._extra)
+        for name, model in extra.items():
+            out[name] = model.meta                      # read at registration: no file access here
         return out
 
     def path_of(self, name: str) -> Path:
         if not isinstance(name, str):
             raise UserError("A model name must be text.")
-        if name in self._extra:
-            return self._extra[name]
+        with self._lock:
+            if name in self._extra:
+                return self._extra[name].checkpoint.path
         for path, meta in list_checkpoints(self.folder):
             if path.stem == name and isinstance(meta, dict) and meta.get("kind") in EXPLORABLE:
                 return path
@@ -132,9 +138,15 @@ class ModelRegistry:
 
     def get(self, name: str) -> LoadedModel:
         with self._lock:
+            if name in self._extra:
+                return self._extra[name]
             if name in self._loaded:
                 return self._loaded[name]
-        path = self.path_of(name)
+        model = self._load(self.path_of(name), name)
+        with self._lock:
+            return self._loaded.setdefault(name, model)
+
+    def _load(self, path: Path, name: str, cache_dir: Path | None = None) -> LoadedModel:
         ck = load_checkpoint(path, self.device)
         if self.device.type == "cpu":
             # channels_last: same images (max difference 3e-6), 1.1x faster at batch 1 and 1.5-2x at
@@ -143,16 +155,41 @@ class ModelRegistry:
             # up to 12/255 levels, so decoding stays fp32. Neither is measured on CUDA yet.
             for module in ck.modules.values():
                 module.to(memory_format=torch.channels_last)
-        model = LoadedModel(name, ck, self.device, file_digest(path))
-        with self._lock:
-            return self._loaded.setdefault(name, model)
+        return LoadedModel(name, ck, self.device, self.digest_of(path), cache_dir=cache_dir)
 
-    def add_file(self, path: Path, name: str) -> LoadedModel:
-        """Register a validated file (e.g. an upload copied to a private folder) under `name`."""
+    def digest_of(self, path: Path) -> str:
+        """The file's content digest, remembered while its size and modification time stay the same."""
+        st = Path(path).stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in self._digests:
+            self._digests[key] = file_digest(path)
+        return self._digests[key]
+
+    def find_digest(self, digest: str) -> str | None:
+        """The name of a listed model with exactly this content, or None."""
+        with self._lock:
+            for name, model in self._extra.items():
+                if model.digest == digest:
+                    return name
+        for name in self.available():
+            try:
+                if self.digest_of(self.path_of(name)) == digest:
+                    return name
+            except (OSError, UserError):     # vanished meanwhile: not a match
+                continue
+        return None
+
+    def add_file(self, path: Path, name: str, cache_dir: Path | None = None) -> LoadedModel:
+        """Load and validate a file (e.g. an upload copied to a private folder), then list it under
+        `name`. Nothing is listed unless everything succeeded. `cache_dir`: where its directions and
+        map go (None: the workspace's cache folder)."""
         meta = read_metadata(path)
         if meta["kind"] not in EXPLORABLE:
             raise CheckpointError(f"{path.name} holds a {meta['kind']}, which has no image decoder to explore.")
+        model = self._load(Path(path), name, cache_dir)     # every tensor's name, shape and finiteness
         with self._lock:
-            self._extra[name] = path
+            if name in self._extra and self._extra[name].digest == model.digest:
+                return self._extra[name]                      # listed meanwhile: keep the first
+            self._extra[name] = model
             self._loaded.pop(name, None)
-        return self.get(name)
+        return model

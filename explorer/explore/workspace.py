@@ -109,7 +109,7 @@ class Workspace:
         if name in self._directions:
             return self._directions[name]
         m = self.model(name)
-        path = self.cache_dir / f"{name}-{m.digest}-directions.safetensors"
+        path = (m.cache_dir or self.cache_dir) / f"{name}-{m.digest}-directions.safetensors"   # uploads: the runtime folder
         d = None
         if path.is_file():
             try:

@@ -43,7 +43,8 @@ class MapStore:
 
     # ---------------------------------------------------------------- maps
     def _path(self, model) -> Path:
-        return cache_path(model.name, model.digest, self.params, self.cache_dir)
+        # an uploaded model's map goes to its own (runtime) cache folder, not the shipped one
+        return cache_path(model.name, model.digest, self.params, getattr(model, "cache_dir", None) or self.cache_dir)
 
     def status(self, name: str) -> str:
         return self._status.get(name, "not started")
