@@ -62,7 +62,7 @@ class ExploreTab:
         try:
             vals = self.ws.slider_values(model, int(seed or 0), float(temperature), base)
         except (UserError, ValueError) as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return [gr.update()] * K_MAX
         return slider_updates(self.ws, model, vals)
 
@@ -78,7 +78,7 @@ class ExploreTab:
             r = Recipe.from_text(text)
             self.ws.latent(r)   # validates everything before the widgets change
         except (UserError, ValueError) as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return [gr.update()] * (6 + K_MAX)
         vals = self.ws.slider_values(r.model, r.seed, r.temperature, r.base or None)
         vals[:len(r.sliders)] = r.sliders
@@ -89,7 +89,7 @@ class ExploreTab:
             z = [float(v) for v in str(text).replace("\n", ",").split(",") if v.strip()]
             self.ws.model(model).check_latent(z)
         except (UserError, ValueError) as exc:
-            gr.Warning(f"Raw latent not applied: {exc}")
+            widgets.warn(f"Raw latent not applied: {exc}")
             return [gr.update()] * (3 + K_MAX)
         return [z, "", 0.0] + slider_updates(self.ws, model, self.ws.slider_values(model, 0, 1.0, z))
 

@@ -58,7 +58,7 @@ class InterpolateTab:
             b = self.endpoint(model, src_b, val_b, explore_z, map_z)
             res = self.ws.interpolate(model, a, b, frames)
         except (UserError, ValueError) as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return widgets.message(str(exc)), "", None, None, None, None
         n = len(res["t"])
         caps = [f"{t:.2f}" for t in res["t"]]

@@ -1,6 +1,6 @@
 """Small HTML builders shared by the tabs (pictures as crisp, pixelated data-URL images), and the
 one way text from outside (checkpoint metadata, file names, requests) is made safe to show:
-`escape` for HTML and plotly labels, `md_text` for Markdown, `warn`/`info` for toasts."""
+`escape` for HTML, `plot_text` for plotly labels, `md_text` for Markdown, `warn`/`info` for toasts."""
 from __future__ import annotations
 
 import html
@@ -24,8 +24,16 @@ def shorten(text, limit: int = 60) -> str:
 
 
 def escape(text) -> str:
-    """Text for HTML and for plotly's labels and hover text (plotly renders some tags)."""
+    """Text for HTML."""
     return html.escape(str(text), quote=True)
+
+
+def plot_text(text) -> str:
+    """Text for plotly's trace names and hover templates, which render some tags (<b>, <a href>):
+    markup escaped with the entities plotly decodes (it reads &lt; &gt; &amp; and numeric ones,
+    not &quot;), and % written so that it never starts a template variable."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;").replace("%", "&#37;"))
 
 
 def md_text(text, limit: int | None = None) -> str:
