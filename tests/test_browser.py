@@ -36,6 +36,7 @@ def page(tmp_path_factory):
         yield pg
         browser.close()
     demo.close()
+    ws.maps.close()      # the map worker process ends with the tests
 
 
 def image_src(pg) -> str:

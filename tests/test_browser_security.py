@@ -37,7 +37,11 @@ def plant_hostile_gan(folder):
     """A tiny Fashion GAN whose every metadata string is markup, with its directions and map cached
     (so its hostile class names reach the named directions, the legend, the hover text and the
     selection panel without a UMAP run)."""
-    from explorer.core.checkpoints import _write_atomic, load_checkpoint, save_checkpoint
+    from explorer.core.checkpoints import (
+        _write_atomic,
+        load_checkpoint,
+        save_checkpoint,
+    )
     from explorer.core.latent import sample_z
     from explorer.core.models import build
     from explorer.eval.metrics import load_classifier

@@ -94,7 +94,7 @@ def test_refused_uploads_keep_the_picker_working_and_leave_nothing(picker, ws, t
     assert "no image decoder" in picker.upload(str(ws.registry.folder / "fashion_classifier.safetensors"))[1]
     assert choices(ws) == before and uploads_on_disk() == files_before
     update, card, _ = picker.upload(str(vae_file(tmp_path / "fine.safetensors", seed=2)))   # a later upload works
-    assert update["value"].startswith("upload-") and update["value"] in dict((v, k) for k, v in update["choices"])
+    assert update["value"].startswith("upload-") and update["value"] in {v for _, v in update["choices"]}
     assert "uploaded" in card and "refused" not in card
 
 
@@ -111,7 +111,7 @@ def test_a_bug_while_checking_also_deletes_the_file(picker, ws, tmp_path, monkey
         raise RuntimeError("a bug in the checks")
     before, files_before = ws.model_names(), uploads_on_disk()
     monkeypatch.setattr(ws.registry, "_load", broken)
-    update, card, box = picker.upload(str(vae_file(tmp_path / "buggy.safetensors", seed=3)))
+    _, card, box = picker.upload(str(vae_file(tmp_path / "buggy.safetensors", seed=3)))
     assert "internal error" in card and "buggy" in card and box is None
     assert ws.model_names() == before and uploads_on_disk() == files_before
 

@@ -29,6 +29,7 @@ from explorer.core.validation import UserError
 
 EXPLORABLE = ("dcgan", "vae")
 MAX_BATCH = 1024
+MAX_LATENT = 1e4        # |value| allowed in a latent vector: far outside anything a model was trained on
 
 
 @dataclass
@@ -60,21 +61,32 @@ class LoadedModel:
     def meta(self) -> dict:
         return self.checkpoint.meta
 
-    def check_latent(self, z) -> torch.Tensor:
-        """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words."""
+    def check_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
+        """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words.
+        Values are read in float64 first, so 1e308 is "out of range", not an overflow to infinity."""
         try:
-            t = torch.as_tensor(np.asarray(z, dtype=np.float32))
-        except (TypeError, ValueError):
-            raise UserError("The latent vector must be a list of numbers.") from None
-        if t.dim() == 1:
-            t = t[None]
-        if t.dim() != 2 or t.shape[1] != self.latent_dim:
-            raise UserError(f"{self.name} needs latent vectors of {self.latent_dim} numbers, got shape {tuple(t.shape)}.")
-        if not torch.isfinite(t).all():
-            raise UserError("The latent vector contains NaN or infinite values.")
-        if t.abs().max() > 1e4:
-            raise UserError("Latent values beyond ±10 000 are out of range.")
-        return t
+            a = np.asarray(z, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise UserError(f"{name} must be a list of numbers.") from None
+        if a.ndim == 1:
+            a = a[None]
+        if a.ndim != 2 or a.shape[1] != self.latent_dim:
+            raise UserError(f"{self.name} needs latent vectors of {self.latent_dim} numbers, got shape {tuple(a.shape)}.")
+        if np.isnan(a).any():
+            i = int(np.argwhere(np.isnan(a))[0][-1])
+            raise UserError(f"{name} holds NaN (not a number) at position {i + 1}.")
+        out = np.abs(a) > MAX_LATENT
+        if out.any():
+            row, col = np.argwhere(out)[0]
+            raise UserError(f"{name} is out of range ±10 000: value {col + 1} is {a[row, col]:g}.")
+        return torch.from_numpy(a.astype(np.float32))
+
+    def check_one_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
+        """Exactly one latent vector (D,): a batch where one is expected is refused, not cut to its first row."""
+        t = self.check_latent(z, name)
+        if len(t) != 1:
+            raise UserError(f"{name} must be one latent vector of {self.latent_dim} numbers, got {len(t)} of them.")
+        return t[0]
 
     @torch.inference_mode()
     def decode(self, z, batch: int = MAX_BATCH) -> np.ndarray:

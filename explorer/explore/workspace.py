@@ -19,9 +19,9 @@ from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
 from explorer.core.latent import fractions, lerp, sample_z, slerp
-from explorer.core.validation import UserError, check_number
+from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.explore.directions import Directions, gan_directions, vae_directions
-from explorer.explore.registry import LoadedModel, ModelRegistry
+from explorer.explore.registry import MAX_LATENT, LoadedModel, ModelRegistry
 from explorer.maps.cache import CACHE_DIR
 from explorer.maps.store import MapStore
 
@@ -52,11 +52,29 @@ class Recipe:
     def from_text(cls, text: str) -> "Recipe":
         try:
             d = json.loads(text)
-            return cls(model=str(d["model"]), seed=int(d.get("seed", 0)), temperature=float(d.get("temperature", 1.0)),
-                       sliders=tuple(float(s) for s in d.get("sliders", [])), direction=str(d.get("direction", "")),
-                       amount=float(d.get("amount", 0.0)), base=tuple(float(v) for v in d.get("base", [])))
+            r = cls(model=str(d["model"]), seed=d.get("seed", 0), temperature=d.get("temperature", 1.0),
+                    sliders=tuple(d.get("sliders", [])), direction=str(d.get("direction", "")),
+                    amount=d.get("amount", 0.0), base=tuple(d.get("base", [])))
         except (ValueError, TypeError, KeyError, AttributeError):
             raise UserError('Could not read that recipe; it looks like {"model": ..., "seed": 3, "sliders": [...]}.') from None
+        return r.checked()
+
+    def checked(self) -> "Recipe":
+        """This recipe with every value checked and typed (seed int, the rest floats), or a UserError
+        naming the first bad value, its allowed range and what was given. The latent's length is
+        checked against the model by Workspace.check_recipe."""
+        if not isinstance(self.model, str):
+            raise UserError("A model name must be text.")
+        for what, seq in (("Sliders", self.sliders), ("The base latent", self.base)):
+            if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__iter__"):
+                raise UserError(f"{what} must be a list of numbers, got {type(seq).__name__}.")
+        if not isinstance(self.direction, str):
+            raise UserError("A direction must be text (its name in the list).")
+        return Recipe(self.model, check_seed(self.seed), check_number("Temperature", self.temperature, 0.0, 3.0),
+                      tuple(check_number(f"Slider {i + 1}", v, -10, 10) for i, v in enumerate(self.sliders)),
+                      self.direction, check_number("Amount", self.amount, -5, 5),
+                      tuple(check_number(f"Base latent value {i + 1}", v, -MAX_LATENT, MAX_LATENT)
+                            for i, v in enumerate(self.base)))
 
 
 
@@ -129,27 +147,32 @@ class Workspace:
         return d
 
     # ---------------------------------------------------------------- explore
-    def latent(self, r: Recipe) -> torch.Tensor:
-        m = self.model(r.model)
-        seed = int(check_number("Seed", r.seed, 0, 2**31 - 1))
-        temp = check_number("Temperature", r.temperature, 0.0, 3.0)
+    def check_recipe(self, r: Recipe) -> Recipe:
+        """`r.checked()`, plus the base latent's length checked against the model."""
+        r = r.checked()
         if r.base:
-            z = m.check_latent(list(r.base))[0]
+            self.model(r.model).check_one_latent(list(r.base), "The base latent")
+        return r
+
+    def latent(self, r: Recipe) -> torch.Tensor:
+        r = self.check_recipe(r)
+        m = self.model(r.model)
+        if r.base:
+            z = torch.tensor(r.base, dtype=torch.float32)
         else:
-            z = sample_z(1, m.latent_dim, seed)[0] * temp
+            z = sample_z(1, m.latent_dim, r.seed)[0] * r.temperature
         d = self.directions(r.model)
         if r.sliders:
             if len(r.sliders) > len(d.basis):
                 raise UserError(f"{r.model} has {len(d.basis)} slider directions, got {len(r.sliders)} values.")
-            vals = torch.tensor([check_number(f"Slider {i + 1}", v, -10, 10) for i, v in enumerate(r.sliders)])
             full = d.coordinates(z)
-            full[:len(vals)] = vals
+            full[:len(r.sliders)] = torch.tensor(r.sliders)
             z = d.apply(z, full)
         if r.direction:
             named = d.named()
             if r.direction not in named:
                 raise UserError(f"Unknown direction {r.direction[:60]!r} for {r.model}.")
-            z = z + check_number("Amount", r.amount, -5, 5) * named[r.direction]
+            z = z + r.amount * named[r.direction]
         return z
 
     def render(self, r: Recipe) -> tuple[np.ndarray, torch.Tensor]:
@@ -171,7 +194,7 @@ class Workspace:
         if m.kind == "vae":
             from explorer.core.data import to_unit
             test = self.test_set(name)
-            i = int(check_number("Dataset index", index, 0, len(test) - 1))
+            i = check_int("Dataset index", index, 0, len(test) - 1)
             with torch.inference_mode():
                 return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
         return torch.from_numpy(self.map_item(name, index)["latent"])
@@ -179,7 +202,7 @@ class Workspace:
     def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z."""
         m = self.model(name)
-        z = m.check_latent(z)[0]
+        z = m.check_one_latent(z)
         d = self.directions(name)
         if not 0 <= int(index) < len(d.basis):
             raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
@@ -207,7 +230,7 @@ class Workspace:
             self._manifolds[key] = grid
         cell = None
         if z is not None:
-            zz = m.check_latent(z)[0].numpy()
+            zz = m.check_one_latent(z).numpy()
             col = int(np.clip(np.round((zz[0] + extent) / (2 * extent) * (n - 1)), 0, n - 1))
             row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
             cell = (row, col)
@@ -216,8 +239,8 @@ class Workspace:
     # ---------------------------------------------------------------- interpolate
     def interpolate(self, name: str, z_a, z_b, frames: int) -> dict:
         m = self.model(name)
-        frames = int(check_number("Frames", frames, 2, MAX_FRAMES))
-        a, b = m.check_latent(z_a)[0], m.check_latent(z_b)[0]
+        frames = check_int("Frames", frames, 2, MAX_FRAMES)
+        a, b = m.check_one_latent(z_a, "The start latent"), m.check_one_latent(z_b, "The end latent")
         t = fractions(frames)
         paths = {"linear": lerp(a, b, t), "spherical": slerp(a, b, t)}
         both = m.decode(torch.cat(list(paths.values())))                        # one batched decode
@@ -244,11 +267,10 @@ class Workspace:
         if lm is None:
             raise UserError(f"The map for {name} is still being computed ({self.maps.status(name)}).")
         try:
-            i = int(index)
-            if float(index) != i:
-                raise ValueError
-        except (TypeError, ValueError, OverflowError):
-            raise UserError("A map point index must be a whole number.") from None
+            i = check_int("A map point index", index, -2**63, 2**63)
+        except UserError:
+            raise UserError(f"A map point index must be a whole number between 0 and {len(lm.latents) - 1},"
+                            f" got {str(index)[:40]!r}.") from None
         if not 0 <= i < len(lm.latents):
             raise UserError(f"Map point {i} does not exist; the map has {len(lm.latents)} points.")
         z = lm.latents[i]

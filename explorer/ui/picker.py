@@ -108,7 +108,7 @@ class Picker:
             model = self.ws.registry.add_file(dst, name, cache_dir=runtime.folder("cache"))
             if model.checkpoint.path != dst:        # the same file was listed a moment ago by someone else
                 dst.unlink()
-        except Exception as exc:  # noqa: BLE001 - whatever failed, nothing of the upload stays
+        except Exception as exc:
             if dst is not None:
                 dst.unlink(missing_ok=True)
             if isinstance(exc, (UserError, OSError)):

@@ -10,7 +10,15 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from explorer.core.models.limits import CHANNELS, HIDDEN, IMAGE, MAX_DROPOUT, WIDTH, check_image_size, check_sizes
+from explorer.core.models.limits import (
+    CHANNELS,
+    HIDDEN,
+    IMAGE,
+    MAX_DROPOUT,
+    WIDTH,
+    check_image_size,
+    check_sizes,
+)
 from explorer.core.validation import check_number
 
 

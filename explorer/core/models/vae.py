@@ -14,7 +14,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.core.models.limits import CHANNELS, HIDDEN, IMAGE, LATENT, MAX_DROPOUT, WIDTH, check_image_size, check_sizes
+from explorer.core.models.limits import (
+    CHANNELS,
+    HIDDEN,
+    IMAGE,
+    LATENT,
+    MAX_DROPOUT,
+    WIDTH,
+    check_image_size,
+    check_sizes,
+)
 from explorer.core.validation import check_choice, check_number
 
 
