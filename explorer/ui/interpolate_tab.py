@@ -2,20 +2,17 @@
 an animated GIF to download, and a plot of the latent's length along each path."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.core import runtime
 from explorer.core.imaging import gif_bytes
-from explorer.core.validation import UserError
+from explorer.core.validation import UserError, check_seed
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
 
 SOURCES = ["Seed", "Explore picture", "Selected map dot", "Test image"]
-GIF_DIR = Path(tempfile.mkdtemp(prefix="latent-explorer-gifs-"))
 
 
 def norm_plot(result: dict) -> go.Figure:
@@ -36,9 +33,7 @@ class InterpolateTab:
     def endpoint(self, model, source, value, explore_z, map_z):
         if source == "Seed":
             from explorer.core.latent import sample_z
-            seed = int(value or 0)
-            if seed < 0:
-                raise UserError("A seed must be zero or positive.")
+            seed = check_seed(value or 0)
             return sample_z(1, self.ws.model(model).latent_dim, seed)[0].tolist()
         if source == "Explore picture":
             if not explore_z:
@@ -63,7 +58,7 @@ class InterpolateTab:
         n = len(res["t"])
         caps = [f"{t:.2f}" for t in res["t"]]
         side = np.concatenate([res["linear"], res["spherical"]], axis=2)        # (T, H, 2W, C): lerp | slerp
-        path = GIF_DIR / f"interpolation-{abs(hash((model, tuple(a), tuple(b), n))) % 10**10}.gif"
+        path = runtime.folder("gifs") / f"interpolation-{abs(hash((model, tuple(a), tuple(b), n))) % 10**10}.gif"
         path.write_bytes(gif_bytes(side))
         path_state = {"linear": res["linear_path"].tolist(), "spherical": res["spherical_path"].tolist()}
         return (widgets.strip(res["linear"], caps, 64), widgets.strip(res["spherical"], caps, 64),
