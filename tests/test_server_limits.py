@@ -1,6 +1,6 @@
 """The server under load and abuse, as `python app.py` in a process of its own: memory stays flat over
 thousands of API calls, a 50 MB body is refused at once while others are still served, and SIGTERM
-ends the server and every process it started."""
+or Ctrl-C ends the server and every process it started."""
 from __future__ import annotations
 
 import asyncio
@@ -174,7 +174,8 @@ def test_a_50_mb_body_is_refused_at_once_while_others_are_served(app):
     assert small.status_code == 200                         # uploads keep their own, larger limit
 
 
-def test_sigterm_ends_the_app_and_all_its_children(tmp_path):
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_sigterm_and_ctrl_c_end_the_app_and_all_its_children(tmp_path, how):
     proc, _ = start_app(make_checkpoints(tmp_path / "ck"))
     try:
         end = time.time() + 60
@@ -182,12 +183,15 @@ def test_sigterm_ends_the_app_and_all_its_children(tmp_path):
             time.sleep(0.2)
         kids = children(proc.pid)
         assert kids, "no map worker was started"
-        proc.send_signal(signal.SIGTERM)
+        if how == "SIGTERM":
+            proc.send_signal(signal.SIGTERM)
+        else:                                   # a terminal's Ctrl-C: SIGINT to the whole process group
+            os.killpg(proc.pid, signal.SIGINT)
         proc.wait(15)
         end = time.time() + 5
         while group_members(proc.pid) and time.time() < end:
             time.sleep(0.1)
-        assert group_members(proc.pid) == [], f"left running after SIGTERM: {group_members(proc.pid)}"
+        assert group_members(proc.pid) == [], f"left running after {how}: {group_members(proc.pid)}"
         assert proc.returncode == 0
     finally:
         stop_app(proc)
