@@ -39,15 +39,13 @@ def free_port() -> int:
 
 
 def launch(folder: Path, default: str = "tiny_vae2", device: str = "cpu"):
+    """The app on a free port with the same settings as `python app.py` (explorer.ui.server)."""
     from explorer.explore.workspace import Workspace
-    from explorer.ui.app import build_app, tooltip_js
-    from explorer.ui.page import CSS, theme
-    from explorer.ui.plotly_html import PLOTLY_JS
+    from explorer.ui.app import build_app
+    from explorer.ui.server import serve
 
     ws = Workspace(folder, device, cache_dir=folder / "cache")
     demo = build_app(ws, default)
-    demo.queue(default_concurrency_limit=8)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                allowed_paths=[str(PLOTLY_JS)], js=tooltip_js(), theme=theme(), css=CSS, max_file_size="200mb")
+    serve(demo, "127.0.0.1", port, block=False, quiet=True)
     return demo, ws, f"http://127.0.0.1:{port}/"

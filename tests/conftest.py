@@ -1,5 +1,11 @@
-"""Shared fixtures: tiny models and data so every test runs in seconds on a 2-core CPU."""
+"""Shared fixtures: tiny models and data so every test runs in seconds on a 2-core CPU; and a
+session-end check that the tests left no process of theirs running."""
 from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,3 +21,50 @@ TINY_VAE = {"width": 8, "hidden": 32, "latent_dim": 4}
 @pytest.fixture(scope="session")
 def digits():
     return load_digits("train")
+
+
+def _live_children(pid: int) -> dict[int, str]:
+    """pid -> command line of the running (not zombie) children of `pid`, from /proc. Python's
+    multiprocessing resource tracker is left out: it ends by itself when this process ends (it
+    reads until our end of its pipe closes), so it is never left behind."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] == "Z" or int(fields[1]) != pid:
+                continue
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if "resource_tracker" not in cmd:
+            out[int(stat.parent.name)] = cmd
+    return out
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if a process the tests started (a child of this one) is still running at the
+    end (after a grace of 5 s for those that are on their way out); end them either way."""
+    if not Path("/proc").is_dir():
+        return
+    end = time.time() + 5
+    left = _live_children(os.getpid())
+    while left and time.time() < end:
+        time.sleep(0.2)
+        left = _live_children(os.getpid())
+    if not left:
+        return
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    listing = "\n".join(f"  {pid}: {cmd[:200]}" for pid, cmd in left.items())
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = f"tests left {len(left)} process(es) running (now killed):\n{listing}"
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(message, red=True)
+    else:
+        print(message)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -19,6 +19,7 @@ def app(tmp_path_factory):
     ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready at once
     yield ws, Client(url, verbose=False)
     demo.close()
+    ws.maps.close()      # the map worker process ends with the tests
 
 
 def decode_png(data_url: str) -> bytes:

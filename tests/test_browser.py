@@ -36,6 +36,7 @@ def app(tmp_path_factory):
         yield browser, url, ws
         browser.close()
     demo.close()
+    ws.maps.close()      # the map worker process ends with the tests
 
 
 def open_page(app, width=1400, height=1000, query=""):

@@ -5,7 +5,8 @@ import types
 import numpy as np
 import torch
 
-from explorer.maps.store import MapParams, fit_umap, umap_backend
+from explorer.maps.layout import MapParams
+from explorer.maps.umap_fit import fit_umap, umap_backend
 
 
 def test_umap_learn_without_a_gpu_or_cuml(monkeypatch):

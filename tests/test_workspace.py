@@ -1,22 +1,24 @@
 """The functions below the UI: directions, recipes, strips, manifold, interpolation, maps, uploads."""
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 import torch
 
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Recipe, Workspace
-from explorer.maps.store import LatentMap, MapParams, MapStore, load_map
+from explorer.maps.cache import load_map
+from explorer.maps.layout import LatentMap, MapParams
+from explorer.maps.store import MapStore
 from tests.apphelpers import make_checkpoints
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
-    return Workspace(folder, "cpu", cache_dir=folder / "cache")
+    ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    yield ws
+    ws.maps.close()
 
 
 @pytest.mark.parametrize("name", ["tiny_gan", "tiny_vae8", "tiny_vae2"])
@@ -83,9 +85,10 @@ def test_interpolate_bounds(ws):
 def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
     store = MapStore(cache_dir=tmp_path)
     m = ws.model("tiny_vae2")
-    assert store.get(m) is None or True         # starts the background computation
+    assert store.get(m) is None                 # not cached: starts the background computation
     store.wait("tiny_vae2", 60)
     lm = store.get(m)
+    store.close()
     assert lm.method == "latent-plane" and lm.embedding.shape == (10_000, 2)
     assert np.allclose(lm.place(lm.latents[:5]), lm.latents[:5])
     assert store.status("tiny_vae2").startswith("ready")
@@ -101,23 +104,41 @@ def _wait_for(cond, timeout=120):
     return cond()
 
 
-def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp_path, monkeypatch):
+def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp_path):
+    import os
+    import signal
     store = MapStore(cache_dir=tmp_path)
     store.warm_up()                                   # compiles UMAP in the worker process
     assert _wait_for(lambda: store.warm_status.startswith(("warm (", "warm-up failed")))
     assert store.warm_status.startswith("warm (JIT compiled in"), store.warm_status
-    worker = next(iter(store._pool._processes.values()))
-    worker.kill()                                     # the worker dies between maps
+    first = store.worker.pid
+    os.kill(first, signal.SIGKILL)                    # the worker dies between maps
+    assert _wait_for(lambda: store.worker.pid is None, 10)     # noticed at once, not at the next job
     m = ws.model("tiny_vae2")
     store.get(m)
     store.wait("tiny_vae2", 120)
-    if store.status("tiny_vae2").startswith("failed"):   # the pool noticed the death on this map
-        assert "worker process died" in store.status("tiny_vae2")
-        store.get(m)
-        store.wait("tiny_vae2", 120)
     assert store.status("tiny_vae2").startswith("ready") and store.get(m, start=False) is not None
+    assert store.worker.pid not in (None, first)      # a fresh worker did the map
     store.close()
-    assert store._pool is None
+    assert store.worker.pid is None
+
+
+def test_a_worker_dying_mid_job_fails_that_map_then_the_next_one_works(ws, tmp_path):
+    import os
+    import signal
+    store = MapStore(cache_dir=tmp_path)
+    store.warm_up()                                   # the worker is busy compiling for seconds:
+    m = ws.model("tiny_vae2")                         # the map job waits behind it in the worker
+    store.get(m)
+    assert _wait_for(lambda: store.worker.pid is not None, 30)
+    os.kill(store.worker.pid, signal.SIGKILL)
+    store.wait("tiny_vae2", 60)
+    assert "map worker process died (exit code -9)" in store.status("tiny_vae2")
+    assert store.warm_status.startswith("warm-up failed")
+    store.get(m)                                      # asked again: a fresh worker computes it
+    store.wait("tiny_vae2", 120)
+    assert store.status("tiny_vae2").startswith("ready")
+    store.close()
 
 
 def test_new_points_are_placed_among_their_neighbours():
@@ -140,42 +161,17 @@ def test_map_item_validates_the_index(ws):
             ws.map_item("tiny_vae2", bad)
 
 
-def test_uploads(ws, tmp_path):
-    from explorer.ui.picker import Picker
-    picker = Picker(ws, "tiny_gan")
-    evil = tmp_path / "evil.safetensors"
-    evil.write_bytes(pickle.dumps({"a": 1}))
-    _, msg = picker.upload(str(evil))
-    assert "refused" in msg and "pickle" in msg
-    txt = tmp_path / "notes.txt"
-    txt.write_text("hello")
-    assert "Only .safetensors" in picker.upload(str(txt))[1]
-    clf = ws.registry.folder / "fashion_classifier.safetensors"
-    assert "no image decoder" in picker.upload(str(clf))[1]
-    import explorer.ui.picker as picker_mod
-    big = tmp_path / "big.safetensors"
-    big.write_bytes(b"\0" * 2048)
-    old, picker_mod.MAX_UPLOAD_MB = picker_mod.MAX_UPLOAD_MB, 0.001
-    try:
-        assert "larger than" in picker.upload(str(big))[1]
-    finally:
-        picker_mod.MAX_UPLOAD_MB = old
-    update, card = picker.upload(str(ws.registry.folder / "tiny_vae8.safetensors"))
-    name = update["value"]
-    assert name.startswith("upload-") and name in ws.model_names() and "tiny vae8" in card
-
-
 def test_gan_map_is_laid_out_by_appearance(ws):
     """UMAP (exact k-NN graph) on the classifier's features of generated pictures; new latents are
     placed through the same features."""
-    from explorer.eval.metrics import load_classifier
-    from explorer.maps.store import compute_map
+    from explorer.eval.features import load_classifier
+    from explorer.maps.umap_fit import compute_map
     m = ws.model("tiny_gan")
-    clf = load_classifier(ws.classifier_path())
+    clf = load_classifier(ws.classifier_path("fashion-mnist"))
     lm = compute_map(m, MapParams(points=300, n_neighbors=10), clf)
     assert lm.method == "umap" and lm.key_space == "classifier-features"
     assert lm.embedding.shape == (300, 2) and lm.keys.shape == (300, 128) and np.isfinite(lm.embedding).all()
-    from explorer.maps.store import map_keys
+    from explorer.maps.features import map_keys
     placed = lm.place(map_keys(m, lm.latents[:5], clf, lm.key_space))
     assert np.abs(placed - lm.embedding[:5]).max() < 1e-3     # a dot's own latent lands on the dot
 

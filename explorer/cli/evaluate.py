@@ -13,14 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+from explorer.cli.args import whole
 from explorer.core.checkpoints import (
-    CheckpointError,
     load_checkpoint,
     model_card,
     update_metadata,
 )
 from explorer.core.device import choose_device
-from explorer.core.validation import UserError
+from explorer.core.validation import MAX_SEED, UserError
 from explorer.eval.evaluate import evaluate
 
 EXPLAIN = {
@@ -41,24 +41,24 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.evaluate", description=__doc__.split("\n")[0])
     p.add_argument("checkpoint")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--samples", type=int, default=10_000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=whole("--samples", 100, 100_000), default=10_000)
+    p.add_argument("--seed", type=whole("--seed", 0, MAX_SEED), default=0)
     p.add_argument("--device")
     p.add_argument("--data-dir")
     p.add_argument("--classifier", help="feature-extractor checkpoint (default: the shipped classifier)")
     p.add_argument("--write-card", action="store_true", help="store the figures in the checkpoint and write CHECKPOINT.md")
     args = p.parse_args(argv)
     try:
-        ck = load_checkpoint(args.checkpoint, choose_device(args.device))
-    except CheckpointError as exc:
+        return run(args)
+    except UserError as exc:          # a bad file, data or setting: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def run(args) -> int:
+    ck = load_checkpoint(args.checkpoint, choose_device(args.device))
     start = time.perf_counter()
-    try:
-        results = evaluate(ck, args.samples, args.seed, args.data_dir, args.classifier)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    results = evaluate(ck, args.samples, args.seed, args.data_dir, args.classifier)
     if args.json:
         print(json.dumps(results, sort_keys=True))
     else:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from explorer.core.checkpoints import CHECKPOINT_DIR
+from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
 
 
@@ -15,8 +16,24 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.prepare", description=__doc__.split("\n")[0])
     p.add_argument("--checkpoints-dir", default=str(CHECKPOINT_DIR))
     args = p.parse_args(argv)
-    folder = Path(args.checkpoints_dir)
+    try:
+        return prepare(Path(args.checkpoints_dir))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def prepare(folder: Path) -> int:
+    if not folder.is_dir():
+        raise UserError(f"--checkpoints-dir {folder} is not a folder.")
     ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    try:
+        return _prepare_all(ws)
+    finally:
+        ws.maps.close()
+
+
+def _prepare_all(ws) -> int:
     failed = 0
     for name in ws.model_names():
         t0 = time.perf_counter()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from explorer.cli.args import number, whole
 from explorer.core.checkpoints import load_checkpoint
 from explorer.core.data import (
     DATASETS,
@@ -31,6 +32,8 @@ from explorer.core.data import (
 )
 from explorer.core.device import choose_device
 from explorer.core.imaging import image_grid, save_png
+from explorer.core.models.limits import LATENT, MAX_DROPOUT, WIDTH
+from explorer.core.validation import MAX_SEED, UserError
 from explorer.training import (
     LOSSES,
     ClassifierTrainConfig,
@@ -50,46 +53,46 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", choices=["dcgan", "vae", "toy_gan", "classifier"], default="dcgan")
     p.add_argument("--dataset", default="fashion-mnist", help=f"one of {', '.join(DATASETS + TOY_NAMES)}")
     p.add_argument("--split", default="train", choices=["train", "test"])
-    p.add_argument("--data-dir", help="folder with IDX files (else $EXPLORER_DATA, /usr/share/datasets, the shipped test split)")
+    p.add_argument("--data-dir", help="folder with the IDX files, and only there (default: $EXPLORER_DATA if set, else /usr/share/datasets, then the shipped test split)")
     p.add_argument("--image-folder", help="train on your own PNG/JPEG images instead of --dataset")
-    p.add_argument("--steps", type=int, help="total optimisation steps (overrides --epochs)")
-    p.add_argument("--epochs", type=float, default=10.0, help="passes over the data (image datasets)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's choice)")
+    p.add_argument("--steps", type=whole("--steps", 1, 10**9), help="total optimisation steps (overrides --epochs)")
+    p.add_argument("--epochs", type=number("--epochs", 1e-6, 10_000), default=10.0, help="passes over the data (image datasets)")
+    p.add_argument("--batch-size", type=whole("--batch-size", 1, 65_536), default=128)
+    p.add_argument("--seed", type=whole("--seed", 0, MAX_SEED), default=0)
+    p.add_argument("--threads", type=whole("--threads", 1, 1024), help="CPU threads for PyTorch (default: PyTorch's choice)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     p.add_argument("--fast-path", choices=["auto", "on", "off"], default="auto",
                    help="capture each training step as a CUDA graph (auto: on CUDA devices; off: the plain eager loop)")
     p.add_argument("--out", help="checkpoint to write (.safetensors)")
     p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
-    p.add_argument("--save-every", type=int, default=2000)
+    p.add_argument("--save-every", type=whole("--save-every", 0, 10**9), default=2000)
     p.add_argument("--without-optimizer", action="store_true",
                    help="leave optimiser state out of the checkpoints (smaller; for shipping, not resuming)")
-    p.add_argument("--sample-every", type=int, default=1000, help="write a sample grid PNG every N steps (0: never)")
+    p.add_argument("--sample-every", type=whole("--sample-every", 0, 10**9), default=1000, help="write a sample grid PNG every N steps (0: never)")
     p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
-    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--log-every", type=whole("--log-every", 1, 10**9), default=100)
     p.add_argument("--dry-run", action="store_true", help="quick smoke run: no files written unless --out is given")
     p.add_argument("--title", help="title shown in the model picker")
     p.add_argument("--description", help="one or two sentences for the model card")
     m = p.add_argument_group("model")
-    m.add_argument("--latent-dim", type=int)
-    m.add_argument("--width", type=int)
-    m.add_argument("--d-width", type=int, help="discriminator width (DCGAN)")
+    m.add_argument("--latent-dim", type=whole("--latent-dim", *LATENT))
+    m.add_argument("--width", type=whole("--width", *WIDTH))
+    m.add_argument("--d-width", type=whole("--d-width", *WIDTH), help="discriminator width (DCGAN)")
     m.add_argument("--upsample", choices=["nearest", "transposed"])
     m.add_argument("--d-norm", choices=["batch", "layer", "none"])
-    m.add_argument("--d-dropout", type=float)
+    m.add_argument("--d-dropout", type=number("--d-dropout", 0.0, MAX_DROPOUT))
     m.add_argument("--recon", choices=["bernoulli", "gaussian"], help="VAE reconstruction loss")
     g = p.add_argument_group("GAN training")
     g.add_argument("--loss", choices=LOSSES, default="non-saturating")
-    g.add_argument("--k", type=int, help="discriminator steps per generator step")
-    g.add_argument("--lr-g", type=float)
-    g.add_argument("--lr-d", type=float)
-    g.add_argument("--beta1", type=float)
-    g.add_argument("--beta2", type=float)
-    g.add_argument("--label-smoothing", type=float, default=1.0, help="real target for D; 0.9 = one-sided smoothing")
+    g.add_argument("--k", type=whole("--k", 1, 100), help="discriminator steps per generator step")
+    g.add_argument("--lr-g", type=number("--lr-g", 1e-8, 1.0))
+    g.add_argument("--lr-d", type=number("--lr-d", 1e-8, 1.0))
+    g.add_argument("--beta1", type=number("--beta1", 0.0, 0.9999))
+    g.add_argument("--beta2", type=number("--beta2", 0.0, 0.9999))
+    g.add_argument("--label-smoothing", type=number("--label-smoothing", 0.5, 1.0), default=1.0, help="real target for D; 0.9 = one-sided smoothing")
     v = p.add_argument_group("VAE / classifier training")
-    v.add_argument("--lr", type=float, help="learning rate (VAE: 1e-3, classifier: 2e-3)")
-    v.add_argument("--beta", type=float, default=1.0, help="VAE KL weight")
+    v.add_argument("--lr", type=number("--lr", 1e-8, 1.0), help="learning rate (VAE: 1e-3, classifier: 2e-3)")
+    v.add_argument("--beta", type=number("--beta", 0.0, 1000.0), default=1.0, help="VAE KL weight")
     return p.parse_args(argv)
 
 
@@ -117,7 +120,7 @@ def load_data(args, device):
     """(sampler, dataset-or-None, dataset metadata)."""
     if args.model == "toy_gan":
         if args.dataset not in TOY_NAMES:
-            raise SystemExit(f"toy_gan trains on a 2-D distribution: --dataset one of {', '.join(TOY_NAMES)}.")
+            raise UserError(f"toy_gan trains on a 2-D distribution: --dataset must be one of {', '.join(TOY_NAMES)}, got {args.dataset!r}.")
         return ToySampler(args.dataset, device), None, {"name": args.dataset, "split": "sampled", "size": 0, "class_names": []}
     if args.image_folder:
         ds, skipped = load_image_folder(args.image_folder)
@@ -145,7 +148,14 @@ def test_accuracy(net, args, device) -> float:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return train(args, sys.argv[1:] if argv is None else argv)
+    except UserError as exc:          # bad data, settings or files: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def train(args, argv) -> int:
     command = "python -m explorer.train " + shlex.join(argv)
     device = choose_device(args.device)
     if args.threads:
@@ -158,7 +168,7 @@ def main(argv=None) -> int:
     if args.resume:
         ck = load_checkpoint(args.resume, device, with_optimizers=True)
         if ck.kind != args.model:
-            raise SystemExit(f"--resume {args.resume} holds a {ck.kind}, not a {args.model}.")
+            raise UserError(f"--resume {args.resume} holds a {ck.kind}, not a {args.model}.")
         trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0))
         command = ck.meta.get("command", "") + " && " + command
         print(f"resumed from {args.resume} at step {trainer.step}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import tempfile
 import time
@@ -88,6 +89,49 @@ def _write_atomic(path: Path, blob: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# the temporary file `_write_atomic` writes beside its target: "." + target name + "." + mkstemp's
+# 8 random characters + ".tmp"
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
+STALE_TEMP_AGE_S = 60
+
+
+def _open_by_any_process(path: Path) -> bool:
+    """Whether any process we can see holds `path` open (Linux /proc; elsewhere: assume it does)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    target = str(path.resolve())
+    for fd_dir in proc.glob("[0-9]*/fd"):
+        try:
+            for fd in fd_dir.iterdir():
+                if os.readlink(fd) == target:
+                    return True
+        except OSError:          # the process ended, or is not ours to inspect
+            continue
+    return False
+
+
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Delete the temporary files of saves that never finished (a kill mid-save) in `folder`:
+    only names of `_write_atomic`'s exact pattern, and only when older than a minute or open by
+    no process (a save in progress elsewhere is left alone). Returns what was removed."""
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for p in folder.iterdir():
+        if not _TEMP_NAME.match(p.name) or not p.is_file() or p.is_symlink():
+            continue
+        try:
+            if now - p.stat().st_mtime > STALE_TEMP_AGE_S or not _open_by_any_process(p):
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
 
 
 def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], meta: dict,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from explorer.core.validation import UserError
+
 
 def choose_device(name: str | None = None) -> torch.device:
     """Return the device called `name`, or the best available one when `name` is None/"auto"."""
@@ -20,9 +22,9 @@ def choose_device(name: str | None = None) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError as exc:
-        raise ValueError(f"Unknown device {name!r}: use cpu, cuda, cuda:N or mps.") from exc
+        raise UserError(f"Unknown device {name!r}: use cpu, cuda, cuda:N or mps.") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"Device {name!r} asked for, but this PyTorch sees no CUDA GPU.")
+        raise UserError(f"Device {name!r} asked for, but this PyTorch sees no CUDA GPU.")
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError(f"Device {name!r} asked for, but MPS is not available here.")
+        raise UserError(f"Device {name!r} asked for, but MPS is not available here.")
     return device

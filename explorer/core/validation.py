@@ -65,3 +65,14 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise UserError(f"{name} must be one of {', '.join(map(str, choices))}; got {_shown(value)}.")
     return value
+
+
+def check_whole(name: str, value, lo: int, hi: int) -> int:
+    """A setting that must be an int already (a model's size in its config): 64.0, "64" and True
+    are refused, not converted, so a damaged or hand-edited file says what is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserError(f"{name} must be a whole number between {lo} and {hi}, got {_shown(value)}"
+                        f" ({type(value).__name__}).")
+    if not lo <= value <= hi:
+        raise UserError(f"{name} must be between {lo} and {hi}, got {_shown(value)}.")
+    return value

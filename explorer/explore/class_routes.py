@@ -148,7 +148,6 @@ def fit_class_routes(judge: Judge, dim: int, n_classes: int, samples: int = 5000
     `check` other seeds (the checking seeds, CHECK_SEED0 onwards)."""
     z = sample_z(samples, dim, BANK_SEED)                                 # (N, D)
     probs = judge(z)                                                      # (N, C)
-    labels = probs.argmax(1)
     overall = z.mean(0)
     means = overall.repeat(n_classes, 1)
     vectors = torch.zeros(n_classes, dim)

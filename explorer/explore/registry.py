@@ -1,113 +1,39 @@
-"""A loaded model on its device, and batched decoding of latents into uint8 images.
+"""The model registry: explorable checkpoints in a folder (plus uploads), loaded once and shared.
 
-The renderer is a pure function of plain arguments (checkpoint name, latent vector): the UI only
-turns widget values into those arguments (the stylegan3 visualizer's contract). Loaded models are
-shared read-only between sessions; every request brings its own latent, so sessions never see
-each other's state.
+Loaded models are shared read-only between sessions; every request brings its own latent, so
+sessions never see each other's state.
 """
 from __future__ import annotations
 
-import hashlib
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from explorer.core.checkpoints import (
     CHECKPOINT_DIR,
-    Checkpoint,
     CheckpointError,
     list_checkpoints,
     load_checkpoint,
     read_metadata,
 )
-from explorer.core.data import to_uint8
-from explorer.core.models import decoder_of
+from explorer.core.loaded_model import MAX_LATENT, LoadedModel, file_digest  # noqa: F401  (MAX_LATENT: re-exported)
 from explorer.core.validation import UserError
 
 EXPLORABLE = ("dcgan", "vae")
-MAX_BATCH = 1024
-
-
-@dataclass
-class LoadedModel:
-    name: str                         # file stem, the id the UI and API use
-    checkpoint: Checkpoint
-    device: torch.device
-    digest: str                       # content hash: keys caches of directions and maps
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def kind(self) -> str:
-        return self.checkpoint.kind
-
-    @property
-    def decoder(self):
-        return decoder_of(self.checkpoint.modules)
-
-    @property
-    def latent_dim(self) -> int:
-        return self.decoder.cfg.latent_dim
-
-    @property
-    def class_names(self) -> list[str]:
-        return self.checkpoint.class_names
-
-    @property
-    def meta(self) -> dict:
-        return self.checkpoint.meta
-
-    def check_latent(self, z) -> torch.Tensor:
-        """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words."""
-        try:
-            t = torch.as_tensor(np.asarray(z, dtype=np.float32))
-        except (TypeError, ValueError):
-            raise UserError("The latent vector must be a list of numbers.") from None
-        if t.dim() == 1:
-            t = t[None]
-        if t.dim() != 2 or t.shape[1] != self.latent_dim:
-            raise UserError(f"{self.name} needs latent vectors of {self.latent_dim} numbers, got shape {tuple(t.shape)}.")
-        if not torch.isfinite(t).all():
-            raise UserError("The latent vector contains NaN or infinite values.")
-        if t.abs().max() > 1e4:
-            raise UserError("Latent values beyond ±10 000 are out of range.")
-        return t
-
-    @torch.inference_mode()
-    def decode(self, z, batch: int = MAX_BATCH) -> np.ndarray:
-        """Latents (N, D) -> uint8 images (N, H, W, C), decoded in batches on the model's device."""
-        z = self.check_latent(z)
-        dec = self.decoder
-        out = []
-        with self.lock:   # BatchNorm/dropout are in eval mode; the lock keeps one forward at a time per model
-            for i in range(0, len(z), batch):
-                imgs = dec.generate(z[i:i + batch].to(self.device))           # (B, C, H, W) in [0, 1]
-                out.append(to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy())   # -> (B, H, W, C)
-        return np.concatenate(out)
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
-
-
-
 class ModelRegistry:
     """Explorable checkpoints in a folder (plus uploads), loaded lazily once and shared.
 
     Names are file stems from the folder listing; a name that is not in the listing is refused, so
-    no user string ever becomes a file path."""
+    no user string ever becomes a file path. Registration is all-or-nothing: an added file is
+    listed only after it loaded and validated, so a refused file leaves the registry as it was."""
 
     def __init__(self, folder: Path = CHECKPOINT_DIR, device="cpu"):
         self.folder = Path(folder)
         self.device = torch.device(device)
         self._loaded: dict[str, LoadedModel] = {}
-        self._extra: dict[str, Path] = {}          # uploaded files, by generated name
+        self._extra: dict[str, LoadedModel] = {}       # added files (uploads), loaded and validated
+        self._digests: dict[tuple, str] = {}           # (path, size, mtime) -> content digest
         self._lock = threading.Lock()
 
     def available(self) -> dict[str, dict]:
@@ -116,15 +42,18 @@ class ModelRegistry:
         for path, meta in list_checkpoints(self.folder):
             if isinstance(meta, dict) and meta.get("kind") in EXPLORABLE:
                 out[path.stem] = meta
-        for name, path in self._extra.items():
-            out[name] = read_metadata(path)
+        with self._lock:
+            extra = dict(self._extra)
+        for name, model in extra.items():
+            out[name] = model.meta                      # read at registration: no file access here
         return out
 
     def path_of(self, name: str) -> Path:
         if not isinstance(name, str):
             raise UserError("A model name must be text.")
-        if name in self._extra:
-            return self._extra[name]
+        with self._lock:
+            if name in self._extra:
+                return self._extra[name].checkpoint.path
         for path, meta in list_checkpoints(self.folder):
             if path.stem == name and isinstance(meta, dict) and meta.get("kind") in EXPLORABLE:
                 return path
@@ -132,9 +61,15 @@ class ModelRegistry:
 
     def get(self, name: str) -> LoadedModel:
         with self._lock:
+            if name in self._extra:
+                return self._extra[name]
             if name in self._loaded:
                 return self._loaded[name]
-        path = self.path_of(name)
+        model = self._load(self.path_of(name), name)
+        with self._lock:
+            return self._loaded.setdefault(name, model)
+
+    def _load(self, path: Path, name: str, cache_dir: Path | None = None) -> LoadedModel:
         ck = load_checkpoint(path, self.device)
         if self.device.type == "cpu":
             # channels_last: same images (max difference 3e-6), 1.1x faster at batch 1 and 1.5-2x at
@@ -143,16 +78,41 @@ class ModelRegistry:
             # up to 12/255 levels, so decoding stays fp32. Neither is measured on CUDA yet.
             for module in ck.modules.values():
                 module.to(memory_format=torch.channels_last)
-        model = LoadedModel(name, ck, self.device, file_digest(path))
-        with self._lock:
-            return self._loaded.setdefault(name, model)
+        return LoadedModel(name, ck, self.device, self.digest_of(path), cache_dir=cache_dir)
 
-    def add_file(self, path: Path, name: str) -> LoadedModel:
-        """Register a validated file (e.g. an upload copied to a private folder) under `name`."""
+    def digest_of(self, path: Path) -> str:
+        """The file's content digest, remembered while its size and modification time stay the same."""
+        st = Path(path).stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in self._digests:
+            self._digests[key] = file_digest(path)
+        return self._digests[key]
+
+    def find_digest(self, digest: str) -> str | None:
+        """The name of a listed model with exactly this content, or None."""
+        with self._lock:
+            for name, model in self._extra.items():
+                if model.digest == digest:
+                    return name
+        for name in self.available():
+            try:
+                if self.digest_of(self.path_of(name)) == digest:
+                    return name
+            except (OSError, UserError):     # vanished meanwhile: not a match
+                continue
+        return None
+
+    def add_file(self, path: Path, name: str, cache_dir: Path | None = None) -> LoadedModel:
+        """Load and validate a file (e.g. an upload copied to a private folder), then list it under
+        `name`. Nothing is listed unless everything succeeded. `cache_dir`: where its directions and
+        map go (None: the workspace's cache folder)."""
         meta = read_metadata(path)
         if meta["kind"] not in EXPLORABLE:
             raise CheckpointError(f"{path.name} holds a {meta['kind']}, which has no image decoder to explore.")
+        model = self._load(Path(path), name, cache_dir)     # every tensor's name, shape and finiteness
         with self._lock:
-            self._extra[name] = path
+            if name in self._extra and self._extra[name].digest == model.digest:
+                return self._extra[name]                      # listed meanwhile: keep the first
+            self._extra[name] = model
             self._loaded.pop(name, None)
-        return self.get(name)
+        return model

@@ -26,8 +26,9 @@ from explorer.eval.features import classifier_path_for, load_classifier
 from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.explore.class_routes import classifier_judge
 from explorer.explore.directions import Directions, gan_directions, vae_directions
-from explorer.explore.registry import LoadedModel, ModelRegistry
-from explorer.maps.store import CACHE_DIR, MapStore
+from explorer.explore.registry import MAX_LATENT, LoadedModel, ModelRegistry
+from explorer.maps.cache import CACHE_DIR
+from explorer.maps.store import MapStore
 
 log = logging.getLogger(__name__)
 SIGMA_STRIP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -56,11 +57,29 @@ class Recipe:
     def from_text(cls, text: str) -> "Recipe":
         try:
             d = json.loads(text)
-            return cls(model=str(d["model"]), seed=int(d.get("seed", 0)), temperature=float(d.get("temperature", 1.0)),
-                       sliders=tuple(float(s) for s in d.get("sliders", [])), direction=str(d.get("direction", "")),
-                       amount=float(d.get("amount", 0.0)), base=tuple(float(v) for v in d.get("base", [])))
+            r = cls(model=str(d["model"]), seed=d.get("seed", 0), temperature=d.get("temperature", 1.0),
+                    sliders=tuple(d.get("sliders", [])), direction=str(d.get("direction", "")),
+                    amount=d.get("amount", 0.0), base=tuple(d.get("base", [])))
         except (ValueError, TypeError, KeyError, AttributeError):
             raise UserError('Could not read that recipe; it looks like {"model": ..., "seed": 3, "sliders": [...]}.') from None
+        return r.checked()
+
+    def checked(self) -> "Recipe":
+        """This recipe with every value checked and typed (seed int, the rest floats), or a UserError
+        naming the first bad value, its allowed range and what was given. The latent's length is
+        checked against the model by Workspace.check_recipe."""
+        if not isinstance(self.model, str):
+            raise UserError("A model name must be text.")
+        for what, seq in (("Sliders", self.sliders), ("The base latent", self.base)):
+            if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__iter__"):
+                raise UserError(f"{what} must be a list of numbers, got {type(seq).__name__}.")
+        if not isinstance(self.direction, str):
+            raise UserError("A direction must be text (its name in the list).")
+        return Recipe(self.model, check_seed(self.seed), check_number("Temperature", self.temperature, 0.0, 3.0),
+                      tuple(check_number(f"Slider {i + 1}", v, -10, 10) for i, v in enumerate(self.sliders)),
+                      self.direction, check_number("Amount", self.amount, -5, 5),
+                      tuple(check_number(f"Base latent value {i + 1}", v, -MAX_LATENT, MAX_LATENT)
+                            for i, v in enumerate(self.base)))
 
 
 
@@ -96,11 +115,11 @@ class Workspace:
                 self._test_sets[ds_name] = load_dataset(ds_name, "test")
             return self._test_sets[ds_name]
 
-    def classifier_path(self, dataset: str = "fashion-mnist") -> Path | None:
+    def classifier_path(self, dataset: str) -> Path | None:
         """The classifier trained on `dataset` (in the models folder or the shipped one), or None."""
         return classifier_path_for(dataset, (self.registry.folder, CHECKPOINT_DIR))
 
-    def classifier(self, dataset: str = "fashion-mnist"):
+    def classifier(self, dataset: str):
         """The classifier of `dataset` (labels GAN samples for class directions and the map), or None
         when there is none: then no labels are shown rather than labels from another dataset."""
         with self._lock:
@@ -118,7 +137,7 @@ class Workspace:
         if name in self._directions:
             return self._directions[name]
         m = self.model(name)
-        path = self.cache_dir / f"{name}-{m.digest}-directions.safetensors"
+        path = (m.cache_dir or self.cache_dir) / f"{name}-{m.digest}-directions.safetensors"   # uploads: the runtime folder
         d = None
         if path.is_file():
             try:
@@ -138,20 +157,26 @@ class Workspace:
         return d
 
     # ---------------------------------------------------------------- explore
+    def check_recipe(self, r: Recipe) -> Recipe:
+        """`r.checked()`, plus the base latent's length checked against the model."""
+        r = r.checked()
+        if r.base:
+            self.model(r.model).check_one_latent(list(r.base), "The base latent")
+        return r
+
     def latent(self, r: Recipe) -> torch.Tensor:
+        r = self.check_recipe(r)
         m = self.model(r.model)
-        seed = check_seed(r.seed)
-        temp = check_number("Temperature", r.temperature, 0.0, 3.0)
         # the starting point (the seed's noise, or a given latent) scaled towards or away from the centre:
         # the sliders read their positions off this point, so they move with the temperature
-        z = (m.check_latent(list(r.base))[0] if r.base else sample_z(1, m.latent_dim, seed)[0]) * temp
+        start = torch.tensor(r.base, dtype=torch.float32) if r.base else sample_z(1, m.latent_dim, r.seed)[0]
+        z = start * r.temperature
         d = self.directions(r.model)
         if r.sliders:
             if len(r.sliders) > len(d.basis):
                 raise UserError(f"{r.model} has {len(d.basis)} slider directions, got {len(r.sliders)} values.")
-            vals = torch.tensor([check_number(f"Slider {i + 1}", v, -10, 10) for i, v in enumerate(r.sliders)])
             full = d.coordinates(z)
-            full[:len(vals)] = vals
+            full[:len(r.sliders)] = torch.tensor(r.sliders)
             z = d.apply(z, full)
         if r.direction:
             d.info(r.direction)       # an unknown or failing direction is refused before the classifier loads
@@ -186,7 +211,7 @@ class Workspace:
     def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z."""
         m = self.model(name)
-        z = m.check_latent(z)[0]
+        z = m.check_one_latent(z)
         d = self.directions(name)
         if not 0 <= int(index) < len(d.basis):
             raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
@@ -224,7 +249,7 @@ class Workspace:
             self._manifolds[key] = grid
         cell = None
         if z is not None:
-            zz = m.check_latent(z)[0].numpy()
+            zz = m.check_one_latent(z).numpy()
             col = int(np.clip(np.round((zz[0] + extent) / (2 * extent) * (n - 1)), 0, n - 1))
             row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
             cell = (row, col)
@@ -241,8 +266,8 @@ class Workspace:
     # ---------------------------------------------------------------- interpolate
     def interpolate(self, name: str, z_a, z_b, frames: int) -> dict:
         m = self.model(name)
-        frames = int(check_number("Frames", frames, 2, MAX_FRAMES))
-        a, b = m.check_latent(z_a)[0], m.check_latent(z_b)[0]
+        frames = check_int("Frames", frames, 2, MAX_FRAMES)
+        a, b = m.check_one_latent(z_a, "The start latent"), m.check_one_latent(z_b, "The end latent")
         t = fractions(frames)
         paths = {"linear": lerp(a, b, t), "spherical": slerp(a, b, t)}
         both = m.decode(torch.cat(list(paths.values())))                        # one batched decode
@@ -254,7 +279,7 @@ class Workspace:
     # ---------------------------------------------------------------- map
     def place_on_map(self, name: str, z) -> np.ndarray | None:
         """Map coordinates (M, 2) of latents (M, D), or None while the map is not ready."""
-        from explorer.maps.store import map_keys
+        from explorer.maps.features import map_keys
         m = self.model(name)
         lm = self.maps.get(m)
         if lm is None:
@@ -269,11 +294,10 @@ class Workspace:
         if lm is None:
             raise UserError(f"The map for {name} is still being computed ({self.maps.status(name)}).")
         try:
-            i = int(index)
-            if float(index) != i:
-                raise ValueError
-        except (TypeError, ValueError, OverflowError):
-            raise UserError("A map point index must be a whole number.") from None
+            i = check_int("A map point index", index, -2**63, 2**63)
+        except UserError:
+            raise UserError(f"A map point index must be a whole number between 0 and {len(lm.latents) - 1},"
+                            f" got {str(index)[:40]!r}.") from None
         if not 0 <= i < len(lm.latents):
             raise UserError(f"Map point {i} does not exist; the map has {len(lm.latents)} points.")
         z = lm.latents[i]

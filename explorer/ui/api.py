@@ -46,8 +46,8 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
     def render(model: str, seed: int = 0, temperature: float = 1.0, sliders: list = None, direction: str = "",
                amount: float = 0.0, base: list = None) -> dict:
         """Render one picture from a recipe. Returns {image: PNG data URL, latent: [...], recipe: text}."""
-        r = Recipe(str(model), int(seed), float(temperature), tuple(float(s) for s in (sliders or [])),
-                   str(direction or ""), float(amount), tuple(float(v) for v in (base or [])))
+        # every value is checked (and typed) by check_recipe: each refusal names the value and its range
+        r = ws.check_recipe(Recipe(str(model), seed, temperature, sliders or (), direction or "", amount, base or ()))
         image, z = ws.render(r)
         return {"image": png_data_url(image), "latent": [float(v) for v in z], "recipe": r.to_text()}
 

@@ -17,7 +17,6 @@ from explorer.ui import api
 from explorer.ui.explore_tab import ExploreTab, recipe_from_query
 from explorer.ui.interpolate_tab import InterpolateTab
 from explorer.ui.map_tab import MapTab
-from explorer.ui.page import page_js
 from explorer.ui.picker import Picker, choices
 from explorer.ui.texts import TITLE
 from explorer.ui.tour import Tour
@@ -26,11 +25,6 @@ from explorer.ui.train_tab import TrainTab
 TABS = ("explore", "interpolate", "map", "train")
 TAB_URL_JS = "() => {{ const u = new URL(window.location.href); u.searchParams.set('tab', '{tab}'); " \
              "window.history.replaceState(null, '', u); }}"
-
-
-def tooltip_js() -> str:
-    """The page script (tooltips and keyboard shortcuts); kept under this name for launchers."""
-    return page_js()
 
 
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:

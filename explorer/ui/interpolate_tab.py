@@ -3,14 +3,12 @@ animated GIF to download, and the latent's length along each path, with a senten
 difference is for the chosen pair and why. Start and end are stored separately (two map dots stay two)."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from explorer.core import runtime
 from explorer.core.imaging import gif_bytes
 from explorer.core.latent import norm_dip_sentence, sample_z
 from explorer.core.validation import UserError, check_seed
@@ -19,7 +17,6 @@ from explorer.ui import texts, widgets
 
 SEED, EXPLORE, MAP, TEST = "Seed", "Explore picture", "Map dot", "Test picture"
 MIRROR = "Mirror of the start (−z)"     # the default end: where lerp and slerp differ most visibly
-GIF_DIR = Path(tempfile.mkdtemp(prefix="latent-explorer-gifs-"))
 
 
 def sources_for(kind: str, which: str = "start") -> list[str]:
@@ -74,7 +71,7 @@ class InterpolateTab:
             return {self.linear: widgets.message(str(exc)), self.spherical: ""}
         caps = [f"{t:.2f}" for t in res["t"]]
         side = np.concatenate([res["linear"], res["spherical"]], axis=2)        # (T, H, 2W, C): lerp | slerp
-        path = GIF_DIR / f"interpolation-{abs(hash((model, tuple(a), tuple(b), len(caps)))) % 10**10}.gif"
+        path = runtime.folder("gifs") / f"interpolation-{abs(hash((model, tuple(a), tuple(b), len(caps)))) % 10**10}.gif"
         path.write_bytes(gif_bytes(side))
         return {self.linear: widgets.strip(res["linear"], caps, 56), self.spherical: widgets.strip(res["spherical"], caps, 56),
                 self.gif: str(path), self.gif_file: str(path), self.plot: norm_plot(res),

@@ -8,7 +8,6 @@ the point's index. Whatever the browser sends is validated by Workspace.map_item
 from __future__ import annotations
 
 import functools
-import html
 
 import gradio as gr
 import numpy as np
@@ -83,10 +82,12 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
         idx = np.nonzero(labels == c)[0]
         if not len(idx):
             continue
-        traces.append({"type": "scattergl", "mode": "markers", "name": cname, "customdata": idx.tolist(),
+        # class names come from the checkpoint: plotly renders some HTML in names and hover text
+        label = widgets.plot_text(widgets.shorten(cname, 40))
+        traces.append({"type": "scattergl", "mode": "markers", "name": label, "customdata": idx.tolist(),
                        "x": np.round(lm.embedding[idx, 0], 3).tolist(), "y": np.round(lm.embedding[idx, 1], 3).tolist(),
                        "marker": {"size": 4, "color": PALETTE[c % len(PALETTE)], "opacity": 0.7},
-                       "hovertemplate": f"{cname} #%{{customdata}}<extra></extra>"})
+                       "hovertemplate": f"{label} #%{{customdata}}<extra></extra>"})
     if path and _fits(m, path.get("spherical")):
         for key, dash in (("linear", "dot"), ("spherical", "solid")):
             xy = ws.place_on_map(name, np.asarray(path[key], np.float32))
@@ -153,7 +154,8 @@ class MapTab:
         if item["original"] is not None:
             pics.append(widgets.picture(item["original"], 120, "the test picture"))
         pics.append(widgets.picture(item["decoded"], 120, "what the model draws from its latent"))
-        head = f"<p><b>Dot #{item['index']}</b> {('· ' + html.escape(item['label'])) if item['label'] else ''}</p>"
+        label = f"· {widgets.escape(widgets.shorten(item['label'], 60))}" if item["label"] else ""   # from the checkpoint
+        head = f"<p><b>Dot #{item['index']}</b> {label}</p>"
         body = head + '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(pics) + "</div>"
         selection = {"model": model, "index": item["index"], "label": item["label"], "latent": item["latent"].tolist()}
         return {self.selected: body, self.selected_text: f"Selected dot #{item['index']}", self.selection: selection}

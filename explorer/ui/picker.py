@@ -1,24 +1,74 @@
-"""Model picker: every explorable checkpoint, plus uploads of .safetensors files, with the model card."""
+"""Model picker: every explorable checkpoint, plus uploads of .safetensors files, with the model card.
+
+An upload is all-or-nothing: it is copied to this process's runtime folder, loaded and validated,
+and only then listed; whatever goes wrong (an expected refusal or a bug), the copy is deleted, the
+registry is as it was, Gradio's cached copy of the file is deleted and the upload box is cleared.
+An identical copy of a listed model (same content digest) is not listed twice: that model is
+selected instead. Messages name the user's own file name, never the internal one.
+"""
 from __future__ import annotations
 
-import hashlib
+import logging
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 import gradio as gr
 
-from explorer.core.checkpoints import CheckpointError
+from explorer.core import runtime
+from explorer.core.checkpoints import CheckpointError, model_card
 from explorer.core.validation import UserError
+from explorer.explore.registry import file_digest
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts
+from explorer.ui.widgets import info, md_text, shorten, warn
 
+log = logging.getLogger(__name__)
 MAX_UPLOAD_MB = 200
-UPLOAD_DIR = Path(tempfile.mkdtemp(prefix="latent-explorer-uploads-"))
 
 
 def choices(ws: Workspace) -> list[tuple[str, str]]:
-    return [(meta.get("title") or name, name) for name, meta in sorted(ws.registry.available().items())]
+    """(label, name) pairs; the Dropdown shows labels as plain text, so they are shortened, not escaped."""
+    out = []
+    for name, meta in sorted(ws.registry.available().items()):
+        title = meta.get("title") if isinstance(meta.get("title"), str) and meta["title"].strip() else name
+        out.append((shorten(title, 80), name))
+    return out
+
+
+def _safe(value, depth: int = 0):
+    """Checkpoint metadata with every string made safe for Markdown (numbers kept as numbers)."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, dict) and depth < 3:
+        return {md_text(k, 60): _safe(v, depth + 1) for k, v in list(value.items())[:100]}
+    if isinstance(value, list) and depth < 3:
+        return [_safe(v, depth + 1) for v in value[:100]]
+    return md_text(value, 300)
+
+
+def safe_card(meta: dict, name: str) -> str:
+    """The model card's Markdown with every string from the checkpoint escaped."""
+    safe = _safe(meta)
+    safe["kind"] = md_text(meta.get("kind"))
+    for key in ("dataset", "config", "training", "evaluation"):
+        if not isinstance(safe.get(key), dict):
+            safe.pop(key, None)
+    ds = safe.get("dataset", {})
+    if not isinstance(ds.get("class_names"), list):
+        ds.pop("class_names", None)
+    else:
+        ds["class_names"] = [str(c) for c in ds["class_names"]]
+    if not isinstance(meta.get("train_seconds"), (int, float)) or isinstance(meta.get("train_seconds"), bool):
+        safe.pop("train_seconds", None)
+    if meta.get("command"):
+        # shown in an indented code block, where Markdown and HTML are literal text; one line, so
+        # nothing can end the block
+        safe["command"] = " ".join("".join(ch if ch.isprintable() else " " for ch in str(meta["command"])).split())[:2000]
+    title = safe.get("title") if isinstance(meta.get("title"), str) and meta["title"].strip() else md_text(name)
+    return model_card(safe, title)
 
 
 class Picker:
@@ -27,34 +77,69 @@ class Picker:
 
     def card(self, name):
         try:
-            return self.ws.card(name)
+            m = self.ws.model(name)
+            return safe_card(m.meta, name)
         except (UserError, CheckpointError, ValueError) as exc:
-            return f"**Cannot show this model:** {exc}"
+            return f"**Cannot show this model:** {md_text(exc)}"
 
     def upload(self, file_path):
-        """Validate an uploaded file and register it under a generated name (never the user's file name)."""
+        """Validate an uploaded file and list it under a generated name (never the user's file name).
+        Returns (picker update, card, upload box update)."""
         if not file_path:
-            return gr.update(), gr.update()
+            return gr.update(), gr.update(), gr.update()
         src = Path(file_path)
+        shown = shorten(src.name, 60)
         dst = None
         try:
             if src.suffix.lower() != ".safetensors":
-                raise CheckpointError("Only .safetensors checkpoints can be loaded.")
+                raise CheckpointError(f"{src.name}: only .safetensors checkpoints can be loaded.")
             if src.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024:
-                raise CheckpointError(f"The file is larger than {MAX_UPLOAD_MB} MB.")
-            digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
-            name = f"upload-{digest}"
-            dst = UPLOAD_DIR / f"{name}.safetensors"
+                raise CheckpointError(f"{src.name} is larger than {MAX_UPLOAD_MB} MB.")
+            digest = file_digest(src)
+            same = self.ws.registry.find_digest(digest)
+            if same is not None:
+                title = next((label for label, n in choices(self.ws) if n == same), same)
+                info(f"{shown} is the same file as the listed model “{title}”: selected it.")
+                return gr.update(value=same), self.card(same), None
+            name = f"upload-{digest[:12]}"
+            # a unique file name per attempt: two people uploading the same file at once never share it
+            dst = runtime.folder("uploads") / f"{name}-{uuid.uuid4().hex[:8]}.safetensors"
             shutil.copyfile(src, dst)
-            self.ws.registry.add_file(dst, name)
-            self.ws.model(name)          # full validation: metadata, every tensor's shape, finite values
-        except (CheckpointError, UserError, ValueError, OSError) as exc:
-            if dst is not None and dst.exists():
-                dst.unlink()             # nothing refused stays on disk
-            gr.Warning(f"Upload refused: {exc}")
-            return gr.update(), f"**Upload refused:** {exc}"
-        gr.Info("Model loaded.")
-        return gr.update(choices=choices(self.ws), value=name), self.card(name)
+            model = self.ws.registry.add_file(dst, name, cache_dir=runtime.folder("cache"))
+            if model.checkpoint.path != dst:        # the same file was listed a moment ago by someone else
+                dst.unlink()
+        except Exception as exc:
+            if dst is not None:
+                dst.unlink(missing_ok=True)
+            if isinstance(exc, (UserError, OSError)):
+                text = str(exc)
+                if dst is not None:
+                    text = text.replace(dst.name, src.name)       # the internal copy's name means nothing to them
+                text = text.replace(src.name, shown)
+            else:                                   # a bug: logged with its traceback, shown plainly
+                log.exception("upload of %s failed", src.name)
+                text = f"{shown}: internal error while checking the file (logged)."
+            warn(f"Upload refused: {text}")
+            self._forget_gradio_copy(src)
+            return gr.update(), f"**Upload refused:** {md_text(text)}", None
+        self._forget_gradio_copy(src)
+        info(f"{shown} loaded.")
+        return gr.update(choices=choices(self.ws), value=name), self.card(name), None
+
+    @staticmethod
+    def _forget_gradio_copy(src: Path) -> None:
+        """Delete Gradio's cached copy of an upload (only inside Gradio's upload folder: never a file
+        a caller merely named): the model lives on in our own copy, or was refused."""
+        from gradio.utils import get_upload_folder
+        try:
+            cache = Path(get_upload_folder()).resolve()
+            path = src.resolve()
+            if cache in path.parents and path.is_file():
+                path.unlink()
+                if path.parent != cache and not any(path.parent.iterdir()):
+                    path.parent.rmdir()
+        except OSError as exc:
+            log.warning("could not delete Gradio's copy of an upload: %s", exc)
 
     def build(self):
         """The header: title, model picker, and one-click panels for the model card and loading a file."""
@@ -69,6 +154,6 @@ class Picker:
             with gr.Accordion("Load a model file…", open=False, elem_id="model-upload-panel"):
                 upload = gr.File(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
                                  type="filepath", elem_id="model-upload", height=90)
-        self.upload_event = upload.upload(self.upload, upload, [model, card], api_visibility="private")
+        self.upload_event = upload.upload(self.upload, upload, [model, card, upload], api_visibility="private")
         model.change(self.card, model, card, api_visibility="private")
         return model, card

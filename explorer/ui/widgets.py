@@ -1,11 +1,54 @@
-"""Small HTML builders shared by the tabs (pictures as crisp, pixelated data-URL images)."""
+"""Small HTML builders shared by the tabs (pictures as crisp, pixelated data-URL images), and the
+one way text from outside (checkpoint metadata, file names, requests) is made safe to show:
+`escape` for HTML, `plot_text` for plotly labels, `md_text` for Markdown, `warn`/`info` for toasts."""
 from __future__ import annotations
 
 import html
+import re
 
+import gradio as gr
 import numpy as np
 
 from explorer.core.imaging import png_data_url
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def shorten(text, limit: int = 60) -> str:
+    """One line of at most `limit` characters (the middle cut out), for names and titles."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    return text[:keep - keep // 3] + "…" + text[len(text) - keep // 3:]
+
+
+def escape(text) -> str:
+    """Text for HTML."""
+    return html.escape(str(text), quote=True)
+
+
+def plot_text(text) -> str:
+    """Text for plotly's trace names and hover templates, which render some tags (<b>, <a href>):
+    markup escaped with the entities plotly decodes (it reads &lt; &gt; &amp; and numeric ones,
+    not &quot;), and % written so that it never starts a template variable."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;").replace("%", "&#37;"))
+
+
+def md_text(text, limit: int | None = None) -> str:
+    """Text for Markdown: one line, every Markdown character backslash-escaped, HTML escaped."""
+    text = shorten(text, limit) if limit else " ".join(str(text).split())
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
+
+
+def warn(text) -> None:
+    """A warning toast (Gradio renders toast text as HTML: it is escaped here)."""
+    gr.Warning(escape(text))
+
+
+def info(text) -> None:
+    gr.Info(escape(text))
 
 
 def picture(image: np.ndarray, size: int = 384, caption: str = "", elem_class: str = "le-picture") -> str:

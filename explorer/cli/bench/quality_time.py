@@ -98,7 +98,8 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     from explorer.core.data import DataNotFound, load_dataset, to_unit
     from explorer.core.device import choose_device
     from explorer.core.latent import sample_z
-    from explorer.eval.metrics import classify, frechet_distance, load_classifier
+    from explorer.eval.features import classify, load_classifier
+    from explorer.eval.metrics import frechet_distance
     from explorer.training import GANTrainConfig, ImageSampler, make_trainer
     clock.mark("imports")
 

@@ -160,7 +160,8 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
 _UMAP_CHILD = """
 import time, sys, numpy as np
 t0 = time.perf_counter()
-from explorer.maps.store import MapParams, fit_umap
+from explorer.maps.layout import MapParams
+from explorer.maps.umap_fit import fit_umap
 x = np.random.default_rng(0).normal(size=(int(sys.argv[1]), 16)).astype(np.float32)
 fit_umap(x, MapParams(points=len(x)))
 cold = time.perf_counter() - t0
@@ -173,13 +174,9 @@ print(cold, time.perf_counter() - t0)
 def umap_bench(quick: bool = False) -> dict:
     import numpy as np
 
-    from explorer.maps.store import (
-        LatentMap,
-        MapParams,
-        load_map,
-        save_map,
-        umap_backend,
-    )
+    from explorer.maps.cache import load_map, save_map
+    from explorer.maps.layout import LatentMap, MapParams
+    from explorer.maps.umap_fit import umap_backend
     n = 1000 if quick else 10_000
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", _UMAP_CHILD, str(n)], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -1,11 +1,13 @@
 """Image datasets as uint8 tensors: IDX files (Fashion-MNIST, MNIST, KMNIST), sklearn's digits.
 
-Where IDX data comes from, in order (first that has the files wins):
-  1. an explicit `data_dir` (the CLIs' --data-dir);
-  2. the environment variable EXPLORER_DATA (the folder itself, or its sub-folder named after
-     the dataset);
-  3. Debian's /usr/share/datasets/<name> (package dataset-fashion-mnist gives all 70 000 images);
-  4. for Fashion-MNIST only, the test split (10 000 images) shipped inside this package.
+Where IDX data comes from:
+  - an explicit location, when one is given, and nothing else: the `data_dir` argument (the CLIs'
+    --data-dir), else the environment variable EXPLORER_DATA; the folder itself or its sub-folder
+    named after the dataset. A location that lacks the split is an error naming the folder and
+    the missing files, never a silent fall-back to other data;
+  - otherwise, in order: Debian's /usr/share/datasets/<name> (package dataset-fashion-mnist gives
+    all 70 000 images), then for Fashion-MNIST only the test split (10 000 images) shipped inside
+    this package.
 """
 from __future__ import annotations
 
@@ -66,16 +68,33 @@ def _idx_files(folder: Path, split: str) -> tuple[Path, Path] | None:
     return None
 
 
-def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[tuple[Path, str]]:
-    """(folder, how it was chosen) in the order they are tried."""
-    out: list[tuple[Path, str]] = []
+def _file_names(split: str) -> tuple[str, str]:
+    p = _PREFIX[split]
+    return f"{p}-images-idx3-ubyte", f"{p}-labels-idx1-ubyte"
+
+
+def _present(folder: Path, split: str) -> list[str]:
+    """Which of the split's two files (with or without .gz) the folder holds."""
+    return [n + s for n in _file_names(split) for s in (".gz", "") if (folder / (n + s)).is_file()]
+
+
+def explicit_location(data_dir: str | Path | None = None) -> tuple[Path, str] | None:
+    """(folder, what named it) when the caller or the environment chose where data is, else None."""
     if data_dir:
-        d = Path(data_dir)
-        out += [(d, "--data-dir"), (d / name, "--data-dir")]
+        return Path(data_dir), "--data-dir"
     env = os.environ.get("EXPLORER_DATA")
     if env:
-        out += [(Path(env), "EXPLORER_DATA"), (Path(env) / name, "EXPLORER_DATA")]
-    out.append((SYSTEM_ROOT / name, "system"))
+        return Path(env), "EXPLORER_DATA"
+    return None
+
+
+def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[tuple[Path, str]]:
+    """(folder, how it was chosen) in the order they are tried."""
+    chosen = explicit_location(data_dir)
+    if chosen is not None:
+        folder, how = chosen
+        return [(folder, how), (folder / name, how)]
+    out = [(SYSTEM_ROOT / name, "system")]
     if name == "fashion-mnist":
         out.append((EMBEDDED_DIR, "embedded"))
     return out
@@ -84,16 +103,25 @@ def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[tuple[
 def find_idx_split(name: str, split: str, data_dir: str | Path | None = None) -> tuple[Path, Path, str]:
     """Paths of (images, labels) for a split and a short description of where they came from."""
     if name not in IDX_DATASETS:
-        raise ValueError(f"Unknown IDX dataset {name!r}; known: {', '.join(IDX_DATASETS)}.")
+        raise UserError(f"Unknown IDX dataset {name!r}; known: {', '.join(IDX_DATASETS)}.")
     if split not in _PREFIX:
-        raise ValueError(f"Unknown split {split!r}; use 'train' or 'test'.")
+        raise UserError(f"Unknown split {split!r}; use 'train' or 'test'.")
     tried = candidate_dirs(name, data_dir)
-    if data_dir and not Path(data_dir).is_dir():
-        raise DataNotFound(f"--data-dir {data_dir} is not a folder.")
+    chosen = explicit_location(data_dir)
+    if chosen is not None and not chosen[0].is_dir():
+        raise DataNotFound(f"{chosen[1]} {chosen[0]} is not a folder.")
     for folder, how in tried:
         files = _idx_files(folder, split)
         if files:
             return files[0], files[1], f"{how}:{folder}"
+    images, labels = _file_names(split)
+    if chosen is not None:
+        folder, how = chosen
+        found = _present(folder, split) or _present(folder / name, split)
+        half = f" It has {', '.join(found)} but not the other file of the pair." if found else ""
+        raise DataNotFound(
+            f"{how} {folder} has no {name} {split} split: {images}[.gz] and {labels}[.gz] are needed, in it or in"
+            f" its sub-folder {name}/.{half} (No other location is tried when one is given.)")
     hint = " Install Debian's dataset-fashion-mnist for the 60 000 training images." if name == "fashion-mnist" else ""
     raise DataNotFound(
         f"No {name} {split} split found (looked in {', '.join(str(f) for f, _ in tried)})."

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.core.data.datasets import ImageDataset
+from explorer.core.data.datasets import DataNotFound, ImageDataset
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
@@ -31,7 +31,7 @@ def load_image_folder(folder: str | Path, image_size: int = 28, channels: int = 
     """(dataset, skipped) where `skipped` lists "file: reason" for every unreadable file."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"Image folder {folder} does not exist.")
+        raise DataNotFound(f"Image folder {folder} does not exist.")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())[:max_images]
     class_dirs = sorted({p.parent.relative_to(folder).parts[0] for p in files if p.parent != folder})
     mode = "L" if channels == 1 else "RGB"
@@ -47,7 +47,7 @@ def load_image_folder(folder: str | Path, image_size: int = 28, channels: int = 
     for s in skipped:
         log.warning("skipped unreadable image %s", s)
     if not images:
-        raise ValueError(f"No readable images in {folder} ({len(skipped)} unreadable).")
+        raise DataNotFound(f"No readable images in {folder} ({len(skipped)} unreadable).")
     labelled = class_dirs and all(lab >= 0 for lab in labels)
     ds = ImageDataset("folder", "train", torch.from_numpy(np.stack(images)),
                       torch.tensor(labels) if labelled else None,

@@ -10,22 +10,28 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import torch
 from torch import nn
 
 from explorer.core.models.classifier import Classifier, ClassifierConfig
 from explorer.core.models.dcgan import DCGANConfig, Discriminator, Generator
+from explorer.core.models.limits import check_parameter_count
 from explorer.core.models.toy import ToyDiscriminator, ToyGANConfig, ToyGenerator
 from explorer.core.models.vae import ConvVAE, VAEConfig
+from explorer.core.validation import UserError
 
 CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig}
 KINDS = tuple(CONFIGS)
 
 
 def make_config(kind: str, values: dict | None = None):
-    """A config dataclass for `kind` from a dict; unknown keys are an error, not silently dropped."""
+    """A config dataclass for `kind` from a dict; unknown keys are an error, not silently dropped.
+    Every size is checked against models/limits.py here, before anything is built."""
     if kind not in CONFIGS:
         raise ValueError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
     cls = CONFIGS[kind]
+    if values is not None and not isinstance(values, dict):
+        raise UserError(f"A {kind} configuration must be a set of named settings, got {type(values).__name__}.")
     values = dict(values or {})
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - known)
@@ -35,8 +41,16 @@ def make_config(kind: str, values: dict | None = None):
 
 
 def build(kind: str, config=None) -> dict[str, nn.Module]:
-    """Modules of a model kind, freshly initialised. `config` is a config dataclass or a dict."""
+    """Modules of a model kind, freshly initialised. `config` is a config dataclass or a dict.
+    The parameter count is checked first on the "meta" device, where building allocates nothing."""
     cfg = config if isinstance(config, CONFIGS.get(kind, ())) else make_config(kind, config)
+    with torch.device("meta"):
+        shapes = _build(kind, cfg)
+    check_parameter_count(kind, sum(p.numel() for m in shapes.values() for p in m.parameters()))
+    return _build(kind, cfg)
+
+
+def _build(kind: str, cfg) -> dict[str, nn.Module]:
     if kind == "dcgan":
         return {"generator": Generator(cfg), "discriminator": Discriminator(cfg)}
     if kind == "vae":

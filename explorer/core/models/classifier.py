@@ -10,6 +10,17 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from explorer.core.models.limits import (
+    CHANNELS,
+    HIDDEN,
+    IMAGE,
+    MAX_DROPOUT,
+    WIDTH,
+    check_image_size,
+    check_sizes,
+)
+from explorer.core.validation import check_number
+
 
 @dataclass
 class ClassifierConfig:
@@ -19,6 +30,11 @@ class ClassifierConfig:
     width: int = 32          # channels of the first block; the second uses 2x
     feature_dim: int = 128   # size of the penultimate layer (the evaluation's feature space)
     dropout: float = 0.3
+
+    def __post_init__(self):
+        check_sizes(self, num_classes=(1, 1000), image_size=IMAGE, channels=CHANNELS, width=WIDTH, feature_dim=HIDDEN)
+        check_image_size(self.image_size)
+        self.dropout = check_number("dropout", self.dropout, 0.0, MAX_DROPOUT)
 
     def to_dict(self) -> dict:
         return asdict(self)

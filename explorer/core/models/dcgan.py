@@ -13,6 +13,17 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from explorer.core.models.limits import (
+    CHANNELS,
+    IMAGE,
+    LATENT,
+    MAX_DROPOUT,
+    WIDTH,
+    check_image_size,
+    check_sizes,
+)
+from explorer.core.validation import check_choice, check_number
+
 
 @dataclass
 class DCGANConfig:
@@ -26,12 +37,12 @@ class DCGANConfig:
     d_dropout: float = 0.3      # dropout in the discriminator (training only)
 
     def __post_init__(self):
-        if self.image_size % 4 or self.image_size < 8:
-            raise ValueError(f"image_size must be a multiple of 4 and at least 8, got {self.image_size}.")
-        if self.upsample not in ("nearest", "transposed"):
-            raise ValueError(f"upsample must be 'nearest' or 'transposed', got {self.upsample!r}.")
-        if self.d_norm not in ("batch", "layer", "none"):
-            raise ValueError(f"d_norm must be 'batch', 'layer' or 'none', got {self.d_norm!r}.")
+        # sizes are checked before anything is built or allocated (limits in models/limits.py)
+        check_sizes(self, latent_dim=LATENT, image_size=IMAGE, channels=CHANNELS, width=WIDTH, d_width=WIDTH)
+        check_image_size(self.image_size)
+        self.d_dropout = check_number("d_dropout", self.d_dropout, 0.0, MAX_DROPOUT)
+        check_choice("upsample", self.upsample, ("nearest", "transposed"))
+        check_choice("d_norm", self.d_norm, ("batch", "layer", "none"))
 
     def to_dict(self) -> dict:
         return asdict(self)

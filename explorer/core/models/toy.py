@@ -6,12 +6,17 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from explorer.core.models.limits import HIDDEN, check_sizes
+
 
 @dataclass
 class ToyGANConfig:
     latent_dim: int = 2     # noise size; 2 lets the UI draw where each noise region lands
     hidden: int = 128       # units per hidden layer
     layers: int = 3         # hidden layers in each network
+
+    def __post_init__(self):
+        check_sizes(self, latent_dim=(1, 64), hidden=HIDDEN, layers=(1, 16))
 
     def to_dict(self) -> dict:
         return asdict(self)

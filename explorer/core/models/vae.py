@@ -14,6 +14,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer.core.models.limits import (
+    CHANNELS,
+    HIDDEN,
+    IMAGE,
+    LATENT,
+    MAX_DROPOUT,
+    WIDTH,
+    check_image_size,
+    check_sizes,
+)
+from explorer.core.validation import check_choice, check_number
+
 
 @dataclass
 class VAEConfig:
@@ -27,10 +39,12 @@ class VAEConfig:
     sigma: float = 0.1            # std of the Gaussian likelihood when recon == "gaussian"
 
     def __post_init__(self):
-        if self.image_size % 4:
-            raise ValueError(f"image_size must be a multiple of 4, got {self.image_size}.")
-        if self.recon not in ("bernoulli", "gaussian"):
-            raise ValueError(f"recon must be 'bernoulli' or 'gaussian', got {self.recon!r}.")
+        # sizes are checked before anything is built or allocated (limits in models/limits.py)
+        check_sizes(self, latent_dim=LATENT, image_size=IMAGE, channels=CHANNELS, width=WIDTH, hidden=HIDDEN)
+        check_image_size(self.image_size)
+        self.dropout = check_number("dropout", self.dropout, 0.0, MAX_DROPOUT)
+        check_choice("recon", self.recon, ("bernoulli", "gaussian"))
+        self.sigma = check_number("sigma", self.sigma, 1e-4, 10.0)
 
     def to_dict(self) -> dict:
         return asdict(self)

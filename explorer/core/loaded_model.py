@@ -1,0 +1,97 @@
+"""A model loaded on its device that decodes latents into uint8 pictures, and the checks on latents
+that every caller shares. The renderer is a pure function of plain arguments (checkpoint, latent):
+the UI only turns widget values into those arguments (the stylegan3 visualizer's contract)."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer.core.checkpoints import Checkpoint
+from explorer.core.data import to_uint8
+from explorer.core.models import decoder_of
+from explorer.core.validation import UserError
+
+MAX_BATCH = 1024
+MAX_LATENT = 1e4        # |value| allowed in a latent vector: far outside anything a model was trained on
+
+
+@dataclass
+class LoadedModel:
+    name: str                         # file stem, the id the UI and API use
+    checkpoint: Checkpoint
+    device: torch.device
+    digest: str                       # content hash: keys caches of directions and maps
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    cache_dir: Path | None = None     # where its directions and map are cached; None: the workspace's
+
+    @property
+    def kind(self) -> str:
+        return self.checkpoint.kind
+
+    @property
+    def decoder(self):
+        return decoder_of(self.checkpoint.modules)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.decoder.cfg.latent_dim
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.checkpoint.class_names
+
+    @property
+    def meta(self) -> dict:
+        return self.checkpoint.meta
+
+    def check_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
+        """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words.
+        Values are read in float64 first, so 1e308 is "out of range", not an overflow to infinity."""
+        try:
+            a = np.asarray(z, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise UserError(f"{name} must be a list of numbers.") from None
+        if a.ndim == 1:
+            a = a[None]
+        if a.ndim != 2 or a.shape[1] != self.latent_dim:
+            raise UserError(f"{self.name} needs latent vectors of {self.latent_dim} numbers, got shape {tuple(a.shape)}.")
+        if np.isnan(a).any():
+            i = int(np.argwhere(np.isnan(a))[0][-1])
+            raise UserError(f"{name} holds NaN (not a number) at position {i + 1}.")
+        out = np.abs(a) > MAX_LATENT
+        if out.any():
+            row, col = np.argwhere(out)[0]
+            raise UserError(f"{name} is out of range ±10 000: value {col + 1} is {a[row, col]:g}.")
+        return torch.from_numpy(a.astype(np.float32))
+
+    def check_one_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
+        """Exactly one latent vector (D,): a batch where one is expected is refused, not cut to its first row."""
+        t = self.check_latent(z, name)
+        if len(t) != 1:
+            raise UserError(f"{name} must be one latent vector of {self.latent_dim} numbers, got {len(t)} of them.")
+        return t[0]
+
+    @torch.inference_mode()
+    def decode(self, z, batch: int = MAX_BATCH) -> np.ndarray:
+        """Latents (N, D) -> uint8 images (N, H, W, C), decoded in batches on the model's device."""
+        z = self.check_latent(z)
+        dec = self.decoder
+        out = []
+        with self.lock:   # BatchNorm/dropout are in eval mode; the lock keeps one forward at a time per model
+            for i in range(0, len(z), batch):
+                imgs = dec.generate(z[i:i + batch].to(self.device))           # (B, C, H, W) in [0, 1]
+                out.append(to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy())   # -> (B, H, W, C)
+        return np.concatenate(out)
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]

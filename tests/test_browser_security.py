@@ -1,0 +1,169 @@
+"""No script injection: markup planted in every string a checkpoint carries (title, description,
+command, dataset, class names, training and evaluation keys and values, …) and in an uploaded file's
+name is shown as literal text in headless Chromium, and none of it runs.
+
+Same rule as test_browser.py: skipped only when Chromium is missing and this is not CI.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from tests.apphelpers import launch, make_checkpoints
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.slow       # about 30 s: a browser and a server
+
+if not CHROMIUM or not __import__("importlib").util.find_spec("playwright"):
+    if os.environ.get("CI"):
+        raise RuntimeError("Browser tests are mandatory in CI: install Debian's chromium and the playwright package.")
+    pytest.skip("Chromium or Playwright missing: browser tests skipped (they are mandatory in CI).", allow_module_level=True)
+
+IMG = '<img src=x onerror="window.__pwned=1">'
+SVG = '<svg onload="window.__pwned=2">'
+SCRIPT = "</textarea><script>window.__pwned=3</script>"
+LINK = "[click](javascript:window.__pwned=4)"
+TINY_GAN = {"width": 8, "d_width": 8, "latent_dim": 12}
+
+
+def plant_hostile_gan(folder):
+    """A tiny Fashion GAN whose every metadata string is markup, with its directions and map cached
+    (so its hostile class names reach the named directions, the legend, the hover text and the
+    selection panel without a UMAP run)."""
+    from explorer.core.checkpoints import (
+        _write_atomic,
+        load_checkpoint,
+        save_checkpoint,
+    )
+    from explorer.core.latent import sample_z
+    from explorer.core.models import build
+    from explorer.eval.features import load_classifier
+    from explorer.explore.directions import gan_directions
+    from explorer.explore.registry import file_digest
+    from explorer.maps.cache import cache_path, save_map
+    from explorer.maps.layout import LatentMap, MapParams
+
+    torch.manual_seed(1)
+    mods = build("dcgan", TINY_GAN)
+    classes = [IMG, SVG, SCRIPT, LINK, f"{IMG} & more"] + [f"{IMG}{i}" for i in range(5)]
+    meta = {"title": IMG, "description": f"{SVG} {LINK} **bold** {SCRIPT}", "command": f"python {IMG}\n\n{SVG}",
+            "config": TINY_GAN, "steps": IMG, "created": SVG, "device": IMG, "train_seconds": 3.0,
+            "dataset": {"name": "fashion-mnist", "split": SVG, "size": IMG, "source": SCRIPT, "class_names": classes},
+            "training": {IMG: SVG, "lr": 0.001}, "evaluation": {IMG: 0.5, "fd | " + SVG: SCRIPT}}
+    path = save_checkpoint(folder / "evil_gan.safetensors", "dcgan", mods, meta)
+    import json
+
+    from safetensors.torch import save
+    digest, cache = file_digest(path), folder / "cache"
+    ck = load_checkpoint(path)
+    d = gan_directions(ck, samples=1000, classifier=load_classifier(folder / "fashion_classifier.safetensors"))
+    d.class_names = classes
+    _write_atomic(cache / f"evil_gan-{digest}-directions.safetensors",
+                  save(d.to_tensors(), metadata={"class_names": json.dumps(classes)}))
+    p = MapParams()
+    z = sample_z(p.points, TINY_GAN["latent_dim"], p.seed).numpy()
+    emb = np.random.default_rng(0).normal(size=(p.points, 2)).astype(np.float32)
+    save_map(LatentMap(emb, z, np.arange(p.points) % 10, classes, "samples", "umap"),
+             cache_path("evil_gan", digest, p, cache), p)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
+    plant_hostile_gan(folder)
+    demo, ws, url = launch(folder, default="evil_gan")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            pg = browser.new_page(viewport={"width": 1400, "height": 1200})
+            pg.goto(url)
+            pg.wait_for_selector("#explore-image img", timeout=60_000)
+            pg.tmp = tmp_path_factory.mktemp("upload")
+            yield pg
+            browser.close()
+    finally:
+        demo.close()
+        ws.maps.close()
+
+
+def not_pwned(page):
+    assert page.evaluate("() => window.__pwned") is None
+
+
+def test_model_card_and_picker_show_the_markup_as_text(page):
+    page.get_by_text("Model card").click()
+    page.wait_for_selector("#model-card h1")
+    card = page.inner_text("#model-card")
+    for text in (IMG, SVG, LINK, SCRIPT, "fd | " + SVG):
+        assert text in card, text
+    assert page.locator("#model-card [onerror], #model-card [onload], #model-card script, #model-card a[href^=javascript]").count() == 0
+    assert page.input_value("#model-picker input") == IMG        # the picker's label: literal text
+    page.click("#model-picker input")
+    page.wait_for_selector(f"text={IMG}", timeout=10_000)
+    page.keyboard.press("Escape")
+    not_pwned(page)
+
+
+def test_named_directions_show_class_names_as_text(page):
+    page.click("#explore-direction input")
+    option = page.get_by_role("option", name=f"more like {IMG}", exact=True)
+    option.click()
+    page.wait_for_function("() => document.querySelector('#explore-recipe textarea').value.includes('more like')",
+                           timeout=20_000)
+    not_pwned(page)
+
+
+def test_map_legend_hover_and_selection_show_class_names_as_text(page):
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_function("() => { const d = document.querySelector('#map-plot .le-map');"
+                           " return d && d._fullData && d._fullData.length > 0; }", timeout=30_000)
+    legend = page.text_content("#map-plot .legend")                # SVG text: plotly's labels
+    page.locator("#map-plot .le-map").scroll_into_view_if_needed()   # below the open model card
+    assert IMG in legend and SVG in legend
+    x, y = page.evaluate("""() => {
+        const div = document.querySelector('#map-plot .le-map');
+        const tr = div._fullData[0], fl = div._fullLayout, r = div.getBoundingClientRect();
+        let best = 0;
+        for (let i = 1; i < tr.x.length; i++) if (tr.x[i] > tr.x[best]) best = i;
+        return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[best]), r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[best])];
+    }""")
+    page.mouse.move(x - 4, y)
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_function("() => document.querySelector('#map-plot .le-hover').style.display === 'block'", timeout=20_000)
+    page.wait_for_selector("#map-plot .hoverlayer .hovertext", state="attached", timeout=10_000)
+    assert IMG in page.text_content("#map-plot .hoverlayer")
+    page.mouse.click(x, y)
+    page.wait_for_function("() => document.querySelector('#map-selected').innerText.includes('Dot #')", timeout=20_000)
+    assert IMG in page.inner_text("#map-selected")
+    assert page.locator("#map-selected [onerror], #map-selected [onload]").count() == 0
+    not_pwned(page)
+
+
+def test_refused_upload_with_a_hostile_name_and_config(page):
+    from explorer.core.checkpoints import save_checkpoint
+    from explorer.core.models import build
+    from tests.apphelpers import FASHION
+    name = '<img src=x onerror="window.__pwned=5">.safetensors'
+    path = save_checkpoint(page.tmp / name, "dcgan", build("dcgan", TINY_GAN),
+                           {"title": IMG, "config": {**TINY_GAN, "upsample": SVG}, "dataset": FASHION})
+    page.set_input_files("#model-upload input[type=file]", str(path))
+    page.wait_for_function("() => document.querySelector('#model-card').innerText.includes('Upload refused')",
+                           timeout=30_000)
+    card = page.inner_text("#model-card")
+    shown = "onerror=%22window.__pwned=5%22.safetensors"      # the user's file name as Gradio keeps it (no < >)
+    assert shown in card and SVG in card and "upload-" not in card
+    toast = page.locator("[data-testid=toast-body]").first
+    toast.wait_for(timeout=10_000)
+    assert shown in toast.inner_text() and SVG in toast.inner_text()
+    assert page.input_value("#model-picker input") == IMG      # still the model it was
+    from gradio.utils import get_upload_folder
+    assert not list(__import__("pathlib").Path(get_upload_folder()).glob("*/*pwned=5*"))   # Gradio's copy deleted
+    not_pwned(page)

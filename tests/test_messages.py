@@ -1,0 +1,149 @@
+"""Every refusal is for a person: it names the parameter, the allowed range and what was given, and
+nothing is silently "fixed" (a batch cut to its first row, 2.7 frames made 2, a bad --data-dir
+replaced by other data). Through the workspace, the HTTP API and the command lines."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from explorer.core.data import DataNotFound, load_dataset
+from explorer.core.data import datasets as ds_mod
+from explorer.core.models import build
+from explorer.core.validation import UserError
+from explorer.explore.workspace import Recipe, Workspace
+from tests.apphelpers import make_checkpoints
+
+SEED_RANGE = "between 0 and 2147483647"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
+    ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    yield ws
+    ws.maps.close()
+
+
+@pytest.mark.parametrize("values, words", [
+    ({"seed": float("inf")}, f"Seed must be a whole number {SEED_RANGE}, got inf"),
+    ({"seed": 10**400}, f"Seed must be {SEED_RANGE}, got 1000000000"),
+    ({"seed": "abc"}, f"Seed must be a whole number {SEED_RANGE}, got 'abc'"),
+    ({"seed": 2.5}, f"Seed must be a whole number {SEED_RANGE}, got 2.5"),
+    ({"temperature": "warm"}, "Temperature must be a number between 0 and 3, got 'warm'"),
+    ({"sliders": ["x"]}, "Slider 1 must be a number between -10 and 10, got 'x'"),
+    ({"sliders": "1, 2"}, "Sliders must be a list of numbers, got str"),
+    ({"amount": "lots", "direction": "more like Bag"}, "Amount must be a number between -5 and 5, got 'lots'"),
+    ({"base": [1e308] * 12}, "Base latent value 1 must be between -10000 and 10000, got 1e+308"),
+    ({"base": [0.0] * 24}, "tiny_gan needs latent vectors of 12 numbers, got shape (1, 24)"),
+])
+def test_render_refusals_name_the_value_and_its_range(ws, values, words):
+    with pytest.raises(UserError, match=re.escape(words)):
+        ws.render(Recipe("tiny_gan", **values))
+
+
+def test_latents_out_of_range_batches_and_fractional_frames_are_refused(ws):
+    one = [0.5] * 8
+    cases = [
+        (([1e308] * 8, one, 5), "The start latent is out of range ±10 000: value 1 is 1e+308"),
+        ((one, [0.0] * 7 + [-2e4], 5), "The end latent is out of range ±10 000: value 8 is -20000"),
+        (([one, one], one, 5), "The start latent must be one latent vector of 8 numbers, got 2 of them"),
+        ((one, [float("nan")] * 8, 5), "The end latent holds NaN (not a number) at position 1"),
+        ((one, "zeros", 5), "The end latent must be a list of numbers"),
+        ((one, one, 2.7), "Frames must be a whole number between 2 and 64, got 2.7"),
+        ((one, one, "ten"), "Frames must be a whole number between 2 and 64, got 'ten'"),
+        ((one, one, float("inf")), "Frames must be a whole number between 2 and 64, got inf"),
+    ]
+    for args, words in cases:
+        with pytest.raises(UserError, match=re.escape(words)):
+            ws.interpolate("tiny_vae8", *args)
+    assert len(ws.interpolate("tiny_vae8", one, one, 3.0)["linear"]) == 3          # 3.0 is a whole number
+
+
+def test_pasted_recipes_and_map_points(ws):
+    with pytest.raises(UserError, match=re.escape(f"Seed must be a whole number {SEED_RANGE}, got inf")):
+        Recipe.from_text('{"model": "tiny_gan", "seed": 1e400}')        # JSON's 1e400 is infinity
+    assert Recipe.from_text('{"model": "tiny_gan", "seed": 3.0}').seed == 3
+    ws.maps.get(ws.model("tiny_vae2"))
+    ws.maps.wait("tiny_vae2", 60)
+    with pytest.raises(UserError, match=re.escape("A map point index must be a whole number between 0 and 9999, got 'x'")):
+        ws.map_item("tiny_vae2", "x")
+
+
+def test_model_sizes_are_checked_before_anything_is_built():
+    for kind, cfg, words in [
+        ("vae", {"latent_dim": 1e9}, "latent_dim must be a whole number between 1 and 1024, got 1000000000.0 (float)"),
+        ("dcgan", {"latent_dim": 0}, "latent_dim must be between 1 and 1024, got 0"),
+        ("dcgan", {"image_size": 4096}, "image_size must be between 8 and 256, got 4096"),
+        ("dcgan", {"channels": "3"}, "channels must be a whole number between 1 and 4, got '3' (str)"),
+        ("toy_gan", {"hidden": True}, "hidden must be a whole number between 1 and 8192, got True (bool)"),
+        ("classifier", {"feature_dim": 10**12}, "feature_dim must be between 1 and 8192"),
+        ("vae", {"hidden": 8192, "width": 512, "image_size": 256}, "million parameters; at most 100 million"),
+    ]:
+        with pytest.raises(UserError, match=re.escape(words)):
+            build(kind, cfg)
+
+
+# ---------------------------------------------------------------- --data-dir and EXPLORER_DATA
+
+@pytest.fixture
+def idx_folders(tmp_path, monkeypatch):
+    """A "system" folder that has the Fashion test split, an empty folder and one with half a pair."""
+    system, empty, half = tmp_path / "system", tmp_path / "empty", tmp_path / "half"
+    (system / "fashion-mnist").mkdir(parents=True)
+    empty.mkdir()
+    half.mkdir()
+    for f in ds_mod.EMBEDDED_DIR.glob("t10k-*"):
+        shutil.copy(f, system / "fashion-mnist")
+    shutil.copy(next(ds_mod.EMBEDDED_DIR.glob("t10k-images-*")), half)
+    monkeypatch.setattr(ds_mod, "SYSTEM_ROOT", system)
+    monkeypatch.delenv("EXPLORER_DATA", raising=False)
+    return system, empty, half
+
+
+def test_an_explicit_data_location_is_used_or_refused_never_replaced(idx_folders, monkeypatch):
+    system, empty, half = idx_folders
+    assert load_dataset("fashion-mnist", "test").source.startswith("system")    # no location given: the search
+    with pytest.raises(DataNotFound, match=re.escape(f"--data-dir {empty} has no fashion-mnist test split:"
+                                                     " t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]")):
+        load_dataset("fashion-mnist", "test", data_dir=empty)
+    with pytest.raises(DataNotFound, match="It has t10k-images-idx3-ubyte.gz but not the other file of the pair"):
+        load_dataset("fashion-mnist", "test", data_dir=half)
+    monkeypatch.setenv("EXPLORER_DATA", str(empty))
+    with pytest.raises(DataNotFound, match=re.escape(f"EXPLORER_DATA {empty} has no fashion-mnist test split")):
+        load_dataset("fashion-mnist", "test")
+    assert load_dataset("fashion-mnist", "test", data_dir=system).source.startswith("--data-dir")
+
+
+# ---------------------------------------------------------------- command lines
+
+def run_cli(main, argv, capsys):
+    """(exit code, stderr) of a CLI main, whether it returns or argparse exits."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+def test_command_lines_refuse_with_one_line_and_exit_2(idx_folders, capsys, tmp_path):
+    from explorer.cli import evaluate, train
+    _, empty, _ = idx_folders
+    cases = [
+        (train.main, ["--latent-dim", "0"], "argument --latent-dim: must be between 1 and 1024, got '0'"),
+        (train.main, ["--batch-size", "1e7"], "argument --batch-size: must be between 1 and 65536, got '1e7'"),
+        (train.main, ["--seed", "inf"], "argument --seed: must be a whole number between 0 and 2147483647, got 'inf'"),
+        (train.main, ["--lr-g", "nan", "--dry-run"], "argument --lr-g: must be a number between 1e-08 and 1, got NaN"),
+        (train.main, ["--dataset", "fashion-mnist", "--data-dir", str(empty), "--steps", "1", "--dry-run"],
+         f"error: --data-dir {empty} has no fashion-mnist train split"),
+        (train.main, ["--model", "toy_gan", "--dataset", "fashion-mnist", "--steps", "1"],
+         "error: toy_gan trains on a 2-D distribution: --dataset must be one of"),
+        (train.main, ["--model", "toy_gan", "--dataset", "ring", "--latent-dim", "100", "--steps", "1", "--dry-run"],
+         "error: latent_dim must be between 1 and 64, got 100"),
+        (evaluate.main, [str(tmp_path / "missing.safetensors")], "error: missing.safetensors: no such checkpoint file"),
+        (evaluate.main, ["x.safetensors", "--samples", "1e9"], "argument --samples: must be between 100 and 100000"),
+    ]
+    for main, argv, words in cases:
+        code, err = run_cli(main, argv, capsys)
+        assert code == 2 and words in err and "Traceback" not in err, (argv, err)
