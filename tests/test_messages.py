@@ -73,7 +73,7 @@ def test_pasted_recipes_and_map_points(ws):
 
 def test_model_sizes_are_checked_before_anything_is_built():
     for kind, cfg, words in [
-        ("vae", {"latent_dim": 1e9}, "latent_dim must be a whole number between 1 and 1024, got 1000000000.0 (float)"),
+        ("vae", {"latent_dim": 1e9}, "latent_dim must be a whole number between 1 and 1024, got 1e+09 (float)"),
         ("dcgan", {"latent_dim": 0}, "latent_dim must be between 1 and 1024, got 0"),
         ("dcgan", {"image_size": 4096}, "image_size must be between 8 and 256, got 4096"),
         ("dcgan", {"channels": "3"}, "channels must be a whole number between 1 and 4, got '3' (str)"),

@@ -53,7 +53,7 @@ def bad_files(tmp_path) -> dict[str, tuple[Path, str]]:
                          "has shape (8, 32) but a vae with latent_dim=4 expects (4, 32)"),
         "NaN weights": (vae_file(tmp_path / "nan.safetensors", nan=True), "NaN or infinite"),
         "latent_dim 1e9": (vae_file(tmp_path / "huge.safetensors", config={**VAE, "latent_dim": 1e9}),
-                           "latent_dim must be a whole number between 1 and 1024, got 1000000000.0 (float)"),
+                           "latent_dim must be a whole number between 1 and 1024, got 1e+09 (float)"),
         "latent_dim 10**9": (vae_file(tmp_path / "huge2.safetensors", config={**VAE, "latent_dim": 10**9}),
                              "latent_dim must be between 1 and 1024, got 1000000000"),
         "width as text": (vae_file(tmp_path / "text.safetensors", config={**VAE, "width": "8"}),
