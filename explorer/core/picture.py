@@ -23,6 +23,7 @@ Everything a person can get wrong is refused with a UserError in plain words.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -111,8 +112,11 @@ def open_picture_bytes(data: bytes, notes: list[str]) -> Image.Image:
             image = _first_frame(image, notes)
         except UserError:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise UserError(f"The picture is too large to open safely (limit {MAX_PIXELS / 1e6:.0f} million pixels).") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # PIL refuses in its header reader already: its message holds the size
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            size = f"has {int(found.group(1)) / 1e6:.0f} million pixels" if found else "is too large to open safely"
+            raise UserError(f"The picture {size}; the limit is {MAX_PIXELS / 1e6:.0f} million. Shrink it first.") from None
         except Image.UnidentifiedImageError:
             raise UserError(f"This file is not a picture this program can read ({', '.join(FORMATS)}).") from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
@@ -123,8 +127,8 @@ def open_picture_bytes(data: bytes, notes: list[str]) -> Image.Image:
 
 def _check_pixels(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise UserError(f"The picture is {width} x {height} pixels; the limit is {MAX_PIXELS / 1e6:.0f} million "
-                        "pixels. Shrink it first.")
+        raise UserError(f"The picture is {width} x {height} pixels = {width * height / 1e6:.0f} million pixels; "
+                        f"the limit is {MAX_PIXELS / 1e6:.0f} million. Shrink it first.")
     if width < 1 or height < 1:
         raise UserError(f"The picture has no pixels ({width} x {height}).")
 

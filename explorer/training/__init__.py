@@ -15,15 +15,17 @@ from explorer.training.base import (
     TrainingDiverged,
 )
 from explorer.training.classifier import ClassifierTrainConfig, ClassifierTrainer
+from explorer.training.encoder import EncoderTrainConfig, EncoderTrainer
 from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer
 from explorer.training.vae import VAETrainConfig, VAETrainer
 
 TRAIN_CONFIGS = {"dcgan": GANTrainConfig, "toy_gan": GANTrainConfig, "vae": VAETrainConfig,
-                 "classifier": ClassifierTrainConfig}
+                 "classifier": ClassifierTrainConfig, "encoder": EncoderTrainConfig}
 
 
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
-    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler."""
+    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler.
+    (An encoder trains against a frozen generator: build EncoderTrainer directly.)"""
     seed = getattr(train_config, "seed", 0)
     with torch.random.fork_rng(devices=[]):   # weights initialised from the run's seed, globals untouched
         torch.manual_seed(seed)
@@ -37,4 +39,4 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
 
 __all__ = ["make_trainer", "TRAIN_CONFIGS", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
-           "ClassifierTrainConfig", "ClassifierTrainer"]
+           "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer"]

@@ -5,6 +5,7 @@ Kinds and the modules they consist of:
     vae         {"vae": ConvVAE}
     toy_gan     {"generator": ToyGenerator, "discriminator": ToyDiscriminator}
     classifier  {"classifier": Classifier}
+    encoder     {"encoder": Encoder}     (image -> z for a GAN generator, stored beside it)
 """
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from torch import nn
 
 from explorer.core.models.classifier import Classifier, ClassifierConfig
 from explorer.core.models.dcgan import DCGANConfig, Discriminator, Generator
+from explorer.core.models.encoder import Encoder, EncoderConfig
 from explorer.core.models.toy import ToyDiscriminator, ToyGANConfig, ToyGenerator
 from explorer.core.models.vae import ConvVAE, VAEConfig
 
-CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig}
+CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig,
+           "encoder": EncoderConfig}
 KINDS = tuple(CONFIGS)
 
 
@@ -43,6 +46,8 @@ def build(kind: str, config=None) -> dict[str, nn.Module]:
         return {"vae": ConvVAE(cfg)}
     if kind == "toy_gan":
         return {"generator": ToyGenerator(cfg), "discriminator": ToyDiscriminator(cfg)}
+    if kind == "encoder":
+        return {"encoder": Encoder(cfg)}
     return {"classifier": Classifier(cfg)}
 
 
@@ -50,6 +55,7 @@ __all__ = [
     "KINDS", "CONFIGS", "build", "make_config", "decoder_of",
     "DCGANConfig", "Generator", "Discriminator", "VAEConfig", "ConvVAE",
     "ToyGANConfig", "ToyGenerator", "ToyDiscriminator", "ClassifierConfig", "Classifier",
+    "EncoderConfig", "Encoder",
 ]
 
 
