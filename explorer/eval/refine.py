@@ -73,7 +73,7 @@ def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Call
     best_z = z.detach().clone()
     best = None
     history: list[float] = []
-    stopped_by, done = "steps", 0
+    stopped_by, done, last = "steps", 0, start
     for step in range(steps + 1):
         loss, picture = losses(z)
         with torch.no_grad():                                            # keep each picture's best so far
@@ -85,15 +85,17 @@ def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Call
         if step > 0:
             history.append(float(loss.detach().mean()))
         if progress is not None and (step % progress_every == 0 or step == steps):
-            progress(step, float(loss[0]), _uint8(picture[0]))
+            progress(step, float(loss[0].detach()), _uint8(picture[0]))
         if step == steps:
             break
         if stop is not None and stop.is_set():
             stopped_by = "stop"
             break
-        if seconds is not None and time.perf_counter() - start > seconds:
+        now = time.perf_counter()
+        if seconds is not None and now + (now - last) - start > seconds:    # the next step would overrun
             stopped_by = "time"
             break
+        last = now
         # sum: each picture's gradient is its own; grad() w.r.t. z alone leaves the (shared,
         # read-only) networks' weights without .grad and skips computing their gradients
         (z.grad,) = torch.autograd.grad(loss.sum(), z)

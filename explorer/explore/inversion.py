@@ -118,8 +118,22 @@ class PictureEncoder:
                         found = f"{path.name} predicts {found.cfg.latent_dim} numbers, {model.name} reads {model.latent_dim}"
             except CheckpointError as exc:
                 found = f"the encoder file is unusable: {exc}"
+        self._warm_up(model, found)
         with self._lock:
             return self._encoders.setdefault(key, found)
+
+    def _warm_up(self, model: LoadedModel, encoder) -> None:
+        """Two refinement steps on a blank picture: the first backward pass through a model builds its
+        kernels (measured 3-8 s on the 2-core CPU), which would otherwise eat a person's time budget."""
+        x = torch.zeros(1, 1, model.checkpoint.config.image_size, model.checkpoint.config.image_size, device=model.device)
+        G = model.decoder
+
+        def decode(z):
+            with model.lock:
+                return (G(z) + 1) * 0.5
+        with torch.no_grad():
+            z0 = encoder(x) if not isinstance(encoder, str) else torch.zeros(1, model.latent_dim, device=model.device)
+        refine_latent(decode, self.classifier().features, x, z0, steps=2, seconds=None)
 
     # ---------------------------------------------------------------- VAE
     def encode_vae(self, model: LoadedModel, picture, samples: int = 4, seed: int = 0) -> Encoding:
@@ -147,7 +161,8 @@ class PictureEncoder:
         steps = check_int("Refinement steps", steps, 0, 2000)
         seconds = check_number("Refinement time (seconds)", seconds, 0.0, 60.0)
         seed = check_seed(seed)
-        t0 = time.perf_counter()
+        encoder = self.encoder_for(model)          # loaded (and warmed up) once per model
+        t0 = time.perf_counter()                   # the time budget counts from here: preparing included
         pic = _prepared(picture)
         notes = list(pic.notes)
         x = pic.unit().to(model.device)                                               # (1, 1, 28, 28)
@@ -159,7 +174,6 @@ class PictureEncoder:
                 return (G(z) + 1) * 0.5                                               # (B, C, H, W) in [0, 1]
 
         t1 = time.perf_counter()
-        encoder = self.encoder_for(model)
         if isinstance(encoder, str):
             notes.append(f"no learned encoder: {encoder}; started from the best of {RANDOM_STARTS} random latents")
             z_start = sample_z(RANDOM_STARTS, model.latent_dim, seed, device=model.device)
@@ -170,8 +184,8 @@ class PictureEncoder:
             with torch.no_grad():
                 guess = encoder(x)                                                    # (1, D)
         t2 = time.perf_counter()
-        r = refine_latent(decode, classifier.features, x, guess, steps=steps, seconds=seconds,
-                          progress=progress, stop=stop)
+        r = refine_latent(decode, classifier.features, x, guess, steps=steps,   # the budget covers the encoder too
+                          seconds=max(0.0, seconds - (time.perf_counter() - t0)), progress=progress, stop=stop)
         t3 = time.perf_counter()
         images = model.decode(torch.cat([guess, r.z]).detach().cpu())                # (2, H, W, C)
         s_guess = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)
