@@ -74,6 +74,17 @@ def _prepared(picture) -> PreparedPicture:
     return picture if isinstance(picture, PreparedPicture) else prepare_picture(picture)
 
 
+def _decoding(model: LoadedModel):
+    """z -> G(z) in [0, 1] with gradients to z, one forward at a time per shared model (other
+    requests interleave between refinement steps)."""
+    G = model.decoder
+
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        with model.lock:
+            return (G(z) + 1) * 0.5                                                   # (B, C, H, W)
+    return decode
+
+
 def encoder_path(model: LoadedModel) -> Path | None:
     path = model.checkpoint.path
     return path.with_name(f"{path.stem}-encoder.safetensors") if path is not None else None
@@ -101,7 +112,8 @@ class PictureEncoder:
         with self._lock:
             if key in self._encoders:
                 return self._encoders[key]
-        train = f"train one with `python -m explorer.train --model encoder --for {model.checkpoint.path}`"
+        gan_file = path.name.replace("-encoder", "") if path is not None else model.name
+        train = f"train one with `python -m explorer.train --model encoder --for {gan_file}`"
         if path is None or not path.is_file():
             found = f"{model.name} has no encoder yet ({train})"
         else:
@@ -124,16 +136,12 @@ class PictureEncoder:
 
     def _warm_up(self, model: LoadedModel, encoder) -> None:
         """Two refinement steps on a blank picture: the first backward pass through a model builds its
-        kernels (measured 3-8 s on the 2-core CPU), which would otherwise eat a person's time budget."""
-        x = torch.zeros(1, 1, model.checkpoint.config.image_size, model.checkpoint.config.image_size, device=model.device)
-        G = model.decoder
-
-        def decode(z):
-            with model.lock:
-                return (G(z) + 1) * 0.5
+        kernels (up to 8 s measured on the shared 2-core CPU), which would otherwise eat a person's time budget."""
+        side = model.checkpoint.config.image_size
+        x = torch.zeros(1, 1, side, side, device=model.device)
         with torch.no_grad():
             z0 = encoder(x) if not isinstance(encoder, str) else torch.zeros(1, model.latent_dim, device=model.device)
-        refine_latent(decode, self.classifier().features, x, z0, steps=2, seconds=None)
+        refine_latent(_decoding(model), self.classifier().features, x, z0, steps=2, seconds=None)
 
     # ---------------------------------------------------------------- VAE
     def encode_vae(self, model: LoadedModel, picture, samples: int = 4, seed: int = 0) -> Encoding:
@@ -166,12 +174,8 @@ class PictureEncoder:
         pic = _prepared(picture)
         notes = list(pic.notes)
         x = pic.unit().to(model.device)                                               # (1, 1, 28, 28)
-        G = model.decoder
         classifier = self.classifier()
-
-        def decode(z: torch.Tensor) -> torch.Tensor:
-            with model.lock:   # one forward at a time per shared model; other requests interleave per step
-                return (G(z) + 1) * 0.5                                               # (B, C, H, W) in [0, 1]
+        decode = _decoding(model)
 
         t1 = time.perf_counter()
         if isinstance(encoder, str):
@@ -184,8 +188,10 @@ class PictureEncoder:
             with torch.no_grad():
                 guess = encoder(x)                                                    # (1, D)
         t2 = time.perf_counter()
-        r = refine_latent(decode, classifier.features, x, guess, steps=steps,   # the budget covers the encoder too
-                          seconds=max(0.0, seconds - (time.perf_counter() - t0)), progress=progress, stop=stop)
+        # the budget covers preparing and the encoder too, and keeps 5 % for decoding and scoring after
+        left = 0.95 * seconds - (time.perf_counter() - t0)
+        r = refine_latent(decode, classifier.features, x, guess, steps=steps, seconds=max(0.0, left),
+                          progress=progress, stop=stop)
         t3 = time.perf_counter()
         images = model.decode(torch.cat([guess, r.z]).detach().cpu())                # (2, H, W, C)
         s_guess = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)
