@@ -19,11 +19,16 @@ from typing import Callable
 import numpy as np
 import torch
 
-REFINE_STEPS = 100        # the default step budget; fits 1.5 s per picture on a 2-core CPU (see README)
-REFINE_SECONDS = 1.5      # the default time budget per call
-LR = 0.05                 # Adam step size on z (coordinates of size ~1)
+# Chosen on 100 test pictures with the shipped DCGAN and its encoder (encoder alone: 88 % class
+# kept, pixel MSE 0.017, |z| 4.3). After 100 steps: without the feature term 87 % / 0.007;
+# feature weight 0.05: 97 % / 0.008; 0.2: 98 % / 0.010. Norm weight 0.01 left |z| at 7.0,
+# 0.1 brings it to 8.0 (= sqrt(64), typical) for the same fit. lr 0.1 reaches 96 % / 0.012 in
+# 40 steps, what a loaded 2-core CPU manages in 1.5 s.
+REFINE_STEPS = 100        # the default step budget
+REFINE_SECONDS = 1.5      # the default time budget per picture
+LR = 0.1                  # Adam step size on z (coordinates of size ~1)
 FEATURE_WEIGHT = 0.05     # features differ by ~1 per coordinate where pixels differ by ~0.03
-NORM_WEIGHT = 0.01
+NORM_WEIGHT = 0.1
 
 Progress = Callable[[int, float, np.ndarray], None]   # (step, loss of picture 0, its current picture uint8 (H, W))
 
