@@ -214,3 +214,15 @@ def test_verdict_in_plain_words():
     assert verdict(0.02, True) == "close"
     assert verdict(0.005, False) == "rough" and verdict(0.2, True) == "rough"
 
+
+
+def test_evaluate_command_hands_an_encoder_to_encode_evaluate(folder, tmp_path, monkeypatch):
+    import explorer.cli.encode
+    from explorer.cli.evaluate import main
+
+    save_encoder(tmp_path / "tiny_gan-encoder.safetensors", folder / "tiny_gan.safetensors")
+    seen = []
+    monkeypatch.setattr(explorer.cli.encode, "main", lambda argv: seen.append(argv) or 0)
+    assert main([str(tmp_path / "tiny_gan-encoder.safetensors"), "--write-card"]) == 0
+    assert seen == [["--evaluate", "--model", "tiny_gan", "--checkpoints-dir", str(tmp_path), "--seed", "0",
+                     "--write-card"]]
