@@ -57,6 +57,13 @@ def main(argv=None) -> int:
 
 def run(args) -> int:
     ck = load_checkpoint(args.checkpoint, choose_device(args.device))
+    if ck.kind == "encoder":   # a GAN's encoder is measured by inverting pictures: explorer.encode --evaluate
+        from explorer.cli.encode import main as encode_main
+        path = Path(args.checkpoint)
+        gan = Path(ck.meta.get("for", {}).get("file", path.name.replace("-encoder", ""))).stem
+        return encode_main(["--evaluate", "--model", gan, "--checkpoints-dir", str(path.parent), "--seed", str(args.seed)]
+                           + ["--json"] * args.json + ["--write-card"] * args.write_card
+                           + (["--device", args.device] if args.device else []))
     start = time.perf_counter()
     results = evaluate(ck, args.samples, args.seed, args.data_dir, args.classifier)
     if args.json:

@@ -8,6 +8,7 @@ Examples:
     python -m explorer.train --model dcgan --dataset fashion-mnist --epochs 30 --out checkpoints/fashion_dcgan.safetensors
     python -m explorer.train --model vae --latent-dim 2 --epochs 30 --out runs/vae2.safetensors
     python -m explorer.train --model dcgan --dataset digits --steps 2 --dry-run
+    python -m explorer.train --model encoder --for checkpoints/fashion_dcgan.safetensors --steps 1500
 """
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ from explorer.training import (
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m explorer.train", description=__doc__.split("\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", choices=["dcgan", "vae", "toy_gan", "classifier"], default="dcgan")
+    p.add_argument("--model", choices=["dcgan", "vae", "toy_gan", "classifier", "encoder"], default="dcgan")
+    p.add_argument("--for", dest="gan_for", metavar="GAN",
+                   help="--model encoder: the GAN checkpoint whose generator the encoder inverts")
     p.add_argument("--dataset", default="fashion-mnist", help=f"one of {', '.join(DATASETS + TOY_NAMES)}")
     p.add_argument("--split", default="train", choices=["train", "test"])
     p.add_argument("--data-dir", help="folder with the IDX files, and only there (default: $EXPLORER_DATA if set, else /usr/share/datasets, then the shipped test split)")
@@ -157,6 +160,9 @@ def main(argv=None) -> int:
 
 def train(args, argv) -> int:
     command = "python -m explorer.train " + shlex.join(argv)
+    if args.model == "encoder":   # trains against a frozen generator: its own loop
+        from explorer.cli.train_encoder import main_encoder
+        return main_encoder(args, command)
     device = choose_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)

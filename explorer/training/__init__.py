@@ -15,12 +15,14 @@ from explorer.training.base import (
     TrainingDiverged,
 )
 from explorer.training.classifier import ClassifierTrainConfig, ClassifierTrainer
+from explorer.training.encoder import EncoderTrainConfig, EncoderTrainer
 from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_settings
 from explorer.training.vae import VAETrainConfig, VAETrainer
 
 
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
-    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler."""
+    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler.
+    (An encoder trains against a frozen generator: build EncoderTrainer directly.)"""
     seed = getattr(train_config, "seed", 0)
     with torch.random.fork_rng(devices=[]):   # weights initialised from the run's seed, globals untouched
         torch.manual_seed(seed)
@@ -34,4 +36,4 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
 
 __all__ = ["make_trainer", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
-           "ClassifierTrainConfig", "ClassifierTrainer"]
+           "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer"]

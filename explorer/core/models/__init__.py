@@ -5,6 +5,7 @@ Kinds and the modules they consist of:
     vae         {"vae": ConvVAE}
     toy_gan     {"generator": ToyGenerator, "discriminator": ToyDiscriminator}
     classifier  {"classifier": Classifier}
+    encoder     {"encoder": Encoder}     (image -> z for a GAN generator, stored beside it)
 """
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from torch import nn
 from explorer.core.models.classifier import Classifier, ClassifierConfig
 from explorer.core.models.dcgan import DCGANConfig, Discriminator, Generator
 from explorer.core.models.limits import check_parameter_count
+from explorer.core.models.encoder import Encoder, EncoderConfig
 from explorer.core.models.toy import ToyDiscriminator, ToyGANConfig, ToyGenerator
 from explorer.core.models.vae import ConvVAE, VAEConfig
 from explorer.core.validation import UserError
 
-CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig}
+CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig,
+           "encoder": EncoderConfig}
 KINDS = tuple(CONFIGS)
 
 
@@ -57,6 +60,8 @@ def _build(kind: str, cfg) -> dict[str, nn.Module]:
         return {"vae": ConvVAE(cfg)}
     if kind == "toy_gan":
         return {"generator": ToyGenerator(cfg), "discriminator": ToyDiscriminator(cfg)}
+    if kind == "encoder":
+        return {"encoder": Encoder(cfg)}
     return {"classifier": Classifier(cfg)}
 
 
@@ -64,6 +69,7 @@ __all__ = [
     "KINDS", "CONFIGS", "build", "make_config", "decoder_of",
     "DCGANConfig", "Generator", "Discriminator", "VAEConfig", "ConvVAE",
     "ToyGANConfig", "ToyGenerator", "ToyDiscriminator", "ClassifierConfig", "Classifier",
+    "EncoderConfig", "Encoder",
 ]
 
 
