@@ -60,7 +60,7 @@ def test_encoder_checkpoint_round_trip(tmp_path):
     mods["encoder"](torch.rand(5, 1, 28, 28)).sum().backward()   # BatchNorm statistics move in train mode
     path = save_checkpoint(tmp_path / "e.safetensors", "encoder", mods, {"config": TINY_ENCODER})
     ck = load_checkpoint(path)
-    assert ck.kind == "encoder" and ck.config.latent_dim == 12
+    assert ck.kind == "encoder" and ck.modules["encoder"].cfg.latent_dim == 12
     x = torch.rand(3, 1, 28, 28)
     mods["encoder"].eval()
     assert torch.equal(mods["encoder"](x), ck.modules["encoder"](x))

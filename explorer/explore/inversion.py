@@ -137,7 +137,7 @@ class PictureEncoder:
     def _warm_up(self, model: LoadedModel, encoder) -> None:
         """Two refinement steps on a blank picture: the first backward pass through a model builds its
         kernels (up to 8 s measured on the shared 2-core CPU), which would otherwise eat a person's time budget."""
-        side = model.checkpoint.config.image_size
+        side = model.decoder.cfg.image_size
         x = torch.zeros(1, 1, side, side, device=model.device)
         with torch.no_grad():
             z0 = encoder(x) if not isinstance(encoder, str) else torch.zeros(1, model.latent_dim, device=model.device)
