@@ -149,3 +149,30 @@ def test_train_2d_run_over_the_api_is_owned_by_its_token(app):
     assert stopped["state"] == "stopped"
     with pytest.raises(Exception, match="Forger learning rate must be between"):
         c.predict("ring", "non-saturating", -1.0, 1e-3, 1, 64, 2, api_name="/train_2d_start")
+
+
+def _png_b64(draw) -> str:
+    import io
+
+    from PIL import Image, ImageDraw
+    im = Image.new("L", (90, 60), 0)
+    draw(ImageDraw.Draw(im))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_encode_a_picture_over_the_api(app):
+    _, c = app
+    shoe = _png_b64(lambda d: d.polygon([(5, 40), (60, 38), (85, 50), (85, 55), (5, 55)], fill=255))
+    vae = c.predict("tiny_vae8", shoe, True, api_name="/encode")
+    assert vae["kind"] == "vae" and len(vae["latent"]) == 8 and len(vae["posterior_std"]) == 8
+    assert vae["scores"]["verdict"] in ("very close", "close", "rough") and decode_png(vae["reconstruction"])
+    gan = c.predict("tiny_gan", shoe, True, api_name="/encode")
+    assert len(gan["latent"]) == 12 and len(gan["guess_latent"]) == 12 and decode_png(gan["guess"])
+    assert gan["refine_steps"] > 0 and any("no learned encoder" in n for n in gan["notes"])   # tiny_gan has none
+    with pytest.raises(Exception, match="not valid base64"):
+        c.predict("tiny_vae8", "data:image/png;base64,@@@", True, api_name="/encode")
+    with pytest.raises(Exception, match="all black: there is nothing in it to encode"):
+        c.predict("tiny_vae8", _png_b64(lambda d: None), True, api_name="/encode")
+    assert c.predict(api_name="/ping") == "ok"

@@ -91,6 +91,7 @@ class Workspace:
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
         self._classifiers: dict[str, object] = {}
+        self._picture_encoders: dict[str, object] = {}
         self._lock = threading.Lock()
         self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
         self.gate = InteractiveGate()     # slider drags go before the training thread's next step
@@ -262,6 +263,27 @@ class Workspace:
         fx, fy = check_number("Click x", fx, 0, 1), check_number("Click y", fy, 0, 1)
         to_value = lambda f: float(np.clip((f * n - 0.5) / (n - 1), 0, 1)) * 2 * extent - extent   # noqa: E731
         return [round(to_value(fx), 4), round(-to_value(fy), 4)]
+
+    # ---------------------------------------------------------------- your own picture
+    def encode_picture(self, name: str, picture, progress=None, stop=None, refine: bool = True):
+        """A person's picture (file bytes, an array, a drawing) placed in the model's latent space:
+        a VAE encodes it; a GAN's encoder guesses and refinement polishes (explore/inversion.py)."""
+        from explorer.explore.inversion import PictureEncoder
+        m = self.model(name)
+        dataset = DatasetInfo.from_meta(m.meta).name
+        if self.classifier(dataset) is None:
+            raise UserError(f"{name} was trained on {dataset or 'unknown data'}, for which there is no classifier "
+                            "to prepare and score a picture.")
+        with self._lock:
+            enc = self._picture_encoders.setdefault(dataset, PictureEncoder(lambda: self.classifier(dataset)))
+        with self.gate.interactive():
+            return enc.encode(m, picture, progress=progress, stop=stop, **({} if refine else {"steps": 0}))
+
+    def test_picture(self, name: str, index) -> np.ndarray:
+        """Test picture number `index` of the model's dataset, uint8 (H, W, C)."""
+        test = self.test_set(name)
+        i = check_int("Test picture number", index, 0, len(test) - 1)
+        return test.images[i].permute(1, 2, 0).numpy()
 
     # ---------------------------------------------------------------- interpolate
     def interpolate(self, name: str, z_a, z_b, frames: int) -> dict:

@@ -5,6 +5,8 @@ with the same plain message the UI shows.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import logging
 
@@ -70,6 +72,22 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
             out["original"] = png_data_url(item["original"])
         return out
 
+    def encode(model: str, image: str, refine: bool = True) -> dict:
+        """Put a picture in the model's latent space. `image`: a PNG/JPEG/WebP/GIF as a data URL or base64
+        text. Returns the latent, scores in plain words and numbers, and the pictures as PNG data URLs
+        (the prepared input, the reconstruction; for a GAN also the encoder's first guess before refinement)."""
+        if not isinstance(image, str) or not image:
+            raise UserError("image must be a picture file as a data URL or base64 text.")
+        try:
+            data = base64.b64decode(image.split(",", 1)[1] if image.startswith("data:") else image, validate=True)
+        except (ValueError, binascii.Error):
+            raise UserError("image is not valid base64: send the picture file as a data URL or base64 text.") from None
+        enc = ws.encode_picture(str(model), data, refine=bool(refine))
+        out = {**enc.to_json(), "input": png_data_url(enc.input), "reconstruction": png_data_url(enc.reconstruction)}
+        if enc.guess is not None:
+            out["guess"] = png_data_url(enc.guess)
+        return out
+
     def train_2d_start(dataset: str = "ring", loss: str = "non-saturating", lr_g: float = 1e-3, lr_d: float = 1e-3,
                        k: int = 1, batch_size: int = 128, noise_dim: int = 2) -> dict:
         """Start a live 2-D GAN run. Returns its status with "owner": the token every control call needs.
@@ -99,7 +117,7 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         session.control(owner, "stop")
         return train_status(owner)
 
-    endpoints = [(ping, None), (models, None), (render, None), (interpolate, 4), (map_select, None)]
+    endpoints = [(ping, None), (models, None), (render, None), (interpolate, 4), (map_select, None), (encode, 2)]
     if session is not None:
         endpoints += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1),
                       (train_stop, 1)]

@@ -15,7 +15,13 @@ import gradio as gr
 from explorer.core.validation import MAX_SEED, UserError
 from explorer.explore.workspace import Recipe, Workspace
 from explorer.ui import texts, widgets
-from explorer.ui.explore_widgets import MANIFOLD_JS, MANIFOLD_TEMPLATE, manifold_value, strip_html
+from explorer.ui.explore_widgets import (
+    MANIFOLD_JS,
+    MANIFOLD_TEMPLATE,
+    manifold_value,
+    strip_html,
+)
+from explorer.ui.own_picture import OwnPicture
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
 SLIDER_RANGE = 4.0
@@ -167,6 +173,8 @@ class ExploreTab:
                                              elem_id="explore-temperature")
                 self.sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
                                           elem_id=f"explore-slider-{i}") for i in range(K_MAX)]
+                self.own = OwnPicture(self.ws, self)
+                self.own.build()
                 with gr.Accordion("Share this picture", open=False, elem_id="explore-share"):
                     self.share_link = gr.Textbox(label="Link (open it in another browser)", elem_id="explore-share-link",
                                                  interactive=False, buttons=["copy"])
@@ -179,6 +187,7 @@ class ExploreTab:
                 with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as self.intro:
                     gr.Markdown(texts.EXPLORE)
         self._wire(apply_recipe, apply_raw, surprise, reset)
+        self.own.wire()
 
     def _wire(self, apply_recipe, apply_raw, surprise, reset):
         private = dict(api_visibility="private", show_progress="hidden")

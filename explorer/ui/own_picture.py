@@ -1,0 +1,113 @@
+"""Explore's "Use my own picture" panel: draw, upload or pick a test picture, put it in the model's latent
+space (VAE: its encoding; GAN: the encoder's guess, then a refinement shown live), and make the result
+the current point, so the sliders, named directions, interpolation and the map all work on it."""
+from __future__ import annotations
+
+import html
+import queue
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from explorer.core.picture import read_picture_file
+from explorer.core.validation import UserError
+from explorer.explore.workspace import Workspace
+from explorer.ui import widgets
+
+VERDICT_WORDS = {"very close": "very close to your picture", "close": "close to your picture",
+                 "rough": "only a rough likeness"}
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 3 else image[..., None]
+
+
+def result_html(enc, live_picture=None, live_step: int | None = None) -> str:
+    """Side by side: your picture as the model sees it, the encoder's guess (GAN), the result; then in words."""
+    cells = [widgets.picture(_gray(enc.input), 112, "your picture, prepared")]
+    if enc.guess is not None:
+        cells.append(widgets.picture(enc.guess, 112, "the encoder's first guess"))
+    cells.append(widgets.picture(enc.reconstruction, 112, "refined" if enc.kind == "dcgan" else "the model's version"))
+    s = enc.scores
+    same = "keeps" if s["same_label"] else "changes"
+    words = (f"<p>Result: <b>{html.escape(VERDICT_WORDS.get(s['verdict'], s['verdict']))}</b>. The classifier sees "
+             f"<b>{html.escape(s['label'])}</b> in your picture and <b>{html.escape(s['label_reconstruction'])}</b> in the "
+             f"model's: it {same} the class.</p>")
+    if enc.samples is not None and len(enc.samples):
+        words += "<p>Other pictures the encoder thinks yours could be (samples from its spread):</p>" + \
+                 widgets.strip(enc.samples, [""] * len(enc.samples), 56)
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in enc.notes)
+    return (f'<div style="display:flex;gap:8px;flex-wrap:wrap">{"".join(cells)}</div>{words}'
+            + (f'<ul class="le-where">{notes}</ul>' if notes else ""))
+
+
+def progress_html(step: int, picture: np.ndarray) -> str:
+    return (f'<div style="display:flex;gap:8px;align-items:center">{widgets.picture(_gray(picture), 112, f"step {step}")}'
+            f"<p>Refining: moving the 64 numbers so the picture looks more like yours… step {step}</p></div>")
+
+
+class OwnPicture:
+    def __init__(self, ws: Workspace, explore):
+        self.ws, self.explore = ws, explore
+
+    def _picture(self, source, drawing, upload, index, model):
+        if source == "Draw":
+            if drawing is None:
+                raise UserError("The canvas is empty: draw something first (a sneaker, a pair of trousers…).")
+            return drawing
+        if source == "Upload":
+            if not upload:
+                raise UserError("Choose a picture file first (PNG, JPEG, WebP or GIF).")
+            return read_picture_file(Path(upload))
+        return self.ws.test_picture(model, index)
+
+    def encode(self, model, source, drawing, upload, index):
+        """A generator: live refinement pictures while a GAN inverts, then the result as the current point."""
+        try:
+            picture = self._picture(source, drawing, upload, index, model)
+        except UserError as exc:
+            widgets.warn(str(exc))
+            yield {self.result: widgets.message(str(exc))}
+            return
+        updates: queue.Queue = queue.Queue()
+        box: dict = {}
+
+        def work():
+            try:
+                box["enc"] = self.ws.encode_picture(model, picture, progress=lambda step, loss, pic: updates.put((step, pic)))
+            except UserError as exc:
+                box["error"] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - a bug: logged, the page goes on
+                import logging
+                logging.getLogger(__name__).exception("encoding a picture failed")
+                box["error"] = f"Internal error while encoding (logged): {type(exc).__name__}"
+            updates.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        while (item := updates.get()) is not None:
+            yield {self.result: progress_html(*item)}
+        if "error" in box:
+            widgets.warn(box["error"])
+            yield {self.result: widgets.message(box["error"])}
+            return
+        enc = box["enc"]
+        yield {self.result: result_html(enc), **self.explore.use_latent(model, enc.latent.tolist())}
+
+    def build(self):
+        with gr.Accordion("Use my own picture", open=False, elem_id="own-picture"):
+            source = gr.Radio(["Draw", "Upload", "Test picture"], value="Draw", label="Where from", elem_id="own-source")
+            drawing = gr.Sketchpad(label="Draw (white or black background, any colour)", type="numpy",
+                                   canvas_size=(280, 280), elem_id="own-draw", height=300)
+            upload = gr.File(label="A picture file", file_types=["image"], type="filepath", elem_id="own-upload", height=70)
+            index = gr.Number(value=0, precision=0, minimum=0, label="Test picture number", elem_id="own-index")
+            self.go = gr.Button("Put it in the latent space", variant="primary", elem_id="own-go")
+            self.result = gr.HTML(elem_id="own-result")
+        self.inputs = [source, drawing, upload, index]
+
+    def wire(self):
+        """After the Explore tab is wired: the result becomes the current point, then everything redraws."""
+        event = self.go.click(self.encode, [self.explore.model, *self.inputs], [self.result, *self.explore.slider_outs],
+                              api_visibility="private", show_progress="hidden")
+        self.explore.then_all(event)
