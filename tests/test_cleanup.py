@@ -37,7 +37,7 @@ def test_only_stale_temporary_saves_are_removed(tmp_path):
 
 def test_runtime_folders_of_dead_processes_are_removed_live_ones_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "_base", lambda: tmp_path)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     gone = tmp_path / f"latent-explorer-{int(dead.stdout)}-abc123"
     alive = tmp_path / f"latent-explorer-{os.getppid()}-def456"      # our parent runs
     legacy_old, legacy_new = tmp_path / "latent-explorer-uploads-x1", tmp_path / "latent-explorer-gifs-y2"

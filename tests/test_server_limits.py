@@ -183,6 +183,7 @@ def test_sigterm_and_ctrl_c_end_the_app_and_all_its_children(tmp_path, how):
             time.sleep(0.2)
         kids = children(proc.pid)
         assert kids, "no map worker was started"
+        t0 = time.perf_counter()
         if how == "SIGTERM":
             proc.send_signal(signal.SIGTERM)
         else:                                   # a terminal's Ctrl-C: SIGINT to the whole process group
@@ -192,6 +193,7 @@ def test_sigterm_and_ctrl_c_end_the_app_and_all_its_children(tmp_path, how):
         while group_members(proc.pid) and time.time() < end:
             time.sleep(0.1)
         assert group_members(proc.pid) == [], f"left running after {how}: {group_members(proc.pid)}"
+        print(f"\n{how}: the app and its {len(kids)} children ended in {time.perf_counter() - t0:.1f} s")
         assert proc.returncode == 0
     finally:
         stop_app(proc)

@@ -35,6 +35,17 @@ SIGMA_STRIP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 MAX_FRAMES = 64
 
 
+def _number(value):
+    """Text that reads as a number (an API client's "inf", "3") is that number, so the refusal
+    shows the number; other text is left for the check to refuse by name."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
 @dataclass
 class Recipe:
     """Everything that determines an Explore image; shown to the user and pasteable back."""
@@ -75,10 +86,11 @@ class Recipe:
                 raise UserError(f"{what} must be a list of numbers, got {type(seq).__name__}.")
         if not isinstance(self.direction, str):
             raise UserError("A direction must be text (its name in the list).")
-        return Recipe(self.model, check_seed(self.seed), check_number("Temperature", self.temperature, 0.0, 3.0),
-                      tuple(check_number(f"Slider {i + 1}", v, -10, 10) for i, v in enumerate(self.sliders)),
-                      self.direction, check_number("Amount", self.amount, -5, 5),
-                      tuple(check_number(f"Base latent value {i + 1}", v, -MAX_LATENT, MAX_LATENT)
+        return Recipe(self.model, check_seed(_number(self.seed)),
+                      check_number("Temperature", _number(self.temperature), 0.0, 3.0),
+                      tuple(check_number(f"Slider {i + 1}", _number(v), -10, 10) for i, v in enumerate(self.sliders)),
+                      self.direction, check_number("Amount", _number(self.amount), -5, 5),
+                      tuple(check_number(f"Base latent value {i + 1}", _number(v), -MAX_LATENT, MAX_LATENT)
                             for i, v in enumerate(self.base)))
 
 
