@@ -67,7 +67,10 @@ def page_js() -> str:
     return ("() => { const tips = " + json.dumps(tips) + ";"
             """
   const apply = () => { for (const [id, tip] of Object.entries(tips)) {
-      const el = document.getElementById(id); if (el && !el.title) el.title = tip; } };
+      const el = document.getElementById(id); if (el && !el.title) el.title = tip; }
+    // the drawing canvas starts with its brush in hand (Gradio's editor otherwise asks to pick a tool first)
+    const brush = document.querySelector('#own-draw button[aria-label="Brush"]');
+    if (brush && !brush.dataset.leAuto) { brush.dataset.leAuto = '1'; brush.click(); } };
   apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true});
   const visible = (id) => { const el = document.getElementById(id); return el && el.getClientRects().length > 0 ? el : null; };
   document.addEventListener('keydown', (e) => {
