@@ -167,3 +167,42 @@ def test_style_spread_is_zero_when_the_class_changes_no_style():
     assert scores["class_accuracy"] == 1.0 and "fd_class_9" in scores
     assert scores["style_spread_fixed_z"] < 1e-3 < 0.9 < scores["style_spread_random_z"]
     assert style_measures(fake).shape == (len(fake), 2)
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "vae"])
+def test_conditional_step_reads_nothing_back_to_the_host(kind, digits):
+    """The CUDA-graph fast path captures _step(): labels must be drawn and looked up on the device."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from tests.test_fast_path import HOST_READS
+
+    class Record(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops.add(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    t = trainer(kind, digits)
+    t.zero_grad_to_none = False
+    list(t.run(1))
+    with Record() as rec:
+        t._step()
+    assert "embedding" in rec.ops and "_fused_adam_" in rec.ops        # the recorder sees a conditional step
+    assert not rec.ops & HOST_READS, rec.ops & HOST_READS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["dcgan", "vae"])
+def test_conditional_captured_step_trains_like_eager_on_a_cpu_graph(kind, digits, monkeypatch):
+    from explorer.training import fast
+    from tests.cuda_stand_ins import CpuGraph, patch_graphs
+    patch_graphs(monkeypatch)
+    eager, graphed = trainer(kind, digits), trainer(kind, digits)
+    graphed._fast = fast.FastPath(graphed)
+    list(eager.run(8)), list(graphed.run(8))
+    assert graphed.fast_path_status == "CUDA graph" and CpuGraph.captures == 1
+    params = [torch.cat([p.detach().flatten() for m in t.modules.values() for p in m.parameters()]) for t in (eager, graphed)]
+    assert torch.equal(*params)
