@@ -37,7 +37,7 @@ wait "$gan"
 python -m explorer.train --model dcgan --conditional --d-condition projection --steps 400 --batch-size 64 \
   --latent-dim 64 --width 32 --d-width 32 --label-smoothing 0.9 --dataset fashion-mnist --seed 0 --threads 1 \
   --out "$out/fashion_cdcgan.safetensors" > "$out/fashion_cdcgan.log" 2>&1
-for steps in 1300 2300 2700; do
+for steps in 1300 2300 2900; do
   python -m explorer.train --model dcgan --conditional --d-condition projection --steps $steps --batch-size 64 \
     --latent-dim 64 --width 32 --d-width 32 --label-smoothing 0.9 "${common[@]}" --save-every 100 \
     --title "Fashion-MNIST conditional DCGAN" \
