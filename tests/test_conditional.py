@@ -194,7 +194,6 @@ def test_conditional_step_reads_nothing_back_to_the_host(kind, digits):
     assert not rec.ops & HOST_READS, rec.ops & HOST_READS
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["dcgan", "vae"])
 def test_conditional_captured_step_trains_like_eager_on_a_cpu_graph(kind, digits, monkeypatch):
     from explorer.training import fast
