@@ -19,8 +19,8 @@ import torch
 from explorer.core.checkpoints import CHECKPOINT_DIR, Checkpoint, read_metadata
 from explorer.core.data import load_dataset, to_unit
 from explorer.core.latent import sample_z
-from explorer.core.models import decoder_of
 from explorer.core.metadata import DatasetInfo
+from explorer.core.models import decoder_of
 from explorer.eval.features import (
     FeaturesUnavailable,
     classifier_path_for,
