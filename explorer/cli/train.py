@@ -75,6 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
     p.add_argument("--log-every", type=whole("--log-every", 1, 10**9), default=100)
     p.add_argument("--dry-run", action="store_true", help="quick smoke run: no files written unless --out is given")
+    p.add_argument("--conditional", action="store_true",
+                   help="class-conditional DCGAN or VAE (a cVAE): the dataset's labels go into the model")
     p.add_argument("--title", help="title shown in the model picker")
     p.add_argument("--description", help="one or two sentences for the model card")
     m = p.add_argument_group("model")
@@ -84,6 +86,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     m.add_argument("--upsample", choices=["nearest", "transposed"])
     m.add_argument("--d-norm", choices=["batch", "layer", "none"])
     m.add_argument("--d-dropout", type=number("--d-dropout", 0.0, MAX_DROPOUT))
+    m.add_argument("--d-condition", choices=["projection", "concat"], help="how a conditional D sees the class")
     m.add_argument("--recon", choices=["bernoulli", "gaussian"], help="VAE reconstruction loss")
     g = p.add_argument_group("GAN training")
     g.add_argument("--loss", choices=LOSSES, default="non-saturating")
@@ -100,9 +103,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def model_config(args) -> dict:
-    keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout"],
+    keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout", "d_condition"],
             "vae": ["latent_dim", "width", "recon"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
     cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    if getattr(args, "num_classes", 0):
+        cfg["num_classes"] = args.num_classes
     if args.model == "dcgan" and args.d_norm is None:
         cfg.update(critic_settings(args.loss))
     return cfg
@@ -168,6 +173,7 @@ def train(args, argv) -> int:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     sampler, ds, data_meta = load_data(args, device)
+    args.num_classes = conditional_classes(args, ds, sampler)
     trainer = make_trainer(args.model, model_config(args), train_config(args), sampler, device)
     steps_per_epoch = max(1, math.ceil(len(ds) / args.batch_size)) if ds is not None else 1000
     total = args.steps if args.steps is not None else int(round(args.epochs * steps_per_epoch))
@@ -225,6 +231,19 @@ def train(args, argv) -> int:
     return 0
 
 
+def conditional_classes(args, ds, sampler) -> int:
+    """The number of classes for --conditional (0 without it), or SystemExit saying why not."""
+    if not args.conditional:
+        return 0
+    if args.model not in ("dcgan", "vae"):
+        raise SystemExit(f"--conditional works with --model dcgan or vae, not {args.model}.")
+    if ds is None or getattr(sampler, "labels", None) is None or not sampler.num_classes:
+        raise SystemExit("--conditional needs labelled images (a dataset with classes, or an image folder with class subfolders).")
+    if args.loss == "wgan-gp":
+        raise SystemExit("--conditional trains with --loss non-saturating or minimax, not wgan-gp.")
+    return max(len(ds.class_names), sampler.num_classes)
+
+
 def trainer_config_dict(trainer) -> dict:
     first = next(iter(trainer.modules.values()))
     return first.cfg.to_dict()
@@ -235,7 +254,7 @@ def write_samples(trainer, path: Path) -> None:
     if x.dim() != 4:
         return  # 2-D toy points have no image grid
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_png(image_grid(to_uint8((x + 1) / 2)), path)
+    save_png(image_grid(to_uint8((x + 1) / 2), getattr(trainer, "grid_columns", None)), path)
 
 
 if __name__ == "__main__":

@@ -72,20 +72,21 @@ def generate(ck: Checkpoint, n: int, seed: int = 0, batch: int = 500) -> torch.T
 
 
 @torch.no_grad()
-def vae_scores(ck: Checkpoint, images: torch.Tensor, seed: int = 0, batch: int = 1000) -> dict[str, float]:
-    """Test negative ELBO (nats per image, one posterior sample) and reconstruction MSE per pixel."""
+def vae_scores(ck: Checkpoint, images: torch.Tensor, seed: int = 0, batch: int = 1000,
+               labels: torch.Tensor | None = None) -> dict[str, float]:
+    """Test negative ELBO (nats per image, one posterior sample) and reconstruction MSE per pixel
+    (a cVAE gets each image's true class, `labels`)."""
     vae = ck.modules["vae"].eval()
     device = next(vae.parameters()).device
     g = torch.Generator(device=device).manual_seed(seed)
     elbo_sum, mse_sum = 0.0, 0.0
     for i in range(0, len(images), batch):
         x = images[i:i + batch].to(device)
-        out, mean, logvar = vae(x, generator=g)
+        y = labels[i:i + batch].to(device) if labels is not None else None
+        out, mean, logvar = vae(x, generator=g, y=y)
         nll, kl = vae.loss_terms(x, out, mean, logvar)
         elbo_sum += float(nll + kl) * len(x)
-        recon = vae.generate(mean)
+        recon = vae.generate(mean, y)
         mse_sum += float(((recon - x) ** 2).mean()) * len(x)
     return {"neg_elbo": elbo_sum / len(images), "recon_mse": mse_sum / len(images)}
 
-
-from explorer.eval.features import classify, load_classifier  # noqa: E402,F401  (moved; kept importable from here)

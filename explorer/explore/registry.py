@@ -21,6 +21,15 @@ from explorer.core.loaded_model import MAX_LATENT, LoadedModel, file_digest  # n
 from explorer.core.validation import UserError
 
 EXPLORABLE = ("dcgan", "vae")
+
+
+def explorable(meta) -> bool:
+    """GANs and VAEs with an image decoder. Class-conditional ones (config num_classes > 0) are not
+    offered yet: every tab decodes a latent alone, and they also need a class (see README)."""
+    if not isinstance(meta, dict) or meta.get("kind") not in EXPLORABLE:
+        return False
+    cfg = meta.get("config")
+    return not (isinstance(cfg, dict) and cfg.get("num_classes"))
 class ModelRegistry:
     """Explorable checkpoints in a folder (plus uploads), loaded lazily once and shared.
 
@@ -40,7 +49,7 @@ class ModelRegistry:
         """name -> metadata for every explorable checkpoint (classifiers and broken files left out)."""
         out = {}
         for path, meta in list_checkpoints(self.folder):
-            if isinstance(meta, dict) and meta.get("kind") in EXPLORABLE:
+            if explorable(meta):
                 out[path.stem] = meta
         with self._lock:
             extra = dict(self._extra)
@@ -55,7 +64,7 @@ class ModelRegistry:
             if name in self._extra:
                 return self._extra[name].checkpoint.path
         for path, meta in list_checkpoints(self.folder):
-            if path.stem == name and isinstance(meta, dict) and meta.get("kind") in EXPLORABLE:
+            if path.stem == name and explorable(meta):
                 return path
         raise UserError(f"Unknown model {name[:80]!r}. Choose one from the model list.")
 
@@ -109,6 +118,9 @@ class ModelRegistry:
         meta = read_metadata(path)
         if meta["kind"] not in EXPLORABLE:
             raise CheckpointError(f"{path.name} holds a {meta['kind']}, which has no image decoder to explore.")
+        if not explorable(meta):
+            raise CheckpointError(f"{path.name} is a class-conditional model: this version explores it only from the "
+                                  "command line (python -m explorer.evaluate); the tabs need a class picker first.")
         model = self._load(Path(path), name, cache_dir)     # every tensor's name, shape and finiteness
         with self._lock:
             if name in self._extra and self._extra[name].digest == model.digest:

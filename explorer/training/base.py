@@ -68,6 +68,18 @@ class ImageSampler:
     def __call__(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         return self.take(self.indices(batch, generator))
 
+    @property
+    def num_classes(self) -> int:
+        """Classes the labels name (0 without labels); one host sync, at set-up only."""
+        return int(self.labels.max()) + 1 if self.labels is not None and len(self.labels) else 0
+
+    def take_with_labels(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images (B, C, H, W) float, labels (B,) long) for a conditional model; no host sync."""
+        if self.labels is None:
+            raise ValueError("These images have no class labels, so a conditional model cannot train on them.")
+        idx = self.indices(batch, generator)
+        return self.take(idx), self.labels[idx].long()
+
 
 class ToySampler:
     """Fresh points from a named 2-D distribution (infinite data)."""

@@ -5,6 +5,8 @@ Losses, all in the numerically stable logit form (softplus(-l) = -log sigmoid(l)
   minimax         D: as above                        G: log(1 - D(G(z)))  (saturates early; kept because it teaches)
   wgan-gp         critic: C(G(z)) - C(x) + 10 (||grad C(x_hat)|| - 1)^2   G: -C(G(z))   (Gulrajani et al. 2017)
 One-sided label smoothing (real target 0.9) is optional. Works for the DCGAN and the 2-D toy MLPs.
+A class-conditional DCGAN (cfg.num_classes > 0) sees real images with their labels and fakes with
+classes drawn uniformly from the trainer's generator; its fixed grid is rows = classes x columns = z.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import torch.nn.functional as F
 from explorer.training.base import Trainer, make_adam
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
+GRID_COLUMNS = 8    # fixed latents per class in a conditional model's sample grid
 
 
 def generator_loss(loss: str, fake_logit: torch.Tensor) -> torch.Tensor:
@@ -82,20 +85,43 @@ class GANTrainer(Trainer):
             "discriminator": make_adam(list(self.D.parameters()), self.device, lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2)),
         }
         self.dataset_size = getattr(sampler, "size", 0)
-        self.fixed_noise = self.noise(64, torch.Generator(device=self.device).manual_seed(cfg.seed + 12345))
+        self.num_classes = getattr(self.G.cfg, "num_classes", 0)
+        if self.num_classes and cfg.loss == "wgan-gp":
+            raise ValueError("A class-conditional GAN trains with the non-saturating or minimax loss, not wgan-gp.")
+        fixed = torch.Generator(device=self.device).manual_seed(cfg.seed + 12345)
+        if self.num_classes:   # rows = classes, columns = the same GRID_COLUMNS latents
+            self.grid_columns = GRID_COLUMNS
+            self.fixed_noise = self.noise(GRID_COLUMNS, fixed).repeat(self.num_classes, 1)
+            self.fixed_labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(GRID_COLUMNS)
+        else:
+            self.grid_columns, self.fixed_labels = None, None
+            self.fixed_noise = self.noise(64, fixed)
         self._last_d: dict[str, torch.Tensor] = {}
 
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=generator or self.gen)
 
+    def fake_labels(self, n: int) -> torch.Tensor | None:
+        """Uniform classes for n fakes from the trainer's generator (None when unconditional)."""
+        if not self.num_classes:
+            return None
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.gen)
+
     # -- the two halves of Algorithm 1, public so the Train tab can step them one at a time
     def d_step(self) -> dict[str, torch.Tensor]:
         B, cfg = self.cfg.batch_size, self.cfg
-        real = self.sample_real(B, self.gen)
-        with torch.no_grad():
-            fake = self.G(self.noise(B))
-        real_logit, fake_logit = self.D(real), self.D(fake)
+        if self.num_classes:
+            real, real_y = self.sample_real.take_with_labels(B, self.gen)
+            fake_y = self.fake_labels(B)
+            with torch.no_grad():
+                fake = self.G(self.noise(B), fake_y)
+            real_logit, fake_logit = self.D(real, real_y), self.D(fake, fake_y)
+        else:
+            real = self.sample_real(B, self.gen)
+            with torch.no_grad():
+                fake = self.G(self.noise(B))
+            real_logit, fake_logit = self.D(real), self.D(fake)
         if cfg.loss == "wgan-gp":
             gp = self._gradient_penalty(real, fake)
             loss = fake_logit.mean() - real_logit.mean() + cfg.gp_weight * gp
@@ -125,7 +151,12 @@ class GANTrainer(Trainer):
     def g_step(self) -> dict[str, torch.Tensor]:
         for p in self.D.parameters():
             p.requires_grad_(False)
-        loss = generator_loss(self.cfg.loss, self.D(self.G(self.noise(self.cfg.batch_size)))).mean()
+        if self.num_classes:
+            y = self.fake_labels(self.cfg.batch_size)
+            logit = self.D(self.G(self.noise(self.cfg.batch_size), y), y)
+        else:
+            logit = self.D(self.G(self.noise(self.cfg.batch_size)))
+        loss = generator_loss(self.cfg.loss, logit).mean()
         self.optimizers["generator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["generator"].step()
@@ -140,10 +171,17 @@ class GANTrainer(Trainer):
         return {**d, **self.g_step()}
 
     @torch.no_grad()
-    def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """Generator output for `noise` (default: the fixed noise) in eval mode, then back to train."""
+    def samples(self, noise: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Generator output for `noise` (default: the fixed noise; for a conditional model the
+        classes x fixed-z grid, row by row) in eval mode, then back to train."""
         self.G.eval()
         try:
-            return self.G(self.fixed_noise if noise is None else noise)
+            if not self.num_classes:
+                return self.G(self.fixed_noise if noise is None else noise)
+            if noise is None:
+                noise, labels = self.fixed_noise, self.fixed_labels
+            elif labels is None:
+                labels = torch.arange(len(noise), device=self.device) % self.num_classes
+            return self.G(noise, labels)
         finally:
             self.G.train()

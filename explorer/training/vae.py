@@ -1,4 +1,5 @@
-"""VAE training: minimise the negative ELBO (reconstruction NLL + KL) with Adam, same interface as GANs."""
+"""VAE training: minimise the negative ELBO (reconstruction NLL + KL) with Adam, same interface as GANs.
+A cVAE (cfg.num_classes > 0) trains on images with their labels; its fixed grid is rows = classes x columns = z."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -6,6 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from explorer.training.base import Trainer, make_adam
+from explorer.training.gan import GRID_COLUMNS
 
 
 @dataclass
@@ -30,13 +32,24 @@ class VAETrainer(Trainer):
         self.optimizers = {"vae": make_adam(list(self.vae.parameters()), self.device, lr=cfg.lr)}
         self.dataset_size = getattr(sampler, "size", 0)
         self.latent_dim = self.vae.cfg.latent_dim
-        self.fixed_noise = torch.randn(64, self.latent_dim, device=self.device,
-                                       generator=torch.Generator(device=self.device).manual_seed(cfg.seed + 12345))
+        self.num_classes = self.vae.cfg.num_classes
+        fixed = torch.Generator(device=self.device).manual_seed(cfg.seed + 12345)
+        if self.num_classes:   # rows = classes, columns = the same GRID_COLUMNS latents
+            self.grid_columns = GRID_COLUMNS
+            self.fixed_noise = torch.randn(GRID_COLUMNS, self.latent_dim, device=self.device,
+                                           generator=fixed).repeat(self.num_classes, 1)
+            self.fixed_labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(GRID_COLUMNS)
+        else:
+            self.grid_columns, self.fixed_labels = None, None
+            self.fixed_noise = torch.randn(64, self.latent_dim, device=self.device, generator=fixed)
 
 
     def _step(self) -> dict[str, torch.Tensor]:
-        x = self.sample_real(self.cfg.batch_size, self.gen)
-        out, mean, logvar = self.vae(x, generator=self.gen)
+        if self.num_classes:
+            x, y = self.sample_real.take_with_labels(self.cfg.batch_size, self.gen)
+        else:
+            x, y = self.sample_real(self.cfg.batch_size, self.gen), None
+        out, mean, logvar = self.vae(x, generator=self.gen, y=y)
         nll, kl = self.vae.loss_terms(x, out, mean, logvar)
         loss = nll + self.cfg.beta * kl
         self.optimizers["vae"].zero_grad(set_to_none=self.zero_grad_to_none)
@@ -47,10 +60,18 @@ class VAETrainer(Trainer):
         return {"loss": loss.detach(), "recon": nll.detach(), "kl": kl.detach()}
 
     @torch.no_grad()
-    def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """Decoded fixed noise in [-1, 1] (the same range GAN samples use, for shared grid code)."""
+    def samples(self, noise: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoded fixed noise in [-1, 1] (the same range GAN samples use, for shared grid code);
+        for a cVAE the classes x fixed-z grid, row by row."""
         self.vae.eval()
         try:
+            if self.num_classes:
+                if noise is None:
+                    noise, labels = self.fixed_noise, self.fixed_labels
+                elif labels is None:
+                    labels = torch.arange(len(noise), device=self.device) % self.num_classes
+                out = self.vae.decode(noise, labels)
+                return (torch.sigmoid(out) if self.vae.cfg.recon == "bernoulli" else out.clamp(0, 1)) * 2 - 1
             return self.vae.generate(self.fixed_noise if noise is None else noise) * 2 - 1
         finally:
             self.vae.train()

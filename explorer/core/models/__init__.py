@@ -16,8 +16,8 @@ from torch import nn
 
 from explorer.core.models.classifier import Classifier, ClassifierConfig
 from explorer.core.models.dcgan import DCGANConfig, Discriminator, Generator
-from explorer.core.models.limits import check_parameter_count
 from explorer.core.models.encoder import Encoder, EncoderConfig
+from explorer.core.models.limits import check_parameter_count
 from explorer.core.models.toy import ToyDiscriminator, ToyGANConfig, ToyGenerator
 from explorer.core.models.vae import ConvVAE, VAEConfig
 from explorer.core.validation import UserError

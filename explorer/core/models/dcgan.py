@@ -5,6 +5,11 @@ generator = linear -> reshape -> [BatchNorm, upsample + 3x3 conv (stride 1, same
 blocks -> conv -> tanh; discriminator = strided convs, LeakyReLU(0.2), dropout, BatchNorm on
 every block but the first, linear head giving a *logit* (losses use the stable logit form).
 Weights start from N(0, 0.02) as the DCGAN paper prescribes.
+
+Class-conditional (num_classes > 0, Mirza & Osindero 2014): G gets a learned class embedding
+concatenated with z before its first layer; D is told the class either by projection (Miyato &
+Koyama 2018: logit += <embed(y), features>) or by one-hot maps concatenated to the image.
+num_classes = 0 (the default) builds exactly the unconditional modules, so old checkpoints load.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from torch import nn
 
 from explorer.core.models.limits import (
     CHANNELS,
+    CLASSES,
     IMAGE,
     LATENT,
     MAX_DROPOUT,
@@ -22,7 +28,9 @@ from explorer.core.models.limits import (
     check_image_size,
     check_sizes,
 )
-from explorer.core.validation import check_choice, check_number
+from explorer.core.validation import UserError, check_choice, check_number
+
+CLASS_DIM = 16                  # size of G's class embedding (concatenated with z)
 
 
 @dataclass
@@ -35,6 +43,8 @@ class DCGANConfig:
     d_width: int = 64           # channels of the discriminator's first block
     d_norm: str = "batch"       # "batch" (DCGAN), "layer" or "none" (WGAN-GP critics avoid BatchNorm)
     d_dropout: float = 0.3      # dropout in the discriminator (training only)
+    num_classes: int = 0        # 0 = unconditional; K > 0 = class-conditional G and D (classes 0..K-1)
+    d_condition: str = "projection"  # how D sees the class: "projection" (Miyato & Koyama) or "concat"
 
     def __post_init__(self):
         # sizes are checked before anything is built or allocated (limits in models/limits.py)
@@ -43,6 +53,8 @@ class DCGANConfig:
         self.d_dropout = check_number("d_dropout", self.d_dropout, 0.0, MAX_DROPOUT)
         check_choice("upsample", self.upsample, ("nearest", "transposed"))
         check_choice("d_norm", self.d_norm, ("batch", "layer", "none"))
+        check_sizes(self, num_classes=CLASSES)
+        check_choice("d_condition", self.d_condition, ("projection", "concat"))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +72,29 @@ def init_dcgan_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def check_classes(y, num_classes: int, n: int, device) -> torch.Tensor | None:
+    """Class indices for n pictures as a long tensor (N,) on `device`, or UserError naming the range.
+    One host sync: for the public generate() paths only, never inside a training step."""
+    if num_classes == 0:
+        if y is not None:
+            raise UserError("This model is unconditional: it takes no class.")
+        return None
+    if y is None:
+        raise UserError(f"This model is class-conditional: give a class index between 0 and {num_classes - 1}.")
+    t = torch.as_tensor(y, device=device)
+    if t.dim() == 0:
+        t = t.expand(n)
+    if t.dtype == torch.bool or (t.is_floating_point() and bool((t != t.round()).any())):
+        raise UserError(f"Class must be a whole number between 0 and {num_classes - 1}.")
+    t = t.long()
+    if t.shape != (n,):
+        raise UserError(f"Give one class per picture: {n} pictures but {tuple(t.shape)} classes.")
+    if n and (int(t.min()) < 0 or int(t.max()) >= num_classes):
+        bad = int(t.min()) if int(t.min()) < 0 else int(t.max())
+        raise UserError(f"Class must be between 0 and {num_classes - 1}, got {bad}.")
+    return t
+
+
 def _up_block(c_in: int, c_out: int, mode: str) -> list[nn.Module]:
     if mode == "transposed":
         up = [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False)]
@@ -69,14 +104,17 @@ def _up_block(c_in: int, c_out: int, mode: str) -> list[nn.Module]:
 
 
 class Generator(nn.Module):
-    """z (B, latent_dim) -> images (B, C, H, W) in [-1, 1]."""
+    """z (B, latent_dim) [+ class y (B,)] -> images (B, C, H, W) in [-1, 1]."""
 
     def __init__(self, cfg: DCGANConfig):
         super().__init__()
         self.cfg = cfg
         self.base = cfg.image_size // 4
         c0 = cfg.width * 4
-        self.project = nn.Linear(cfg.latent_dim, c0 * self.base * self.base, bias=False)
+        extra = CLASS_DIM if cfg.num_classes else 0
+        if cfg.num_classes:
+            self.embed = nn.Embedding(cfg.num_classes, CLASS_DIM)     # N(0, 1) like z: same scale
+        self.project = nn.Linear(cfg.latent_dim + extra, c0 * self.base * self.base, bias=False)
         self.body = nn.Sequential(
             nn.BatchNorm2d(c0), nn.ReLU(inplace=True),
             *_up_block(c0, cfg.width * 2, cfg.upsample),      # (B, 4w, s, s) -> (B, 2w, 2s, 2s)
@@ -86,15 +124,22 @@ class Generator(nn.Module):
         )
         init_dcgan_weights(self)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None,
+                class_embedding: torch.Tensor | None = None) -> torch.Tensor:
+        """A conditional G takes class indices y (B,) or, to blend classes, embeddings (B, CLASS_DIM)."""
+        if self.cfg.num_classes:
+            e = class_embedding if class_embedding is not None else self.embed(y)   # (B, CLASS_DIM)
+            z = torch.cat([z, e.to(z.dtype)], 1)               # (B, z + CLASS_DIM)
         x = self.project(z)                                    # (B, z) -> (B, 4w*s*s)
         x = x.view(z.shape[0], -1, self.base, self.base)       # -> (B, 4w, s, s)
         return self.body(x)
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
+    def generate(self, z: torch.Tensor, y=None, class_embedding: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1], the common output range of every decoder in this project."""
-        return (self.forward(z) + 1) * 0.5
+        if class_embedding is None:
+            y = check_classes(y, self.cfg.num_classes, z.shape[0], z.device)
+        return (self.forward(z, y, class_embedding) + 1) * 0.5
 
 
 def _norm(kind: str, c: int) -> list[nn.Module]:
@@ -112,8 +157,9 @@ class Discriminator(nn.Module):
         super().__init__()
         self.cfg = cfg
         w, p = cfg.d_width, cfg.d_dropout
+        self.concat = cfg.num_classes if cfg.num_classes and cfg.d_condition == "concat" else 0
         self.body = nn.Sequential(
-            nn.Conv2d(cfg.channels, w, 4, stride=2, padding=1),          # (B, C, H, W) -> (B, w, H/2, W/2)
+            nn.Conv2d(cfg.channels + self.concat, w, 4, stride=2, padding=1),          # (B, C, H, W) -> (B, w, H/2, W/2)
             nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
             nn.Conv2d(w, w * 2, 4, stride=2, padding=1, bias=False),     # -> (B, 2w, H/4, W/4)
             *_norm(cfg.d_norm, w * 2), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
@@ -123,7 +169,18 @@ class Discriminator(nn.Module):
         )
         side = -(-cfg.image_size // 8)  # ceil: 28 -> 4
         self.head = nn.Linear(w * 4 * side * side, 1)
+        if cfg.num_classes and not self.concat:
+            self.embed = nn.Embedding(cfg.num_classes, w * 4 * side * side)   # projection: one vector per class
         init_dcgan_weights(self)
+        if hasattr(self, "embed"):
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)      # small, like the head: no huge logits at start
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x)).squeeze(1)              # (B, 4w*s*s) -> (B,)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.concat:                                        # one-hot maps: (B, C, H, W) -> (B, C+K, H, W)
+            onehot = nn.functional.one_hot(y, self.concat).to(x.dtype)[:, :, None, None]
+            x = torch.cat([x, onehot.expand(-1, -1, x.shape[2], x.shape[3])], 1)
+        h = self.body(x)                                       # (B, 4w*s*s)
+        logit = self.head(h).squeeze(1)                        # -> (B,)
+        if hasattr(self, "embed"):
+            logit = logit + (self.embed(y) * h).sum(1)         # projection term <embed(y), h>
+        return logit

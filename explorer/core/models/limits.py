@@ -14,6 +14,7 @@ CHANNELS = (1, 4)         # grayscale, RGB, RGBA
 WIDTH = (1, 512)          # convolution channels of the first/last block
 HIDDEN = (1, 8192)        # units of a fully connected layer
 MAX_DROPOUT = 0.95
+CLASSES = (0, 1000)       # 0 = unconditional; K = a class-conditional model with K classes
 MAX_PARAMETERS = 100_000_000   # 400 MB of float32 weights per model
 
 

@@ -4,6 +4,11 @@ Encoder: strided convs with LeakyReLU and dropout -> (mean, log-variance), as in
 MNIST-drawing VAE article the project started from; z = mean + std * eps (reparameterisation);
 decoder: linear -> transposed convolutions -> per-pixel logits (Bernoulli) or means (Gaussian).
 The loss is the negative ELBO in nats per image: reconstruction term + KL(q(z|x) || N(0, I)).
+
+Class-conditional (num_classes > 0, a cVAE, Sohn et al. 2015): the encoder's hidden layer gets a
+learned per-class offset, so q(z | x, y) need not spend z on the class, and the decoder gets a
+class embedding concatenated with z: z is left to carry the style. num_classes = 0 (the default)
+builds exactly the unconditional modules, so old checkpoints load.
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer.core.models.dcgan import CLASS_DIM, check_classes
 from explorer.core.models.limits import (
     CHANNELS,
+    CLASSES,
     HIDDEN,
     IMAGE,
     LATENT,
@@ -37,6 +44,7 @@ class VAEConfig:
     dropout: float = 0.2          # encoder dropout in training (the article's keep-probability 0.8)
     recon: str = "bernoulli"      # "bernoulli" (cross-entropy) or "gaussian" (squared error)
     sigma: float = 0.1            # std of the Gaussian likelihood when recon == "gaussian"
+    num_classes: int = 0          # 0 = unconditional; K > 0 = a cVAE (classes 0..K-1)
 
     def __post_init__(self):
         # sizes are checked before anything is built or allocated (limits in models/limits.py)
@@ -45,6 +53,7 @@ class VAEConfig:
         self.dropout = check_number("dropout", self.dropout, 0.0, MAX_DROPOUT)
         check_choice("recon", self.recon, ("bernoulli", "gaussian"))
         self.sigma = check_number("sigma", self.sigma, 1e-4, 10.0)
+        check_sizes(self, num_classes=CLASSES)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,8 +75,12 @@ class ConvVAE(nn.Module):
         )
         self.to_mean = nn.Linear(cfg.hidden, cfg.latent_dim)
         self.to_logvar = nn.Linear(cfg.hidden, cfg.latent_dim)
+        if cfg.num_classes:
+            self.enc_class = nn.Embedding(cfg.num_classes, cfg.hidden)   # class offset of the hidden layer
+            self.dec_class = nn.Embedding(cfg.num_classes, CLASS_DIM)    # concatenated with z
+            nn.init.normal_(self.enc_class.weight, 0.0, 0.1)
         self.decoder_fc = nn.Sequential(
-            nn.Linear(cfg.latent_dim, cfg.hidden), nn.ReLU(inplace=True),
+            nn.Linear(cfg.latent_dim + (CLASS_DIM if cfg.num_classes else 0), cfg.hidden), nn.ReLU(inplace=True),
             nn.Linear(cfg.hidden, 2 * w * s * s), nn.ReLU(inplace=True),
         )
         self.decoder_conv = nn.Sequential(
@@ -76,27 +89,36 @@ class ConvVAE(nn.Module):
             nn.ConvTranspose2d(w, cfg.channels, 4, stride=2, padding=1),  # -> (B, C, H, W)
         )
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, C, H, W) in [0, 1] -> mean, log-variance, each (B, latent_dim)."""
-        h = self.encoder(x)
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, C, H, W) in [0, 1] [+ class y (B,)] -> mean, log-variance, each (B, latent_dim)."""
+        h = self.encoder(x)                                         # (B, hidden)
+        if self.cfg.num_classes:
+            h = h + self.enc_class(y)
         return self.to_mean(h), self.to_logvar(h).clamp(-12.0, 8.0)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, latent_dim) -> raw decoder output (B, C, H, W): logits (Bernoulli) or means (Gaussian)."""
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None,
+               class_embedding: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, latent_dim) [+ class y (B,) or embedding (B, CLASS_DIM)] -> raw decoder output
+        (B, C, H, W): logits (Bernoulli) or means (Gaussian)."""
+        if self.cfg.num_classes:
+            e = class_embedding if class_embedding is not None else self.dec_class(y)
+            z = torch.cat([z, e.to(z.dtype)], 1)                    # (B, latent_dim + CLASS_DIM)
         h = self.decoder_fc(z).view(z.shape[0], -1, self.side, self.side)
         return self.decoder_conv(h)
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
+    def generate(self, z: torch.Tensor, y=None, class_embedding: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1], the common output range of every decoder in this project."""
-        out = self.decode(z)
+        if class_embedding is None:
+            y = check_classes(y, self.cfg.num_classes, z.shape[0], z.device)
+        out = self.decode(z, y, class_embedding)
         return torch.sigmoid(out) if self.cfg.recon == "bernoulli" else out.clamp(0, 1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
-        mean, logvar = self.encode(x)
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None):
+        mean, logvar = self.encode(x, y)
         eps = torch.randn(mean.shape, device=mean.device, dtype=mean.dtype, generator=generator)
         z = mean + torch.exp(0.5 * logvar) * eps                    # reparameterisation trick
-        return self.decode(z), mean, logvar
+        return self.decode(z, y), mean, logvar
 
     def loss_terms(self, x: torch.Tensor, out: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor):
         """Per-batch means of (reconstruction NLL, KL), both in nats per image."""

@@ -1,0 +1,109 @@
+"""Class-conditional models, as plain functions the Explore, Interpolate and Map tabs call: decode
+with a class, "one z, every class" rows, interpolation between two classes at a fixed z, and the
+style map of a cVAE. No Gradio here.
+
+A conditional decoder (DCGAN generator or cVAE, num_classes > 0) takes z plus a class; the class
+enters through a learned embedding vector, so blending two classes means blending their embedding
+vectors with z held fixed: the style stays, the kind of object morphs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from explorer.core.data import load_dataset, to_uint8, to_unit
+from explorer.core.metadata import DatasetInfo
+from explorer.core.models.dcgan import check_classes
+from explorer.core.validation import UserError, check_int
+
+MAX_FRAMES = 64
+
+
+def num_classes(model) -> int:
+    """Classes a loaded model draws (0 for an unconditional model)."""
+    return int(getattr(model.decoder.cfg, "num_classes", 0))
+
+
+def check_class(model, value, name: str = "Class") -> int:
+    """A class index for `model` as an int, or UserError naming the range (or saying it has none)."""
+    k = num_classes(model)
+    if not k:
+        raise UserError(f"{model.name} is unconditional: it takes no class.")
+    return check_int(name, value, 0, k - 1)
+
+
+def class_embedding(model, c: int) -> torch.Tensor:
+    """The learned embedding vector (CLASS_DIM,) of class c, on the model's device."""
+    dec = model.decoder
+    table = dec.embed if hasattr(dec, "embed") else dec.dec_class      # DCGAN generator / cVAE decoder
+    return table.weight[check_class(model, c)].detach()
+
+
+def _images(imgs: torch.Tensor) -> np.ndarray:
+    return to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy()             # (B, C, H, W) -> (B, H, W, C)
+
+
+@torch.inference_mode()
+def decode_with_class(model, z, y, batch: int = 256) -> np.ndarray:
+    """Latents (N, D) and classes (N,) (or one class for all) -> uint8 images (N, H, W, C)."""
+    z = model.check_latent(z)
+    if not num_classes(model):
+        raise UserError(f"{model.name} is unconditional: it takes no class.")
+    y = check_classes(y, num_classes(model), len(z), "cpu")
+    out = []
+    with model.lock:
+        for i in range(0, len(z), batch):
+            imgs = model.decoder.generate(z[i:i + batch].to(model.device), y[i:i + batch].to(model.device))
+            out.append(_images(imgs))
+    return np.concatenate(out)
+
+
+def class_row(model, z) -> np.ndarray:
+    """One latent (D,) drawn in every class: uint8 images (K, H, W, C), class 0 first."""
+    z = model.check_latent(z)
+    if len(z) != 1:
+        raise UserError(f"A class row takes one latent vector, got {len(z)}.")
+    k = num_classes(model)
+    if not k:
+        raise UserError(f"{model.name} is unconditional: it has no classes to show in a row.")
+    return decode_with_class(model, z.expand(k, -1), np.arange(k))
+
+
+@torch.inference_mode()
+def class_interpolation(model, z, class_a, class_b, frames: int = 9) -> np.ndarray:
+    """Fixed latent z (D,), class embedding lerped from class_a to class_b: uint8 (frames, H, W, C).
+    The ends are exactly the two classes; frames in between are blends no class label names."""
+    z = model.check_latent(z)
+    if len(z) != 1:
+        raise UserError(f"A class interpolation takes one latent vector, got {len(z)}.")
+    frames = check_int("Frames", frames, 2, MAX_FRAMES)
+    ea = class_embedding(model, check_class(model, class_a, "From class"))
+    eb = class_embedding(model, check_class(model, class_b, "To class"))
+    t = torch.linspace(0, 1, frames, device=ea.device)[:, None]             # (F, 1)
+    emb = (1 - t) * ea[None] + t * eb[None]                                  # (F, CLASS_DIM)
+    with model.lock:
+        imgs = model.decoder.generate(z.to(model.device).expand(frames, -1), class_embedding=emb)
+    return _images(imgs)
+
+
+@torch.inference_mode()
+def style_map_latents(model, images: torch.Tensor | None = None, labels=None, limit: int = 10_000,
+                      batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """For a cVAE: posterior means of images encoded with their true class, i.e. z *without* the
+    class (the style space), and the labels: (N, D) float32, (N,) int64. Default images: the
+    model's own test split (first `limit`). Coloured by class, the classes should mix."""
+    if model.kind != "vae" or not num_classes(model):
+        raise UserError(f"{model.name} is not a conditional VAE: only a cVAE has an encoder that takes the class.")
+    if images is None:
+        ds = load_dataset(DatasetInfo.from_meta(model.meta).name, "test")
+        images, labels = ds.images[:limit], ds.labels[:limit]
+    if labels is None:
+        raise UserError("The style map needs the true class of every image.")
+    x = to_unit(images) if images.dtype == torch.uint8 else images.float()
+    y = check_classes(labels, num_classes(model), len(x), "cpu")
+    vae, out = model.decoder, []
+    with model.lock:
+        for i in range(0, len(x), batch):
+            mean, _ = vae.encode(x[i:i + batch].to(model.device), y[i:i + batch].to(model.device))
+            out.append(mean.float().cpu().numpy())
+    return np.concatenate(out), y.numpy()
