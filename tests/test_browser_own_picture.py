@@ -47,9 +47,11 @@ def test_a_drawn_sneaker_comes_back_as_footwear_from_every_shipped_model(tmp_pat
                     pg.click("#model-picker input")
                     pg.get_by_role("option", name=title).click()
                     pg.wait_for_timeout(2500)
+                before = pg.inner_text("#own-result")
                 pg.click("#own-go")
                 try:
-                    pg.wait_for_function("() => /Result|empty|error|refused/i.test(document.querySelector('#own-result').innerText)",
+                    pg.wait_for_function("b => { const t = document.querySelector('#own-result').innerText;"
+                                         " return t !== b && /Result|empty|error|refused/i.test(t); }", arg=before,
                                          timeout=90_000)
                 except Exception:
                     pg.screenshot(path="/tmp/own-fail.png", full_page=True)
@@ -57,7 +59,6 @@ def test_a_drawn_sneaker_comes_back_as_footwear_from_every_shipped_model(tmp_pat
                 text = pg.inner_text("#own-result")
                 assert "Result" in text, text
                 seen[name] = re.search(r"in your picture and (.+?) in the model's", text).group(1)
-                pg.evaluate("() => { document.querySelector('#own-result').innerText = ''; }")
             browser.close()
     finally:
         demo.close()
