@@ -13,7 +13,7 @@ import gradio as gr
 from explorer.core.checkpoints import CHECKPOINT_DIR
 from explorer.explore.workspace import Recipe, Workspace
 from explorer.live.session import TrainingSession
-from explorer.ui import api
+from explorer.ui import api, widgets
 from explorer.ui.explore_tab import ExploreTab, recipe_from_query
 from explorer.ui.interpolate_tab import InterpolateTab
 from explorer.ui.map_tab import MapTab
@@ -74,7 +74,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)
         def open_in_explore(name, selection):
             if not selection:
-                gr.Warning("Click a dot on the map first.")
+                widgets.warn("Click a dot on the map first.")
                 return {tabs: gr.Tabs()}
             return {**explore.use_latent(name, selection["latent"]), tabs: gr.Tabs(selected="explore")}
         show_all(map_tab.to_explore.click(open_in_explore, [model, map_tab.selection], [*explore.slider_outs, tabs], **private))

@@ -79,7 +79,7 @@ class ExploreTab:
         try:
             vals = self.ws.slider_values(model, seed, temperature, base)
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return {self.sliders[0]: gr.update()}
         return self.slider_updates(model, vals)
 
@@ -97,17 +97,17 @@ class ExploreTab:
             z = [float(v) for v in self.ws.model(model).check_latent(z)[0]]
             vals = self.ws.slider_values(model, 0, 1.0, z)
         except UserError as exc:
-            gr.Warning(f"Not applied: {exc}")
+            widgets.warn(f"Not applied: {exc}")
             return {self.base: gr.update()}
         if note:
-            gr.Info(note)
+            widgets.info(note)
         return {self.base: z, self.direction: "", self.amount: 0.0, self.temperature: 1.0, **self.slider_updates(model, vals)}
 
     def apply_raw(self, model, text):
         try:
             z = [float(v) for v in str(text).replace("\n", ",").split(",") if v.strip()]
         except ValueError:
-            gr.Warning("Raw latent not applied: write numbers separated by commas.")
+            widgets.warn("Raw latent not applied: write numbers separated by commas.")
             return {self.base: gr.update()}
         return self.use_latent(model, z)
 
@@ -115,7 +115,7 @@ class ExploreTab:
         try:
             z = self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None))
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return {self.base: gr.update()}
         return self.use_latent(model, z)
 
@@ -136,7 +136,7 @@ class ExploreTab:
         try:
             return self.state_for(Recipe.from_text(text))
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return {self.base: gr.update()}
 
     def on_model(self, model, seed, temperature):

@@ -67,7 +67,7 @@ class InterpolateTab:
                 b, label_b = self.endpoint(model, "end", src_b, val_b, explore_z, map_ends)
             res = self.ws.interpolate(model, a, b, frames)
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
             return {self.linear: widgets.message(str(exc)), self.spherical: ""}
         caps = [f"{t:.2f}" for t in res["t"]]
         side = np.concatenate([res["linear"], res["spherical"]], axis=2)        # (T, H, 2W, C): lerp | slerp
@@ -91,7 +91,7 @@ class InterpolateTab:
     def take_map_dot(self, which: str, ends: dict | None, selection: dict | None) -> dict:
         """From the Map tab: store the selected dot as this end only (the other end keeps its own)."""
         if not selection:
-            gr.Warning("Click a dot on the map first.")
+            widgets.warn("Click a dot on the map first.")
             return {self.map_ends: gr.update()}
         ends = dict(ends or {})
         label = f"map dot #{selection['index']}" + (f" ({selection['label']})" if selection.get("label") else "")

@@ -32,23 +32,23 @@ class TrainTab:
             token = self.session.start_toy(ToySettings(dataset, loss, lr_g, lr_d, k, batch, noise), token)
             self.session.set_speed(token, PACES.get(pace, 0.0))
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
         return {self.token: token, **self.refresh(token)}
 
     def start_images(self, dataset, model, loss, lr, k, batch, smoothing, token):
         try:
             token = self.session.start_images(ImageSettings(dataset, model, loss, lr, k, batch, 0.9 if smoothing else 1.0), token)
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
         return {self.token: token, **self.refresh(token)}
 
     def control(self, action, token):
         try:
             note = self.session.control(token, action)
             if note:
-                gr.Info(note)
+                widgets.info(note)
         except UserError as exc:
-            gr.Warning(str(exc))
+            widgets.warn(str(exc))
         return self.refresh(token)
 
     def set_pace(self, pace, token):
@@ -59,11 +59,11 @@ class TrainTab:
         try:
             path, replaced = self.session.save(token, title)
         except UserError as exc:
-            gr.Warning(f"Not saved: {exc}")
+            widgets.warn(f"Not saved: {exc}")
             return {self.save_msg: widgets.message(f"Not saved: {exc}")}
         self.on_saved(path)
         what = "Replaced the earlier save with this title" if replaced else "Saved"
-        gr.Info(f"{what}: it is in the model picker now.")
+        widgets.info(f"{what}: it is in the model picker now.")
         return {self.save_msg: widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
                 self.model_dropdown: gr.update(choices=self.choices())}
 
