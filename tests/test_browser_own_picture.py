@@ -17,13 +17,14 @@ FOOTWEAR = {"Sneaker", "Sandal", "Ankle boot"}
 
 
 def draw_sneaker(pg) -> None:
+    """A wedge like the dataset's sneakers: low toe on the left rising to the collar on the right."""
     box = pg.locator("#own-draw canvas").last.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    for k in range(14):                               # low and wide, filled with strokes; the ankle on the right
-        y = cy + 10 + k * 5
-        pg.mouse.move(cx - 100 if k > 4 else cx + 10, y)
+    for k in range(12):
+        y = cy - 10 + k * 6
+        pg.mouse.move(max(cx - 85, cx + 60 - k * 16), y)
         pg.mouse.down()
-        pg.mouse.move(cx + 100, y, steps=10)
+        pg.mouse.move(cx + 85, y, steps=10)
         pg.mouse.up()
 
 
