@@ -20,6 +20,10 @@ python -m explorer.train --model classifier --epochs 10 "${common[@]}" \
   --title "Fashion-MNIST classifier (evaluation features)" \
   --description "Small CNN whose penultimate layer is the feature space of the evaluation (FD, precision/recall, class coverage)." \
   --out "$out/fashion_classifier.safetensors" > "$out/fashion_classifier.log" 2>&1
+python -m explorer.train --model classifier --dataset digits --steps 800 --width 16 --seed 0 --without-optimizer \
+  --threads 1 --sample-every 0 --title "Digits classifier (evaluation features)" \
+  --description "Small CNN trained on scikit-learn's 8x8 handwritten digits (upscaled to 28x28); the feature space of the evaluation and the labeller of maps for digits models." \
+  --out "$out/digits_classifier.safetensors" > "$out/digits_classifier.log" 2>&1
 python -m explorer.train --model vae --epochs 20 --latent-dim 16 "${common[@]}" \
   --title "Fashion-MNIST VAE, 16-d" \
   --description "A convolutional VAE: it encodes a picture of clothing into 16 numbers and decodes them back." \
