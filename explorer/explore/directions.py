@@ -212,12 +212,7 @@ def gan_directions(ck: Checkpoint, samples: int = 5000, seed: int = 0, classifie
     device = next(G.parameters()).device
     D = G.cfg.latent_dim
     z = sample_z(samples, D, seed)                                                     # (N, D)
-    early = torch.nn.Sequential(*list(G.body)[:2])                                    # first BatchNorm + ReLU
-    acts = []
-    for i in range(0, samples, 500):
-        zb = z[i:i + 500].to(device)
-        h = G.project(zb).view(len(zb), -1, G.base, G.base)
-        acts.append(early(h).flatten(1).cpu())
+    acts = [G.early_features(z[i:i + 500].to(device)).cpu() for i in range(0, samples, 500)]   # first BN + ReLU
     y = torch.cat(acts)                                                               # (N, F)
     y -= y.mean(0)
     total_var = (y * y).sum()

@@ -31,9 +31,8 @@ def map_keys(model, z: np.ndarray | torch.Tensor, classifier=None, key_space: st
         zb = z[i:i + 500].to(model.device)
         if key_space == "classifier-features":
             out.append(classifier.features(G.generate(zb)).cpu())
-        else:   # generator-features: the first BatchNorm+ReLU activations, as in directions.py
-            h = G.project(zb).view(len(zb), -1, G.base, G.base)
-            out.append(G.body[:2](h).flatten(1).cpu())
+        else:   # generator-features: the first BatchNorm+ReLU activations, as GANSpace's directions use
+            out.append(G.early_features(zb).cpu())
     return torch.cat(out).numpy()
 
 

@@ -135,6 +135,13 @@ class Generator(nn.Module):
         return self.body(x)
 
     @torch.no_grad()
+    def early_features(self, z: torch.Tensor) -> torch.Tensor:
+        """The activations after the first BatchNorm + ReLU, flattened (B, 4w*s*s): the layer GANSpace's PCA
+        reads and generator-feature maps lay out by (z -> (4w, s, s) is linear before it). Unconditional G."""
+        x = self.project(z).view(z.shape[0], -1, self.base, self.base)      # (B, z) -> (B, 4w, s, s)
+        return self.body[:2](x).flatten(1)                                  # -> (B, 4w*s*s)
+
+    @torch.no_grad()
     def generate(self, z: torch.Tensor, y=None, class_embedding: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1], the common output range of every decoder in this project."""
         if class_embedding is None:
