@@ -26,9 +26,15 @@ import torch
 from explorer.core.checkpoints import Checkpoint
 from explorer.core.data import load_dataset, to_unit
 from explorer.core.latent import sample_z
+from explorer.core.metadata import DatasetInfo
 from explorer.core.models import decoder_of
 from explorer.core.validation import UserError, check_number
-from explorer.explore.class_routes import ClassRoutes, Judge, classifier_judge, fit_class_routes
+from explorer.explore.class_routes import (
+    ClassRoutes,
+    Judge,
+    classifier_judge,
+    fit_class_routes,
+)
 
 FORMAT_VERSION = 2       # 1: class means only (no version field); 2: checked class routes
 PASS = 0.8               # a named direction is offered if at least this share of checking seeds ends as its class
@@ -192,7 +198,7 @@ def vae_directions(ck: Checkpoint, data_dir=None, max_images: int = 10_000, clas
                    class_samples: int = 5000) -> Directions:
     vae = ck.modules["vae"].eval()
     device = next(vae.parameters()).device
-    test = load_dataset(ck.meta.get("dataset", {}).get("name", "fashion-mnist"), "test", data_dir)
+    test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
     x = to_unit(test.images[:max_images])
     means = torch.cat([vae.encode(x[i:i + 1000].to(device))[0].cpu() for i in range(0, len(x), 1000)])   # (N, D)
     center = means.mean(0)

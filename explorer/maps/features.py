@@ -15,6 +15,7 @@ import torch
 
 from explorer.core.data import load_dataset, to_unit
 from explorer.core.latent import sample_z
+from explorer.core.metadata import DatasetInfo
 from explorer.core.models import decoder_of
 from explorer.maps.layout import MapParams
 
@@ -41,7 +42,7 @@ def encode_items(model, params: MapParams, classifier=None, data_dir=None):
     ck = model.checkpoint
     if model.kind == "vae":
         vae = ck.modules["vae"]
-        test = load_dataset(ck.meta.get("dataset", {}).get("name", "fashion-mnist"), "test", data_dir)
+        test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
         x = to_unit(test.images[:params.points])
         with torch.inference_mode():
             means = torch.cat([vae.encode(x[i:i + 1000].to(model.device))[0].cpu() for i in range(0, len(x), 1000)])
