@@ -98,7 +98,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     from explorer.core.data import DataNotFound, load_dataset, to_unit
     from explorer.core.device import choose_device
     from explorer.core.latent import sample_z
-    from explorer.eval.features import classify, load_classifier
+    from explorer.eval.features import classifier_for, classify
     from explorer.eval.metrics import frechet_distance
     from explorer.training import GANTrainConfig, ImageSampler, make_trainer
     clock.mark("imports")
@@ -154,7 +154,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     clock.mark("model_build")
 
     # evaluation set-up: the classifier, the real features, the fixed latents (timed as evaluation)
-    net = load_classifier(device=dev)
+    net = classifier_for("fashion-mnist", dev)
     order = torch.from_numpy(__import__("numpy").random.default_rng(0).permutation(len(test)))[:n]
     real_feats, _ = classify(net, to_unit(test.images[order]))
     z = sample_z(n, trainer.latent_dim, seed=0).to(dev)
