@@ -113,6 +113,11 @@ class TrainingWorker:
     def set_speed(self, delay: float) -> None:
         self.delay = max(0.0, min(1.0, float(delay)))
 
+    def set_view(self, view_fn) -> None:
+        """Show another live view (None: none) from the next step on, without restarting the run."""
+        with self._lock:
+            self._view_fn, self.view = view_fn, None
+
     def call_locked(self, fn: Callable[[Trainer], object]):
         """Run fn(trainer) between two steps (e.g. saving), never during one."""
         with self._lock:

@@ -21,11 +21,10 @@ def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, w
     on the UI timer's schedule."""
     from statistics import median
 
-    from explorer.live.worker import RunInfo, TrainingWorker
-    w = TrainingWorker()
-    w.view_every = 1 / refresh_hz
+    from explorer.live.worker import TrainingWorker
+    w = TrainingWorker(view_every=1 / refresh_hz)
     t0 = time.perf_counter()
-    w.start(trainer, RunInfo("bench", "bench", "bench"))
+    w.start(trainer)
     try:
         while time.perf_counter() - t0 < 120 and not (
                 time.perf_counter() - t0 >= warm_s and trainer.step >= warm_steps
@@ -35,7 +34,7 @@ def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, w
         windows = {"no_view": [], "with_view": []}
         for r in range(rounds):
             for mode in (("no_view", "with_view") if r % 2 == 0 else ("with_view", "no_view")):
-                w.view_fn, w.view = (view_fn if mode == "with_view" else None), None
+                w.set_view(view_fn if mode == "with_view" else None)
                 windows[mode].append(_window(w, window_s, refresh_hz, max(2, warm_steps // 4)))
     finally:
         w.stop()
@@ -65,18 +64,13 @@ def train_ui(quick: bool = False, device: str | None = None) -> dict:
     import torch
 
     from explorer.core.device import choose_device
-    from explorer.live.settings import (
-        ImageSettings,
-        ToySettings,
-        image_trainer,
-        sample_grid,
-        toy_trainer,
-    )
+    from explorer.live.probe import sample_grid
+    from explorer.live.settings import ImageSettings, ToySettings, image_trainer, toy_trainer
     from explorer.live.toy_view import ToyView
     dev = choose_device(device)
     window, rounds, warm, warm_steps = (0.4, 1, 0.2, 2) if quick else (2.5, 3, 2.0, 20)
     out = {"device": str(dev), "threads": torch.get_num_threads(), "window_s": window, "rounds": rounds}
-    t = toy_trainer(ToySettings(), dev)
+    t = toy_trainer(ToySettings())            # the 2-D game always runs on the CPU (live/settings.py)
     rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps)
     for model in ("dcgan", "vae"):
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
