@@ -244,8 +244,8 @@ def test_a_reload_during_a_run_keeps_control_then_an_image_model_is_saved(app):
         first = pg.locator("#train-toy-plot").screenshot()
         pg.wait_for_timeout(1500)
         assert first != pg.locator("#train-toy-plot").screenshot()     # the game moved between two screenshots
-        pg.reload()
-        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.reload()                                   # the address remembers the Train tab: the picture loads hidden
+        pg.wait_for_selector("#explore-image img", state="attached", timeout=60_000)
         pg.get_by_role("tab", name="Train").click()
         pg.wait_for_function("() => document.querySelector('#train-toy-readout').innerText.includes('(yours)')",
                              timeout=20_000)
@@ -259,15 +259,15 @@ def test_a_reload_during_a_run_keeps_control_then_an_image_model_is_saved(app):
         pg.click("#train-img-start")
         pg.wait_for_selector("#train-grid img", timeout=60_000)
         pg.click("#train-img-pause")
-        pg.reload()
-        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.reload()                                   # the address remembers the Train tab: the picture loads hidden
+        pg.wait_for_selector("#explore-image img", state="attached", timeout=60_000)
         pg.get_by_role("tab", name="Train").click()
         pg.get_by_role("tab", name="Images").click()
         pg.fill("#train-save-title textarea, #train-save-title input", "Browser digits GAN")
         pg.click("#train-save")
         pg.wait_for_function("() => document.querySelector('#train-save-msg').innerText.includes('Saved.')", timeout=30_000)
-        pg.reload()
-        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.reload()                                   # the address remembers the Train tab: the picture loads hidden
+        pg.wait_for_selector("#explore-image img", state="attached", timeout=60_000)
         pg.click("#model-picker input")
         pg.wait_for_selector("text=Browser digits GAN", timeout=10_000)
     finally:

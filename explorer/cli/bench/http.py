@@ -136,7 +136,7 @@ def _drag(c: httpx.Client, base: str, model: str, seconds: float = 2.0) -> int:
     """Pictures a 2-s slider drag gets back: one render after another, as the browser sends them."""
     t0, done = time.perf_counter(), 0
     while time.perf_counter() - t0 < seconds:
-        call(c, base, "render", [model, 3, 1.0, [round(-2 + 2 * done / 10, 2)], "", 0.0, None])
+        call(c, base, "render", [model, 3, 1.0, [round(-2 + 4 * (done % 20) / 20, 2)], "", 0.0, None])   # to and fro
         done += 1
     return done
 
