@@ -1,7 +1,7 @@
 """Choose the compute device once (CUDA -> MPS -> CPU), overridable by name.
 
-The chosen torch.device is passed down to everything else; nothing re-detects it
-(ARCHITECTURE.md, house rule 7).
+The chosen torch.device is passed down to everything else; nothing re-detects it, so one
+run never mixes devices by accident.
 """
 from __future__ import annotations
 
