@@ -5,12 +5,16 @@ Flags: --checkpoint (a model name from checkpoints/ or a .safetensors path), --d
 
 On SIGTERM, SIGINT (Ctrl-C) and a normal exit the server stops and its children end with it
 (the map worker process); temporary files of interrupted saves and the runtime folders of
-processes that no longer run are removed at start.
+processes that no longer run are removed at start. After that orderly shutdown the process ends
+at once (`os._exit`): a thread still inside a PyTorch call (a render, a training step, the
+background preparation of other models) would otherwise make the interpreter's own finalisation
+abort ("terminate called without an active exception").
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -65,19 +69,30 @@ def _run(args) -> int:
         log.info("removed %s, left by an interrupted run", stale)
     _stop_on_sigterm()
     ws = Workspace(folder, device, cache_dir=folder / "cache")
+    stop = threading.Event()
+    preparing = session = None
     try:
         default = _first_model(ws, args)
         # the first model's directions and map are ready before the first page (from the disk cache when shipped)
         first = ws.model(default)
         ws.directions(default)
         ws.maps.get(first)
-        threading.Thread(target=_prepare_others, args=(ws, ws.model_names(), default), daemon=True).start()
+        preparing = threading.Thread(target=_prepare_others, args=(ws, ws.model_names(), default, stop),
+                                     daemon=True, name="prepare-models")
+        preparing.start()
         ws.maps.warm_up()   # the map worker process starts and compiles UMAP now, not when a new model needs a map
-        from explorer.ui.app import build_app
+        from explorer.ui.app import build_app, training_session
         from explorer.ui.server import serve
-        serve(build_app(ws, default), args.host, args.port, share=args.share)
+        session = training_session(ws)
+        serve(build_app(ws, default, session), args.host, args.port, share=args.share)
     finally:
+        stop.set()
+        if session is not None:
+            session.close()         # a live training run stops at its next step
         ws.maps.close()
+        if preparing is not None:
+            preparing.join(timeout=10)
+        runtime.remove()
     return 0
 
 
@@ -96,16 +111,25 @@ def _first_model(ws, args) -> str:
     return default
 
 
-def _prepare_others(ws, names, default) -> None:
-    """Background: load every other model's directions and map (cached ones are instant)."""
+def _prepare_others(ws, names, default, stop: threading.Event) -> None:
+    """Background: load every other model's directions and map (cached ones are instant), until `stop`."""
     for name in names:
-        if name != default:
+        if name != default and not stop.is_set():
             try:
                 ws.directions(name)
-                ws.maps.get(ws.model(name))
+                if not stop.is_set():
+                    ws.maps.get(ws.model(name))
             except Exception as exc:  # noqa: BLE001 - one broken model must not stop the others
                 log.warning("could not prepare %s: %s", name, exc)
 
 
+def _end_process(code: int) -> None:
+    """End now, after the orderly shutdown in `main` (see the module's docstring for why)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _end_process(main())

@@ -35,6 +35,7 @@ def app(request, tmp_path_factory):
     ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready at once
     yield request.param, folder, ws, Client(url, verbose=False)
     demo.close()
+    ws.maps.close()      # the map worker process ends with the tests
 
 
 def picture(data_url: str) -> np.ndarray:

@@ -63,4 +63,5 @@ def test_a_drawn_sneaker_comes_back_as_footwear_from_every_shipped_model(tmp_pat
             browser.close()
     finally:
         demo.close()
+        ws.maps.close()      # the map worker process ends with the test
     assert all(label in FOOTWEAR for label in seen.values()), seen

@@ -194,6 +194,6 @@ def test_sigterm_and_ctrl_c_end_the_app_and_all_its_children(tmp_path, how):
             time.sleep(0.1)
         assert group_members(proc.pid) == [], f"left running after {how}: {group_members(proc.pid)}"
         print(f"\n{how}: the app and its {len(kids)} children ended in {time.perf_counter() - t0:.1f} s")
-        assert proc.returncode == 0
+        assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
     finally:
         stop_app(proc)

@@ -27,9 +27,14 @@ TAB_URL_JS = "() => {{ const u = new URL(window.location.href); u.searchParams.s
              "window.history.replaceState(null, '', u); }}"
 
 
+def training_session(ws: Workspace) -> TrainingSession:
+    """The one live-training session of a server (the Train tab and the API share it)."""
+    return TrainingSession(ws.registry.device, ws.registry.folder,
+                           classifier_folders=(ws.registry.folder, CHECKPOINT_DIR), gate=ws.gate)
+
+
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
-    session = session or TrainingSession(ws.registry.device, ws.registry.folder,
-                                         classifier_folders=(ws.registry.folder, CHECKPOINT_DIR), gate=ws.gate)
+    session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
     train, tour = TrainTab(session), Tour(ws.model_names)
     with gr.Blocks(title=TITLE) as demo:
