@@ -14,7 +14,8 @@ import torch
 from explorer.core.checkpoints import Checkpoint
 from explorer.core.data import to_uint8
 from explorer.core.models import decoder_of
-from explorer.core.validation import UserError
+from explorer.core.models.dcgan import check_classes
+from explorer.core.validation import UserError, check_int
 
 MAX_BATCH = 1024
 MAX_LATENT = 1e4        # |value| allowed in a latent vector: far outside anything a model was trained on
@@ -49,6 +50,29 @@ class LoadedModel:
     def meta(self) -> dict:
         return self.checkpoint.meta
 
+    @property
+    def num_classes(self) -> int:
+        """How many classes a class-conditional model draws; 0 for an unconditional one."""
+        return int(getattr(self.decoder.cfg, "num_classes", 0) or 0)
+
+    def check_class(self, value, name: str = "Class") -> int | None:
+        """A class index for this model: an int in range for a conditional model (None: class 0),
+        None for an unconditional one (which refuses any class), or a UserError in plain words."""
+        if not self.num_classes:
+            if value is None or value == "":
+                return None
+            raise UserError(f"{self.name} is unconditional: it takes no class.")
+        if value is None or value == "":
+            return 0
+        return check_int(name, value, 0, self.num_classes - 1)
+
+    def class_label(self, c: int | None) -> str:
+        """The name of class c ("class 3" when the checkpoint names none), "" for None."""
+        if c is None:
+            return ""
+        names = self.class_names
+        return str(names[c]) if 0 <= c < len(names) else f"class {c}"
+
     def check_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
         """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words.
         Values are read in float64 first, so 1e308 is "out of range", not an overflow to infinity."""
@@ -77,14 +101,17 @@ class LoadedModel:
         return t[0]
 
     @torch.inference_mode()
-    def decode(self, z, batch: int = MAX_BATCH) -> np.ndarray:
-        """Latents (N, D) -> uint8 images (N, H, W, C), decoded in batches on the model's device."""
+    def decode(self, z, classes=None, batch: int = MAX_BATCH) -> np.ndarray:
+        """Latents (N, D) -> uint8 images (N, H, W, C), decoded in batches on the model's device.
+        A class-conditional model also needs `classes`: one index for all, or one per latent (N,)."""
         z = self.check_latent(z)
+        y = check_classes(classes, self.num_classes, len(z), "cpu")
         dec = self.decoder
         out = []
         with self.lock:   # BatchNorm/dropout are in eval mode; the lock keeps one forward at a time per model
             for i in range(0, len(z), batch):
-                imgs = dec.generate(z[i:i + batch].to(self.device))           # (B, C, H, W) in [0, 1]
+                yb = None if y is None else y[i:i + batch].to(self.device)
+                imgs = dec.generate(z[i:i + batch].to(self.device), yb)       # (B, C, H, W) in [0, 1]
                 out.append(to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy())   # -> (B, H, W, C)
         return np.concatenate(out)
 

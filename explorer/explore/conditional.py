@@ -13,6 +13,7 @@ import torch
 
 from explorer.core.data import load_dataset, to_uint8, to_unit
 from explorer.core.metadata import DatasetInfo
+from explorer.core.latent import fractions, lerp, slerp
 from explorer.core.models.dcgan import check_classes
 from explorer.core.validation import UserError, check_int
 
@@ -21,15 +22,16 @@ MAX_FRAMES = 64
 
 def num_classes(model) -> int:
     """Classes a loaded model draws (0 for an unconditional model)."""
-    return int(getattr(model.decoder.cfg, "num_classes", 0))
+    return model.num_classes
 
 
 def check_class(model, value, name: str = "Class") -> int:
     """A class index for `model` as an int, or UserError naming the range (or saying it has none)."""
-    k = num_classes(model)
-    if not k:
+    if not model.num_classes:
         raise UserError(f"{model.name} is unconditional: it takes no class.")
-    return check_int(name, value, 0, k - 1)
+    if value is None or value == "":
+        raise UserError(f"{name}: give a class index between 0 and {model.num_classes - 1}.")
+    return model.check_class(value, name)
 
 
 def class_embedding(model, c: int) -> torch.Tensor:
@@ -43,19 +45,11 @@ def _images(imgs: torch.Tensor) -> np.ndarray:
     return to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy()             # (B, C, H, W) -> (B, H, W, C)
 
 
-@torch.inference_mode()
 def decode_with_class(model, z, y, batch: int = 256) -> np.ndarray:
     """Latents (N, D) and classes (N,) (or one class for all) -> uint8 images (N, H, W, C)."""
-    z = model.check_latent(z)
-    if not num_classes(model):
+    if not model.num_classes:
         raise UserError(f"{model.name} is unconditional: it takes no class.")
-    y = check_classes(y, num_classes(model), len(z), "cpu")
-    out = []
-    with model.lock:
-        for i in range(0, len(z), batch):
-            imgs = model.decoder.generate(z[i:i + batch].to(model.device), y[i:i + batch].to(model.device))
-            out.append(_images(imgs))
-    return np.concatenate(out)
+    return model.decode(z, y, batch)
 
 
 def class_row(model, z) -> np.ndarray:
@@ -63,27 +57,41 @@ def class_row(model, z) -> np.ndarray:
     z = model.check_latent(z)
     if len(z) != 1:
         raise UserError(f"A class row takes one latent vector, got {len(z)}.")
-    k = num_classes(model)
+    k = model.num_classes
     if not k:
         raise UserError(f"{model.name} is unconditional: it has no classes to show in a row.")
-    return decode_with_class(model, z.expand(k, -1), np.arange(k))
+    return model.decode(z.expand(k, -1), np.arange(k))
+
+
+def class_paths(model, class_a, class_b, frames: int) -> dict[str, torch.Tensor]:
+    """The class embedding from class_a to class_b, straight ("linear") and along the arc between
+    the two vectors ("spherical"): {name: (frames, CLASS_DIM)}. The ends are exactly the two classes."""
+    frames = check_int("Frames", frames, 2, MAX_FRAMES)
+    ea = class_embedding(model, check_class(model, class_a, "From class")).float().cpu()
+    eb = class_embedding(model, check_class(model, class_b, "To class")).float().cpu()
+    t = fractions(frames)
+    return {"linear": lerp(ea, eb, t), "spherical": slerp(ea, eb, t)}
 
 
 @torch.inference_mode()
-def class_interpolation(model, z, class_a, class_b, frames: int = 9) -> np.ndarray:
-    """Fixed latent z (D,), class embedding lerped from class_a to class_b: uint8 (frames, H, W, C).
+def decode_blends(model, z, embeddings: torch.Tensor) -> np.ndarray:
+    """One latent z (D,) drawn with each class embedding (F, CLASS_DIM): uint8 (F, H, W, C)."""
+    z = model.check_latent(z)
+    if len(z) != 1:
+        raise UserError(f"A class interpolation takes one latent vector, got {len(z)}.")
+    with model.lock:
+        imgs = model.decoder.generate(z.to(model.device).expand(len(embeddings), -1),
+                                      class_embedding=embeddings.to(model.device))
+    return _images(imgs)
+
+
+def class_interpolation(model, z, class_a, class_b, frames: int = 9, path: str = "linear") -> np.ndarray:
+    """Fixed latent z (D,), class embedding from class_a to class_b: uint8 (frames, H, W, C).
     The ends are exactly the two classes; frames in between are blends no class label names."""
     z = model.check_latent(z)
     if len(z) != 1:
         raise UserError(f"A class interpolation takes one latent vector, got {len(z)}.")
-    frames = check_int("Frames", frames, 2, MAX_FRAMES)
-    ea = class_embedding(model, check_class(model, class_a, "From class"))
-    eb = class_embedding(model, check_class(model, class_b, "To class"))
-    t = torch.linspace(0, 1, frames, device=ea.device)[:, None]             # (F, 1)
-    emb = (1 - t) * ea[None] + t * eb[None]                                  # (F, CLASS_DIM)
-    with model.lock:
-        imgs = model.decoder.generate(z.to(model.device).expand(frames, -1), class_embedding=emb)
-    return _images(imgs)
+    return decode_blends(model, z, class_paths(model, class_a, class_b, frames)[path])
 
 
 @torch.inference_mode()

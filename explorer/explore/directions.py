@@ -200,7 +200,9 @@ def vae_directions(ck: Checkpoint, data_dir=None, max_images: int = 10_000, clas
     device = next(vae.parameters()).device
     test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
     x = to_unit(test.images[:max_images])
-    means = torch.cat([vae.encode(x[i:i + 1000].to(device))[0].cpu() for i in range(0, len(x), 1000)])   # (N, D)
+    y = test.labels[:max_images] if vae.cfg.num_classes else None     # a cVAE encodes with the true class
+    means = torch.cat([vae.encode(x[i:i + 1000].to(device), None if y is None else y[i:i + 1000].to(device))[0].cpu()
+                       for i in range(0, len(x), 1000)])   # (N, D)
     center = means.mean(0)
     cov = torch.cov((means - center).T.double())
     evals, evecs = torch.linalg.eigh(cov)                         # ascending
@@ -218,7 +220,9 @@ def gan_directions(ck: Checkpoint, samples: int = 5000, seed: int = 0, classifie
     device = next(G.parameters()).device
     D = G.cfg.latent_dim
     z = sample_z(samples, D, seed)                                                     # (N, D)
-    acts = [G.early_features(z[i:i + 500].to(device)).cpu() for i in range(0, samples, 500)]   # first BN + ReLU
+    y = torch.arange(samples) % G.cfg.num_classes if G.cfg.num_classes else None    # conditional: every class alike
+    acts = [G.early_features(z[i:i + 500].to(device), None if y is None else y[i:i + 500].to(device)).cpu()
+            for i in range(0, samples, 500)]                                            # first BN + ReLU
     y = torch.cat(acts)                                                               # (N, F)
     y -= y.mean(0)
     total_var = (y * y).sum()

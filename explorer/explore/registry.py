@@ -24,12 +24,8 @@ EXPLORABLE = ("dcgan", "vae")
 
 
 def explorable(meta) -> bool:
-    """GANs and VAEs with an image decoder. Class-conditional ones (config num_classes > 0) are not
-    offered yet: every tab decodes a latent alone, and they also need a class (see README)."""
-    if not isinstance(meta, dict) or meta.get("kind") not in EXPLORABLE:
-        return False
-    cfg = meta.get("config")
-    return not (isinstance(cfg, dict) and cfg.get("num_classes"))
+    """GANs and VAEs with an image decoder, unconditional or class-conditional."""
+    return isinstance(meta, dict) and meta.get("kind") in EXPLORABLE
 class ModelRegistry:
     """Explorable checkpoints in a folder (plus uploads), loaded lazily once and shared.
 
@@ -118,9 +114,6 @@ class ModelRegistry:
         meta = read_metadata(path)
         if meta["kind"] not in EXPLORABLE:
             raise CheckpointError(f"{path.name} holds a {meta['kind']}, which has no image decoder to explore.")
-        if not explorable(meta):
-            raise CheckpointError(f"{path.name} is a class-conditional model: this version explores it only from the "
-                                  "command line (python -m explorer.evaluate); the tabs need a class picker first.")
         model = self._load(Path(path), name, cache_dir)     # every tensor's name, shape and finiteness
         with self._lock:
             if name in self._extra and self._extra[name].digest == model.digest:

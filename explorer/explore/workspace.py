@@ -56,10 +56,13 @@ class Recipe:
     direction: str = ""               # a named direction ("more like Sneaker"), or ""
     amount: float = 0.0               # how far along it
     base: tuple[float, ...] = ()      # a starting latent (e.g. a map point) used instead of the seed's
+    cls: int | None = None            # the class a class-conditional model draws (None: unconditional)
 
     def to_text(self) -> str:
         d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
              "sliders": [round(s, 4) for s in self.sliders], "direction": self.direction, "amount": round(self.amount, 4)}
+        if self.cls is not None:
+            d["class"] = self.cls
         if self.base:
             d["base"] = [round(v, 5) for v in self.base]
         return json.dumps(d)
@@ -70,7 +73,7 @@ class Recipe:
             d = json.loads(text)
             r = cls(model=str(d["model"]), seed=d.get("seed", 0), temperature=d.get("temperature", 1.0),
                     sliders=tuple(d.get("sliders", [])), direction=str(d.get("direction", "")),
-                    amount=d.get("amount", 0.0), base=tuple(d.get("base", [])))
+                    amount=d.get("amount", 0.0), base=tuple(d.get("base", [])), cls=d.get("class"))
         except (ValueError, TypeError, KeyError, AttributeError):
             raise UserError('Could not read that recipe; it looks like {"model": ..., "seed": 3, "sliders": [...]}.') from None
         return r.checked()
@@ -91,7 +94,8 @@ class Recipe:
                       tuple(check_number(f"Slider {i + 1}", _number(v), -10, 10) for i, v in enumerate(self.sliders)),
                       self.direction, check_number("Amount", _number(self.amount), -5, 5),
                       tuple(check_number(f"Base latent value {i + 1}", _number(v), -MAX_LATENT, MAX_LATENT)
-                            for i, v in enumerate(self.base)))
+                            for i, v in enumerate(self.base)),
+                      None if self.cls is None or self.cls == "" else check_int("Class", _number(self.cls), 0, 10_000))
 
 
 
@@ -160,7 +164,9 @@ class Workspace:
             except Exception as exc:      # an older format or a damaged file: recompute, never misread
                 log.warning("recomputing directions for %s: %s", name, exc)
         if d is None:
-            clf = self.classifier(DatasetInfo.from_meta(m.meta).name)    # None: no classifier of its dataset
+            # named class directions need a classifier of the model's own dataset; a conditional model
+            # has none: its class is chosen directly
+            clf = None if m.num_classes else self.classifier(DatasetInfo.from_meta(m.meta).name)
             if m.kind == "vae":
                 d = vae_directions(m.checkpoint, classifier=clf)
             else:
@@ -171,11 +177,14 @@ class Workspace:
 
     # ---------------------------------------------------------------- explore
     def check_recipe(self, r: Recipe) -> Recipe:
-        """`r.checked()`, plus the base latent's length checked against the model."""
+        """`r.checked()`, plus the base latent's length and the class checked against the model
+        (a conditional model without a class draws class 0)."""
         r = r.checked()
+        m = self.model(r.model)
         if r.base:
-            self.model(r.model).check_one_latent(list(r.base), "The base latent")
-        return r
+            m.check_one_latent(list(r.base), "The base latent")
+        cls = m.check_class(r.cls)
+        return r if cls == r.cls else Recipe(r.model, r.seed, r.temperature, r.sliders, r.direction, r.amount, r.base, cls)
 
     def latent(self, r: Recipe) -> torch.Tensor:
         r = self.check_recipe(r)
@@ -201,8 +210,15 @@ class Workspace:
     def render(self, r: Recipe) -> tuple[np.ndarray, torch.Tensor]:
         """(image (H, W, C) uint8, latent (D,)) for a recipe."""
         with self.gate.interactive():
+            r = self.check_recipe(r)
             z = self.latent(r)
-            return self.model(r.model).decode(z[None])[0], z
+            return self.model(r.model).decode(z[None], r.cls)[0], z
+
+    def class_row(self, name: str, z) -> np.ndarray:
+        """A conditional model's latent z (D,) drawn in every class: uint8 (K, H, W, C), class 0 first."""
+        from explorer.explore.conditional import class_row
+        with self.gate.interactive():
+            return class_row(self.model(name), z)
 
     def slider_values(self, name: str, seed: int, temperature: float, base=None) -> list[float]:
         """Where the starting latent (the seed's, or `base`) sits along each principal direction."""
@@ -218,12 +234,23 @@ class Workspace:
                             "Pick a dot on the Map instead (its pictures are the GAN's own).")
         test = self.test_set(name)
         i = check_int("Test picture number", index, 0, len(test) - 1)
+        y = test.labels[i:i + 1].to(m.device) if m.num_classes else None     # a cVAE encodes with the true class
         with torch.inference_mode():
-            return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device))[0][0].cpu()
+            return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device), y)[0][0].cpu()
 
-    def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP) -> np.ndarray:
-        """Images (len(sigmas), H, W, C) along principal direction `index` around latent z."""
+    def dataset_class(self, name: str, index: int) -> int | None:
+        """The true class of test picture `index` for a conditional model (it is drawn in it), else None."""
         m = self.model(name)
+        if not m.num_classes:
+            return None
+        test = self.test_set(name)
+        return m.check_class(int(test.labels[check_int("Test picture number", index, 0, len(test) - 1)]))
+
+    def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP, cls=None) -> np.ndarray:
+        """Images (len(sigmas), H, W, C) along principal direction `index` around latent z
+        (drawn in class `cls` for a conditional model)."""
+        m = self.model(name)
+        cls = m.check_class(cls)
         z = m.check_one_latent(z)
         d = self.directions(name)
         if not 0 <= int(index) < len(d.basis):
@@ -234,9 +261,9 @@ class Workspace:
             c = coords.clone()
             c[int(index)] = s
             zs.append(d.apply(z, c))
-        return m.decode(torch.stack(zs))
+        return m.decode(torch.stack(zs), cls)
 
-    def strip_around(self, name: str, z, index: int) -> tuple[np.ndarray, list[float], int]:
+    def strip_around(self, name: str, z, index: int, cls=None) -> tuple[np.ndarray, list[float], int]:
         """The ±3σ strip with the current picture put in its place: (images, positions in σ, which one is current)."""
         d = self.directions(name)
         z = self.model(name).check_latent(z)[0]
@@ -244,7 +271,7 @@ class Workspace:
             raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
         here = float(d.coordinates(z)[int(index)])
         sigmas = sorted([s for s in SIGMA_STRIP if abs(s - here) > 0.25] + [here])
-        return self.strip(name, z, index, sigmas), sigmas, sigmas.index(here)
+        return self.strip(name, z, index, sigmas, cls), sigmas, sigmas.index(here)
 
     def manifold(self, name: str, z=None, n: int = 15, extent: float = 3.0) -> tuple[np.ndarray, tuple[int, int] | None]:
         """For a 2-d latent: decoded grid (n*H, n*W, C) over [-extent, extent]^2, plus the grid cell of z."""
@@ -298,28 +325,53 @@ class Workspace:
         return test.images[i].permute(1, 2, 0).numpy()
 
     # ---------------------------------------------------------------- interpolate
-    def interpolate(self, name: str, z_a, z_b, frames: int) -> dict:
+    def interpolate(self, name: str, z_a, z_b, frames: int, cls=None) -> dict:
+        """Two latents, straight and spherical paths between them, decoded (in class `cls` for a
+        conditional model: the class stays, the style changes)."""
         m = self.model(name)
         frames = check_int("Frames", frames, 2, MAX_FRAMES)
         a, b = m.check_one_latent(z_a, "The start latent"), m.check_one_latent(z_b, "The end latent")
+        cls = m.check_class(cls)
         t = fractions(frames)
         paths = {"linear": lerp(a, b, t), "spherical": slerp(a, b, t)}
-        both = m.decode(torch.cat(list(paths.values())))                        # one batched decode
+        both = m.decode(torch.cat(list(paths.values())), cls)                  # one batched decode
         return {"t": t.numpy(), "linear": both[:frames], "spherical": both[frames:],
                 "linear_path": paths["linear"].numpy(), "spherical_path": paths["spherical"].numpy(),
                 "linear_norm": paths["linear"].norm(dim=1).numpy(), "spherical_norm": paths["spherical"].norm(dim=1).numpy(),
                 "typical_norm": float(np.sqrt(m.latent_dim))}
 
+    def class_interpolate(self, name: str, z, class_a, class_b, frames: int) -> dict:
+        """A conditional model: one latent z, the class blended from class_a to class_b along a straight
+        and a great-circle path between the two class vectors; the same keys as `interpolate` (the
+        lengths are those of the class vector; `typical_norm` is the mean length of the model's ones)."""
+        from explorer.explore.conditional import class_paths, decode_blends
+        m = self.model(name)
+        z = m.check_one_latent(z, "The latent")
+        paths = class_paths(m, class_a, class_b, frames)
+        both = decode_blends(m, z, torch.cat(list(paths.values())))
+        frames = len(paths["linear"])
+        table = torch.stack([paths["linear"][0], paths["linear"][-1]])
+        typical = float(np.mean([float(self._class_vector(m, c).norm()) for c in range(m.num_classes)]))
+        return {"t": fractions(frames).numpy(), "linear": both[:frames], "spherical": both[frames:],
+                "linear_norm": paths["linear"].norm(dim=1).numpy(), "spherical_norm": paths["spherical"].norm(dim=1).numpy(),
+                "typical_norm": typical, "ends": table}
+
+    @staticmethod
+    def _class_vector(m, c: int) -> torch.Tensor:
+        from explorer.explore.conditional import class_embedding
+        return class_embedding(m, c).float().cpu()
+
     # ---------------------------------------------------------------- map
-    def place_on_map(self, name: str, z) -> np.ndarray | None:
-        """Map coordinates (M, 2) of latents (M, D), or None while the map is not ready."""
+    def place_on_map(self, name: str, z, cls=None) -> np.ndarray | None:
+        """Map coordinates (M, 2) of latents (M, D) (drawn in class `cls` for a conditional model),
+        or None while the map is not ready."""
         from explorer.maps.features import map_keys
         m = self.model(name)
         lm = self.maps.get(m)
         if lm is None:
             return None
         clf = self.classifier(DatasetInfo.from_meta(m.meta).name) if lm.key_space == "classifier-features" else None
-        return lm.place(map_keys(m, m.check_latent(z), clf, lm.key_space))
+        return lm.place(map_keys(m, m.check_latent(z), clf, lm.key_space, m.check_class(cls)))
 
     def map_item(self, name: str, index) -> dict:
         """A clicked map point: its latent, its label and its picture (test image or decoding)."""
@@ -336,9 +388,10 @@ class Workspace:
             raise UserError(f"Map point {i} does not exist; the map has {len(lm.latents)} points.")
         z = lm.latents[i]
         label = lm.class_names[lm.labels[i]] if 0 <= lm.labels[i] < len(lm.class_names) else ""
-        decoded = m.decode(z[None])[0]
+        cls = None if lm.classes is None else int(lm.classes[i])
+        decoded = m.decode(z[None], cls)[0]
         original = None
         if lm.source == "test-images":
             test = self.test_set(name)
             original = test.images[i].permute(1, 2, 0).numpy()
-        return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original}
+        return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original, "class": cls}

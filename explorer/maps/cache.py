@@ -9,6 +9,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
@@ -28,6 +29,8 @@ def save_map(m: LatentMap, path: Path, params: MapParams) -> None:
     tensors = {"embedding": torch.from_numpy(m.embedding), "labels": torch.from_numpy(m.labels)}
     if m.source != "samples":               # a GAN's latents are regenerated from the seed
         tensors["latents"] = torch.from_numpy(m.latents)
+    if m.classes is not None:
+        tensors["classes"] = torch.from_numpy(np.ascontiguousarray(m.classes, np.int64))
     if m.key_space != "latent":
         tensors["keys"] = torch.from_numpy(m.keys).half()   # only for placing new points: half precision will do
     meta = {"version": MAP_VERSION, "params": params.__dict__, "class_names": m.class_names,
@@ -50,7 +53,8 @@ def load_map(path: Path, latent_dim: int) -> LatentMap | None:
         latents = t["latents"].numpy() if "latents" in t else sample_z(params.points, latent_dim, params.seed).numpy()
         keys = t["keys"].float().numpy() if "keys" in t else None
         return LatentMap(t["embedding"].numpy(), latents, t["labels"].numpy(), meta["class_names"], meta["source"],
-                         meta["method"], keys, meta.get("key_space", "latent"))
+                         meta["method"], keys, meta.get("key_space", "latent"),
+                         t["classes"].numpy() if "classes" in t else None)
     except Exception as exc:  # a damaged cache is not fatal: log it and recompute
         log.warning("ignoring unreadable map cache %s: %s", path.name, exc)
         return None

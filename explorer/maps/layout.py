@@ -36,6 +36,7 @@ class LatentMap:
     method: str                 # "umap" or "latent-plane"
     keys: np.ndarray | None = None   # (N, F) what the layout was computed from; None = the latents
     key_space: str = "latent"        # "latent", "classifier-features" or "generator-features"
+    classes: np.ndarray | None = None   # (N,) int64: the class a conditional model draws each dot with
 
     def place(self, keys: np.ndarray, k: int = 10) -> np.ndarray:
         """Map coordinates (M, 2) for new points given in the layout's key space (M, F)

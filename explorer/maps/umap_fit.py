@@ -59,7 +59,7 @@ def compute_map(model, params: MapParams, classifier=None, data_dir=None,
                 progress: Callable[[float, str], None] | None = None) -> LatentMap:
     progress = progress or (lambda f, msg: None)
     progress(0.05, "encoding data into latent space")
-    latents, labels, source, keys, key_space = encode_items(model, params, classifier, data_dir)
+    latents, labels, source, keys, key_space, classes = encode_items(model, params, classifier, data_dir)
     if model.latent_dim == 2 and key_space == "latent":
         emb, method = latents.astype(np.float32), "latent-plane"
     else:
@@ -68,4 +68,4 @@ def compute_map(model, params: MapParams, classifier=None, data_dir=None,
         emb, method = fit_umap(keys, params, backend), "umap" if backend == "umap-learn" else "umap (cuML)"
     progress(1.0, "done")
     return LatentMap(emb, latents.astype(np.float32), labels, list(model.class_names), source, method,
-                     keys if key_space != "latent" else None, key_space)
+                     keys if key_space != "latent" else None, key_space, classes)

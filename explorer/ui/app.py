@@ -44,15 +44,16 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         owner_token = gr.BrowserState("", storage_key="latent-explorer-train-owner")
         visited = gr.BrowserState(False, storage_key="latent-explorer-visited")
         explore_z = gr.State(None)       # the latent shown in Explore
+        explore_cls = gr.State(None)     # and its class (a class-conditional model), else None
         path_state = gr.State(None)      # the last interpolation paths, drawn on the map
         with gr.Tabs() as tabs:
             blocks = {}
             with gr.Tab("Explore", id="explore") as blocks["explore"]:
-                explore.build(model, explore_z)
+                explore.build(model, explore_z, explore_cls)
             with gr.Tab("Interpolate", id="interpolate") as blocks["interpolate"]:
-                interp.build(model, explore_z, path_state)
+                interp.build(model, explore_z, explore_cls, path_state)
             with gr.Tab("Map", id="map") as blocks["map"]:
-                map_tab.build(model, explore_z, path_state)
+                map_tab.build(model, explore_z, explore_cls, path_state)
             with gr.Tab("Train", id="train") as blocks["train"]:
                 train.build(owner_token, model, lambda: choices(ws))
         tour.build(tabs, model)
@@ -81,7 +82,8 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             if not selection:
                 widgets.warn("Click a dot on the map first.")
                 return {tabs: gr.Tabs()}
-            return {**explore.use_latent(name, selection["latent"]), tabs: gr.Tabs(selected="explore")}
+            return {**explore.use_latent(name, selection["latent"], cls=selection.get("class")),
+                    tabs: gr.Tabs(selected="explore")}
         show_all(map_tab.to_explore.click(open_in_explore, [model, map_tab.selection], [*explore.slider_outs, tabs], **private))
         for button, which in ((map_tab.as_start, "start"), (map_tab.as_end, "end")):
             button.click(lambda ends, sel, w=which: {**interp.take_map_dot(w, ends, sel), tabs: gr.Tabs(selected="interpolate")},

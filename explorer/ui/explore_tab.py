@@ -2,7 +2,8 @@
 
 Sliders move the latent along the model's principal directions; a named direction ("more like
 Sneaker") with its Amount; seed and temperature; a ±3σ strip with the current picture framed; for
-a 2-d model the decoded manifold, clickable. Handlers take plain widget values, build a Recipe, and
+a 2-d model the decoded manifold, clickable; for a class-conditional model a class picker and the
+"one z, every class" row, which follows the sliders and picks the class on a click. Handlers take plain widget values, build a Recipe, and
 return {component: value} dicts (wired by name, not by position).
 """
 from __future__ import annotations
@@ -16,8 +17,11 @@ from explorer.core.validation import MAX_SEED, UserError
 from explorer.explore.workspace import Recipe, Workspace
 from explorer.ui import texts, widgets
 from explorer.ui.explore_widgets import (
+    CLASS_ROW_JS,
+    CLASS_ROW_TEMPLATE,
     MANIFOLD_JS,
     MANIFOLD_TEMPLATE,
+    class_row_value,
     manifold_value,
     strip_html,
 )
@@ -43,28 +47,48 @@ class ExploreTab:
                 out[s] = gr.update(visible=False, value=0.0)
         return out
 
-    def recipe(self, model, seed, temperature, base, direction, amount, sliders) -> Recipe:
+    def recipe(self, model, cls, seed, temperature, base, direction, amount, sliders) -> Recipe:
         n = min(len(self.ws.directions(model).basis), K_MAX)
-        return Recipe(model, seed, temperature, tuple(sliders[:n]), direction or "", amount or 0.0, tuple(base or ()))
+        return Recipe(model, seed, temperature, tuple(sliders[:n]), direction or "", amount or 0.0, tuple(base or ()),
+                      cls if self.ws.model(model).num_classes else None)
 
     # ---------------------------------------------------------------- handlers
-    def show(self, model, seed, temperature, base, direction, amount, *sliders):
+    def show(self, model, cls, seed, temperature, base, direction, amount, *sliders):
         try:
-            r = self.recipe(model, seed, temperature, base, direction, amount, sliders)
+            r = self.ws.check_recipe(self.recipe(model, cls, seed, temperature, base, direction, amount, sliders))
             image, z = self.ws.render(r)
+            row = self.class_row_update(model, z, r.cls)
         except UserError as exc:
             return {self.image: widgets.message(str(exc))}
         zl = [round(float(v), 5) for v in z]
         return {self.image: widgets.picture(image, 300), self.recipe_box: r.to_text(), self.z_state: zl,
-                self.raw: ", ".join(f"{v:.4f}" for v in zl)}
+                self.cls_state: r.cls, self.raw: ", ".join(f"{v:.4f}" for v in zl), self.class_row: row}
 
-    def extras(self, model, z, strip_dir):
+    def class_row_update(self, model, z, cls):
+        """A conditional model's "one z, every class" row for latent z, the current class framed; hidden otherwise."""
+        m = self.ws.model(model)
+        if not m.num_classes:
+            return gr.update(visible=False, value=None)
+        names = [m.class_label(c) for c in range(m.num_classes)]
+        return gr.update(visible=True, value=class_row_value(self.ws.class_row(model, z), names, cls))
+
+    def pick_class(self, model, evt: gr.EventData):
+        """A click on the class row: draw that class (validated against the model)."""
+        try:
+            cls = self.ws.model(model).check_class(getattr(evt, "index", None))
+        except UserError as exc:
+            widgets.warn(str(exc))
+            return {self.cls: gr.update()}
+        return {self.cls: cls}
+
+    def extras(self, model, cls, z, strip_dir):
         """Slower views refreshed on release: the ±3σ strip and, for a 2-d model, the manifold marker."""
         try:
             if not z or len(z) != self.ws.model(model).latent_dim:
                 return {self.strip: gr.update()}
             idx = int(str(strip_dir).split()[1]) - 1 if strip_dir else 0
-            imgs, sigmas, here = self.ws.strip_around(model, z, idx)
+            cls = cls if self.ws.model(model).num_classes else None
+            imgs, sigmas, here = self.ws.strip_around(model, z, idx, cls)
             out = {self.strip: strip_html(imgs, sigmas, here)}
             if self.ws.model(model).latent_dim == 2:
                 grid, _ = self.ws.manifold(model)
@@ -91,17 +115,23 @@ class ExploreTab:
     def reset(self, model, seed, temperature):
         return {self.base: None, self.direction: "", self.amount: 0.0, **self.reseed(model, seed, temperature)}
 
-    def use_latent(self, model, z, note: str = "") -> dict:
-        """Make `z` the current point (a map dot, a click on the manifold, a pasted latent)."""
+    def use_latent(self, model, z, note: str = "", cls=None) -> dict:
+        """Make `z` the current point (a map dot, a click on the manifold, a pasted latent); for a
+        conditional model `cls` (when given) becomes the class too."""
         try:
-            z = [float(v) for v in self.ws.model(model).check_latent(z)[0]]
+            m = self.ws.model(model)
+            z = [float(v) for v in m.check_latent(z)[0]]
+            cls = m.check_class(cls) if cls is not None else None
             vals = self.ws.slider_values(model, 0, 1.0, z)
         except UserError as exc:
             widgets.warn(f"Not applied: {exc}")
             return {self.base: gr.update()}
         if note:
             widgets.info(note)
-        return {self.base: z, self.direction: "", self.amount: 0.0, self.temperature: 1.0, **self.slider_updates(model, vals)}
+        out = {self.base: z, self.direction: "", self.amount: 0.0, self.temperature: 1.0, **self.slider_updates(model, vals)}
+        if cls is not None:
+            out[self.cls] = cls
+        return out
 
     def apply_raw(self, model, text):
         try:
@@ -127,7 +157,14 @@ class ExploreTab:
         strip_choices = [f"Direction {i + 1}" for i in range(min(len(d.basis), K_MAX))]
         vals = self.ws.slider_values(r.model, r.seed, r.temperature, r.base or None)
         vals[:len(r.sliders)] = r.sliders
-        return {self.model: r.model, self.seed: r.seed, self.temperature: r.temperature, self.base: list(r.base) or None,
+        m = self.ws.model(r.model)
+        if m.num_classes:
+            cls = gr.update(choices=[(m.class_label(c), c) for c in range(m.num_classes)], value=m.check_class(r.cls),
+                            visible=True)
+        else:
+            cls = gr.update(choices=[], value=None, visible=False)
+        return {self.model: r.model, self.cls: cls, self.conditional_note: gr.update(visible=bool(m.num_classes)),
+                self.seed: r.seed, self.temperature: r.temperature, self.base: list(r.base) or None,
                 self.direction: gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 self.amount: r.amount, self.strip_dir: gr.update(choices=strip_choices, value=strip_choices[0]),
                 **self.slider_updates(r.model, vals)}
@@ -147,18 +184,24 @@ class ExploreTab:
             return {self.z_state: None, **self.state_for(Recipe(model, 0, 1.0))}
 
     # ---------------------------------------------------------------- layout
-    def build(self, model: gr.Dropdown, z_state: gr.State, intro_open: bool = True):
-        self.model, self.z_state = model, z_state
+    def build(self, model: gr.Dropdown, z_state: gr.State, cls_state: gr.State, intro_open: bool = True):
+        """`z_state` and `cls_state`: the latent and class shown (None for an unconditional model), for the other tabs."""
+        self.model, self.z_state, self.cls_state = model, z_state, cls_state
         self.base = gr.State(None)            # a starting latent other than the seed's (map dot, raw edit, click)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320, elem_classes="le-sticky"):
                 self.image = gr.HTML(elem_id="explore-image")
+                self.class_row = gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
+                                         visible=False, elem_id="explore-class-row")
                 self.strip_dir = gr.Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
                                              container=False)
                 self.strip = gr.HTML(elem_id="explore-strip")
                 self.manifold = gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
                                         visible=False, elem_id="explore-manifold")
             with gr.Column(scale=3):
+                self.conditional_note = gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False, elem_id="explore-conditional-note")
+                self.cls = gr.Dropdown(label="Class (what to draw)", choices=[], value=None, visible=False,
+                                       elem_id="explore-class", filterable=True)
                 with gr.Row(elem_classes="le-compact"):
                     self.seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=MAX_SEED,
                                           elem_id="explore-seed", min_width=100)
@@ -191,13 +234,13 @@ class ExploreTab:
 
     def _wire(self, apply_recipe, apply_raw, surprise, reset):
         private = dict(api_visibility="private", show_progress="hidden")
-        inputs = [self.model, self.seed, self.temperature, self.base, self.direction, self.amount, *self.sliders]
-        outputs = [self.image, self.recipe_box, self.z_state, self.raw]
+        inputs = [self.model, self.cls, self.seed, self.temperature, self.base, self.direction, self.amount, *self.sliders]
+        outputs = [self.image, self.recipe_box, self.z_state, self.cls_state, self.raw, self.class_row]
         self.fast = dict(fn=self.show, inputs=inputs, outputs=outputs, trigger_mode="always_last", **private)
-        self.extras_event = dict(fn=self.extras, inputs=[self.model, self.z_state, self.strip_dir],
+        self.extras_event = dict(fn=self.extras, inputs=[self.model, self.cls, self.z_state, self.strip_dir],
                                  outputs=[self.strip, self.manifold], trigger_mode="always_last", **private)
         self.share_event = dict(fn=None, inputs=[self.recipe_box], outputs=[self.share_link], js=SHARE_JS)
-        slider_outs = [self.base, self.direction, self.amount, self.temperature, *self.sliders]
+        slider_outs = [self.base, self.direction, self.amount, self.temperature, self.cls, *self.sliders]
         for s in self.sliders + [self.amount]:
             s.input(**self.fast).then(**self.share_event)       # the link follows the picture, not the mouse
             s.release(**self.extras_event)
@@ -215,7 +258,10 @@ class ExploreTab:
         then_all = lambda dep: dep.then(**self.fast).then(**self.extras_event).then(**self.share_event)  # noqa: E731
         then_all(surprise.click(self.surprise, [self.model, self.temperature], [self.seed, *slider_outs], **private))
         then_all(reset.click(self.reset, [self.model, self.seed, self.temperature], slider_outs, **private))
-        self.all_controls = [self.model, self.seed, self.strip_dir, *slider_outs]
+        # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
+        self.cls.input(**self.fast).then(**self.extras_event).then(**self.share_event)
+        then_all(self.class_row.click(self.pick_class, [self.model], [self.cls], **private))
+        self.all_controls = [self.model, self.seed, self.strip_dir, self.conditional_note, *slider_outs]
         self.apply_recipe_button = apply_recipe
         then_all(apply_raw.click(self.apply_raw, [self.model, self.raw], slider_outs, **private))
         then_all(self.manifold.click(self.manifold_click, [self.model], slider_outs, **private))

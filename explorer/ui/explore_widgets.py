@@ -75,3 +75,46 @@ sheet.addEventListener('click', (e) => {
   trigger('click', {fx: (e.clientX - r.left) / r.width, fy: (e.clientY - r.top) / r.height});
 });
 """
+
+
+def class_row_value(images: np.ndarray, names: list[str], current: int | None) -> dict:
+    """What the "one z, every class" row draws: each class's picture and name, the current one framed.
+    Names come from the checkpoint: the script shows them as text (textContent), never as HTML."""
+    return {"cells": [{"src": png_data_url(im), "name": str(n)} for im, n in zip(images, names)],
+            "current": current, "caption": texts.CLASS_ROW}
+
+
+CLASS_ROW_TEMPLATE = """
+<div class="le-class-row-wrap">
+  <p class="le-class-row-caption" style="font-size:12px;margin:2px 0"></p>
+  <div class="le-class-row" style="display:flex;flex-wrap:wrap;gap:3px"></div>
+</div>
+"""
+
+CLASS_ROW_JS = """
+const draw = () => {
+  const v = props.value;
+  const row = element.querySelector('.le-class-row');
+  if (!v || !v.cells) { row.replaceChildren(); return; }
+  element.querySelector('.le-class-row-caption').textContent = v.caption || '';
+  row.replaceChildren(...v.cells.map((c, i) => {
+    const fig = document.createElement('figure');
+    fig.className = 'le-cell' + (i === v.current ? ' le-current' : '');
+    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:52px';
+    fig.title = 'Draw this class';
+    const img = document.createElement('img');
+    img.src = c.src;
+    img.alt = c.name;
+    img.style.cssText = 'image-rendering:pixelated;width:46px;height:46px;background:#000;box-sizing:content-box;border:3px solid '
+      + (i === v.current ? '#e8a200' : 'transparent');
+    const cap = document.createElement('figcaption');
+    cap.style.cssText = 'font-size:10px;line-height:1.1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap';
+    cap.textContent = c.name;
+    fig.append(img, cap);
+    fig.addEventListener('click', () => trigger('click', {index: i}));
+    return fig;
+  }));
+};
+draw();
+watch('value', draw);
+"""

@@ -69,8 +69,9 @@ def _fits(m, z) -> bool:
     return arr is not None and arr.size > 0 and arr.shape[-1] == m.latent_dim
 
 
-def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None) -> dict:
-    """Plotly figure (as plain JSON-able dicts) for the model's map, with the overlays placed."""
+def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None, explore_cls=None) -> dict:
+    """Plotly figure (as plain JSON-able dicts) for the model's map, with the overlays placed (a
+    conditional model's Explore picture and paths are placed as drawn in class `explore_cls`)."""
     m = ws.model(name)
     lm = ws.maps.get(m)
     if lm is None:
@@ -88,9 +89,10 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
                        "x": np.round(lm.embedding[idx, 0], 3).tolist(), "y": np.round(lm.embedding[idx, 1], 3).tolist(),
                        "marker": {"size": 4, "color": PALETTE[c % len(PALETTE)], "opacity": 0.7},
                        "hovertemplate": f"{label} #%{{customdata}}<extra></extra>"})
+    cls = explore_cls if m.num_classes else None
     if path and _fits(m, path.get("spherical")):
         for key, dash in (("linear", "dot"), ("spherical", "solid")):
-            xy = ws.place_on_map(name, np.asarray(path[key], np.float32))
+            xy = ws.place_on_map(name, np.asarray(path[key], np.float32), path.get("class") if m.num_classes else None)
             traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{key} path", "x": xy[:, 0].tolist(),
                            "y": xy[:, 1].tolist(), "line": {"color": "#111", "dash": dash, "width": 2},
                            "marker": {"size": 5}, "hoverinfo": "skip"})
@@ -100,7 +102,7 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
                        "hoverinfo": "skip", "marker": {"size": 20, "symbol": "circle-open", "color": "#e8a200",
                                                        "line": {"width": 4, "color": "#e8a200"}}})
     if _fits(m, explore_z):
-        xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None])
+        xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None], cls)
         traces.append({"type": "scatter", "mode": "markers", "name": "Explore picture", "x": xy[:, 0].tolist(),
                        "y": xy[:, 1].tolist(), "hoverinfo": "skip",
                        "marker": {"size": 18, "symbol": "star", "color": "#ffd400", "line": {"color": "#000", "width": 1.5}}})
@@ -109,6 +111,15 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
               "legend": {"itemsizing": "constant", "title": {"text": "Class (double-click to isolate)"}},
               "plot_bgcolor": "#fafafa", "uirevision": name}
     return {"model": name, "data": traces, "layout": layout}
+
+
+def note_for(m) -> str:
+    """The one plain sentence under the map: what its dots are for this kind of model."""
+    if m.num_classes:
+        return texts.MAP_CVAE_NOTE if m.kind == "vae" else texts.MAP_CGAN_NOTE
+    if m.latent_dim == 2:
+        return texts.MAP_2D_NOTE
+    return texts.MAP_VAE_NOTE if m.kind == "vae" else texts.MAP_GAN_NOTE
 
 
 class MapTab:
@@ -128,13 +139,13 @@ class MapTab:
         item = self.ws.map_item(model, index)
         return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
 
-    def refresh(self, model, explore_z, path, selection):
+    def refresh(self, model, explore_z, explore_cls, path, selection):
         try:
             m = self.ws.model(model)
+            fig = figure(self.ws, model, explore_z, path, selection, explore_cls)
         except UserError as exc:
             return {self.status: widgets.message(str(exc)), self.timer: gr.Timer(active=False)}
-        fig = figure(self.ws, model, explore_z, path, selection)
-        note = texts.MAP_2D_NOTE if m.latent_dim == 2 else (texts.MAP_VAE_NOTE if m.kind == "vae" else texts.MAP_GAN_NOTE)
+        note = note_for(m)
         if not fig:
             return {self.status: widgets.message(f"Drawing the map… {self.ws.maps.status(model)}", "info"),
                     self.timer: gr.Timer(active=True)}
@@ -157,10 +168,11 @@ class MapTab:
         label = f"· {widgets.escape(widgets.shorten(item['label'], 60))}" if item["label"] else ""   # from the checkpoint
         head = f"<p><b>Dot #{item['index']}</b> {label}</p>"
         body = head + '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(pics) + "</div>"
-        selection = {"model": model, "index": item["index"], "label": item["label"], "latent": item["latent"].tolist()}
+        selection = {"model": model, "index": item["index"], "label": item["label"], "latent": item["latent"].tolist(),
+                     "class": item["class"]}
         return {self.selected: body, self.selected_text: f"Selected dot #{item['index']}", self.selection: selection}
 
-    def build(self, model, explore_z, path_state):
+    def build(self, model, explore_z, explore_cls, path_state):
         def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
             if isinstance(query, (list, tuple)) and len(query) == 1 and isinstance(query[0], (list, tuple)):
                 query = query[0]
@@ -183,7 +195,7 @@ class MapTab:
                 with gr.Accordion("What am I looking at?", open=False):
                     gr.Markdown(texts.MAP)
         self.timer = gr.Timer(2.0, active=False)
-        self.refresh_event = dict(fn=self.refresh, inputs=[model, explore_z, path_state, self.selection],
+        self.refresh_event = dict(fn=self.refresh, inputs=[model, explore_z, explore_cls, path_state, self.selection],
                                   outputs=[self.plot, self.status, self.timer], show_progress="hidden",
                                   api_visibility="private")
         self.timer.tick(**self.refresh_event)

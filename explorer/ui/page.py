@@ -15,7 +15,8 @@ from explorer.ui import texts
 TOOLTIP_IDS = {
     "model-picker": "model", "model-upload": "upload", "explore-seed": "seed", "explore-surprise": "surprise",
     "explore-temperature": "temperature", "explore-direction": "direction", "explore-amount": "amount",
-    "explore-reset": "reset", "explore-recipe": "recipe", "explore-apply-recipe": "recipe", "explore-raw": "raw",
+    "explore-reset": "reset", "explore-class": "class", "interp-class-a": "class", "interp-class-b": "class",
+    "explore-recipe": "recipe", "explore-apply-recipe": "recipe", "explore-raw": "raw",
     "explore-apply-raw": "raw", "explore-strip-dir": "strip", "explore-share-link": "share", "interp-frames": "frames",
     "interp-src-a": "endpoint", "interp-src-b": "endpoint", "interp-val-a": "endpoint_value",
     "interp-val-b": "endpoint_value", "interp-run": "interpolate", "map-to-explore": "to_explore",

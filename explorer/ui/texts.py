@@ -32,6 +32,17 @@ MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no 
                 "They are arranged by what they look like to a separate classifier network, which also labels them.")
 MAP_VAE_NOTE = "For a VAE the dots are the 10 000 test pictures, placed where the model's encoder puts them."
 MAP_2D_NOTE = "This model has only two latent numbers, so the map is its latent plane itself: no projection needed."
+MAP_CVAE_NOTE = ("This model is told the class, so its latent numbers only hold the *style* (brightness, width, "
+                 "pattern): the classes mix on this map, which is the point: one style fits every kind of clothing.")
+MAP_CGAN_NOTE = ("This model is told which class to draw: each dot is one of its pictures, coloured by the class it "
+                 "was asked for and arranged by what it looks like to a separate classifier network.")
+CLASS_ROW = "The same latent numbers drawn as every class: the style stays, the kind of clothing changes. Click one to draw it."
+CONDITIONAL_EXPLORE = ("This model is **class-conditional**: you pick the kind of clothing with *Class*, and the latent "
+                       "numbers (seed and sliders) set its style. The row under the picture draws the same numbers as "
+                       "every class.")
+INTERPOLATE_CONDITIONAL = ("This model is told the class. Walk the **style** (two latent points, one class) or the "
+                           "**class** (one latent point, the class blended from one kind of clothing to another: the "
+                           "pictures in between are mixtures no class name describes).")
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
             "the picture at that point of the plane. The red box is where you are.")
 
@@ -49,6 +60,7 @@ TIPS = {
     "share": "A link that opens exactly this picture in another browser (model, seed, sliders, direction).",
     "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
     "raw": "The latent vector itself, one number per dimension, comma-separated. Edit and press Apply.",
+    "class": "What kind of clothing a class-conditional model draws; the latent numbers keep the style.",
     "strip": "The picture at −3σ … +3σ along one direction, all else fixed; the framed one is where you are.",
     "frames": "How many pictures along each path (2 to 64).",
     "endpoint": "Where the path starts or ends: a seed, the current Explore picture, a dot picked on the Map, "

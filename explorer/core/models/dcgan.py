@@ -135,9 +135,12 @@ class Generator(nn.Module):
         return self.body(x)
 
     @torch.no_grad()
-    def early_features(self, z: torch.Tensor) -> torch.Tensor:
+    def early_features(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The activations after the first BatchNorm + ReLU, flattened (B, 4w*s*s): the layer GANSpace's PCA
-        reads and generator-feature maps lay out by (z -> (4w, s, s) is linear before it). Unconditional G."""
+        reads and generator-feature maps lay out by (z -> (4w, s, s) is linear before it). A conditional G
+        also takes the classes y (B,)."""
+        if self.cfg.num_classes:
+            z = torch.cat([z, self.embed(y).to(z.dtype)], 1)
         x = self.project(z).view(z.shape[0], -1, self.base, self.base)      # (B, z) -> (B, 4w, s, s)
         return self.body[:2](x).flatten(1)                                  # -> (B, 4w*s*s)
 
