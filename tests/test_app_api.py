@@ -176,3 +176,18 @@ def test_encode_a_picture_over_the_api(app):
     with pytest.raises(Exception, match="all black: there is nothing in it to encode"):
         c.predict("tiny_vae8", _png_b64(lambda d: None), True, api_name="/encode")
     assert c.predict(api_name="/ping") == "ok"
+
+
+def test_a_conditional_image_run_over_the_api(app):
+    _, c = app
+    with pytest.raises(Exception, match="class-conditional GAN trains with the non-saturating or minimax loss"):
+        c.predict("digits", "dcgan", "wgan-gp", 2e-4, 1, 16, 1.0, True, api_name="/train_images_start")
+    with pytest.raises(Exception, match="Class-conditional must be true or false"):
+        c.predict("digits", "vae", "non-saturating", 1e-3, 1, 16, 1.0, "yes", api_name="/train_images_start")
+    started = c.predict("digits", "vae", "non-saturating", 1e-3, 1, 16, 1.0, True, api_name="/train_images_start")
+    owner = started["owner"]
+    try:
+        assert started["description"].startswith("class-conditional VAE on digits")
+        assert started["settings"]["conditional"] is True and len(started["classes"]) == 10
+    finally:
+        assert c.predict(owner, api_name="/train_stop")["state"] == "stopped"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -162,3 +163,90 @@ def test_toy_game_runs_on_the_cpu_and_its_view_frame(session):
 ])
 def test_game_verdict_names_what_happens(args, label):
     assert game_verdict(*args)[0] == label
+
+
+def test_a_conditional_gan_with_wgan_gp_is_refused_in_plain_words(session):
+    from explorer.core.validation import UserError
+    with pytest.raises(UserError, match="class-conditional GAN trains with the non-saturating or minimax loss"):
+        ImageSettings(loss="wgan-gp", conditional=True).validated()
+    with pytest.raises(UserError, match="Class-conditional must be true or false, got 'yes'"):
+        ImageSettings(conditional="yes").validated()
+    with pytest.raises(UserError, match="non-saturating or minimax"):
+        session.start_images(ImageSettings(loss="wgan-gp", conditional=True))
+    assert session.status()["state"] == "idle"
+    assert ImageSettings(model="vae", loss="wgan-gp", conditional=True).validated().conditional    # a VAE has no GAN loss
+    assert "class-conditional DCGAN on digits" in ImageSettings(conditional=True).describe("x")
+
+
+@pytest.mark.parametrize("model", ["dcgan", "vae"])
+def test_conditional_image_run_shows_a_named_row_per_class_and_saves_a_conditional_model(model, session, digits):
+    from explorer.core.checkpoints import load_checkpoint
+    from explorer.core.models import decoder_of
+    from explorer.live.probe import ClassGrid
+    tok = session.start_images(ImageSettings(dataset="digits", model=model, batch_size=16, conditional=True))
+    wait_until(lambda: session.status()["step"] >= 3)
+    session.control(tok, "pause")
+    status = session.status(tok)
+    assert status["description"].startswith(f"class-conditional {model.upper()} on digits")
+    assert status["settings"]["conditional"] is True and status["history"]
+    view = session.view
+    assert isinstance(view, ClassGrid) and view.images.shape == (10, 8, 28, 28, 1) and view.images.dtype == np.uint8
+    assert view.rows == tuple(digits.class_names)
+    assert not np.array_equal(view.images[0], view.images[1])                 # rows differ by class
+    path, _ = session.save(tok, "My conditional digits")
+    ck = load_checkpoint(path)
+    dec = decoder_of(ck.modules).eval()
+    assert ck.kind == model and dec.cfg.num_classes == 10 and ck.class_names == digits.class_names
+    assert ck.meta["config"]["num_classes"] == 10
+    z = torch.zeros(2, dec.cfg.latent_dim)
+    assert dec.generate(z, torch.tensor([3, 7])).shape == (2, 1, 28, 28)
+
+
+def test_the_unconditional_image_grid_stays_64_pictures(session):
+    tok = session.start_images(ImageSettings(dataset="digits", batch_size=16), paused=True)
+    assert isinstance(session.view, np.ndarray) and session.view.shape == (64, 28, 28, 1)
+    assert "conditional" not in session.status(tok)["description"]
+
+
+@pytest.mark.parametrize("model", ["dcgan", "vae"])
+def test_the_quality_probe_asks_a_conditional_run_for_every_class(model, digits):
+    from explorer.core.checkpoints import CHECKPOINT_DIR
+    from explorer.eval.features import FeaturesUnavailable, classifier_for
+    from explorer.live.probe import QualityProbe
+    from explorer.live.settings import image_trainer
+    try:
+        clf = classifier_for("digits", "cpu", (CHECKPOINT_DIR,))
+    except FeaturesUnavailable as exc:
+        pytest.skip(str(exc))
+    t, ds, _ = image_trainer(ImageSettings(model=model, batch_size=16, conditional=True), "cpu")
+    probe = QualityProbe(clf, ds.images[-200:], 10, every=1, n=200)
+    t.step = 1
+    out = probe(t, {})
+    assert set(out) == {"fd_fast", "coverage", "class_match"}
+    assert np.isfinite(out["fd_fast"]) and 0 <= out["class_match"] <= 1 and 0 <= out["coverage"] <= 1
+    plain, _, _ = image_trainer(ImageSettings(model=model, batch_size=16), "cpu")
+    plain.step = 2
+    assert set(probe(plain, {})) == {"fd_fast", "coverage"}                  # unconditional: as before
+
+
+def test_train_tab_starts_a_conditional_run_and_names_each_row(session):
+    gr = pytest.importorskip("gradio")
+    from explorer.live.probe import ClassGrid
+    from explorer.ui.train_tab import TrainTab, grid_picture
+    tab = TrainTab(session)
+    with gr.Blocks():
+        tab.build(gr.BrowserState(), gr.Dropdown(), lambda: [])
+    out = tab.start_images("digits", "dcgan", "non-saturating", 2e-4, 1, 16, False, True, None)
+    token = out[tab.token]
+    assert session.status(token)["settings"]["conditional"] and 'class="le-picture le-class-grid"' in out[tab.grid]
+    assert out[tab.grid].count('<span style="flex:1') == 10 and "one row per class" in out[tab.grid]
+    session.control(token, "stop")
+    saved = tab.save("Conditional digits", token)        # written, and the page says where it can be used
+    assert "trained-conditional-digits.safetensors" in saved[tab.save_msg]
+    assert "does not offer class-conditional models yet" in saved[tab.save_msg]
+    # class names come from data or checkpoints: escaped wherever they are shown
+    grid = ClassGrid(np.zeros((2, 8, 28, 28, 1), np.uint8), ("<b>shoe</b>", 'bag" onload="x'))
+    page = grid_picture(grid)
+    assert "<b>" not in page and "&lt;b&gt;shoe&lt;/b&gt;" in page and 'bag" onload' not in page
+    plain = grid_picture(np.zeros((64, 28, 28, 1), np.uint8))                 # unconditional: as before
+    assert "le-class-grid" not in plain and "the same 64 noise vectors" in plain

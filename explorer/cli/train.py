@@ -43,6 +43,7 @@ from explorer.training import (
     ToySampler,
     TrainingDiverged,
     VAETrainConfig,
+    class_count,
     critic_settings,
     make_trainer,
 )
@@ -232,16 +233,10 @@ def train(args, argv) -> int:
 
 
 def conditional_classes(args, ds, sampler) -> int:
-    """The number of classes for --conditional (0 without it), or SystemExit saying why not."""
+    """The number of classes for --conditional (0 without it), or UserError saying why not."""
     if not args.conditional:
         return 0
-    if args.model not in ("dcgan", "vae"):
-        raise SystemExit(f"--conditional works with --model dcgan or vae, not {args.model}.")
-    if ds is None or getattr(sampler, "labels", None) is None or not sampler.num_classes:
-        raise SystemExit("--conditional needs labelled images (a dataset with classes, or an image folder with class subfolders).")
-    if args.loss == "wgan-gp":
-        raise SystemExit("--conditional trains with --loss non-saturating or minimax, not wgan-gp.")
-    return max(len(ds.class_names), sampler.num_classes)
+    return class_count(args.model, args.loss, sampler, ds.class_names if ds is not None else [])
 
 
 def trainer_config_dict(trainer) -> dict:

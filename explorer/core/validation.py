@@ -61,6 +61,13 @@ def check_seed(value, name: str = "Seed") -> int:
     return check_int(name, value, 0, MAX_SEED)
 
 
+def check_flag(name: str, value) -> bool:
+    """A yes/no setting: True or False only ("yes", 1 and None are refused, not guessed at)."""
+    if not isinstance(value, bool):
+        raise UserError(f"{name} must be true or false, got {_shown(value)}.")
+    return value
+
+
 def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise UserError(f"{name} must be one of {', '.join(map(str, choices))}; got {_shown(value)}.")

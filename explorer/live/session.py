@@ -16,13 +16,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
 from explorer.core.validation import UserError, check_choice, check_number
 from explorer.eval.features import FeaturesUnavailable, classifier_for
-from explorer.live.probe import QualityProbe, sample_grid
+from explorer.live.probe import QualityProbe, class_grid, sample_grid
 from explorer.live.settings import (
     TOY_DEVICE_NOTE,
     ImageSettings,
@@ -116,7 +117,9 @@ class TrainingSession:
             probe = self._probe(ds)
             info = RunInfo(settings.model, settings.describe(note), f"on {self.device}",
                            DatasetInfo(ds.name, ds.split, len(ds), tuple(ds.class_names)), vars(settings))
-            self._begin(owner, info, trainer, lambda: sample_grid(trainer), probe, paused)
+            # a conditional run's grid is rows = classes x columns = the same noise vectors, named by class
+            view = partial(class_grid, trainer, ds.class_names) if settings.conditional else partial(sample_grid, trainer)
+            self._begin(owner, info, trainer, view, probe, paused)
             return owner
 
     def _begin(self, owner, info, trainer, view_fn, probe, paused) -> None:
@@ -179,7 +182,7 @@ class TrainingSession:
             meta = {"title": title, "description": f"Trained live in the Train tab: {info.description}.",
                     "command": f"Train tab: {info.description}", "dataset": info.data.to_dict(),
                     "train_seconds": self.worker.snapshot()["train_seconds"],
-                    "evaluation": {k: last[k] for k in ("fd_fast", "coverage") if k in last}}
+                    "evaluation": {k: last[k] for k in ("fd_fast", "coverage", "class_match") if k in last}}
             self.worker.call_locked(lambda t: t.save(path, dict(
                 meta, config=next(iter(t.modules.values())).cfg.to_dict(), device=str(t.device)), with_optimizers=False))
             return path, replaced

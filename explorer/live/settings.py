@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.core.data import TOY_NAMES, DataNotFound, ImageDataset, load_dataset
-from explorer.core.validation import check_choice, check_int, check_number, check_seed
+from explorer.core.validation import check_choice, check_flag, check_int, check_number, check_seed
 from explorer.training import (
     LOSSES,
     GANTrainConfig,
@@ -19,6 +19,8 @@ from explorer.training import (
     ToySampler,
     Trainer,
     VAETrainConfig,
+    check_conditional,
+    class_count,
     critic_settings,
     make_trainer,
 )
@@ -65,17 +67,23 @@ class ImageSettings:
     batch_size: int = 64
     label_smoothing: float = 1.0
     seed: int = 0
+    conditional: bool = False      # class-conditional: told which class to draw; the grid gets one row per class
 
     def validated(self) -> "ImageSettings":
-        return ImageSettings(check_choice("Data", self.dataset, IMAGE_DATASETS),
-                             check_choice("Model", self.model, tuple(IMAGE_MODELS)), check_choice("Loss", self.loss, LOSSES),
-                             check_number("Learning rate", self.lr, 1e-6, 1.0),
-                             check_int("k (inspector steps per forger step)", self.k, 1, 20),
-                             check_int("Batch size", self.batch_size, 8, 1024),
-                             check_number("Label smoothing", self.label_smoothing, 0.51, 1.0), check_seed(self.seed))
+        s = ImageSettings(check_choice("Data", self.dataset, IMAGE_DATASETS),
+                          check_choice("Model", self.model, tuple(IMAGE_MODELS)), check_choice("Loss", self.loss, LOSSES),
+                          check_number("Learning rate", self.lr, 1e-6, 1.0),
+                          check_int("k (inspector steps per forger step)", self.k, 1, 20),
+                          check_int("Batch size", self.batch_size, 8, 1024),
+                          check_number("Label smoothing", self.label_smoothing, 0.51, 1.0), check_seed(self.seed),
+                          check_flag("Class-conditional", self.conditional))
+        if s.conditional:
+            check_conditional(s.model, s.loss)
+        return s
 
     def describe(self, data_note: str) -> str:
-        return f"{self.model.upper()} on {self.dataset} ({data_note})" + (f", {self.loss} loss" if self.model == "dcgan" else "")
+        what = ("class-conditional " if self.conditional else "") + self.model.upper()
+        return f"{what} on {self.dataset} ({data_note})" + (f", {self.loss} loss" if self.model == "dcgan" else "")
 
 
 def toy_trainer(s: ToySettings) -> Trainer:
@@ -96,16 +104,23 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
 
 
 def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, ImageDataset, str]:
+    """(trainer, its training images, a note on which): a fresh DCGAN or VAE, class-conditional if asked,
+    with one class per class name of the dataset."""
     s = s.validated()
     ds, note = image_data(s.dataset, data_dir)
+    value_range = (0.0, 1.0) if s.model == "vae" else (-1.0, 1.0)
+    sampler = ImageSampler(ds.images, device, value_range, ds.labels if s.conditional else None)
+    model = dict(IMAGE_MODELS[s.model])
+    if s.conditional:
+        model["num_classes"] = class_count(s.model, s.loss, sampler, ds.class_names)
     if s.model == "vae":
-        t = make_trainer("vae", IMAGE_MODELS["vae"], VAETrainConfig(batch_size=s.batch_size, lr=s.lr, seed=s.seed),
-                         ImageSampler(ds.images, device, (0.0, 1.0)), device, check_every=CHECK_EVERY)
+        t = make_trainer("vae", model, VAETrainConfig(batch_size=s.batch_size, lr=s.lr, seed=s.seed), sampler, device,
+                         check_every=CHECK_EVERY)
     else:
-        model = dict(IMAGE_MODELS["dcgan"], **critic_settings(s.loss))
+        model.update(critic_settings(s.loss))
         cfg = GANTrainConfig(loss=s.loss, k=s.k, batch_size=s.batch_size, lr_g=s.lr, lr_d=s.lr,
                              label_smoothing=s.label_smoothing, seed=s.seed)
-        t = make_trainer("dcgan", model, cfg, ImageSampler(ds.images, device), device, check_every=CHECK_EVERY)
+        t = make_trainer("dcgan", model, cfg, sampler, device, check_every=CHECK_EVERY)
     if t.device.type == "cuda":
         t.use_fast_path()   # whole step as one CUDA graph; goes on eagerly (and says why) if capture fails
     return t, ds, note

@@ -15,6 +15,7 @@ from explorer.training.base import (
     TrainingDiverged,
 )
 from explorer.training.classifier import ClassifierTrainConfig, ClassifierTrainer
+from explorer.training.conditional import CONDITIONAL_LOSS, check_conditional, class_count
 from explorer.training.encoder import EncoderTrainConfig, EncoderTrainer
 from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_settings
 from explorer.training.vae import VAETrainConfig, VAETrainer
@@ -36,4 +37,5 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
 
 __all__ = ["make_trainer", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
-           "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer"]
+           "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer",
+           "CONDITIONAL_LOSS", "check_conditional", "class_count"]

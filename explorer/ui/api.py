@@ -96,9 +96,12 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         return {**train_status(owner), "owner": owner}
 
     def train_images_start(dataset: str = "digits", model: str = "dcgan", loss: str = "non-saturating", lr: float = 2e-4,
-                           k: int = 1, batch_size: int = 64, label_smoothing: float = 1.0) -> dict:
-        """Start a live image-model run (DCGAN or VAE on digits or fashion-mnist). Returns its status with "owner"."""
-        owner = session.start_images(ImageSettings(dataset, model, loss, lr, k, batch_size, label_smoothing))
+                           k: int = 1, batch_size: int = 64, label_smoothing: float = 1.0,
+                           conditional: bool = False) -> dict:
+        """Start a live image-model run (DCGAN or VAE on digits or fashion-mnist; `conditional`: class-conditional,
+        a GAN then with the non-saturating or minimax loss). Returns its status with "owner"."""
+        owner = session.start_images(ImageSettings(dataset, model, loss, lr, k, batch_size, label_smoothing,
+                                                   conditional=conditional))
         return {**train_status(owner), "owner": owner}
 
     def train_status(owner: str = "") -> dict:

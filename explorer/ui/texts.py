@@ -92,7 +92,8 @@ TRAIN_COLLAPSE = (
 TRAIN_IMAGES = (
     "The grid shows the forger's pictures for the **same** 64 noise vectors throughout, so you watch the same "
     "pictures sharpen. FD (lower is better) and class coverage (1.0 = all ten classes) are quick estimates "
-    "on 500 pictures, measured every few hundred steps."
+    "on 500 pictures, measured every few hundred steps. A class-conditional run draws one row per class "
+    "and also says how often the classifier sees the class the forger was asked for."
 )
 TIPS.update({
     "train_mode": "2-D points train in a blink and show the whole game; images train a real picture model.",
@@ -106,6 +107,9 @@ TIPS.update({
     "noise": "How many random numbers the forger starts from.",
     "pace": "Demo pace: about 30 steps a second, slow enough to explain while it happens. Speed it up any time.",
     "save_title": "A name for the model in the model picker.",
+    "conditional": "The forger (or the VAE's decoder) is told which kind of object to draw. Every row of the grid "
+                   "is one class, every column one fixed noise vector: you see each class emerge, and the same "
+                   "'style' down a column. A GAN then trains with the non-saturating or minimax loss.",
 })
 
 MODEL_SWITCHED = "Switched to {title}: every tab now shows this model."

@@ -5,6 +5,7 @@ import html
 
 import numpy as np
 
+from explorer.core.imaging import png_data_url
 from explorer.live.toy_view import EXTENT
 from explorer.live.verdict import game_verdict
 
@@ -93,6 +94,23 @@ def curves_figure(history: list[dict], wgan: bool, vae: bool) -> dict:
     return {"data": data, "layout": layout}
 
 
+def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str = "") -> str:
+    """A class-conditional run's grid (one tile row per class, `rows` its class names) with each class
+    name at the start of its row. Names come from data or checkpoints: escaped."""
+    height = round(width * tiles.shape[0] / tiles.shape[1])
+    pad = 2 * height / tiles.shape[0]            # image_grid's 2-pixel border, on screen
+    labels = "".join(f'<span style="flex:1;display:flex;align-items:center;justify-content:flex-end;'
+                     f'white-space:nowrap">{html.escape(name)}</span>' for name in rows)
+    cap = f'<figcaption>{html.escape(caption)}</figcaption>' if caption else ""
+    alt = "rows: " + ", ".join(rows)
+    return (f'<figure class="le-picture le-class-grid" style="margin:0;text-align:center">'
+            f'<div style="display:flex;justify-content:center;gap:6px">'
+            f'<div class="le-row-labels" style="display:flex;flex-direction:column;height:{height}px;'
+            f'padding:{pad:.1f}px 0;box-sizing:border-box;font-size:12px;text-align:right">{labels}</div>'
+            f'<img src="{png_data_url(tiles)}" width="{width}" height="{height}" alt="{html.escape(alt)}" '
+            f'style="image-rendering:pixelated;width:{width}px;height:{height}px;background:#000"/></div>{cap}</figure>')
+
+
 def _fast_note(status: str) -> str:
     """Only on GPUs: whether each step runs as one captured CUDA graph (and why not, if not)."""
     if status == "CUDA graph":
@@ -120,7 +138,8 @@ def readout(status: dict, frame: dict | None = None) -> str:
     if d_real is not None and d_fake is not None and not frame.get("wgan"):
         cards += [_card("D(x): inspector on real", f"{d_real:.2f}"), _card("D(G(z)): inspector on fakes", f"{d_fake:.2f}")]
     for key, name in (("critic_real", "critic on real"), ("critic_fake", "critic on fakes"), ("loss", "VAE loss"),
-                      ("fd_fast", "FD (500 pictures, lower is better)"), ("coverage", "class coverage (1 = all)")):
+                      ("fd_fast", "FD (500 pictures, lower is better)"), ("coverage", "class coverage (1 = all)"),
+                      ("class_match", "drawn as the class asked for (1 = always)")):
         if key in last:
             cards.append(_card(name, f"{last[key]:.2f}"))
     cov = frame.get("coverage")
