@@ -309,6 +309,9 @@ class Workspace:
         a VAE encodes it; a GAN's encoder guesses and refinement polishes (explore/inversion.py)."""
         from explorer.explore.inversion import PictureEncoder
         m = self.model(name)
+        if m.num_classes:
+            raise UserError(f"{name} is class-conditional: putting your own picture in works with the unconditional "
+                            "models (choose a DCGAN or a VAE without a class picker).")
         dataset = DatasetInfo.from_meta(m.meta).name
         if self.classifier(dataset) is None:
             raise UserError(f"{name} was trained on {dataset or 'unknown data'}, for which there is no classifier "

@@ -46,18 +46,30 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         return ws.model_names()
 
     def render(model: str, seed: int = 0, temperature: float = 1.0, sliders: list = None, direction: str = "",
-               amount: float = 0.0, base: list = None) -> dict:
-        """Render one picture from a recipe. Returns {image: PNG data URL, latent: [...], recipe: text}."""
+               amount: float = 0.0, base: list = None, class_index: int | None = None) -> dict:
+        """Render one picture from a recipe. `class_index`: what a class-conditional model draws (default
+        0; an unconditional model refuses one). Returns {image: PNG data URL, latent: [...], recipe: text,
+        class_index, class_name}."""
         # every value is checked (and typed) by check_recipe: each refusal names the value and its range
-        r = ws.check_recipe(Recipe(str(model), seed, temperature, sliders or (), direction or "", amount, base or ()))
+        r = ws.check_recipe(Recipe(str(model), seed, temperature, sliders or (), direction or "", amount, base or (),
+                                   class_index))
         image, z = ws.render(r)
-        return {"image": png_data_url(image), "latent": [float(v) for v in z], "recipe": r.to_text()}
+        return {"image": png_data_url(image), "latent": [float(v) for v in z], "recipe": r.to_text(),
+                "class_index": r.cls, "class_name": ws.model(r.model).class_label(r.cls) if r.cls is not None else None}
 
-    def interpolate(model: str, start: list, end: list, frames: int = 10) -> dict:
-        """Linear and spherical paths between two latents. Returns frames as PNG data URLs, an animated GIF
-        (data URL, linear left / spherical right) and the latent length along each path."""
+    def class_row(model: str, latent: list) -> dict:
+        """A class-conditional model's latent drawn as every class ("same style, another class").
+        Returns {classes: [names], images: [PNG data URLs]}, class 0 first."""
+        m = ws.model(str(model))
+        images = ws.class_row(m.name, latent)
+        return {"classes": [m.class_label(c) for c in range(m.num_classes)], "images": [png_data_url(im) for im in images]}
+
+    def interpolate(model: str, start: list, end: list, frames: int = 10, class_index: int | None = None) -> dict:
+        """Linear and spherical paths between two latents (drawn in `class_index` for a class-conditional
+        model). Returns frames as PNG data URLs, an animated GIF (data URL, linear left / spherical right)
+        and the latent length along each path."""
         import numpy as np
-        res = ws.interpolate(str(model), start, end, frames)
+        res = ws.interpolate(str(model), start, end, frames, class_index)
         return {"linear": [png_data_url(im) for im in res["linear"]],
                 "spherical": [png_data_url(im) for im in res["spherical"]],
                 "gif": gif_data_url(np.concatenate([res["linear"], res["spherical"]], axis=2)),
@@ -67,7 +79,7 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         """A point of the model's map: its label, latent and pictures (test image for a VAE, and the decoding)."""
         item = ws.map_item(str(model), index)
         out = {"index": item["index"], "label": item["label"], "latent": [float(v) for v in item["latent"]],
-               "decoded": png_data_url(item["decoded"])}
+               "decoded": png_data_url(item["decoded"]), "class_index": item["class"]}
         if item["original"] is not None:
             out["original"] = png_data_url(item["original"])
         return out
@@ -120,7 +132,8 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         session.control(owner, "stop")
         return train_status(owner)
 
-    endpoints = [(ping, None), (models, None), (render, None), (interpolate, 4), (map_select, None), (encode, 2)]
+    endpoints = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
+                 (encode, 2)]
     if session is not None:
         endpoints += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1),
                       (train_stop, 1)]
