@@ -164,6 +164,8 @@ class ExploreTab:
         else:
             cls = gr.update(choices=[], value=None, visible=False)
         return {self.model: r.model, self.cls: cls, self.conditional_note: gr.update(visible=bool(m.num_classes)),
+                # a conditional model's class is picked directly: no named class directions to offer
+                self.direction_row: gr.update(visible=not m.num_classes),
                 self.seed: r.seed, self.temperature: r.temperature, self.base: list(r.base) or None,
                 self.direction: gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 self.amount: r.amount, self.strip_dir: gr.update(choices=strip_choices, value=strip_choices[0]),
@@ -200,14 +202,14 @@ class ExploreTab:
                                         visible=False, elem_id="explore-manifold")
             with gr.Column(scale=3):
                 self.conditional_note = gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False, elem_id="explore-conditional-note")
-                self.cls = gr.Dropdown(label="Class (what to draw)", choices=[], value=None, visible=False,
-                                       elem_id="explore-class", filterable=True)
                 with gr.Row(elem_classes="le-compact"):
+                    self.cls = gr.Dropdown(label="Class", choices=[], value=None, visible=False,
+                                           elem_id="explore-class", filterable=True, min_width=160)
                     self.seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=MAX_SEED,
                                           elem_id="explore-seed", min_width=100)
                     surprise = gr.Button("Surprise me", elem_id="explore-surprise", min_width=100)
                     reset = gr.Button("Reset", elem_id="explore-reset", min_width=80)
-                with gr.Row(elem_classes="le-compact"):
+                with gr.Row(elem_classes="le-compact") as self.direction_row:
                     self.direction = gr.Dropdown(label="Named direction", choices=[("(none)", "")], value="",
                                                  elem_id="explore-direction", filterable=True, min_width=200)
                     self.amount = gr.Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount", min_width=200)
@@ -261,7 +263,7 @@ class ExploreTab:
         # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
         self.cls.input(**self.fast).then(**self.extras_event).then(**self.share_event)
         then_all(self.class_row.click(self.pick_class, [self.model], [self.cls], **private))
-        self.all_controls = [self.model, self.seed, self.strip_dir, self.conditional_note, *slider_outs]
+        self.all_controls = [self.model, self.seed, self.strip_dir, self.conditional_note, self.direction_row, *slider_outs]
         self.apply_recipe_button = apply_recipe
         then_all(apply_raw.click(self.apply_raw, [self.model, self.raw], slider_outs, **private))
         then_all(self.manifold.click(self.manifold_click, [self.model], slider_outs, **private))

@@ -100,12 +100,12 @@ const draw = () => {
   row.replaceChildren(...v.cells.map((c, i) => {
     const fig = document.createElement('figure');
     fig.className = 'le-cell' + (i === v.current ? ' le-current' : '');
-    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:52px';
+    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:40px';
     fig.title = 'Draw this class';
     const img = document.createElement('img');
     img.src = c.src;
     img.alt = c.name;
-    img.style.cssText = 'image-rendering:pixelated;width:46px;height:46px;background:#000;box-sizing:content-box;border:3px solid '
+    img.style.cssText = 'image-rendering:pixelated;width:34px;height:34px;background:#000;box-sizing:content-box;border:3px solid '
       + (i === v.current ? '#e8a200' : 'transparent');
     const cap = document.createElement('figcaption');
     cap.style.cssText = 'font-size:10px;line-height:1.1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap';

@@ -102,7 +102,8 @@ class InterpolateTab:
         gif = runtime.folder("gifs") / f"interpolation-{abs(hash(key)) % 10**10}.gif"
         gif.write_bytes(gif_bytes(side))
         return {self.linear: widgets.strip(res["linear"], caps, 56), self.spherical: widgets.strip(res["spherical"], caps, 56),
-                self.gif: str(gif), self.gif_file: str(gif), self.plot: norm_plot(res, what),
+                self.gif: str(gif), self.gif_file: str(gif),
+                self.plot: gr.Plot(norm_plot(res, what), label=f"Length of the {what} along each path"),
                 self.sentence: sentence, self.path_state: path}
 
     def conditional_controls(self, model, mode=STYLE) -> dict:
@@ -116,7 +117,7 @@ class InterpolateTab:
                                         label="From class" if by_class else "Class"),
                 self.class_b: gr.update(visible=by_class, choices=choices, value=min(1, m.num_classes - 1) if cond else None),
                 self.src_b: gr.update(visible=not by_class), self.val_b: gr.update(visible=not by_class),
-                self.conditional_note: gr.update(visible=cond)}
+                self.src_a: gr.update(label="Style from (one latent point)" if by_class else "Start")}
 
     def on_mode(self, model, mode, cls_a, cls_b):
         out = self.conditional_controls(model, mode)
@@ -131,7 +132,7 @@ class InterpolateTab:
         out = {self.linear: widgets.message("Press Interpolate.", "info"), self.spherical: "", self.gif: None,
                self.gif_file: None, self.plot: None, self.sentence: "", self.path_state: None, self.map_ends: {},
                **self.conditional_controls(model)}
-        out[self.src_a] = gr.update(choices=srcs, value=SEED)
+        out[self.src_a] = gr.update(choices=srcs, value=SEED, label="Start")
         out[self.src_b] = gr.update(choices=sources_for(kind, "end"), value=MIRROR, visible=True)
         return out
 
@@ -150,8 +151,6 @@ class InterpolateTab:
         self.map_ends = gr.State({})          # {"start": {latent, label}, "end": {...}}: two map dots stay two
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):
-                self.conditional_note = gr.Markdown(texts.INTERPOLATE_CONDITIONAL, visible=False,
-                                                    elem_id="interp-conditional-note")
                 self.mode = gr.Radio([STYLE, CLASS], value=STYLE, label="Walk", visible=False, elem_id="interp-mode")
                 with gr.Row(elem_classes="le-compact"):
                     self.class_a = gr.Dropdown(label="Class", choices=[], visible=False, elem_id="interp-class-a", min_width=120)
@@ -176,17 +175,17 @@ class InterpolateTab:
                 self.sentence = gr.Markdown(elem_id="interp-sentence")
                 self.plot = gr.Plot(label="Length of the latent along each path", elem_id="interp-plot")
                 with gr.Accordion("What am I looking at?", open=False):
-                    gr.Markdown(texts.INTERPOLATE + "\n\n" + texts.NORM_SENTENCE)
+                    gr.Markdown(texts.INTERPOLATE + "\n\n" + texts.NORM_SENTENCE + "\n\n" + texts.INTERPOLATE_CONDITIONAL)
         self.run_event = dict(fn=self.run, inputs=[model, self.mode, self.class_a, self.class_b, self.src_a, self.val_a,
                                                    self.src_b, self.val_b, frames, explore_z, self.map_ends],
                               outputs=[self.linear, self.spherical, self.gif, self.gif_file, self.plot, self.sentence,
                                        path_state], api_visibility="private")
         go_btn.click(**self.run_event)
         self.mode.input(self.on_mode, [model, self.mode, self.class_a, self.class_b],
-                        [self.mode, self.class_a, self.class_b, self.src_b, self.val_b, self.conditional_note],
+                        [self.mode, self.class_a, self.class_b, self.src_a, self.src_b, self.val_b],
                         api_visibility="private", show_progress="hidden")
         self.model_refresh = dict(fn=self.on_model, inputs=model,
                                   outputs=[self.linear, self.spherical, self.gif, self.gif_file, self.plot, self.sentence,
                                            path_state, self.map_ends, self.src_a, self.src_b, self.val_b, self.mode,
-                                           self.class_a, self.class_b, self.conditional_note],
+                                           self.class_a, self.class_b],
                                   api_visibility="private", show_progress="hidden")

@@ -32,15 +32,14 @@ MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no 
                 "They are arranged by what they look like to a separate classifier network, which also labels them.")
 MAP_VAE_NOTE = "For a VAE the dots are the 10 000 test pictures, placed where the model's encoder puts them."
 MAP_2D_NOTE = "This model has only two latent numbers, so the map is its latent plane itself: no projection needed."
-MAP_CVAE_NOTE = ("This model is told the class, so its latent numbers only hold the *style* (brightness, width, "
-                 "pattern): the classes mix on this map, which is the point: one style fits every kind of clothing.")
+MAP_CVAE_NOTE = ("This model is told the class, so its latent numbers only hold the style (brightness, width, "
+                 "pattern): the classes mix on this map, and that is the point: one style fits every kind of clothing.")
 MAP_CGAN_NOTE = ("This model is told which class to draw: each dot is one of its pictures, coloured by the class it "
                  "was asked for and arranged by what it looks like to a separate classifier network.")
 CLASS_ROW = "The same latent numbers drawn as every class: the style stays, the kind of clothing changes. Click one to draw it."
-CONDITIONAL_EXPLORE = ("This model is **class-conditional**: you pick the kind of clothing with *Class*, and the latent "
-                       "numbers (seed and sliders) set its style. The row under the picture draws the same numbers as "
-                       "every class.")
-INTERPOLATE_CONDITIONAL = ("This model is told the class. Walk the **style** (two latent points, one class) or the "
+CONDITIONAL_EXPLORE = ("**Class-conditional model:** *Class* picks the kind of clothing; the seed and sliders set "
+                       "its style. The row under the picture draws the same style as every class.")
+INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk the **style** (two latent points, one class) or the "
                            "**class** (one latent point, the class blended from one kind of clothing to another: the "
                            "pictures in between are mixtures no class name describes).")
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
