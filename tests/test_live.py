@@ -242,8 +242,9 @@ def test_train_tab_starts_a_conditional_run_and_names_each_row(session):
     assert out[tab.grid].count('<span style="flex:1') == 10 and "one row per class" in out[tab.grid]
     session.control(token, "stop")
     saved = tab.save("Conditional digits", token)        # written, and the page says where it can be used
-    assert "trained-conditional-digits.safetensors" in saved[tab.save_msg]
-    assert "does not offer class-conditional models yet" in saved[tab.save_msg]
+    assert "Pick it in the model list" in saved[tab.save_msg]
+    from explorer.core.checkpoints import read_metadata
+    assert read_metadata(session.save_folder / "trained-conditional-digits.safetensors")["config"]["num_classes"] == 10
     # class names come from data or checkpoints: escaped wherever they are shown
     grid = ClassGrid(np.zeros((2, 8, 28, 28, 1), np.uint8), ("<b>shoe</b>", 'bag" onload="x'))
     page = grid_picture(grid)

@@ -72,11 +72,6 @@ class TrainTab:
         self.on_saved(path)
         what = "Replaced the earlier save with this title" if replaced else "Saved"
         listed = self.choices()
-        if path.stem not in {name for _, name in listed}:      # a class-conditional model: the tabs do not offer it yet
-            note = (f"{what} as {path.name}. The model picker does not offer class-conditional models yet; "
-                    "the command line reads the file (python -m explorer.evaluate).")
-            widgets.info(note)
-            return {self.save_msg: widgets.message(note, "info"), self.model_dropdown: gr.update(choices=listed)}
         widgets.info(f"{what}: it is in the model picker now.")
         return {self.save_msg: widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
                 self.model_dropdown: gr.update(choices=listed)}
