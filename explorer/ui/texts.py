@@ -143,7 +143,11 @@ TOUR = [
      "Every dot is a picture; similar pictures sit together, and the colours are the ten kinds of clothes. "
      "Hover to see one, click to take it to Explore or Interpolate.",
      "map"),
-    ("8 · Mode collapse, live",
+    ("8 · Same style, another class",
+     "This GAN is also told *what* to draw. Keep its random numbers and change only the class: the row under "
+     "the picture shows the same brightness, width and pose as every kind of clothing. Click one to draw it.",
+     "explore"),
+    ("9 · Mode collapse, live",
      "Sometimes the forger finds a few spots the inspector accepts and sends every fake there. Try the "
      "**grid** data with a high forger learning rate: count the clusters that have fakes.",
      "train"),

@@ -1,4 +1,4 @@
-"""The guided tour: 8 short steps for an audience, each opening the right tab with the right model.
+"""The guided tour: 9 short steps for an audience, each opening the right tab with the right model.
 
 A small panel in the corner (Next / Back, or the ← → keys) that never covers or blocks a control:
 the presenter talks, the audience watches the real app underneath.
@@ -10,7 +10,8 @@ import gradio as gr
 from explorer.ui import texts
 
 # step -> the shipped model that shows it best (used when it is installed; otherwise the current model stays)
-STEP_MODELS = {2: "fashion_dcgan", 3: "fashion_dcgan", 4: "fashion_dcgan", 5: "fashion_dcgan", 6: "fashion_vae16"}
+STEP_MODELS = {2: "fashion_dcgan", 3: "fashion_dcgan", 4: "fashion_dcgan", 5: "fashion_dcgan", 6: "fashion_vae16",
+               7: "fashion_cdcgan"}
 
 
 class Tour:
