@@ -115,7 +115,7 @@ def test_nan_literal_over_plain_http(app):
     import json
     import urllib.request
     _, c = app
-    body = '{"data": ["tiny_gan", 1, 1.0, [NaN], "", 0.0, null]}'.encode()
+    body = '{"data": ["tiny_gan", 1, 1.0, [NaN], "", 0.0, null, null]}'.encode()   # plain HTTP sends every value
     req = urllib.request.Request(c.src.rstrip("/") + "/gradio_api/call/render", data=body,
                                  headers={"Content-Type": "application/json"})
     event_id = json.load(urllib.request.urlopen(req, timeout=30))["event_id"]
