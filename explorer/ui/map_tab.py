@@ -29,6 +29,7 @@ MAP_TEMPLATE = """
 """
 
 MAP_JS = """
+let hoverSeq = 0;      // the latest hover: an answer for an earlier one (or after leaving the dot) is dropped
 const draw = () => {
   const v = props.value;
   const div = element.querySelector('.le-map');
@@ -46,6 +47,7 @@ const draw = () => {
     }
   });
   div.on('plotly_hover', async (ev) => {
+    const seq = ++hoverSeq;
     const p = ev.points && ev.points[0];
     if (!p || p.customdata === undefined || p.customdata === null) return;
     const e = ev.event, box = element.getBoundingClientRect();
@@ -53,10 +55,11 @@ const draw = () => {
     hover.style.top = (e.clientY - box.top + 14) + 'px';
     try {
       const url = await server.thumbnail([props.value.model, p.customdata]);
-      if (url) { hover.src = url; hover.style.display = 'block'; }
+      if (seq !== hoverSeq) return;
+      if (url) { hover.src = url; hover.style.display = 'block'; } else { hover.style.display = 'none'; }
     } catch (err) { hover.style.display = 'none'; }
   });
-  div.on('plotly_unhover', () => { hover.style.display = 'none'; });
+  div.on('plotly_unhover', () => { hoverSeq++; hover.style.display = 'none'; });
 };
 draw();
 watch('value', draw);
@@ -130,12 +133,14 @@ class MapTab:
         """Server function for the hover picture: a data URL, or '' for anything invalid. Cached, so a
         picture hovered twice is decoded once."""
         try:
-            return self._thumbnail(str(model), int(index))
+            name = str(model)
+            return self._thumbnail(name, self.ws.model(name).digest, int(index))
         except (UserError, ValueError, TypeError, OverflowError):
             return ""
 
     @functools.lru_cache(maxsize=4096)
-    def _thumbnail(self, model: str, index: int) -> str:
+    def _thumbnail(self, model: str, digest: str, index: int) -> str:
+        """Keyed by the model's content too: a model saved again under the same name shows its new pictures."""
         item = self.ws.map_item(model, index)
         return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
 
