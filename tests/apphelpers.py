@@ -23,6 +23,11 @@ def make_checkpoints(folder: Path) -> Path:
         "tiny_vae8": ("vae", {"width": 8, "hidden": 32, "latent_dim": 8}),
         "fashion_classifier": ("classifier", {"width": 8}),
     }
+    return save_models(folder, specs)
+
+
+def save_models(folder: Path, specs: dict) -> Path:
+    """Random-weight checkpoints of Fashion-MNIST models, {name: (kind, config)}, saved into `folder`."""
     for name, (kind, cfg) in specs.items():
         mods = build(kind, cfg)
         for m in mods.values():

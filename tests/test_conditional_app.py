@@ -11,12 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.core.checkpoints import save_checkpoint
 from explorer.core.latent import sample_z
-from explorer.core.models import build
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Recipe, Workspace
-from tests.apphelpers import FASHION, launch, make_checkpoints
+from tests.apphelpers import FASHION, launch, make_checkpoints, save_models
 
 COND = {"tiny_cgan": ("dcgan", {"width": 8, "d_width": 8, "latent_dim": 12, "num_classes": 10}),
         "tiny_cvae": ("vae", {"width": 8, "hidden": 32, "latent_dim": 6, "num_classes": 10})}
@@ -24,13 +22,7 @@ COND = {"tiny_cgan": ("dcgan", {"width": 8, "d_width": 8, "latent_dim": 12, "num
 
 def add_conditional(folder):
     torch.manual_seed(1)
-    for name, (kind, cfg) in COND.items():
-        mods = build(kind, cfg)
-        for m in mods.values():
-            m.eval()
-        save_checkpoint(folder / f"{name}.safetensors", kind, mods,
-                        {"title": name.replace("_", " "), "config": cfg, "dataset": FASHION, "steps": 0})
-    return folder
+    return save_models(folder, COND)
 
 
 @pytest.fixture(scope="module")
