@@ -41,7 +41,7 @@ wait "$gan"
 python -m explorer.train --model dcgan --conditional --d-condition projection --steps 400 --batch-size 64 \
   --latent-dim 64 --width 32 --d-width 32 --label-smoothing 0.9 --dataset fashion-mnist --seed 0 --threads 1 \
   --out "$out/fashion_cdcgan.safetensors" > "$out/fashion_cdcgan.log" 2>&1
-for steps in 1300 2300 2900; do
+for steps in 1300 2300 2900 11200; do
   python -m explorer.train --model dcgan --conditional --d-condition projection --steps $steps --batch-size 64 \
     --latent-dim 64 --width 32 --d-width 32 --label-smoothing 0.9 "${common[@]}" --save-every 100 \
     --title "Fashion-MNIST conditional DCGAN" \
@@ -52,6 +52,12 @@ python -m explorer.train --model vae --conditional --epochs 7 --latent-dim 16 "$
   --title "Fashion-MNIST conditional VAE, 16-d" \
   --description "A conditional VAE: the class goes in beside 16 numbers, so the numbers are left to hold the style (brightness, width, pattern); keep them and change the class." \
   --out "$out/fashion_cvae16.safetensors" > "$out/fashion_cvae16.log" 2>&1
+for steps in 9380 18760; do      # resumed to 20 and then 40 epochs (each resume starts a fresh Adam)
+  python -m explorer.train --model vae --conditional --steps $steps --latent-dim 16 "${common[@]}" --save-every 1000 \
+    --title "Fashion-MNIST conditional VAE, 16-d" \
+    --description "A conditional VAE: the class goes in beside 16 numbers, so the numbers are left to hold the style (brightness, width, pattern); keep them and change the class." \
+    --resume "$out/fashion_cvae16.safetensors" --out "$out/fashion_cvae16.safetensors" >> "$out/fashion_cvae16.log" 2>&1
+done
 
 # Model cards: every figure from the evaluation, written into each checkpoint and its .md card.
 for m in fashion_classifier fashion_dcgan fashion_vae16 fashion_vae2 fashion_cdcgan fashion_cvae16; do

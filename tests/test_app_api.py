@@ -16,7 +16,8 @@ from tests.apphelpers import launch, make_checkpoints  # noqa: E402
 def app(tmp_path_factory):
     folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
     demo, ws, url = launch(folder)
-    ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready at once
+    ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready in seconds, in the map worker
+    ws.maps.wait("tiny_vae2", 120)
     yield ws, Client(url, verbose=False)
     demo.close()
     ws.maps.close()      # the map worker process ends with the tests

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.slow          # an app per device, and a training run
 def app(request, tmp_path_factory):
     folder = make_checkpoints(tmp_path_factory.mktemp(f"ck-{request.param}"))
     demo, ws, url = launch(folder, device=request.param)
-    ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready at once
+    ws.maps.get(ws.model("tiny_vae2"))   # the 2-d map needs no UMAP: ready in seconds, in the map worker
+    ws.maps.wait("tiny_vae2", 120)
     yield request.param, folder, ws, Client(url, verbose=False)
     demo.close()
     ws.maps.close()      # the map worker process ends with the tests

@@ -89,12 +89,12 @@ def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: 
         with httpx.Client(timeout=60) as c:
             for _ in range(5):                                          # warm both paths
                 call(c, base, "ping", [])
-                call(c, base, "render", [model, 1, 1.0, [0.0] * 3, "", 0.0, None])
+                call(c, base, "render", [model, 1, 1.0, [0.0] * 3, "", 0.0, None, None])
             ping, render = [], []
             for i in range(n):                                          # interleaved: same conditions for both
                 ping.append(call(c, base, "ping", [])[0])
                 sliders = [round(random.uniform(-3, 3), 2) for _ in range(3)]
-                render.append(call(c, base, "render", [model, i, 1.0, sliders, "", 0.0, None])[0])
+                render.append(call(c, base, "render", [model, i, 1.0, sliders, "", 0.0, None, None])[0])
             drag = {"idle": _drag(c, base, model)}
             started = call(c, base, "train_2d_start", ["ring", "non-saturating", 1e-3, 1e-3, 1, 128, 2])[1]
             time.sleep(1.0)                                             # the run is at full speed
@@ -110,7 +110,7 @@ def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: 
                 for j in range(per_client):
                     sliders = [round(rng.uniform(-3, 3), 2) for _ in range(3)]
                     try:
-                        dt, out = call(cc, base, "render", [model, idx, 1.0, sliders, "", 0.0, None])
+                        dt, out = call(cc, base, "render", [model, idx, 1.0, sliders, "", 0.0, None, None])
                         lat.append(dt)
                         if json.loads(out["recipe"])["sliders"][:3] != sliders:   # each session gets its own answer
                             mismatches.append((idx, j))
@@ -136,7 +136,7 @@ def _drag(c: httpx.Client, base: str, model: str, seconds: float = 2.0) -> int:
     """Pictures a 2-s slider drag gets back: one render after another, as the browser sends them."""
     t0, done = time.perf_counter(), 0
     while time.perf_counter() - t0 < seconds:
-        call(c, base, "render", [model, 3, 1.0, [round(-2 + 4 * (done % 20) / 20, 2)], "", 0.0, None])   # to and fro
+        call(c, base, "render", [model, 3, 1.0, [round(-2 + 4 * (done % 20) / 20, 2)], "", 0.0, None, None])   # to and fro
         done += 1
     return done
 
