@@ -115,7 +115,7 @@ def test_the_tabs_show_the_class_picker_and_row_only_for_conditional_models(ws):
         model = gr.Dropdown(ws.model_names(), value="tiny_cgan")
         z, cls, path = gr.State(None), gr.State(None), gr.State(None)
         explore.build(model, z, cls)
-        interp.build(model, z, cls, path)
+        interp.build(model, z, path)
     state = explore.state_for(Recipe("tiny_cgan", seed=2, cls=6))
     assert state[explore.cls]["visible"] is True and state[explore.cls]["value"] == 6
     assert [c[0] for c in state[explore.cls]["choices"]][:2] == FASHION["class_names"][:2]

@@ -73,6 +73,10 @@ class LoadedModel:
         names = self.class_names
         return str(names[c]) if 0 <= c < len(names) else f"class {c}"
 
+    def class_labels(self) -> list[str]:
+        """The name of every class this model draws, class 0 first ([] for an unconditional model)."""
+        return [self.class_label(c) for c in range(self.num_classes)]
+
     def check_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
         """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words.
         Values are read in float64 first, so 1e308 is "out of range", not an overflow to infinity."""

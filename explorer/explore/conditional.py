@@ -20,11 +20,6 @@ from explorer.core.validation import UserError, check_int
 MAX_FRAMES = 64
 
 
-def num_classes(model) -> int:
-    """Classes a loaded model draws (0 for an unconditional model)."""
-    return model.num_classes
-
-
 def check_class(model, value, name: str = "Class") -> int:
     """A class index for `model` as an int, or UserError naming the range (or saying it has none)."""
     if not model.num_classes:
@@ -34,11 +29,18 @@ def check_class(model, value, name: str = "Class") -> int:
     return model.check_class(value, name)
 
 
-def class_embedding(model, c: int) -> torch.Tensor:
-    """The learned embedding vector (CLASS_DIM,) of class c, on the model's device."""
+def class_vectors(model) -> torch.Tensor:
+    """The learned embedding vector of every class, (K, CLASS_DIM) float32 on the CPU."""
+    if not model.num_classes:
+        raise UserError(f"{model.name} is unconditional: it has no class vectors.")
     dec = model.decoder
     table = dec.embed if hasattr(dec, "embed") else dec.dec_class      # DCGAN generator / cVAE decoder
-    return table.weight[check_class(model, c)].detach()
+    return table.weight.detach().float().cpu()
+
+
+def class_embedding(model, c: int) -> torch.Tensor:
+    """The learned embedding vector (CLASS_DIM,) of class c, float32 on the CPU."""
+    return class_vectors(model)[check_class(model, c)]
 
 
 def _images(imgs: torch.Tensor) -> np.ndarray:
@@ -67,8 +69,8 @@ def class_paths(model, class_a, class_b, frames: int) -> dict[str, torch.Tensor]
     """The class embedding from class_a to class_b, straight ("linear") and along the arc between
     the two vectors ("spherical"): {name: (frames, CLASS_DIM)}. The ends are exactly the two classes."""
     frames = check_int("Frames", frames, 2, MAX_FRAMES)
-    ea = class_embedding(model, check_class(model, class_a, "From class")).float().cpu()
-    eb = class_embedding(model, check_class(model, class_b, "To class")).float().cpu()
+    table = class_vectors(model)
+    ea, eb = table[check_class(model, class_a, "From class")], table[check_class(model, class_b, "To class")]
     t = fractions(frames)
     return {"linear": lerp(ea, eb, t), "spherical": slerp(ea, eb, t)}
 
@@ -88,9 +90,6 @@ def decode_blends(model, z, embeddings: torch.Tensor) -> np.ndarray:
 def class_interpolation(model, z, class_a, class_b, frames: int = 9, path: str = "linear") -> np.ndarray:
     """Fixed latent z (D,), class embedding from class_a to class_b: uint8 (frames, H, W, C).
     The ends are exactly the two classes; frames in between are blends no class label names."""
-    z = model.check_latent(z)
-    if len(z) != 1:
-        raise UserError(f"A class interpolation takes one latent vector, got {len(z)}.")
     return decode_blends(model, z, class_paths(model, class_a, class_b, frames)[path])
 
 
@@ -100,7 +99,7 @@ def style_map_latents(model, images: torch.Tensor | None = None, labels=None, li
     """For a cVAE: posterior means of images encoded with their true class, i.e. z *without* the
     class (the style space), and the labels: (N, D) float32, (N,) int64. Default images: the
     model's own test split (first `limit`). Coloured by class, the classes should mix."""
-    if model.kind != "vae" or not num_classes(model):
+    if model.kind != "vae" or not model.num_classes:
         raise UserError(f"{model.name} is not a conditional VAE: only a cVAE has an encoder that takes the class.")
     if images is None:
         ds = load_dataset(DatasetInfo.from_meta(model.meta).name, "test")
@@ -108,7 +107,7 @@ def style_map_latents(model, images: torch.Tensor | None = None, labels=None, li
     if labels is None:
         raise UserError("The style map needs the true class of every image.")
     x = to_unit(images) if images.dtype == torch.uint8 else images.float()
-    y = check_classes(labels, num_classes(model), len(x), "cpu")
+    y = check_classes(labels, model.num_classes, len(x), "cpu")
     vae, out = model.decoder, []
     with model.lock:
         for i in range(0, len(x), batch):

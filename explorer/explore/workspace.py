@@ -238,14 +238,6 @@ class Workspace:
         with torch.inference_mode():
             return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device), y)[0][0].cpu()
 
-    def dataset_class(self, name: str, index: int) -> int | None:
-        """The true class of test picture `index` for a conditional model (it is drawn in it), else None."""
-        m = self.model(name)
-        if not m.num_classes:
-            return None
-        test = self.test_set(name)
-        return m.check_class(int(test.labels[check_int("Test picture number", index, 0, len(test) - 1)]))
-
     def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP, cls=None) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z
         (drawn in class `cls` for a conditional model)."""
@@ -347,22 +339,16 @@ class Workspace:
         """A conditional model: one latent z, the class blended from class_a to class_b along a straight
         and a great-circle path between the two class vectors; the same keys as `interpolate` (the
         lengths are those of the class vector; `typical_norm` is the mean length of the model's ones)."""
-        from explorer.explore.conditional import class_paths, decode_blends
+        from explorer.explore.conditional import class_paths, class_vectors, decode_blends
         m = self.model(name)
         z = m.check_one_latent(z, "The latent")
         paths = class_paths(m, class_a, class_b, frames)
         both = decode_blends(m, z, torch.cat(list(paths.values())))
         frames = len(paths["linear"])
-        table = torch.stack([paths["linear"][0], paths["linear"][-1]])
-        typical = float(np.mean([float(self._class_vector(m, c).norm()) for c in range(m.num_classes)]))
         return {"t": fractions(frames).numpy(), "linear": both[:frames], "spherical": both[frames:],
                 "linear_norm": paths["linear"].norm(dim=1).numpy(), "spherical_norm": paths["spherical"].norm(dim=1).numpy(),
-                "typical_norm": typical, "ends": table}
-
-    @staticmethod
-    def _class_vector(m, c: int) -> torch.Tensor:
-        from explorer.explore.conditional import class_embedding
-        return class_embedding(m, c).float().cpu()
+                "typical_norm": float(class_vectors(m).norm(dim=1).mean()),
+                "ends": torch.stack([paths["linear"][0], paths["linear"][-1]])}
 
     # ---------------------------------------------------------------- map
     def place_on_map(self, name: str, z, cls=None) -> np.ndarray | None:

@@ -49,7 +49,7 @@ def map_keys(model, z: np.ndarray | torch.Tensor, classifier=None, key_space: st
 
 def drawn_classes(model, n: int) -> np.ndarray | None:
     """The class each of a conditional GAN's n map samples is drawn with (every class in turn), or None."""
-    k = int(getattr(decoder_of(model.checkpoint.modules).cfg, "num_classes", 0) or 0)
+    k = model.num_classes
     return np.arange(n, dtype=np.int64) % k if k else None
 
 

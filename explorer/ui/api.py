@@ -62,7 +62,7 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         Returns {classes: [names], images: [PNG data URLs]}, class 0 first."""
         m = ws.model(str(model))
         images = ws.class_row(m.name, latent)
-        return {"classes": [m.class_label(c) for c in range(m.num_classes)], "images": [png_data_url(im) for im in images]}
+        return {"classes": m.class_labels(), "images": [png_data_url(im) for im in images]}
 
     def interpolate(model: str, start: list, end: list, frames: int = 10, class_index: int | None = None) -> dict:
         """Linear and spherical paths between two latents (drawn in `class_index` for a class-conditional

@@ -51,7 +51,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             with gr.Tab("Explore", id="explore") as blocks["explore"]:
                 explore.build(model, explore_z, explore_cls)
             with gr.Tab("Interpolate", id="interpolate") as blocks["interpolate"]:
-                interp.build(model, explore_z, explore_cls, path_state)
+                interp.build(model, explore_z, path_state)
             with gr.Tab("Map", id="map") as blocks["map"]:
                 map_tab.build(model, explore_z, explore_cls, path_state)
             with gr.Tab("Train", id="train") as blocks["train"]:

@@ -69,8 +69,7 @@ class ExploreTab:
         m = self.ws.model(model)
         if not m.num_classes:
             return gr.update(visible=False, value=None)
-        names = [m.class_label(c) for c in range(m.num_classes)]
-        return gr.update(visible=True, value=class_row_value(self.ws.class_row(model, z), names, cls))
+        return gr.update(visible=True, value=class_row_value(self.ws.class_row(model, z), m.class_labels(), cls))
 
     def pick_class(self, model, evt: gr.EventData):
         """A click on the class row: draw that class (validated against the model)."""
@@ -159,7 +158,7 @@ class ExploreTab:
         vals[:len(r.sliders)] = r.sliders
         m = self.ws.model(r.model)
         if m.num_classes:
-            cls = gr.update(choices=[(m.class_label(c), c) for c in range(m.num_classes)], value=m.check_class(r.cls),
+            cls = gr.update(choices=[(label, c) for c, label in enumerate(m.class_labels())], value=m.check_class(r.cls),
                             visible=True)
         else:
             cls = gr.update(choices=[], value=None, visible=False)

@@ -106,24 +106,22 @@ class InterpolateTab:
                 self.plot: gr.Plot(norm_plot(res, what), label=f"Length of the {what} along each path"),
                 self.sentence: sentence, self.path_state: path}
 
-    def conditional_controls(self, model, mode=STYLE) -> dict:
+    def conditional_controls(self, model, mode=STYLE, cls_a=0, cls_b=1) -> dict:
         """The walk and class pickers: shown for a class-conditional model only; the end point only when it is used."""
         m = self.ws.model(model)
         cond = bool(m.num_classes)
-        choices = [(m.class_label(c), c) for c in range(m.num_classes)]
+        choices = [(label, c) for c, label in enumerate(m.class_labels())]
         by_class = cond and mode == CLASS
         return {self.mode: gr.update(visible=cond, value=mode if cond else STYLE),
-                self.class_a: gr.update(visible=cond, choices=choices, value=0 if cond else None,
+                self.class_a: gr.update(visible=cond, choices=choices, value=cls_a if cond else None,
                                         label="From class" if by_class else "Class"),
-                self.class_b: gr.update(visible=by_class, choices=choices, value=min(1, m.num_classes - 1) if cond else None),
+                self.class_b: gr.update(visible=by_class, choices=choices,
+                                        value=min(cls_b, m.num_classes - 1) if cond else None),
                 self.src_b: gr.update(visible=not by_class), self.val_b: gr.update(visible=not by_class),
                 self.src_a: gr.update(label="Style from (one latent point)" if by_class else "Start")}
 
     def on_mode(self, model, mode, cls_a, cls_b):
-        out = self.conditional_controls(model, mode)
-        out[self.class_a] = gr.update(label="From class" if mode == CLASS else "Class", value=cls_a)
-        out[self.class_b] = gr.update(visible=mode == CLASS, value=cls_b)
-        return out
+        return self.conditional_controls(model, mode, cls_a, cls_b)
 
     def on_model(self, model):
         """A model switch: the old model's strips, plot and chosen map dots are cleared (their latents no longer fit)."""
@@ -146,7 +144,7 @@ class InterpolateTab:
         ends[which] = {"latent": selection["latent"], "label": label}
         return {self.map_ends: ends, (self.src_a if which == "start" else self.src_b): MAP}
 
-    def build(self, model, explore_z, explore_cls, path_state):
+    def build(self, model, explore_z, path_state):
         self.path_state = path_state
         self.map_ends = gr.State({})          # {"start": {latent, label}, "end": {...}}: two map dots stay two
         with gr.Row(equal_height=False):
