@@ -22,17 +22,16 @@ from pathlib import Path
 import torch
 
 from explorer.cli.args import number, whole
+from explorer.cli.samples import write_samples
 from explorer.core.checkpoints import load_checkpoint
 from explorer.core.data import (
     DATASETS,
     TOY_NAMES,
     load_dataset,
     load_image_folder,
-    to_uint8,
     to_unit,
 )
 from explorer.core.device import choose_device
-from explorer.core.imaging import image_grid, save_png
 from explorer.core.models.limits import LATENT, MAX_DROPOUT, WIDTH
 from explorer.core.validation import MAX_SEED, UserError
 from explorer.training import (
@@ -242,14 +241,6 @@ def conditional_classes(args, ds, sampler) -> int:
 def trainer_config_dict(trainer) -> dict:
     first = next(iter(trainer.modules.values()))
     return first.cfg.to_dict()
-
-
-def write_samples(trainer, path: Path) -> None:
-    x = trainer.samples()
-    if x.dim() != 4:
-        return  # 2-D toy points have no image grid
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_png(image_grid(to_uint8((x + 1) / 2), getattr(trainer, "grid_columns", None)), path)
 
 
 if __name__ == "__main__":

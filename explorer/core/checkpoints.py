@@ -212,7 +212,7 @@ def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = Fals
     kind = meta["kind"]
     try:
         modules = build(kind, meta.get("config", {}))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, UserError) as exc:
         raise CheckpointError(f"{path.name} has an invalid {kind} configuration: {exc}") from None
     names = [n for n in meta.get("modules", []) if n in modules] or list(modules)
     modules = {n: modules[n] for n in names}

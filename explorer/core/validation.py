@@ -2,7 +2,8 @@
 
 `UserError` is what a person can fix (a bad slider value, an unknown model, a broken file); the
 UI and the API show its message as it is. Anything else is a bug: logged with its traceback and
-shown as "internal error, logged". Messages name the parameter, the allowed range and what was
+shown as "internal error, logged". Only the edges catch: the API's guard, the UI's handler
+decorator and each command line's `main`. Messages name the parameter, the allowed range and what was
 given (house rule 5), and nothing is silently "fixed".
 """
 from __future__ import annotations
@@ -12,8 +13,11 @@ import math
 MAX_SEED = 2**31 - 1        # numpy and torch generators both take seeds up to this
 
 
-class UserError(ValueError):
-    """Bad input from a person or a file; the message is for them, in one or two sentences."""
+class UserError(Exception):
+    """Bad input from a person or a file; the message is for them, in one or two sentences.
+
+    Deliberately not a ValueError: an `except ValueError` meant for a conversion must never also
+    swallow a user error, and an `except UserError` at an edge must never swallow a bug."""
 
 
 def _shown(value) -> str:

@@ -45,7 +45,7 @@ def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None
     device = next(next(iter(ck.modules.values())).parameters()).device
     try:
         test = load_dataset(dataset, "test", data_dir)
-    except (ValueError, FileNotFoundError) as exc:
+    except (UserError, FileNotFoundError) as exc:
         return {"unavailable": f"No test split of {dataset or 'this model’s data'} to measure against: {exc}"}
     real = to_unit(test.images)
     if ck.kind == "classifier":

@@ -11,10 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.core.data import load_dataset, to_uint8, to_unit
-from explorer.core.metadata import DatasetInfo
+from explorer.core.data import to_uint8
 from explorer.core.latent import fractions, lerp, slerp
-from explorer.core.models.dcgan import check_classes
 from explorer.core.validation import UserError, check_int
 
 MAX_FRAMES = 64
@@ -45,13 +43,6 @@ def class_embedding(model, c: int) -> torch.Tensor:
 
 def _images(imgs: torch.Tensor) -> np.ndarray:
     return to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy()             # (B, C, H, W) -> (B, H, W, C)
-
-
-def decode_with_class(model, z, y, batch: int = 256) -> np.ndarray:
-    """Latents (N, D) and classes (N,) (or one class for all) -> uint8 images (N, H, W, C)."""
-    if not model.num_classes:
-        raise UserError(f"{model.name} is unconditional: it takes no class.")
-    return model.decode(z, y, batch)
 
 
 def class_row(model, z) -> np.ndarray:
@@ -85,32 +76,3 @@ def decode_blends(model, z, embeddings: torch.Tensor) -> np.ndarray:
         imgs = model.decoder.generate(z.to(model.device).expand(len(embeddings), -1),
                                       class_embedding=embeddings.to(model.device))
     return _images(imgs)
-
-
-def class_interpolation(model, z, class_a, class_b, frames: int = 9, path: str = "linear") -> np.ndarray:
-    """Fixed latent z (D,), class embedding from class_a to class_b: uint8 (frames, H, W, C).
-    The ends are exactly the two classes; frames in between are blends no class label names."""
-    return decode_blends(model, z, class_paths(model, class_a, class_b, frames)[path])
-
-
-@torch.inference_mode()
-def style_map_latents(model, images: torch.Tensor | None = None, labels=None, limit: int = 10_000,
-                      batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """For a cVAE: posterior means of images encoded with their true class, i.e. z *without* the
-    class (the style space), and the labels: (N, D) float32, (N,) int64. Default images: the
-    model's own test split (first `limit`). Coloured by class, the classes should mix."""
-    if model.kind != "vae" or not model.num_classes:
-        raise UserError(f"{model.name} is not a conditional VAE: only a cVAE has an encoder that takes the class.")
-    if images is None:
-        ds = load_dataset(DatasetInfo.from_meta(model.meta).name, "test")
-        images, labels = ds.images[:limit], ds.labels[:limit]
-    if labels is None:
-        raise UserError("The style map needs the true class of every image.")
-    x = to_unit(images) if images.dtype == torch.uint8 else images.float()
-    y = check_classes(labels, model.num_classes, len(x), "cpu")
-    vae, out = model.decoder, []
-    with model.lock:
-        for i in range(0, len(x), batch):
-            mean, _ = vae.encode(x[i:i + batch].to(model.device), y[i:i + batch].to(model.device))
-            out.append(mean.float().cpu().numpy())
-    return np.concatenate(out), y.numpy()

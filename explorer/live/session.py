@@ -142,19 +142,18 @@ class TrainingSession:
         check_choice("Action", action, ("pause", "play", "stop", "d", "g", "rollback"))
         with self._lock:
             self._require_owner(token)
-            try:
-                if action == "pause":
-                    self.worker.pause()
-                elif action == "play":
-                    self.worker.resume()
-                elif action == "stop":
-                    self.worker.stop()
-                elif action == "rollback":
-                    return f"Rolled back to step {self.worker.rollback()}."
-                else:
-                    self.worker.single_step(action)
-            except RuntimeError as exc:          # "pause first", "GANs only": said to the user as it is
-                raise UserError(str(exc)) from None
+            # refusals that depend on the run's state ("pause first", "GANs only") are UserErrors of the
+            # worker's; anything else (a CUDA failure in a single step) is a bug and is not dressed up
+            if action == "pause":
+                self.worker.pause()
+            elif action == "play":
+                self.worker.resume()
+            elif action == "stop":
+                self.worker.stop()
+            elif action == "rollback":
+                return f"Rolled back to step {self.worker.rollback()}."
+            else:
+                self.worker.single_step(action)
             return ""
 
     def set_speed(self, token: str | None, delay) -> None:

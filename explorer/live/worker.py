@@ -18,7 +18,12 @@ from collections import deque
 from typing import Callable
 
 from explorer.core.priority import InteractiveGate
+from explorer.core.validation import UserError
 from explorer.training import Trainer, TrainingDiverged
+
+
+class NotNow(UserError):
+    """A control that the run's state does not allow at this moment ("pause first", "GANs only")."""
 
 
 class RunState(str, enum.Enum):
@@ -90,9 +95,9 @@ class TrainingWorker:
         """One discriminator ("d") or generator ("g") update while paused (GANs only)."""
         with self._lock:
             if self.state != RunState.PAUSED or self.trainer is None:
-                raise RuntimeError("Pause the run first to take single steps.")
+                raise NotNow("Pause the run first to take single steps.")
             if not hasattr(self.trainer, "d_step"):
-                raise RuntimeError("Single inspector/forger steps exist only for GANs.")
+                raise NotNow("Single inspector/forger steps exist only for GANs.")
             for m in self.trainer.modules.values():
                 m.train()
             vals = self.trainer.d_step() if which == "d" else self.trainer.g_step()
@@ -104,7 +109,7 @@ class TrainingWorker:
     def rollback(self) -> int:
         with self._lock:
             if self.trainer is None:
-                raise RuntimeError("Nothing to roll back.")
+                raise NotNow("Nothing to roll back.")
             step = self.trainer.rollback()
             self._refresh_view()
             self.state, self.message = RunState.PAUSED, f"Rolled back to step {step}, the last good state."
@@ -122,7 +127,7 @@ class TrainingWorker:
         """Run fn(trainer) between two steps (e.g. saving), never during one."""
         with self._lock:
             if self.trainer is None:
-                raise RuntimeError("Nothing has been trained yet.")
+                raise NotNow("Nothing has been trained yet.")
             return fn(self.trainer)
 
     def detach(self) -> threading.Thread | None:
@@ -181,11 +186,11 @@ class TrainingWorker:
                 self.state = RunState.DIVERGED
                 self.message = (f"{exc} The forger and the inspector stopped making sense (a number overflowed). "
                                 "Press 'Roll back' to return to the last good state, then lower the learning rates.")
-        except Exception as exc:  # noqa: BLE001 - keep the server alive; the run pauses and says why
+        except Exception:  # noqa: BLE001 - keep the server alive; the run pauses and says so
             import logging
             logging.getLogger(__name__).exception("training step failed")
             with self._lock:
-                self.state, self.message = RunState.PAUSED, f"Training stopped with an internal error (logged): {exc}"
+                self.state, self.message = RunState.PAUSED, "Training stopped with an internal error (logged on the server)."
         finally:
             steps.close()                         # restores the outside RNG state (Trainer.run's finally)
 

@@ -25,6 +25,7 @@ from torch import nn
 
 from explorer.core.checkpoints import save_checkpoint
 from explorer.core.data import sample_toy
+from explorer.core.validation import UserError
 
 
 class TrainingDiverged(RuntimeError):
@@ -76,7 +77,7 @@ class ImageSampler:
     def take_with_labels(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(images (B, C, H, W) float, labels (B,) long) for a conditional model; no host sync."""
         if self.labels is None:
-            raise ValueError("These images have no class labels, so a conditional model cannot train on them.")
+            raise UserError("These images have no class labels, so a conditional model cannot train on them.")
         idx = self.indices(batch, generator)
         return self.take(idx), self.labels[idx].long()
 

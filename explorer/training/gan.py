@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from explorer.core.validation import UserError
 from explorer.training.base import Trainer, make_adam
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
@@ -51,7 +52,7 @@ class GANTrainConfig:
 
     def __post_init__(self):
         if self.loss not in LOSSES:
-            raise ValueError(f"Unknown GAN loss {self.loss!r}; choose from {', '.join(LOSSES)}.")
+            raise UserError(f"Unknown GAN loss {self.loss!r}; choose from {', '.join(LOSSES)}.")
         wgan = self.loss == "wgan-gp"
         defaults = dict(k=5 if wgan else 1, lr_g=1e-4 if wgan else 2e-4, lr_d=1e-4 if wgan else 2e-4,
                         beta1=0.0 if wgan else 0.5, beta2=0.9 if wgan else 0.999)
@@ -59,9 +60,9 @@ class GANTrainConfig:
             if getattr(self, key) is None:
                 setattr(self, key, val)
         if self.k < 1 or self.batch_size < 1:
-            raise ValueError("k and batch_size must be at least 1.")
+            raise UserError("k and batch_size must be at least 1.")
         if not 0.5 < self.label_smoothing <= 1.0:
-            raise ValueError("label_smoothing (the real-image target) must be in (0.5, 1].")
+            raise UserError("label_smoothing (the real-image target) must be in (0.5, 1].")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,7 +88,7 @@ class GANTrainer(Trainer):
         self.dataset_size = getattr(sampler, "size", 0)
         self.num_classes = getattr(self.G.cfg, "num_classes", 0)
         if self.num_classes and cfg.loss == "wgan-gp":
-            raise ValueError("A class-conditional GAN trains with the non-saturating or minimax loss, not wgan-gp.")
+            raise UserError("A class-conditional GAN trains with the non-saturating or minimax loss, not wgan-gp.")
         fixed = torch.Generator(device=self.device).manual_seed(cfg.seed + 12345)
         if self.num_classes:   # rows = classes, columns = the same GRID_COLUMNS latents
             self.grid_columns = GRID_COLUMNS

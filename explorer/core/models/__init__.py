@@ -31,7 +31,7 @@ def make_config(kind: str, values: dict | None = None):
     """A config dataclass for `kind` from a dict; unknown keys are an error, not silently dropped.
     Every size is checked against models/limits.py here, before anything is built."""
     if kind not in CONFIGS:
-        raise ValueError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
+        raise UserError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
     cls = CONFIGS[kind]
     if values is not None and not isinstance(values, dict):
         raise UserError(f"A {kind} configuration must be a set of named settings, got {type(values).__name__}.")
@@ -39,7 +39,7 @@ def make_config(kind: str, values: dict | None = None):
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"Unknown {kind} setting(s) {unknown}; known: {sorted(known)}.")
+        raise UserError(f"Unknown {kind} setting(s) {unknown}; known: {sorted(known)}.")
     return cls(**values)
 
 
@@ -78,4 +78,4 @@ def decoder_of(modules: dict[str, nn.Module]) -> nn.Module:
     for name in ("generator", "vae"):
         if name in modules and hasattr(modules[name], "generate"):
             return modules[name]
-    raise ValueError("This model has no image decoder (it is a classifier or a 2-D toy GAN).")
+    raise UserError("This model has no image decoder (it is a classifier or a 2-D toy GAN).")
