@@ -13,6 +13,7 @@ from PIL import Image
 from explorer.core.checkpoints import load_checkpoint, read_metadata, save_checkpoint
 from explorer.core.latent import sample_z
 from explorer.core.models import build
+from explorer.core.validation import UserError
 from explorer.eval.inversion import evaluate_inversion, verdict
 from explorer.eval.refine import refine_latent
 from explorer.explore.inversion import PictureEncoder
@@ -90,7 +91,7 @@ def test_encoder_training_two_steps(digits, tmp_path):
 def test_encoder_needs_the_generators_latent_size(digits):
     g = build("dcgan", TINY_DCGAN)["generator"]
     enc = build("encoder", {"latent_dim": 5, "width": 4, "hidden": 16})
-    with pytest.raises(ValueError, match="predicts 5 numbers but the generator reads 8"):
+    with pytest.raises(UserError, match="predicts 5 numbers but the generator reads 8"):
         EncoderTrainer(enc, g, ImageSampler(digits.images, "cpu", (0.0, 1.0)), EncoderTrainConfig(), "cpu")
 
 

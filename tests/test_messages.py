@@ -12,18 +12,23 @@ from explorer.core.data import DataNotFound, load_dataset
 from explorer.core.data import datasets as ds_mod
 from explorer.core.models import build
 from explorer.core.validation import UserError
-from explorer.explore.workspace import Recipe, Workspace
-from tests.apphelpers import make_checkpoints
+from tests.apphelpers import make_checkpoints, small_workspace
 
 SEED_RANGE = "between 0 and 2147483647"
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
-    ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    ws = small_workspace(make_checkpoints(tmp_path_factory.mktemp("ck")))
     yield ws
-    ws.maps.close()
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def api(ws):
+    """The API's endpoints as plain functions (the edge where their values are checked)."""
+    from explorer.ui.api import endpoints
+    return {fn.__name__: fn for fn, _ in endpoints(ws)}
 
 
 @pytest.mark.parametrize("values, words", [
@@ -38,12 +43,14 @@ def ws(tmp_path_factory):
     ({"base": [1e308] * 12}, "Base latent value 1 must be between -10000 and 10000, got 1e+308"),
     ({"base": [0.0] * 24}, "tiny_gan needs latent vectors of 12 numbers, got shape (1, 24)"),
 ])
-def test_render_refusals_name_the_value_and_its_range(ws, values, words):
+def test_render_refusals_name_the_value_and_its_range(ws, api, values, words):
     with pytest.raises(UserError, match=re.escape(words)):
-        ws.render(Recipe("tiny_gan", **values))
+        ws.recipe({"model": "tiny_gan", **values})
+    with pytest.raises(UserError, match=re.escape(words)):
+        api["render"]("tiny_gan", **{"base" if k == "base" else k: v for k, v in values.items()})
 
 
-def test_latents_out_of_range_batches_and_fractional_frames_are_refused(ws):
+def test_latents_out_of_range_batches_and_fractional_frames_are_refused(api):
     one = [0.5] * 8
     cases = [
         (([1e308] * 8, one, 5), "The start latent is out of range ±10 000: value 1 is 1e+308"),
@@ -57,17 +64,16 @@ def test_latents_out_of_range_batches_and_fractional_frames_are_refused(ws):
     ]
     for args, words in cases:
         with pytest.raises(UserError, match=re.escape(words)):
-            ws.interpolate("tiny_vae8", *args)
-    assert len(ws.interpolate("tiny_vae8", one, one, 3.0)["linear"]) == 3          # 3.0 is a whole number
+            api["interpolate"]("tiny_vae8", *args)
+    assert len(api["interpolate"]("tiny_vae8", one, one, 3.0)["linear"]) == 3          # 3.0 is a whole number
 
 
 def test_pasted_recipes_and_map_points(ws):
     with pytest.raises(UserError, match=re.escape(f"Seed must be a whole number {SEED_RANGE}, got inf")):
-        Recipe.from_text('{"model": "tiny_gan", "seed": 1e400}')        # JSON's 1e400 is infinity
-    assert Recipe.from_text('{"model": "tiny_gan", "seed": 3.0}').seed == 3
-    ws.maps.get(ws.model("tiny_vae2"))
-    ws.maps.wait("tiny_vae2", 60)
-    with pytest.raises(UserError, match=re.escape("A map point index must be a whole number between 0 and 9999, got 'x'")):
+        ws.recipe('{"model": "tiny_gan", "seed": 1e400}')        # JSON's 1e400 is infinity
+    assert ws.recipe('{"model": "tiny_gan", "seed": 3.0}').seed == 3
+    ws.wait_for_map("tiny_vae2", 60)
+    with pytest.raises(UserError, match=re.escape("A map point index must be a whole number between 0 and 499, got 'x'")):
         ws.map_item("tiny_vae2", "x")
 
 

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from explorer.core.models import build, decoder_of, make_config
+from explorer.core.validation import UserError
 
 
 @pytest.mark.parametrize("upsample", ["nearest", "transposed"])
@@ -49,14 +50,14 @@ def test_toy_and_classifier():
 
 def test_decoder_of():
     assert decoder_of(build("vae", {"width": 8})) is not None
-    with pytest.raises(ValueError, match="no image decoder"):
+    with pytest.raises(UserError, match="no image decoder"):
         decoder_of(build("classifier", {"width": 8}))
 
 
 def test_bad_config_is_refused():
-    with pytest.raises(ValueError, match="Unknown dcgan setting"):
+    with pytest.raises(UserError, match="Unknown dcgan setting"):
         make_config("dcgan", {"latnet_dim": 3})
-    with pytest.raises(ValueError, match="multiple of 4"):
+    with pytest.raises(UserError, match="multiple of 4"):
         make_config("dcgan", {"image_size": 30})
-    with pytest.raises(ValueError, match="Unknown model kind"):
+    with pytest.raises(UserError, match="Unknown model kind"):
         build("stylegan9")

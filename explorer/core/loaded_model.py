@@ -107,8 +107,9 @@ class LoadedModel:
     @torch.inference_mode()
     def decode(self, z, classes=None, batch: int = MAX_BATCH) -> np.ndarray:
         """Latents (N, D) -> uint8 images (N, H, W, C), decoded in batches on the model's device.
-        A class-conditional model also needs `classes`: one index for all, or one per latent (N,)."""
-        z = self.check_latent(z)
+        A class-conditional model also needs `classes`: one index for all, or one per latent (N,).
+        The latents are trusted: values from outside are checked where they enter (`check_latent`)."""
+        z = (z if torch.is_tensor(z) else torch.from_numpy(np.asarray(z, dtype=np.float32))).float()
         y = check_classes(classes, self.num_classes, len(z), "cpu")
         dec = self.decoder
         out = []

@@ -43,7 +43,7 @@ class MapStore:
         self.worker.close()
 
     # ---------------------------------------------------------------- maps
-    def _path(self, model) -> Path:
+    def path(self, model) -> Path:
         # an uploaded model's map goes to its own (runtime) cache folder, not the shipped one
         return cache_path(model.name, model.digest, self.params, getattr(model, "cache_dir", None) or self.cache_dir)
 
@@ -54,7 +54,7 @@ class MapStore:
         with self._lock:
             if model.name in self._maps:
                 return self._maps[model.name]
-        cached = load_map(self._path(model), model.latent_dim)
+        cached = load_map(self.path(model), model.latent_dim)
         if cached is not None:
             with self._lock:
                 self._maps[model.name] = cached
@@ -76,7 +76,7 @@ class MapStore:
     def _compute(self, model) -> None:
         with self._one_at_a_time:
             t0 = time.perf_counter()
-            out = self._path(model)
+            out = self.path(model)
             out.parent.mkdir(parents=True, exist_ok=True)
             # a GAN's dots are labelled (and laid out) by a classifier of its own dataset, if there is one
             clf = self._classifier_path(DatasetInfo.from_meta(model.meta).name)

@@ -13,8 +13,8 @@ import logging
 import gradio as gr
 
 from explorer.core.imaging import gif_data_url, png_data_url
-from explorer.core.validation import UserError
-from explorer.explore.workspace import Recipe, Workspace
+from explorer.core.validation import UserError, check_int
+from explorer.explore.workspace import MAX_FRAMES, Workspace
 from explorer.live.session import TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings
 
@@ -36,7 +36,9 @@ def guard(fn):
     return wrapped
 
 
-def register(ws: Workspace, session: TrainingSession | None = None) -> None:
+def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tuple[object, int | None]]:
+    """(function, concurrency limit) of every endpoint: plain functions of plain values, which check
+    what they are sent (the API's edge) and raise UserError for a bad value."""
     def ping() -> str:
         """Does nothing: Gradio's own request floor, for benchmarks."""
         return "ok"
@@ -50,9 +52,9 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         """Render one picture from a recipe. `class_index`: what a class-conditional model draws (default
         0; an unconditional model refuses one). Returns {image: PNG data URL, latent: [...], recipe: text,
         class_index, class_name}."""
-        # every value is checked (and typed) by check_recipe: each refusal names the value and its range
-        r = ws.check_recipe(Recipe(str(model), seed, temperature, sliders or (), direction or "", amount, base or (),
-                                   class_index))
+        # every value is checked (and typed) here, once: each refusal names the value and its range
+        r = ws.recipe({"model": str(model), "seed": seed, "temperature": temperature, "sliders": sliders,
+                       "direction": direction, "amount": amount, "base": base, "class": class_index})
         image, z = ws.render(r)
         return {"image": png_data_url(image), "latent": [float(v) for v in z], "recipe": r.to_text(),
                 "class_index": r.cls, "class_name": ws.model(r.model).class_label(r.cls) if r.cls is not None else None}
@@ -61,7 +63,7 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         """A class-conditional model's latent drawn as every class ("same style, another class").
         Returns {classes: [names], images: [PNG data URLs]}, class 0 first."""
         m = ws.model(str(model))
-        images = ws.class_row(m.name, latent)
+        images = ws.class_row(m.name, m.check_one_latent(latent, "The latent"))
         return {"classes": m.class_labels(), "images": [png_data_url(im) for im in images]}
 
     def interpolate(model: str, start: list, end: list, frames: int = 10, class_index: int | None = None) -> dict:
@@ -69,7 +71,10 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         model). Returns frames as PNG data URLs, an animated GIF (data URL, linear left / spherical right)
         and the latent length along each path."""
         import numpy as np
-        res = ws.interpolate(str(model), start, end, frames, class_index)
+        m = ws.model(str(model))
+        frames = check_int("Frames", frames, 2, MAX_FRAMES)
+        a, b = m.check_one_latent(start, "The start latent"), m.check_one_latent(end, "The end latent")
+        res = ws.interpolate(m.name, a, b, frames, m.check_class(class_index))
         return {"linear": [png_data_url(im) for im in res["linear"]],
                 "spherical": [png_data_url(im) for im in res["spherical"]],
                 "gif": gif_data_url(np.concatenate([res["linear"], res["spherical"]], axis=2)),
@@ -132,10 +137,14 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         session.control(owner, "stop")
         return train_status(owner)
 
-    endpoints = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
-                 (encode, 2)]
+    out = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
+           (encode, 2)]
     if session is not None:
-        endpoints += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1),
-                      (train_stop, 1)]
-    for fn, limit in endpoints:
+        out += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1), (train_stop, 1)]
+    return out
+
+
+def register(ws: Workspace, session: TrainingSession | None = None) -> None:
+    """Every endpoint under its own name, behind the guard (inside a Blocks)."""
+    for fn, limit in endpoints(ws, session):
         gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True)

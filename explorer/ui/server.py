@@ -19,7 +19,7 @@ import json
 
 from starlette.middleware import Middleware
 
-from explorer.ui.picker import MAX_UPLOAD_MB
+from explorer.explore.uploads import MAX_UPLOAD_MB
 
 MAX_BODY_KB = 1024
 SESSION_CAPACITY = 256
@@ -89,7 +89,7 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
-                            quiet=quiet, show_error=True, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
+                            quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
                             theme=theme(), css=CSS,
                             max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=SESSION_CAPACITY,
                             app_kwargs={"middleware": [Middleware(BodyLimit)]})
