@@ -101,7 +101,7 @@ class App:
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
-    train, tour = TrainTab(session), Tour(ws.model_names)
+    train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.model_names)
     app = App(ws, default_model, explore, interp)
     with gr.Blocks(title=TITLE) as demo:
         api.register(ws, session)        # first, so the public endpoints keep their plain names
@@ -121,7 +121,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             with gr.Tab("Map", id="map") as blocks["map"]:
                 map_tab.build(model, explore_z, explore_cls, path_state)
             with gr.Tab("Train", id="train") as blocks["train"]:
-                train.build(owner_token, model, lambda: choices(ws))
+                train.build(owner_token, model)
         tour.build(tabs, model)
         flows = Flows(explore, interp, map_tab)
         # one name space for the handlers that span tabs

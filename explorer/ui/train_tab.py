@@ -30,9 +30,9 @@ PACES = {"Demo pace": 0.03, "Fast": 0.004, "Full speed": 0.0}
 
 
 class TrainTab:
-    def __init__(self, session: TrainingSession, on_saved=None):
+    def __init__(self, session: TrainingSession, choices=lambda: []):
         self.session = session
-        self.on_saved = on_saved or (lambda path: None)     # the app refreshes its model list
+        self.choices = choices         # the model picker's choices, refreshed after a save
 
     # ---------------------------------------------------------------- handlers
     def start_toy(self, toy_dataset, toy_loss, lr_g, lr_d, toy_k, toy_batch, noise, pace, token):
@@ -61,7 +61,6 @@ class TrainTab:
             path, replaced = self.session.save(token, title)
         except UserError as exc:
             raise UserError(f"Not saved: {exc}") from None
-        self.on_saved(path)
         what = "Replaced the earlier save with this title" if replaced else "Saved"
         widgets.info(f"{what}: it is in the model picker now.")
         return {"save_msg": widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
@@ -92,8 +91,7 @@ class TrainTab:
         return {}
 
     # ---------------------------------------------------------------- layout
-    def build(self, token: gr.BrowserState, model_dropdown: gr.Dropdown, choices):
-        self.choices = choices
+    def build(self, token: gr.BrowserState, model_dropdown: gr.Dropdown):
         p = self.parts = Parts(token=token, model=model_dropdown)
         with gr.Accordion("The forger and the inspector (what is a GAN?)", open=False, elem_id="train-intro") as intro:
             gr.Markdown(texts.TRAIN)
