@@ -21,6 +21,7 @@ from explorer.core.data import load_dataset, to_unit
 from explorer.core.latent import sample_z
 from explorer.core.metadata import DatasetInfo
 from explorer.core.models import decoder_of
+from explorer.core.validation import UserError
 from explorer.eval.features import (
     FeaturesUnavailable,
     classifier_path_for,

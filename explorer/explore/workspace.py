@@ -139,6 +139,8 @@ class Workspace:
                 return self._directions[name]
             path = self.directions_path(name)
             d = _read_directions(path)
+            if d is None and self.direction_samples != DIRECTION_SAMPLES:     # a full-size cache will do too
+                d = _read_directions(path.with_name(f"{m.name}-{m.digest}-directions.safetensors"), quiet=True)
             if d is None:
                 # named class directions need a classifier of the model's own dataset; a conditional model
                 # has none: its class is chosen directly
@@ -353,7 +355,7 @@ class Workspace:
         or None while the map is not ready."""
         from explorer.maps.features import map_keys
         m = self.model(name)
-        lm = self._maps.get(m)
+        lm = self._maps.get(m, start=False)
         if lm is None:
             return None
         clf = self.classifier(DatasetInfo.from_meta(m.meta).name) if lm.key_space == "classifier-features" else None
@@ -383,7 +385,7 @@ class Workspace:
         return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original, "class": cls}
 
 
-def _read_directions(path: Path) -> Directions | None:
+def _read_directions(path: Path, quiet: bool = False) -> Directions | None:
     """Directions from a cache file, or None if absent, of an older format or damaged (then recomputed)."""
     if not path.is_file():
         return None
@@ -392,5 +394,6 @@ def _read_directions(path: Path) -> Directions | None:
             meta = json.loads(f.metadata()["class_names"])
         return Directions.from_tensors(load_file(str(path)), meta)
     except Exception as exc:      # an older format or a damaged file: recompute, never misread
-        log.warning("recomputing directions for %s: %s", path.name, exc)
+        if not quiet:
+            log.warning("recomputing directions for %s: %s", path.name, exc)
         return None

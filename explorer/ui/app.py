@@ -81,7 +81,7 @@ class App:
             out = self.explore.state_for(self.ws.recipe({"model": self.default_model}))
         out["model"] = gr.update(choices=choices(self.ws), value=out["model"])    # models saved since the page was built
         tab = params.get("tab") if params.get("tab") in TABS else "explore"
-        return {**out, "tabs": gr.Tabs(selected=tab), "explore_intro": gr.Accordion(open=not visited),
+        return {**out, "tabs": gr.Tabs(selected=tab), "current_tab": tab, "explore_intro": gr.Accordion(open=not visited),
                 "train_intro": gr.Accordion(open=not visited), "visited": True}
 
     def open_in_explore(self, model, selection):
@@ -89,13 +89,21 @@ class App:
         if not selection:
             raise UserError("Click a dot on the map first.")
         return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class")),
-                "tabs": gr.Tabs(selected="explore")}
+                "tabs": gr.Tabs(selected="explore"), "current_tab": "explore"}
 
     def map_dot_as(self, which: str):
         def handler(map_ends, selection):
-            return {**self.interp.take_map_dot(which, map_ends, selection), "tabs": gr.Tabs(selected="interpolate")}
+            return {**self.interp.take_map_dot(which, map_ends, selection), "tabs": gr.Tabs(selected="interpolate"),
+                    "current_tab": "interpolate"}
         handler.__name__ = f"map_dot_as_{which}"
         return handler
+
+
+def _tab_name(tab: str):
+    def opened():
+        return {"current_tab": tab}
+    opened.__name__ = f"opened_{tab}"
+    return opened
 
 
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
@@ -112,6 +120,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         explore_z = gr.State(None)       # the latent shown in Explore
         explore_cls = gr.State(None)     # and its class (a class-conditional model), else None
         path_state = gr.State(None)      # the last interpolation paths, drawn on the map
+        current_tab = gr.State("explore")    # the visitor's open tab: a map is computed only once it is looked at
         with gr.Tabs() as tabs:
             blocks = {}
             with gr.Tab("Explore", id="explore") as blocks["explore"]:
@@ -119,13 +128,13 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             with gr.Tab("Interpolate", id="interpolate") as blocks["interpolate"]:
                 interp.build(model, explore_z, path_state)
             with gr.Tab("Map", id="map") as blocks["map"]:
-                map_tab.build(model, explore_z, explore_cls, path_state)
+                map_tab.build(model, explore_z, explore_cls, path_state, current_tab)
             with gr.Tab("Train", id="train") as blocks["train"]:
                 train.build(owner_token, model)
-        tour.build(tabs, model)
+        tour.build(tabs, model, current_tab)
         flows = Flows(explore, interp, map_tab)
         # one name space for the handlers that span tabs
-        p = Parts(tabs=tabs, visited=visited, explore_intro=explore.parts["intro"], train_intro=train.parts["intro"],
+        p = Parts(tabs=tabs, current_tab=current_tab, visited=visited, explore_intro=explore.parts["intro"], train_intro=train.parts["intro"],
                   map_ends=interp.parts["map_ends"], selection=map_tab.parts["selection"],
                   src_a=interp.parts["src_a"], src_b=interp.parts["src_b"])
         p.add(**{name: explore.parts[name] for name in ["model", "seed", *explore.all_controls]})
@@ -137,16 +146,19 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
 
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)
         flows.after_explore_change(map_tab.parts["to_explore"].click(
-            **event(p, app.open_in_explore, ["model", "selection"], [*POINT, "tabs"])))
+            **event(p, app.open_in_explore, ["model", "selection"], [*POINT, "tabs", "current_tab"])))
         for button, which in ((map_tab.parts["as_start"], "start"), (map_tab.parts["as_end"], "end")):
-            button.click(**event(p, app.map_dot_as(which), ["map_ends", "selection"], ["map_ends", "src_a", "src_b", "tabs"]))
+            button.click(**event(p, app.map_dot_as(which), ["map_ends", "selection"], ["map_ends", "src_a", "src_b", "tabs",
+                                                                                          "current_tab"]))
 
         for tab, block in blocks.items():
             block.select(fn=None, js=TAB_URL_JS.format(tab=tab))      # the address bar remembers the tab
+            block.select(**event(p, _tab_name(tab), [], ["current_tab"]))
         blocks["map"].select(**map_tab.refresh_event)
         blocks["train"].select(**train.refresh_event)             # a reloaded page sees the run still going
 
         loaded = demo.load(**event(p, app.load_view, ["visited"],
-                                   [*explore.all_controls, "tabs", "explore_intro", "train_intro", "visited"]))
+                                   [*explore.all_controls, "tabs", "current_tab", "explore_intro", "train_intro",
+                                    "visited"]))
         flows.after_model_set(loaded).then(**train.refresh_event)
     return demo

@@ -73,11 +73,13 @@ def _fits(m, z) -> bool:
     return arr is not None and arr.size > 0 and arr.shape[-1] == m.latent_dim
 
 
-def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None, explore_cls=None) -> dict:
+def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None, explore_cls=None,
+           start: bool = True) -> dict:
     """Plotly figure (as plain JSON-able dicts) for the model's map, with the overlays placed (a
-    conditional model's Explore picture and paths are placed as drawn in class `explore_cls`)."""
+    conditional model's Explore picture and paths are placed as drawn in class `explore_cls`);
+    {} while the map is not ready (`start`: begin computing it if it is not)."""
     m = ws.model(name)
-    lm = ws.map(name)
+    lm = ws.map(name, start=start)
     if lm is None:
         return {}
     traces = []
@@ -146,12 +148,16 @@ class MapTab:
         item = self.ws.map_item(model, index)
         return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
 
-    def refresh(self, model, explore_z, explore_cls, path, selection):
+    def refresh(self, model, explore_z, explore_cls, path, selection, tab="map"):
+        """The map with its overlays. A map is computed only once someone looks at it (`tab`: the visitor's
+        open tab): the other tabs keep the overlays of a ready map up to date and start nothing."""
         m = self.ws.model(model)
-        fig = figure(self.ws, model, explore_z, path, selection, explore_cls)
+        fig = figure(self.ws, model, explore_z, path, selection, explore_cls, start=tab == "map")
         if not fig:
-            return {"status": widgets.message(f"Drawing the map… {self.ws.map_status(model)}", "info"),
-                    "timer": gr.Timer(active=True)}
+            status = self.ws.map_status(model)
+            if status == "not started":
+                return {"status": widgets.message(texts.MAP_ON_OPEN, "info"), "timer": gr.Timer(active=False)}
+            return {"status": widgets.message(f"Drawing the map… {status}", "info"), "timer": gr.Timer(active=True)}
         return {"plot": fig, "status": widgets.message(note_for(m), "info"), "timer": gr.Timer(active=False)}
 
     def on_model(self, model):
@@ -171,7 +177,7 @@ class MapTab:
                      "class": item["class"]}
         return {"selected": body, "selected_text": f"Selected dot #{item['index']}", "selection": selection}
 
-    def build(self, model, explore_z, explore_cls, path_state):
+    def build(self, model, explore_z, explore_cls, path_state, current_tab):
         def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
             if isinstance(query, (list, tuple)) and len(query) == 1 and isinstance(query[0], (list, tuple)):
                 query = query[0]
@@ -180,7 +186,7 @@ class MapTab:
             return self.thumbnail(query[0], query[1])
 
         p = self.parts = Parts(model=model, explore_z=explore_z, explore_cls=explore_cls, path=path_state,
-                               selection=gr.State(None))      # {model, index, label, latent, class} of the clicked dot
+                               tab=current_tab, selection=gr.State(None))      # {model, index, label, latent, class} of the clicked dot
         p.add(status=gr.HTML(elem_id="map-status"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -195,7 +201,7 @@ class MapTab:
                 with gr.Accordion("What am I looking at?", open=False):
                     gr.Markdown(texts.MAP)
         p.add(timer=gr.Timer(2.0, active=False))
-        self.refresh_event = event(p, self.refresh, ["model", "explore_z", "explore_cls", "path", "selection"],
+        self.refresh_event = event(p, self.refresh, ["model", "explore_z", "explore_cls", "path", "selection", "tab"],
                                    ["plot", "status", "timer"], errors_to="status",
                                    on_error={"timer": gr.update(active=False)})
         p["timer"].tick(**self.refresh_event)

@@ -31,6 +31,7 @@ MAP = (
 MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no encoder to place real ones). "
                 "They are arranged by what they look like to a separate classifier network, which also labels them.")
 MAP_VAE_NOTE = "For a VAE the dots are the 10 000 test pictures, placed where the model's encoder puts them."
+MAP_ON_OPEN = "The map is drawn when you open this tab (a minute or so for a new model)."
 MAP_2D_NOTE = "This model has only two latent numbers, so the map is its latent plane itself: no projection needed."
 MAP_CVAE_NOTE = ("This model is told the class, so its latent numbers only hold the style (brightness, width, "
                  "pattern): the classes mix on this map, and that is the point: one style fits every kind of clothing.")

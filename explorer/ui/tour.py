@@ -24,7 +24,7 @@ class Tour:
         title, body, tab = texts.TOUR[step]
         wanted = STEP_MODELS.get(step)
         return {"step": step, "panel": gr.Column(visible=True), "text": f"**{title}**\n\n{body}",
-                "tabs": gr.Tabs(selected=tab), "back": gr.Button(interactive=step > 0),
+                "tabs": gr.Tabs(selected=tab), "current_tab": tab, "back": gr.Button(interactive=step > 0),
                 "next": gr.Button(value="Next →" if step < len(texts.TOUR) - 1 else "Finish"),
                 "model": wanted if wanted in self.model_names() else model}
 
@@ -40,8 +40,8 @@ class Tour:
     def close(self) -> dict:
         return {"step": -1, "panel": gr.Column(visible=False)}
 
-    def build(self, tabs: gr.Tabs, model: gr.Dropdown):
-        p = self.parts = Parts(tabs=tabs, model=model, step=gr.State(-1))
+    def build(self, tabs: gr.Tabs, model: gr.Dropdown, current_tab: gr.State):
+        p = self.parts = Parts(tabs=tabs, model=model, current_tab=current_tab, step=gr.State(-1))
         with gr.Column(visible=False, elem_id="tour-panel") as panel:
             p.add(panel=panel, text=gr.Markdown(elem_id="tour-text"))
             with gr.Row():
@@ -53,7 +53,7 @@ class Tour:
     def wire(self, open_button: gr.Button, after_step):
         """`after_step(dependency)` chains what a step needs after its tab opens (a model switch, a refresh)."""
         p = self.parts
-        outputs = ["step", "panel", "text", "tabs", "back", "next", "model"]
+        outputs = ["step", "panel", "text", "tabs", "current_tab", "back", "next", "model"]
         after_step(open_button.click(**event(p, self.open, ["model"], outputs)))
         after_step(p["back"].click(**event(p, self.back, ["step", "model"], outputs)))
         after_step(p["next"].click(**event(p, self.forward, ["step", "model"], outputs)))

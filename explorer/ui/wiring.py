@@ -121,6 +121,11 @@ def event(parts: Parts, fn: Callable, inputs: Iterable[str] = (), outputs: Itera
     events are private (not API endpoints) and quiet unless `options` say otherwise."""
     inputs, outputs = list(inputs), list(outputs)
     safe = guarded(fn, errors_to, toast, on_error)
+    out_components = parts.components(outputs)
+
+    def updates(result: dict | None) -> dict:
+        # Gradio reads an empty dict as one missing value: "no change" is said for one output instead
+        return parts.updates(result) or ({out_components[0]: gr.skip()} if out_components else {})
     special = next(iter(inspect.signature(fn).parameters), None)
 
     def call(special_value, args):
@@ -132,21 +137,21 @@ def event(parts: Parts, fn: Callable, inputs: Iterable[str] = (), outputs: Itera
     if inspect.isgeneratorfunction(fn):
         def run(*args):
             for result in safe(**call(None, args)):
-                yield parts.updates(result)
+                yield updates(result)
     else:
         def run(*args):
-            return parts.updates(safe(**call(None, args)))
+            return updates(safe(**call(None, args)))
     if special == "evt":
         if inspect.isgeneratorfunction(fn):
             def run(evt: gr.EventData, *args):  # noqa: F811 - gradio passes the event data first
                 for result in safe(**call(evt, args)):
-                    yield parts.updates(result)
+                    yield updates(result)
         else:
             def run(evt: gr.EventData, *args):  # noqa: F811
-                return parts.updates(safe(**call(evt, args)))
+                return updates(safe(**call(evt, args)))
     elif special == "request":
         def run(request: gr.Request, *args):  # noqa: F811
-            return parts.updates(safe(**call(request, args)))
+            return updates(safe(**call(request, args)))
     if not outputs:                    # Gradio wants nothing back from an event without outputs
         inner = run
 
@@ -155,7 +160,7 @@ def event(parts: Parts, fn: Callable, inputs: Iterable[str] = (), outputs: Itera
             inner(*args)
     run.__name__ = getattr(fn, "__name__", "handler")
     opts = {"api_visibility": "private", "show_progress": "hidden", **options}
-    return dict(fn=run, inputs=parts.components(inputs), outputs=parts.components(outputs), **opts)
+    return dict(fn=run, inputs=parts.components(inputs), outputs=out_components, **opts)
 
 
 def chain(dependency, *steps: dict):

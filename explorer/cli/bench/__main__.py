@@ -16,6 +16,8 @@
   quality-time  train the shipped DCGAN's settings from scratch in this process: seconds from
             process start until the project's FD first falls below --threshold (default 10 and 8),
             the final FD, steps/s, and where the seconds went (evaluation timed apart).
+  memory    the server's memory over 10 000 plain-HTTP API calls after its session store is full
+            (--calls N): RSS before and after, and the growth per call (a soak, not a test).
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -40,7 +42,8 @@ def _fmt(v) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu", "quality-time"])
+    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu", "quality-time",
+                                    "memory"])
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
@@ -50,6 +53,7 @@ def main(argv=None) -> int:
     q = p.add_argument_group("quality-time")
     q.add_argument("--threshold", type=float, action="append", help="FD threshold (repeatable; default 10 and 8)")
     q.add_argument("--steps", type=int, help="steps to train (default: the shipped 12 epochs; --quick: 16)")
+    p.add_argument("--calls", type=int, help="memory: API calls to make (default 10 000; --quick: 200)")
     q.add_argument("--eval-every", type=int, help="steps between FD readings (default 250; --quick: 8)")
     q.add_argument("--samples", type=int, help="images per FD reading (default 10 000, as the model card; --quick: 256)")
     q.add_argument("--eager", action="store_true", help="no CUDA-graph fast path")
@@ -58,11 +62,12 @@ def main(argv=None) -> int:
     if args.what == "quality-time":
         return _quality_time(args)
     from explorer.cli.bench.http import _print_latency, latency, startup
+    from explorer.cli.bench.memory import memory
     from explorer.cli.bench.speed import _print_train_ui, decode, gpu, train_speed, train_ui, umap_bench
     ck_dir = Path(args.checkpoints_dir) if args.checkpoints_dir else None
     simple = {"decode": lambda: decode(args.quick, ck_dir, args.variants), "umap": lambda: umap_bench(args.quick),
               "startup": lambda: startup(ck_dir), "train": lambda: train_speed(args.quick, args.device),
-              "gpu": lambda: gpu(args.quick)}
+              "gpu": lambda: gpu(args.quick), "memory": lambda: memory(args.quick, args.calls, ck_dir)}
     if args.what in simple:
         res = simple[args.what]()
         if args.json:
