@@ -88,11 +88,7 @@ def test_class_row_interpolation_and_decode(kind, digits, tmp_path):
     frames = decode_blends(model, z, class_paths(model, 2, 7, 5)["linear"])
     assert frames.shape == (5, 28, 28, 1)
     assert np.abs(frames[0].astype(int) - row[2]).max() <= 1 and np.abs(frames[-1].astype(int) - row[7]).max() <= 1
-    assert (frames[2] != frames[0]).any()
-    with pytest.raises(UserError, match="To class must be between 0 and 9, got 12"):
-        class_paths(model, 2, 12, 5)
-    with pytest.raises(UserError, match="Frames"):
-        class_paths(model, 2, 3, 1)
+    assert (frames[2] != frames[0]).any()        # refusals of bad classes and frame counts: where they enter (the tab)
 
 
 def test_the_map_of_a_cvae_is_its_style_space(digits, tmp_path, monkeypatch):

@@ -77,6 +77,8 @@ def test_interpolations_at_a_fixed_class_and_between_classes(ws, name):
     if m.num_classes:                        # refused where it enters: the Interpolate tab's handler
         with pytest.raises(UserError, match="To class must be between 0 and 9, got 11"):
             InterpolateTab(ws).run(name, CLASS, 1, 11, "Seed", 4, "Seed", 5, 6, None, {})
+        with pytest.raises(UserError, match="Frames must be between 2 and 64, got 1"):
+            InterpolateTab(ws).run(name, CLASS, 1, 8, "Seed", 4, "Seed", 5, 1, None, {})
 
 
 def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
@@ -135,3 +137,17 @@ def test_the_api_renders_a_class_and_the_class_row(shared_app):
         c.predict("tiny_gan", 4, 1.0, [], "", 0.0, None, 1, api_name="/render")
     plain = c.predict("tiny_gan", 4, 1.0, [], "", 0.0, None, api_name="/render")
     assert plain["class_index"] is None
+
+
+def test_the_words_beside_every_model_fit_any_dataset(ws):
+    """Digits (and emoji, and people's own folders) are trained and listed too: the texts shown beside any
+    model name no dataset's classes, and the map says how many pictures it really has."""
+    from explorer.ui import texts
+    from explorer.ui.map_tab import note_for
+    shown_for_any_model = [texts.EXPLORE, texts.MAP, texts.MAP_GAN_NOTE, texts.MAP_VAE_NOTE, texts.MAP_CVAE_NOTE,
+                           texts.MAP_CGAN_NOTE, texts.CLASS_ROW, texts.CONDITIONAL_EXPLORE,
+                           texts.INTERPOLATE_CONDITIONAL, texts.TRAIN_IMAGES, *texts.TIPS.values()]
+    for text in shown_for_any_model:
+        assert not any(word in text.lower() for word in ("cloth", "sleeve", "sneaker", "garment", "ten classes")), text
+    assert "300 test pictures" in note_for(ws.model("tiny_vae8"), 300)
+    assert "10,000 test pictures" in note_for(ws.model("tiny_vae8"), 10_000)

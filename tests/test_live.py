@@ -239,7 +239,7 @@ def test_the_quality_probe_asks_a_conditional_run_for_every_class(model, digits)
     t.step = 1
     out = probe(t, {})
     assert set(out) == {"fd_fast", "coverage", "class_match"}
-    assert np.isfinite(out["fd_fast"]) and out["fd_fast"] > 0 and 0 < out["coverage"] <= 1
+    assert np.isfinite(out["fd_fast"]) and out["fd_fast"] > 0 and 0 <= out["coverage"] <= 1
     assert out["class_match"] * 200 == pytest.approx(round(out["class_match"] * 200), abs=1e-6)   # a share of 200
     plain, _, _ = image_trainer(ImageSettings(model=model, batch_size=16), "cpu")
     plain.step = 2

@@ -80,12 +80,19 @@ def stop_app(proc) -> None:
     proc.stderr.close()
 
 
+def run_async(make_coro):
+    """asyncio.run in a thread of its own: the session's Playwright keeps an event loop in this one."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coro())).result()
+
+
 def test_memory_per_api_call_stays_bounded(shared_app):
     """Each plain-HTTP call is a Gradio session of its own; the server keeps a bounded number of them."""
     from explorer.ui.server import SESSION_CAPACITY
-    asyncio.run(api_calls(shared_app.url, SESSION_CAPACITY + 64))      # the session store is full
-    before = rss_mb(os.getpid())                                       # the shared app serves from this process
-    rate = asyncio.run(api_calls(shared_app.url, CALLS))
+    run_async(lambda: api_calls(shared_app.url, SESSION_CAPACITY + 64))      # the session store is full
+    before = rss_mb(os.getpid())                                             # the shared app serves from this process
+    rate = run_async(lambda: api_calls(shared_app.url, CALLS))
     per_call_kb = (rss_mb(os.getpid()) - before) * 1024 / CALLS
     print(f"\n{CALLS} API calls at {rate:.0f}/s: {per_call_kb:.1f} kB of RSS per call")
     assert per_call_kb < 60, f"{per_call_kb:.0f} kB per call: the server keeps something of every call"
@@ -132,8 +139,8 @@ def test_a_50_mb_body_is_refused_at_once_while_others_are_served(shared_app):
         writer.close()
         return line.decode().strip()
 
-    assert asyncio.run(status_line()) == "HTTP/1.1 413 Request Entity Too Large"
-    (sized, sized_s), (chunked, chunked_s), ping_s = asyncio.run(main())
+    assert run_async(status_line) == "HTTP/1.1 413 Request Entity Too Large"
+    (sized, sized_s), (chunked, chunked_s), ping_s = run_async(main)
     print(f"\n50 MB body: {sized} in {sized_s:.2f} s; sent without a length: {chunked} in {chunked_s:.2f} s;"
           f" a ping meanwhile: {ping_s * 1000:.0f} ms")
     assert sized in (413, "closed") and chunked in (413, "closed")   # how long each took: the bench's business

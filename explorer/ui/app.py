@@ -25,7 +25,7 @@ from explorer.ui.picker import Picker, choices
 from explorer.ui.texts import TITLE
 from explorer.ui.tour import Tour
 from explorer.ui.train_tab import TrainTab
-from explorer.ui.wiring import Parts, chain, event
+from explorer.ui.wiring import Parts, chain, event, prefixed
 
 TABS = ("explore", "interpolate", "map", "train")
 TAB_URL_JS = "() => {{ const u = new URL(window.location.href); u.searchParams.set('tab', '{tab}'); " \
@@ -40,14 +40,12 @@ def training_session(ws: Workspace) -> TrainingSession:
 class Flows:
     """The cross-tab flow, in one place: lists of event steps chained after a trigger."""
 
-    def __init__(self, explore: ExploreTab, interp: InterpolateTab, map_tab: MapTab):
+    def __init__(self, explore: ExploreTab, map_tab: MapTab):
         # after the Explore controls changed: its picture, strip and link, then the map's overlays
         self.explore_changed = [*explore.redraw, map_tab.refresh_event]
-        # after the Explore tab was set for a model (a switch, a pasted recipe, a page opening): the
-        # other tabs' model-dependent views are reset, then everything is redrawn
-        self.model_set = [interp.model_refresh, map_tab.model_refresh, *self.explore_changed]
-        # a new model from elsewhere (an upload, a tour step): the Explore tab is set for it first
-        self.model_switched = [explore.model_refresh, *self.model_set]
+        # after every tab was set for a model in one event (App.switch_model, App.open_view): the link
+        # follows the picture and the map draws its overlays
+        self.model_set = [explore.share_event, map_tab.refresh_event]
 
     def after_explore_change(self, dependency):
         return chain(dependency, *self.explore_changed)
@@ -55,30 +53,46 @@ class Flows:
     def after_model_set(self, dependency):
         return chain(dependency, *self.model_set)
 
-    def after_model_switch(self, dependency):
-        return chain(dependency, *self.model_switched)
-
 
 class App:
-    """Plain handlers that span tabs (a page opening, a map dot sent elsewhere)."""
+    """Plain handlers that span tabs: a model switch (every tab reset and redrawn in one event), a page
+    opening, a pasted recipe, a map dot sent elsewhere."""
 
-    def __init__(self, ws: Workspace, default_model: str, explore: ExploreTab, interp: InterpolateTab):
-        self.ws, self.default_model, self.explore, self.interp = ws, default_model, explore, interp
+    def __init__(self, ws: Workspace, default_model: str, explore: ExploreTab, interp: InterpolateTab, map_tab: MapTab):
+        self.ws, self.default_model = ws, default_model
+        self.explore, self.interp, self.map_tab = explore, interp, map_tab
+
+    def outputs(self) -> list[str]:
+        """What a model switch sets: the Explore view, and the other tabs' model-dependent views
+        (named with their tab's prefix in the app's name space)."""
+        return [*self.explore.view_outputs, *[f"interp.{n}" for n in self.interp.model_outputs],
+                *[f"map.{n}" for n in self.map_tab.model_outputs]]
+
+    def open_view(self, r) -> dict:
+        """Every tab shown for the checked recipe `r`: Explore's controls and picture; the other tabs reset."""
+        return {**self.explore.view(r), **prefixed("interp", self.interp.on_model(r.model)),
+                **prefixed("map", self.map_tab.on_model(r.model))}
+
+    def switch_model(self, model, seed, temperature):
+        """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event."""
+        return self.open_view(self.explore.model_recipe(model, seed, temperature))
+
+    def apply_recipe(self, recipe):
+        return self.open_view(self.explore.recipe_text(recipe))
 
     def load_view(self, request, visited):
         """A page opens: the view in its address (a shared link or a reload), else the default model's seed 0;
         the explanations are open on a first visit only."""
         params = dict(request.query_params) if request is not None else {}
-        out = {}
+        r = None
         if params.get("recipe"):
             try:
                 raw = recipe_values(params["recipe"])
                 if raw["model"] in self.ws.model_names():
-                    out = self.explore.state_for(self.ws.recipe(raw))
-            except Exception:                   # noqa: BLE001 - a broken link opens the default view
-                out = {}
-        if not out:
-            out = self.explore.state_for(self.ws.recipe({"model": self.default_model}))
+                    r = self.ws.recipe(raw)
+            except UserError:                   # a broken link opens the default view
+                r = None
+        out = self.open_view(r or self.ws.recipe({"model": self.default_model}))
         out["model"] = gr.update(choices=choices(self.ws), value=out["model"])    # models saved since the page was built
         tab = params.get("tab") if params.get("tab") in TABS else "explore"
         return {**out, "tabs": gr.Tabs(selected=tab), "current_tab": tab, "explore_intro": gr.Accordion(open=not visited),
@@ -93,8 +107,8 @@ class App:
 
     def map_dot_as(self, which: str):
         def handler(map_ends, selection):
-            return {**self.interp.take_map_dot(which, map_ends, selection), "tabs": gr.Tabs(selected="interpolate"),
-                    "current_tab": "interpolate"}
+            return {**prefixed("interp", self.interp.take_map_dot(which, map_ends, selection)),
+                    "tabs": gr.Tabs(selected="interpolate"), "current_tab": "interpolate"}
         handler.__name__ = f"map_dot_as_{which}"
         return handler
 
@@ -110,7 +124,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
     train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.model_names)
-    app = App(ws, default_model, explore, interp)
+    app = App(ws, default_model, explore, interp, map_tab)
     with gr.Blocks(title=TITLE) as demo:
         api.register(ws, session)        # first, so the public endpoints keep their plain names
         picker = Picker(ws, default_model)
@@ -132,24 +146,26 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             with gr.Tab("Train", id="train") as blocks["train"]:
                 train.build(owner_token, model)
         tour.build(tabs, model, current_tab)
-        flows = Flows(explore, interp, map_tab)
+        flows = Flows(explore, map_tab)
         # one name space for the handlers that span tabs
-        p = Parts(tabs=tabs, current_tab=current_tab, visited=visited, explore_intro=explore.parts["intro"], train_intro=train.parts["intro"],
-                  map_ends=interp.parts["map_ends"], selection=map_tab.parts["selection"],
-                  src_a=interp.parts["src_a"], src_b=interp.parts["src_b"])
-        p.add(**{name: explore.parts[name] for name in ["model", "seed", *explore.all_controls]})
+        p = Parts(tabs=tabs, current_tab=current_tab, visited=visited, explore_intro=explore.parts["intro"],
+                  train_intro=train.parts["intro"])
+        p.add(**{name: explore.parts[name] for name in explore.parts.names()})      # Explore's names as they are
+        for prefix, tab in (("interp", interp), ("map", map_tab)):
+            p.add(**{f"{prefix}.{name}": tab.parts[name] for name in tab.parts.names()})
+        switch = event(p, app.switch_model, ["model", "seed", "temperature"], app.outputs(), errors_to="image")
 
-        flows.after_model_set(model.input(**explore.model_refresh))
-        flows.after_model_switch(picker.upload_event)
-        flows.after_model_set(explore.parts["apply_recipe"].click(**explore.apply_recipe_event))
-        tour.wire(picker.tour_button, lambda dep: flows.after_model_switch(dep).then(**interp.run_event))
+        flows.after_model_set(model.input(**switch))
+        flows.after_model_set(picker.upload_event.then(**switch))
+        flows.after_model_set(explore.parts["apply_recipe"].click(**event(p, app.apply_recipe, ["recipe"], app.outputs())))
+        tour.wire(picker.tour_button, lambda dep: flows.after_model_set(dep.then(**switch)).then(**interp.run_event))
 
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)
         flows.after_explore_change(map_tab.parts["to_explore"].click(
-            **event(p, app.open_in_explore, ["model", "selection"], [*POINT, "tabs", "current_tab"])))
+            **event(p, app.open_in_explore, ["model", "map.selection"], [*POINT, "tabs", "current_tab"])))
         for button, which in ((map_tab.parts["as_start"], "start"), (map_tab.parts["as_end"], "end")):
-            button.click(**event(p, app.map_dot_as(which), ["map_ends", "selection"], ["map_ends", "src_a", "src_b", "tabs",
-                                                                                          "current_tab"]))
+            button.click(**event(p, app.map_dot_as(which), ["interp.map_ends", "map.selection"],
+                                 ["interp.map_ends", "interp.src_a", "interp.src_b", "tabs", "current_tab"]))
 
         for tab, block in blocks.items():
             block.select(fn=None, js=TAB_URL_JS.format(tab=tab))      # the address bar remembers the tab
@@ -158,7 +174,6 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         blocks["train"].select(**train.refresh_event)             # a reloaded page sees the run still going
 
         loaded = demo.load(**event(p, app.load_view, ["visited"],
-                                   [*explore.all_controls, "tabs", "current_tab", "explore_intro", "train_intro",
-                                    "visited"]))
+                                   [*app.outputs(), "tabs", "current_tab", "explore_intro", "train_intro", "visited"]))
         flows.after_model_set(loaded).then(**train.refresh_event)
     return demo

@@ -72,11 +72,13 @@ class ExploreTab:
     # ---------------------------------------------------------------- handlers
     def show(self, model, cls, seed, temperature, base, direction, amount, sliders):
         """The picture for the controls' values, with its recipe, latent and (conditional) class row."""
-        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders)
+        return self.picture_for(self.recipe(model, cls, seed, temperature, base, direction, amount, sliders))
+
+    def picture_for(self, r: Recipe) -> dict:
         image, z = self.ws.render(r)
         zl = [round(float(v), 5) for v in z]
         return {"image": widgets.picture(image, 300), "recipe": r.to_text(), "z": zl, "cls_state": r.cls,
-                "raw": ", ".join(f"{v:.4f}" for v in zl), "class_row": self.class_row_update(model, z, r.cls)}
+                "raw": ", ".join(f"{v:.4f}" for v in zl), "class_row": self.class_row_update(r.model, z, r.cls)}
 
     def class_row_update(self, model, z, cls):
         """A conditional model's "one z, every class" row for latent z, the current class framed; hidden otherwise."""
@@ -95,13 +97,25 @@ class ExploreTab:
         m = self.ws.model(model)
         if not z or len(z) != m.latent_dim:
             return {}
-        zt = m.check_one_latent(z)
-        imgs, sigmas, here = self.ws.strip_around(model, zt, strip_index(strip_dir), m.check_class(cls if m.num_classes else None))
+        return self.extras_for(model, m.check_one_latent(z), m.check_class(cls if m.num_classes else None),
+                               strip_index(strip_dir))
+
+    def extras_for(self, model, z, cls, index: int) -> dict:
+        imgs, sigmas, here = self.ws.strip_around(model, z, index, cls)
         out = {"strip": strip_html(imgs, sigmas, here)}
-        if m.latent_dim == 2:
-            out["manifold"] = gr.update(visible=True, value=manifold_value(self.ws.manifold(model), z))
+        if self.ws.model(model).latent_dim == 2:
+            out["manifold"] = gr.update(visible=True, value=manifold_value(self.ws.manifold(model), z.tolist()))
         else:
             out["manifold"] = gr.update(visible=False)
+        return out
+
+    def view(self, r: Recipe) -> dict:
+        """Everything this tab shows for the checked recipe `r`, in one go: its controls, the picture and
+        the strip (a model switch, a pasted recipe or an opened link is one event, not a chain of them)."""
+        out = self.state_for(r)
+        out.update(self.picture_for(r))
+        z = self.ws.model(r.model).check_one_latent(out["z"])
+        out.update(self.extras_for(r.model, z, r.cls, 0))          # state_for puts the strip on Direction 1
         return out
 
     def reseed(self, model, seed, temperature, base=None):
@@ -163,16 +177,16 @@ class ExploreTab:
                 "amount": r.amount, "strip_dir": gr.update(choices=strip_choices, value=strip_choices[0]),
                 **self.slider_updates(r.model, vals)}
 
-    def apply_recipe(self, recipe):
-        return self.state_for(self.ws.recipe(recipe_values(recipe)))
+    def recipe_text(self, recipe) -> Recipe:
+        """A pasted recipe, checked."""
+        return self.ws.recipe(recipe_values(recipe))
 
-    def on_model(self, model, seed, temperature):
-        """A model switch: every model-dependent control of this tab is reset for the new model."""
+    def model_recipe(self, model, seed, temperature) -> Recipe:
+        """A model switch keeps the seed and temperature where they fit the new model."""
         try:
-            r = self.ws.recipe({"model": model, "seed": seed, "temperature": temperature})
+            return self.ws.recipe({"model": model, "seed": seed, "temperature": temperature})
         except UserError:                  # e.g. an out-of-range seed left in the box: start from seed 0
-            r = self.ws.recipe({"model": model})
-        return {"z": None, **self.state_for(r)}
+            return self.ws.recipe({"model": model})
 
     def direction_info(self, model, direction, amount):
         """The chosen direction's Amount range and one plain line on what it does and how reliably."""
@@ -264,8 +278,8 @@ class ExploreTab:
         self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))
         self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
         self.all_controls = ["model", "seed", "strip_dir", "conditional_note", "direction_row", *POINT]
-        self.apply_recipe_event = event(p, self.apply_recipe, ["recipe"], self.all_controls)
-        self.model_refresh = event(p, self.on_model, ["model", "seed", "temperature"], ["z", *self.all_controls])
+        self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "strip",
+                             "manifold"]
 
     def then_all(self, dependency):
         """After the controls changed: the picture, the slower views, the link."""

@@ -183,6 +183,5 @@ class InterpolateTab:
         p["go"].click(**self.run_event)
         p["mode"].input(**event(p, self.on_mode, ["model", "mode", "class_a", "class_b"],
                                 ["mode", "class_a", "class_b", "src_a", "src_b", "val_b"]))
-        self.model_refresh = event(p, self.on_model, ["model"],
-                                   ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path", "map_ends",
-                                    "src_a", "src_b", "val_b", "mode", "class_a", "class_b"])
+        self.model_outputs = ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path", "map_ends", "src_a",
+                              "src_b", "val_b", "mode", "class_a", "class_b"]       # what on_model sets

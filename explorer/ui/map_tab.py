@@ -119,13 +119,13 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
     return {"model": name, "data": traces, "layout": layout}
 
 
-def note_for(m) -> str:
-    """The one plain sentence under the map: what its dots are for this kind of model."""
+def note_for(m, points: int) -> str:
+    """The one plain sentence under the map: what its `points` dots are for this kind of model."""
     if m.num_classes:
         return texts.MAP_CVAE_NOTE if m.kind == "vae" else texts.MAP_CGAN_NOTE
     if m.latent_dim == 2:
         return texts.MAP_2D_NOTE
-    return texts.MAP_VAE_NOTE if m.kind == "vae" else texts.MAP_GAN_NOTE
+    return texts.MAP_VAE_NOTE.format(n=points) if m.kind == "vae" else texts.MAP_GAN_NOTE
 
 
 class MapTab:
@@ -158,7 +158,8 @@ class MapTab:
             if status == "not started":
                 return {"status": widgets.message(texts.MAP_ON_OPEN, "info"), "timer": gr.Timer(active=False)}
             return {"status": widgets.message(f"Drawing the map… {status}", "info"), "timer": gr.Timer(active=True)}
-        return {"plot": fig, "status": widgets.message(note_for(m), "info"), "timer": gr.Timer(active=False)}
+        points = len(self.ws.map(model, start=False).latents)
+        return {"plot": fig, "status": widgets.message(note_for(m, points), "info"), "timer": gr.Timer(active=False)}
 
     def on_model(self, model):
         """A model switch: the old model's selection goes; the map is redrawn for the new one."""
@@ -207,4 +208,4 @@ class MapTab:
         p["timer"].tick(**self.refresh_event)
         p["plot"].click(**event(p, self.select, ["model"], ["selected", "selected_text", "selection"],
                                 errors_to="selected", show_progress="full")).then(**self.refresh_event)
-        self.model_refresh = event(p, self.on_model, ["model"], ["selection", "selected", "selected_text"])
+        self.model_outputs = ["selection", "selected", "selected_text"]             # what on_model sets

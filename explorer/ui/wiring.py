@@ -45,6 +45,9 @@ class Parts:
     def __contains__(self, name: str) -> bool:
         return name in self._named
 
+    def names(self) -> list[str]:
+        return list(self._named)
+
     def components(self, names: Iterable[str]) -> list:
         out = []
         for n in names:
@@ -161,6 +164,11 @@ def event(parts: Parts, fn: Callable, inputs: Iterable[str] = (), outputs: Itera
     run.__name__ = getattr(fn, "__name__", "handler")
     opts = {"api_visibility": "private", "show_progress": "hidden", **options}
     return dict(fn=run, inputs=parts.components(inputs), outputs=out_components, **opts)
+
+
+def prefixed(prefix: str, result: dict) -> dict:
+    """A tab's {name: value} in the app's name space, where that tab's names start with `prefix.`."""
+    return {f"{prefix}.{name}": value for name, value in result.items()}
 
 
 def chain(dependency, *steps: dict):

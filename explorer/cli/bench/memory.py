@@ -43,11 +43,13 @@ async def api_calls(url: str, n: int, concurrency: int = 16) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def memory(quick: bool = False, calls: int | None = None, checkpoints_dir: Path | None = None) -> dict:
-    """RSS of a fresh `python app.py` before and after `calls` API calls (default 10 000; quick: 200)."""
+def memory(quick: bool = False, calls: int | None = None, checkpoints_dir: Path | None = None,
+           warm: int | None = None) -> dict:
+    """RSS of a fresh `python app.py` before and after `calls` API calls (default 10 000; quick: 200),
+    after `warm` calls (default: twice the session store's capacity, so that it is full)."""
     from explorer.ui.server import SESSION_CAPACITY
     calls = calls or (200 if quick else 10_000)
-    warm = 2 * SESSION_CAPACITY
+    warm = 2 * SESSION_CAPACITY if warm is None else warm
     with AppProcess(checkpoints_dir) as app:
         pid = app.proc.pid
         start = rss_mb(pid)
