@@ -56,14 +56,15 @@ class Parts:
         return out
 
     def values(self, names: Iterable[str], args: tuple) -> dict:
-        """Positional values of `components(names)` -> {name: value} (a list for a list name)."""
+        """Positional values of `components(names)` -> {argument name: value} (a list for a list name;
+        a prefixed name, "interp.map_ends", is the argument `map_ends`)."""
         out, i = {}, 0
         for n in names:
-            c = self._named[n]
+            c, arg = self._named[n], n.rsplit(".", 1)[-1]
             if isinstance(c, list):
-                out[n], i = list(args[i:i + len(c)]), i + len(c)
+                out[arg], i = list(args[i:i + len(c)]), i + len(c)
             else:
-                out[n], i = args[i], i + 1
+                out[arg], i = args[i], i + 1
         return out
 
     def updates(self, result: dict | None) -> dict:
