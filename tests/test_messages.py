@@ -61,6 +61,9 @@ def test_latents_out_of_range_batches_and_fractional_frames_are_refused(api):
         ((one, one, 2.7), "Frames must be a whole number between 2 and 64, got 2.7"),
         ((one, one, "ten"), "Frames must be a whole number between 2 and 64, got 'ten'"),
         ((one, one, float("inf")), "Frames must be a whole number between 2 and 64, got inf"),
+        ((one, one, float("nan")), "Frames must be a whole number between 2 and 64, got nan"),
+        ((one, one, 65), "Frames must be between 2 and 64, got 65"),
+        ((one, one, 1), "Frames must be between 2 and 64, got 1"),
     ]
     for args, words in cases:
         with pytest.raises(UserError, match=re.escape(words)):
