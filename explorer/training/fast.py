@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 
 WARMUP_STEPS = 3
+DDP_WARMUP_STEPS = 11    # DDP needs 11 eager steps before its all-reduces can be captured (PyTorch's CUDA-graph notes)
 
 
 def unavailable_reason(device: torch.device) -> str | None:
@@ -101,7 +102,7 @@ class FastPath:
         if self.graph is not None:
             return self.graph()
         make_capturable(t.optimizers.values())
-        if self.warm < WARMUP_STEPS:
+        if self.warm < (DDP_WARMUP_STEPS if t.ddp else WARMUP_STEPS):
             self.stream.wait_stream(torch.cuda.current_stream(t.device))
             with torch.cuda.stream(self.stream):
                 values = t._step()
