@@ -138,7 +138,7 @@ class DataParallel:
             return None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         kept = f" The last complete checkpoint is {out}." if out is not None and out.exists() else ""
-        return (f"rank {self.launch.rank}: lost contact with the other training processes at step {step} "
+        return (f"rank {self.launch.rank}: lost contact with the other training processes after step {step} "
                 f"({first}). Another process has probably stopped; training stopped too and nothing was saved "
                 f"for the unfinished step.{kept}")
 

@@ -136,15 +136,16 @@ def _run(kind: str, nprocs: int, threads: int, quick: bool, fast: bool, device: 
         return json.loads((tmp / "result.json").read_text())
 
 
-def ddp_bench(quick: bool = False, nprocs: int | None = None, device: str | None = None, fast: bool = False) -> dict:
+def ddp_bench(quick: bool = False, nprocs: int | None = None, device: str | None = None, fast: bool = False,
+              kinds=("dcgan", "vae")) -> dict:
     """The figures described at the top of this file, as one JSON-able dict."""
     import torch
     cuda = (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
     n = nprocs or (torch.cuda.device_count() if cuda else 2)
     out = {"machine": {"cpus": os.cpu_count(), "device": "cuda" if cuda else "cpu",
                        "backend": "nccl" if cuda else "gloo", "gpus": torch.cuda.device_count() if cuda else 0,
-                       "date": time.strftime("%Y-%m-%d")}, "processes": n, "quick": quick}
-    for kind in ("dcgan", "vae"):
+                       "date": time.strftime("%Y-%m-%d"), "load_average_before": _load()}, "processes": n, "quick": quick}
+    for kind in kinds:
         one = _run(kind, 1, 1, quick, False, device)
         many = _run(kind, n, 1, quick, False, device)
         row = {"one_process": one, f"{n}_processes": many}
@@ -155,13 +156,25 @@ def ddp_bench(quick: bool = False, nprocs: int | None = None, device: str | None
         if cuda and fast:
             row[f"{n}_processes_fast_path"] = _run(kind, n, 1, quick, True, device)
         out[kind] = row
+    out["machine"]["load_average_after"] = _load()
     return out
+
+
+def _load() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages: other work on the machine skews every figure here."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def print_ddp(res: dict) -> None:
     m = res["machine"]
-    print(f"data-parallel training, {res['processes']} processes, {m['device']} ({m['backend']}), {m['cpus']} CPUs")
+    print(f"data-parallel training, {res['processes']} processes, {m['device']} ({m['backend']}), {m['cpus']} CPUs, "
+          f"load average {m['load_average_before']} before, {m['load_average_after']} after")
     for kind in ("dcgan", "vae"):
+        if kind not in res:
+            continue
         print(f"  {kind}")
         for name, r in res[kind].items():
             if name == "scaling_efficiency":
