@@ -18,6 +18,10 @@ What capture needs, and where it is arranged:
 Anything that changes tensors the graph has baked in (loading a state dict: a rollback after a
 divergence, a resume) drops the graph; the next step re-captures. When capture is impossible the
 trainer goes on eagerly and says why (`Trainer.fast_path_status`). Never used on CPU or MPS.
+
+Under torchrun (DDP) the graph holds DDP's gradient all-reduces as well; that takes NCCL >= 2.9.6,
+DDP built on a side stream, NCCL's asynchronous error handling off (distributed.py arranges those)
+and DDP_WARMUP_STEPS eager steps before the capture. It is opt-in there (`--fast-path on`).
 """
 from __future__ import annotations
 
