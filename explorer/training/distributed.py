@@ -92,10 +92,13 @@ def from_environment(env=None) -> Launch | None:
 
 
 def device_for(launch: Launch, device: torch.device) -> torch.device:
-    """This process's device: cuda:LOCAL_RANK on CUDA (one GPU per process), else `device`."""
+    """This process's device: cuda:LOCAL_RANK on CUDA (one GPU per process; with one process per
+    machine, --device cuda:N picks the GPU), else `device`."""
     if device.type == "cuda":
-        if device.index is not None and launch.local_world_size > 1:
-            raise UserError(f"--device {device}: under torchrun each process takes cuda:LOCAL_RANK; give --device cuda.")
+        if device.index is not None:
+            if launch.local_world_size > 1:
+                raise UserError(f"--device {device}: under torchrun each process takes cuda:LOCAL_RANK; give --device cuda.")
+            return device
         count = torch.cuda.device_count()
         if launch.local_rank >= count:
             raise UserError(f"torchrun started {launch.local_world_size} processes on this machine but it has "
@@ -197,9 +200,9 @@ def lost_contact(exc: BaseException) -> bool:
     """Whether `exc` says another process is gone (a failed or timed-out collective), not a bug here."""
     if isinstance(exc, getattr(dist, "DistError", ())):
         return True
-    text = str(exc)
+    text = str(exc).lower()
     return isinstance(exc, RuntimeError) and any(
-        s in text for s in ("gloo", "Gloo", "NCCL", "Connection reset", "Connection closed", "timed out", "Timeout"))
+        s in text for s in ("gloo", "nccl", "connection reset", "connection closed", "broken pipe", "timed out", "timeout"))
 
 
 def stop() -> None:
