@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from explorer.cli.bench.http import ROOT, _free_port
+ROOT = Path(__file__).resolve().parents[3]   # the repository
 
 QUICK_TRAINING = {
     "dcgan": ({"latent_dim": 8, "width": 8, "d_width": 8}, {"batch_size": 16}),
@@ -35,6 +36,12 @@ QUICK_TRAINING = {
 
 
 # ---------------------------------------------------------------- launching processes
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def start_local(module_args: list[str], nprocs: int, log_dir: Path, threads: int = 1,
                 env: dict | None = None) -> list[subprocess.Popen]:
     """`python -m MODULE ...` in `nprocs` processes on this machine, each with the environment
