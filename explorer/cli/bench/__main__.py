@@ -18,6 +18,9 @@
             the final FD, steps/s, and where the seconds went (evaluation timed apart).
   memory    the server's memory over 10 000 plain-HTTP API calls after its session store is full
             (--calls N): RSS before and after, and the growth per call (a soak, not a test).
+  ddp       data-parallel training (torchrun's way, DDP): steps/s and pictures/s of one process and
+            of N (--procs; default: every GPU, or 2 on a CPU, gloo), and the scaling efficiency;
+            on a CPU also one process with N threads (see explorer/cli/bench/ddp.py).
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -43,13 +46,15 @@ def _fmt(v) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
     p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu", "quality-time",
-                                    "memory"])
+                                    "memory", "ddp"])
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     p.add_argument("--model", default="fashion_dcgan")
     p.add_argument("--checkpoints-dir")
     p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
+    p.add_argument("--procs", type=int, help="ddp: processes to compare with one (default: GPUs, or 2 on a CPU)")
+    p.add_argument("--fast-path", action="store_true", help="ddp on CUDA: also time the CUDA-graph fast path under DDP")
     q = p.add_argument_group("quality-time")
     q.add_argument("--threshold", type=float, action="append", help="FD threshold (repeatable; default 10 and 8)")
     q.add_argument("--steps", type=int, help="steps to train (default: the shipped 12 epochs; --quick: 16)")
@@ -61,6 +66,11 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.what == "quality-time":
         return _quality_time(args)
+    if args.what == "ddp":
+        from explorer.cli.bench.ddp import ddp_bench, print_ddp
+        res = ddp_bench(args.quick, args.procs, args.device, args.fast_path)
+        print(json.dumps(res)) if args.json else print_ddp(res)
+        return 1 if any("error" in r for k in ("dcgan", "vae") for r in res[k].values() if isinstance(r, dict)) else 0
     from explorer.cli.bench.http import _print_latency, latency, startup
     from explorer.cli.bench.memory import memory
     from explorer.cli.bench.speed import _print_train_ui, decode, gpu, train_speed, train_ui, umap_bench
