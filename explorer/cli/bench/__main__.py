@@ -13,9 +13,10 @@
   startup   from `python app.py` to the first page served.
   gpu       on a CUDA machine: `train` and `decode --variants` on the GPU, checked against the GPU
             targets (fast path >= 2.5x eager; DCGAN decoding >= 100 000 images/s at batch 1024).
-  quality-time  train the shipped DCGAN's settings from scratch in this process: seconds from
-            process start until the project's FD first falls below --threshold (default 10 and 8),
-            the final FD, steps/s, and where the seconds went (evaluation timed apart).
+  quality-time  train the shipped DCGAN from scratch in this process (on CUDA at batch 256 with
+            the learning rate scaled): seconds from process start until the project's FD first falls
+            below --threshold (default 10 and 8), the final FD, steps/s, and where the seconds went,
+            phase by phase (evaluation timed apart).
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -53,6 +54,10 @@ def main(argv=None) -> int:
     q.add_argument("--eval-every", type=int, help="steps between FD readings (default 250; --quick: 8)")
     q.add_argument("--samples", type=int, help="images per FD reading (default 10 000, as the model card; --quick: 256)")
     q.add_argument("--eager", action="store_true", help="no CUDA-graph fast path")
+    q.add_argument("--batch-size", type=int, help="batch (default: 64 on the CPU, as shipped; 256 on CUDA)")
+    q.add_argument("--lr-rule", choices=["sqrt", "linear", "none"], default="sqrt",
+                   help="learning rate for another batch: 2e-4 x (batch/64) ** 0.5, ** 1 or unchanged")
+    q.add_argument("--epochs", type=float, help="epochs to train (default 12, as shipped; --steps overrides)")
     q.add_argument("--data-dir")
     args = p.parse_args(argv)
     if args.what == "quality-time":
@@ -86,7 +91,8 @@ def _quality_time(args) -> int:
     from explorer.core.validation import UserError
     try:
         res = quality_time(args.quick, tuple(args.threshold or (10.0, 8.0)), args.device, args.steps,
-                           args.eval_every, args.samples, not args.eager, args.data_dir)
+                           args.eval_every, args.samples, not args.eager, args.data_dir, args.batch_size,
+                           args.lr_rule, args.epochs)
     except UserError as exc:
         print(exc, file=sys.stderr)
         return 2
