@@ -119,6 +119,21 @@ def test_decode_quick_has_every_row_and_consistent_rates(tmp_path):
         assert math.isclose(row["images_per_s"] * row["ms_per_batch"] / 1000, batch, rel_tol=1e-9)
 
 
+def test_decode_quick_times_every_shipped_model_conditional_ones_included():
+    """`bench gpu` once crashed here: `decode` asked the class-conditional decoders for pictures
+    without a class. Every shipped model must be timed, on every device (`--variants`, which `bench
+    gpu` adds, times the same call three more ways: test_decode_quick_has_every_row... covers it)."""
+    from explorer.cli.bench import decode
+    from explorer.cli.bench.http import ROOT
+    from explorer.explore.registry import ModelRegistry
+    shipped = set(ModelRegistry(ROOT / "checkpoints", "cpu").available())
+    assert {"fashion_dcgan", "fashion_vae16", "fashion_cdcgan", "fashion_cvae16"} <= shipped
+    res = decode(quick=True, checkpoints_dir=None)
+    devices = ["cpu"] + ["cuda"] * torch.cuda.is_available()
+    assert set(res) == {f"{m}@{d}/batch{b}" for m in shipped for d in devices for b in (1, 64)}
+    assert all(finite_positive(row["images_per_s"]) for row in res.values())
+
+
 # ---------------------------------------------------------------- against a launched app
 @pytest.mark.slow
 def test_latency_quick_answers_every_request_correctly(tmp_path):

@@ -101,18 +101,21 @@ def _sync(device) -> None:
 
 
 def _decode_rate(dec, z, reps: int, variant: str) -> float:
-    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given)."""
+    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given).
+    A class-conditional decoder draws every class in turn (classes 0, 1, ... along the batch)."""
     import contextlib
 
     import torch
     dev = z.device
+    classes = getattr(dec.cfg, "num_classes", 0)
+    y = torch.arange(len(z), device=dev) % classes if classes else None
     ctx = (torch.autocast(dev.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext())
     with torch.inference_mode(), ctx:
-        dec.generate(z)
+        dec.generate(z, y)
         _sync(dev)
         t0 = time.perf_counter()
         for _ in range(reps):
-            dec.generate(z)
+            dec.generate(z, y)
         _sync(dev)
     return (time.perf_counter() - t0) / reps
 
@@ -194,9 +197,12 @@ def umap_bench(quick: bool = False) -> dict:
             "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
 
 
-SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped.sh)
+SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped.sh), every one of them
     "dcgan": ({"latent_dim": 64, "width": 32, "d_width": 32}, {"batch_size": 64, "label_smoothing": 0.9}),
     "vae": ({"latent_dim": 16}, {"batch_size": 128}),
+    "cdcgan": ({"latent_dim": 64, "width": 32, "d_width": 32, "num_classes": 10, "d_condition": "projection"},
+               {"batch_size": 64, "label_smoothing": 0.9}),
+    "cvae": ({"latent_dim": 16, "num_classes": 10}, {"batch_size": 128}),
 }
 
 
@@ -212,9 +218,9 @@ def _steps_per_s(trainer, warm: int, n: int) -> float:
 
 
 def train_speed(quick: bool = False, device: str | None = None) -> dict:
-    """Steps/s and images/s at the shipped settings: the plain eager loop and the fast path (the
-    whole step captured as a CUDA graph) side by side, same model, same seed, same batch, in this
-    run. Data is random uint8 images of the right shape kept on the device (the loop's data source
+    """Steps/s and images/s at the shipped models' settings (DCGAN, VAE and their class-conditional
+    forms): the plain eager loop and the fast path (the whole step captured as a CUDA graph) side by
+    side, same model, same seed, same batch, in this run. Data is random uint8 images of the right shape kept on the device (the loop's data source
     does not change its speed). Off CUDA the fast path cannot run and the column says why."""
     import torch
 
@@ -227,12 +233,14 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
     )
     dev = choose_device(device)
     images = torch.randint(0, 256, (4096, 1, 28, 28), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (4096,))                 # the conditional models' classes
 
-    def fresh(kind):
-        model_cfg, train_cfg = SHIPPED_TRAINING[kind]
+    def fresh(name):
+        model_cfg, train_cfg = SHIPPED_TRAINING[name]
+        kind = name.removeprefix("c")
         if kind == "dcgan":
-            return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev), dev)
-        return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0)), dev)
+            return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev, labels=labels), dev)
+        return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0), labels), dev)
 
     out = {"device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
            "torch": torch.__version__}
@@ -254,8 +262,9 @@ GPU_TARGETS = {"fast_path_speedup": 2.5, "dcgan_decode_images_per_s_batch1024": 
 
 
 def gpu(quick: bool = False) -> dict:
-    """The GPU figures the project promises, checked against their targets (issue 5): the
-    training fast path vs eager for the shipped DCGAN and VAE, and DCGAN decoding at batch 1024."""
+    """The GPU figures the project promises, checked against their targets: the training fast path
+    vs eager for every shipped model's settings, and DCGAN decoding at batch 1024; decoding is
+    timed for every shipped model (a class-conditional one draws every class in turn)."""
     import torch
     if not torch.cuda.is_available():
         return {"error": "no CUDA GPU is visible to this PyTorch; run this on a GPU machine"}
