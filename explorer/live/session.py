@@ -26,6 +26,7 @@ from explorer.eval.features import FeaturesUnavailable, classifier_for
 from explorer.live.probe import QualityProbe, class_grid, sample_grid
 from explorer.live.settings import (
     TOY_DEVICE_NOTE,
+    TOY_THREADS,
     ImageSettings,
     ToySettings,
     image_trainer,
@@ -106,7 +107,7 @@ class TrainingSession:
             trainer = toy_trainer(settings)
             view = ToyView(trainer, settings.dataset)
             info = RunInfo("toy_gan", settings.describe(), TOY_DEVICE_NOTE, settings=vars(settings))
-            self._begin(owner, info, trainer, view.frame, None, paused)
+            self._begin(owner, info, trainer, view.frame, None, paused, threads=TOY_THREADS)
             return owner
 
     def start_images(self, settings: ImageSettings, token: str | None = None, paused: bool = False) -> str:
@@ -122,8 +123,8 @@ class TrainingSession:
             self._begin(owner, info, trainer, view, probe, paused)
             return owner
 
-    def _begin(self, owner, info, trainer, view_fn, probe, paused) -> None:
-        self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused)
+    def _begin(self, owner, info, trainer, view_fn, probe, paused, threads: int | None = None) -> None:
+        self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused, threads=threads)
         self.info, self._owner, self._last_seen = info, owner, self.clock()
 
     def _probe(self, ds) -> QualityProbe | None:

@@ -8,6 +8,10 @@ visitors: `live.session.TrainingSession` decides who may call what.
 Readings are turned into floats only every `report_every` seconds (one host sync), and the live
 view is computed *in this thread* every `view_every` seconds: calling into PyTorch's OpenMP pool
 from two threads in turn cost the 2-D run 60 % of its speed.
+
+A run may ask for its own CPU thread count (`start(..., threads=1)`: the 2-D game, whose tiny
+layers drown in thread hand-offs on a many-core machine). It applies to this run's thread only;
+see `limit_threads` for why that takes two calls.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import threading
 import time
 from collections import deque
 from typing import Callable
+
+import torch
 
 from explorer.core.priority import InteractiveGate
 from explorer.training import Trainer, TrainingDiverged
@@ -30,6 +36,22 @@ class RunState(str, enum.Enum):
 
 
 ACTIVE = (RunState.RUNNING, RunState.PAUSED, RunState.DIVERGED)
+
+
+def limit_threads(n: int) -> None:
+    """PyTorch's CPU threads for the calling thread only: n from now on, every other thread as it was.
+
+    `torch.set_num_threads` does two things (ATen's ParallelOpenMP.cpp): it sets the calling
+    thread's OpenMP and MKL thread counts, which are per thread, and it stores n as the count that
+    each thread not yet using PyTorch takes on its first parallel call (the Gradio handlers that
+    decode pictures, the next run's training thread). The second is put back from a short-lived
+    thread, whose own count does not matter, so only this thread keeps n."""
+    default = torch.get_num_threads()      # a new thread's count: this one's before it sets its own
+    torch.set_num_threads(n)
+    if default != n:
+        restore = threading.Thread(target=torch.set_num_threads, args=(default,), name="restore-thread-count")
+        restore.start()
+        restore.join()
 
 
 class TrainingWorker:
@@ -52,8 +74,10 @@ class TrainingWorker:
         self._train_seconds = 0.0
 
     # ---------------------------------------------------------------- control (the session calls these)
-    def start(self, trainer: Trainer, view_fn=None, on_report=None, paused: bool = False) -> None:
-        """Replace whatever ran before with `trainer`, its view and its quality probe, all at once."""
+    def start(self, trainer: Trainer, view_fn=None, on_report=None, paused: bool = False,
+              threads: int | None = None) -> None:
+        """Replace whatever ran before with `trainer`, its view and its quality probe, all at once;
+        `threads`: the CPU threads this run's steps (and view) use, leaving every other thread's alone."""
         old = self.detach()
         with self._lock:
             self.trainer, self._view_fn, self._on_report = trainer, view_fn, on_report
@@ -63,7 +87,8 @@ class TrainingWorker:
             self.state = RunState.PAUSED if paused else RunState.RUNNING
             if view_fn is not None:
                 self.view = view_fn()       # the first frame before the first step: the audience sees the start
-            self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
+            self._thread = threading.Thread(target=self._loop, args=(threads,), name="training-worker",
+                                            daemon=True)
             self._thread.start()
             self._wake.set()
         self._join(old)
@@ -133,8 +158,10 @@ class TrainingWorker:
             return t
 
     # ---------------------------------------------------------------- the loop
-    def _loop(self) -> None:
+    def _loop(self, threads: int | None = None) -> None:
         me = threading.current_thread()
+        if threads:
+            limit_threads(threads)              # a fresh thread per run: nothing to put back at the end
         while self._thread is me:
             if self.state != RunState.RUNNING:
                 self._wake.wait(0.2)

@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="fashion_dcgan")
     p.add_argument("--checkpoints-dir")
     p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
+    p.add_argument("--toy-threads", type=int, help="train-ui: CPU threads of the 2-D run (default: the app's, 1)")
     q = p.add_argument_group("quality-time")
     q.add_argument("--threshold", type=float, action="append", help="FD threshold (repeatable; default 10 and 8)")
     q.add_argument("--steps", type=int, help="steps to train (default: the shipped 12 epochs; --quick: 16)")
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
                 print(f"  {k:40s} {v if not isinstance(v, dict) else ', '.join(f'{a}={_fmt(b)}' for a, b in v.items())}")
         return 1 if "error" in res else 0
     if args.what == "train-ui":
-        res = train_ui(args.quick, args.device)
+        res = train_ui(args.quick, args.device, args.toy_threads)
         print(json.dumps(res)) if args.json else _print_train_ui(res)
         return 0
     res = latency(args.quick, args.model, Path(args.checkpoints_dir) if args.checkpoints_dir else None)

@@ -10,7 +10,7 @@ from explorer.cli.bench.http import ROOT
 
 
 def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, warm_steps: int = 20,
-                refresh_hz: float = 5.0) -> dict:
+                refresh_hz: float = 5.0, threads: int | None = None) -> dict:
     """Steps/s of one live run with the view off and on, in alternating windows after a warm-up.
 
     The run first trains until it is warm: at least `warm_s` seconds and `warm_steps` steps, and past the
@@ -24,7 +24,7 @@ def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, w
     from explorer.live.worker import TrainingWorker
     w = TrainingWorker(view_every=1 / refresh_hz)
     t0 = time.perf_counter()
-    w.start(trainer)
+    w.start(trainer, threads=threads)
     try:
         while time.perf_counter() - t0 < 120 and not (
                 time.perf_counter() - t0 >= warm_s and trainer.step >= warm_steps
@@ -58,20 +58,24 @@ def _window(w, seconds: float, refresh_hz: float, min_steps: int) -> dict:
     return {"steps_per_s": steps / dt, "refreshes_per_s": frames / dt}
 
 
-def train_ui(quick: bool = False, device: str | None = None) -> dict:
+def train_ui(quick: bool = False, device: str | None = None, toy_threads: int | None = None) -> dict:
     """The Train tab's live runs (2-D GAN, DCGAN, VAE at the tab's settings): steps/s with and
-    without the live view, each figure taken on a warm run (see `_live_rates`)."""
+    without the live view, each figure taken on a warm run (see `_live_rates`). The 2-D run uses
+    the app's TOY_THREADS CPU threads unless `toy_threads` asks for another count."""
     import torch
 
     from explorer.core.device import choose_device
     from explorer.live.probe import sample_grid
-    from explorer.live.settings import ImageSettings, ToySettings, image_trainer, toy_trainer
+    from explorer.live.settings import TOY_THREADS, ImageSettings, ToySettings, image_trainer, toy_trainer
+    from explorer.core.validation import check_int
     from explorer.live.toy_view import ToyView
+    toy_threads = None if toy_threads is None else check_int("--toy-threads", toy_threads, 1, 1024)
     dev = choose_device(device)
     window, rounds, warm, warm_steps = (0.4, 1, 0.2, 2) if quick else (2.5, 3, 2.0, 20)
-    out = {"device": str(dev), "threads": torch.get_num_threads(), "window_s": window, "rounds": rounds}
-    t = toy_trainer(ToySettings())            # the 2-D game always runs on the CPU (live/settings.py)
-    rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps)
+    out = {"device": str(dev), "threads": torch.get_num_threads(), "toy_threads": toy_threads or TOY_THREADS,
+           "window_s": window, "rounds": rounds}
+    t = toy_trainer(ToySettings())            # the 2-D game runs on the CPU, on TOY_THREADS (live/settings.py)
+    rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps, threads=toy_threads or TOY_THREADS)
     for model in ("dcgan", "vae"):
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
         out_model = _live_rates(t, lambda t=t: sample_grid(t), window, rounds, warm, warm_steps)
@@ -84,8 +88,9 @@ def _flatten(name: str, rates: dict) -> dict:
 
 
 def _print_train_ui(res: dict) -> None:
-    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s, warm runs, "
-          f"median of {res['rounds']} alternating {res['window_s']} s windows")
+    print(f"Train tab live runs on {res['device']} ({res['threads']} threads; the 2-D toy on the CPU, "
+          f"{res['toy_threads']} thread(s)): steps/s, warm runs, median of {res['rounds']} alternating "
+          f"{res['window_s']} s windows")
     for name in ("toy", "dcgan", "vae"):
         a, b, w = res[f"{name}_no_view"], res[f"{name}_with_view"], res[f"{name}_warm_up"]
         print(f"  {name:6s} no view {a['steps_per_s']:8.1f}   with view {b['steps_per_s']:8.1f}"
