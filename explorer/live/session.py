@@ -23,7 +23,7 @@ from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
 from explorer.core.validation import UserError, check_choice, check_number
 from explorer.eval.features import FeaturesUnavailable, classifier_for
-from explorer.live.probe import QualityProbe, class_grid, sample_grid
+from explorer.live.probe import QualityProbe, live_grid
 from explorer.live.settings import (
     TOY_DEVICE_NOTE,
     TOY_THREADS,
@@ -119,7 +119,7 @@ class TrainingSession:
             info = RunInfo(settings.model, settings.describe(note), f"on {self.device}",
                            DatasetInfo(ds.name, ds.split, len(ds), tuple(ds.class_names)), vars(settings))
             # a conditional run's grid is rows = classes x columns = the same noise vectors, named by class
-            view = partial(class_grid, trainer, ds.class_names) if settings.conditional else partial(sample_grid, trainer)
+            view = partial(live_grid, trainer, ds.class_names if settings.conditional else None)
             self._begin(owner, info, trainer, view, probe, paused)
             return owner
 

@@ -65,7 +65,7 @@ def train_ui(quick: bool = False, device: str | None = None, toy_threads: int | 
     import torch
 
     from explorer.core.device import choose_device
-    from explorer.live.probe import sample_grid
+    from explorer.live.probe import live_grid
     from explorer.live.settings import TOY_THREADS, ImageSettings, ToySettings, image_trainer, toy_trainer
     from explorer.core.validation import check_int
     from explorer.live.toy_view import ToyView
@@ -78,7 +78,7 @@ def train_ui(quick: bool = False, device: str | None = None, toy_threads: int | 
     rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps, threads=toy_threads or TOY_THREADS)
     for model in ("dcgan", "vae"):
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
-        out_model = _live_rates(t, lambda t=t: sample_grid(t), window, rounds, warm, warm_steps)
+        out_model = _live_rates(t, lambda t=t: live_grid(t), window, rounds, warm, warm_steps)
         out |= _flatten(model, out_model)
     return _flatten("toy", rates) | out
 
