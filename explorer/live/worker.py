@@ -218,13 +218,14 @@ class TrainingWorker:
                 pending = self._pending
                 if pending is not None and pending.ready():
                     with self._lock:
-                        if self._pending is pending:
+                        if self._pending is pending and self._thread is me:
                             self._publish_pending()
                 if (self._view_fn is not None and self._pending is None
                         and now - last_view >= view_interval(self.view_every, self._view_cost)):
                     with self._lock:
                         t1 = time.perf_counter()
-                        self._refresh_view()
+                        if self._thread is me:
+                            self._refresh_view()
                         cost = time.perf_counter() - t1
                     self._view_cost = 0.7 * self._view_cost + 0.3 * cost if self._view_cost else cost
                     last_view = now
@@ -244,7 +245,8 @@ class TrainingWorker:
             steps.close()                         # restores the outside RNG state (Trainer.run's finally)
             with self._lock:
                 try:
-                    self._publish_pending()       # paused or stopped: show the last grid asked for
+                    if self._thread is me:        # paused or diverged: show the last grid asked for
+                        self._publish_pending()
                 except Exception:  # noqa: BLE001 - a failed copy leaves the previous view; the run's own error is kept
                     import logging
                     logging.getLogger(__name__).exception("live view copy failed")
