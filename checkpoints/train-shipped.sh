@@ -28,8 +28,8 @@ if [[ $gpu == 1 ]]; then
   python -m explorer.train --model encoder --for "$out/fashion_dcgan.safetensors" --steps 1400 --batch-size 64 \
     --seed 0 --device cuda --log-every 50 --save-every 200 --sample-every 0 \
     --out "$out/fashion_dcgan-encoder.safetensors" > "$out/fashion_dcgan-encoder.log" 2>&1
-  # 16-d VAE: VAE_GPU_RECIPE (below, and README "On a GPU")
-  python -m explorer.train --model vae --latent-dim 16 VAE_GPU_RECIPE "${gpu_common[@]}" \
+  # 16-d VAE: widths 64, hidden 512, 100 epochs (README "On a GPU": why, and the candidates to compare)
+  python -m explorer.train --model vae --latent-dim 16 --epochs 100 --batch-size 128 --width 64 --hidden 512 "${gpu_common[@]}" \
     --title "Fashion-MNIST VAE, 16-d" \
     --description "A convolutional VAE: it encodes a picture of clothing into 16 numbers and decodes them back." \
     --out "$out/fashion_vae16.safetensors" > "$out/fashion_vae16.log" 2>&1
