@@ -3,6 +3,8 @@ together (every row present, counts equal what was asked, no errors, finite spee
 add up, JSON that round-trips). No timing thresholds: speed is the bench's output, not a test."""
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -44,6 +46,9 @@ def check_quality_time(res: dict, steps: int, every: int, thresholds) -> None:
     assert res["settings"]["steps"] == steps and res["warm_up_steps"] == 1      # eager on CPU: step 1 warms
     assert math.isclose(res["steps_per_s"] * phases["training"], steps - res["warm_up_steps"], rel_tol=1e-9)
     assert all(t["met"] is None and t["why_not_judged"] == "not on a CUDA GPU" for t in res["targets"])
+    first_step = res["first_step_s"]   # set-up before the first step, evaluation left out
+    assert 0 < first_step <= res["total_s"] - phases["evaluation"] + 1e-6
+    assert first_step >= sum(phases[k] for k in ("start_up", "imports", "data_loading", "model_build")) - 1e-6
 
 
 @pytest.mark.slow
@@ -65,15 +70,31 @@ def test_quality_time_refuses_bad_settings_by_name():
         quality_time(quick=True, eval_every=0)
     with pytest.raises(UserError, match="--threshold must be .*got NaN"):
         quality_time(quick=True, thresholds=(float("nan"),))
+    with pytest.raises(UserError, match="--batch-size must be between 2 and 8192, got 1"):
+        quality_time(quick=True, batch_size=1)
+    with pytest.raises(UserError, match="--lr-rule must be one of sqrt, linear, none"):
+        quality_time(quick=True, lr_rule="cubic")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU run's report")
-def test_quality_time_quick_command_line(capsys):
-    assert main(["quality-time", "--quick", "--json", "--device", "cpu"]) == 0
-    res = json.loads(capsys.readouterr().out)
+def test_quality_time_quick_command_line():
+    """In a process of its own, as a user runs it: the report holds together, and nothing on the
+    way to the first step imported torch._dynamo (5 s on an H200 before this was found)."""
+    out = subprocess.run([sys.executable, "-m", "explorer.bench", "quality-time", "--quick", "--json", "--device", "cpu"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
     check_quality_time(res, 16, 8, (10.0, 8.0))
     assert res["settings"]["samples"] == 256 and res["quick"] is True
+    assert res["torch_dynamo_imported"] is False
+
+
+def test_quality_time_recipe_scales_the_learning_rate_with_the_batch():
+    from explorer.cli.bench.quality_time import recipe
+    assert recipe(64) == {"batch_size": 64, "lr_g": 2e-4, "lr_d": 2e-4, "label_smoothing": 0.9, "seed": 0}
+    assert recipe(256)["lr_g"] == pytest.approx(4e-4) and recipe(256, "linear")["lr_d"] == pytest.approx(8e-4)
+    assert recipe(256, "none")["lr_g"] == 2e-4
 
 
 # ---------------------------------------------------------------- in-process speeds
@@ -117,6 +138,21 @@ def test_decode_quick_has_every_row_and_consistent_rates(tmp_path):
         assert all(finite_positive(row[k]) for k in ("images_per_s", "contiguous_images_per_s",
                                                       "channels_last_images_per_s", "bf16_images_per_s"))
         assert math.isclose(row["images_per_s"] * row["ms_per_batch"] / 1000, batch, rel_tol=1e-9)
+
+
+def test_decode_quick_times_every_shipped_model_conditional_ones_included():
+    """`bench gpu` once crashed here: `decode` asked the class-conditional decoders for pictures
+    without a class. Every shipped model must be timed, on every device (`--variants`, which `bench
+    gpu` adds, times the same call three more ways: test_decode_quick_has_every_row... covers it)."""
+    from explorer.cli.bench import decode
+    from explorer.cli.bench.http import ROOT
+    from explorer.explore.registry import ModelRegistry
+    shipped = set(ModelRegistry(ROOT / "checkpoints", "cpu").available())
+    assert {"fashion_dcgan", "fashion_vae16", "fashion_cdcgan", "fashion_cvae16"} <= shipped
+    res = decode(quick=True, checkpoints_dir=None)
+    devices = ["cpu"] + ["cuda"] * torch.cuda.is_available()
+    assert set(res) == {f"{m}@{d}/batch{b}" for m in shipped for d in devices for b in (1, 64)}
+    assert all(finite_positive(row["images_per_s"]) for row in res.values())
 
 
 # ---------------------------------------------------------------- against a launched app

@@ -39,7 +39,7 @@ from explorer.core.data import (
     to_unit,
 )
 from explorer.core.device import choose_device
-from explorer.core.models.limits import LATENT, MAX_DROPOUT, WIDTH
+from explorer.core.models.limits import HIDDEN, LATENT, MAX_DROPOUT, WIDTH
 from explorer.core.validation import MAX_SEED, UserError
 from explorer.training import (
     LOSSES,
@@ -95,6 +95,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     m.add_argument("--latent-dim", type=whole("--latent-dim", *LATENT))
     m.add_argument("--width", type=whole("--width", *WIDTH))
     m.add_argument("--d-width", type=whole("--d-width", *WIDTH), help="discriminator width (DCGAN)")
+    m.add_argument("--hidden", type=whole("--hidden", *HIDDEN), help="VAE: units of its fully connected layers")
     m.add_argument("--upsample", choices=["nearest", "transposed"])
     m.add_argument("--d-norm", choices=["batch", "layer", "none"])
     m.add_argument("--d-dropout", type=number("--d-dropout", 0.0, MAX_DROPOUT))
@@ -117,7 +118,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def model_config(args) -> dict:
     keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout", "d_condition"],
-            "vae": ["latent_dim", "width", "recon", "dropout"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
+            "vae": ["latent_dim", "width", "hidden", "recon", "dropout"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
     cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if getattr(args, "num_classes", 0):
         cfg["num_classes"] = args.num_classes

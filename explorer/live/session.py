@@ -23,9 +23,10 @@ from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
 from explorer.core.validation import UserError, check_choice, check_number
 from explorer.eval.features import FeaturesUnavailable, classifier_for
-from explorer.live.probe import QualityProbe, class_grid, sample_grid
+from explorer.live.probe import QualityProbe, live_grid
 from explorer.live.settings import (
     TOY_DEVICE_NOTE,
+    TOY_THREADS,
     ImageSettings,
     ToySettings,
     image_trainer,
@@ -106,7 +107,7 @@ class TrainingSession:
             trainer = toy_trainer(settings)
             view = ToyView(trainer, settings.dataset)
             info = RunInfo("toy_gan", settings.describe(), TOY_DEVICE_NOTE, settings=vars(settings))
-            self._begin(owner, info, trainer, view.frame, None, paused)
+            self._begin(owner, info, trainer, view.frame, None, paused, threads=TOY_THREADS)
             return owner
 
     def start_images(self, settings: ImageSettings, token: str | None = None, paused: bool = False) -> str:
@@ -118,12 +119,12 @@ class TrainingSession:
             info = RunInfo(settings.model, settings.describe(note), f"on {self.device}",
                            DatasetInfo(ds.name, ds.split, len(ds), tuple(ds.class_names)), vars(settings))
             # a conditional run's grid is rows = classes x columns = the same noise vectors, named by class
-            view = partial(class_grid, trainer, ds.class_names) if settings.conditional else partial(sample_grid, trainer)
+            view = partial(live_grid, trainer, ds.class_names if settings.conditional else None)
             self._begin(owner, info, trainer, view, probe, paused)
             return owner
 
-    def _begin(self, owner, info, trainer, view_fn, probe, paused) -> None:
-        self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused)
+    def _begin(self, owner, info, trainer, view_fn, probe, paused, threads: int | None = None) -> None:
+        self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused, threads=threads)
         self.info, self._owner, self._last_seen = info, owner, self.clock()
 
     def _probe(self, ds) -> QualityProbe | None:

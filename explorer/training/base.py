@@ -32,6 +32,7 @@ from torch import nn
 from explorer.core.checkpoints import save_checkpoint
 from explorer.core.data import sample_toy
 from explorer.core.validation import UserError
+from explorer.training.adam import FusedAdam, fused_kernel_available
 
 
 class TrainingDiverged(RuntimeError):
@@ -99,14 +100,15 @@ class ToySampler:
         return sample_toy(self.name, batch, generator, self.device)
 
 
-def make_adam(params, device: torch.device, cls=torch.optim.Adam, **kw) -> torch.optim.Optimizer:
-    """Adam with the fused kernel where PyTorch has one (CPU, CUDA): one call updates every tensor,
-    measured 20% faster per step than the per-tensor loop on the 2-D toy GAN."""
-    if device.type in ("cpu", "cuda"):
-        try:
-            return cls(params, fused=True, **kw)
-        except (RuntimeError, TypeError):
-            pass
+def make_adam(params, device: torch.device, decoupled_weight_decay: bool = False, **kw):
+    """Adam (AdamW with decoupled_weight_decay) on the fused kernel where PyTorch has one (CPU,
+    CUDA): one call updates every tensor, measured 20% faster per step than the per-tensor loop on
+    the 2-D toy GAN. It is `adam.FusedAdam`, which does not import torch._dynamo (torch.optim's
+    optimisers do, seconds before the first step); elsewhere (MPS) torch.optim's own."""
+    params = list(params)
+    if fused_kernel_available(device) and all(p.is_floating_point() for p in params):
+        return FusedAdam(params, decoupled_weight_decay=decoupled_weight_decay, **kw)
+    cls = torch.optim.AdamW if decoupled_weight_decay else torch.optim.Adam
     return cls(params, **kw)
 
 

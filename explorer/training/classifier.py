@@ -33,7 +33,7 @@ class ClassifierTrainer(Trainer):
         self.cfg, self.sampler = cfg, sampler
         self.net = modules["classifier"].to(self.device)
         self.modules = {"classifier": self.net}
-        self.optimizers = {"classifier": make_adam(list(self.net.parameters()), self.device, torch.optim.AdamW,
+        self.optimizers = {"classifier": make_adam(list(self.net.parameters()), self.device, decoupled_weight_decay=True,
                                                    lr=cfg.lr, weight_decay=cfg.weight_decay)}
         self.dataset_size = sampler.size
 

@@ -47,10 +47,24 @@ def build(kind: str, config=None) -> dict[str, nn.Module]:
     """Modules of a model kind, freshly initialised. `config` is a config dataclass or a dict.
     The parameter count is checked first on the "meta" device, where building allocates nothing."""
     cfg = config if isinstance(config, CONFIGS.get(kind, ())) else make_config(kind, config)
-    with torch.device("meta"):
+    with torch.device("meta"), _NoRandomFill():
         shapes = _build(kind, cfg)
     check_parameter_count(kind, sum(p.numel() for m in shapes.values() for p in m.parameters()))
     return _build(kind, cfg)
+
+
+class _NoRandomFill(torch.overrides.TorchFunctionMode):
+    """Skips `normal_` (nn.init's and Tensor's) while modules are built on the meta device only to
+    count their parameters: there is nothing to fill there, and PyTorch's meta `normal_` (Python,
+    torch._refs) imports torch._dynamo, seconds a training run would wait for before its first step."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.nn.init.normal_, torch.Tensor.normal_):
+            tensor = args[0] if args else kwargs.get("tensor")
+            if torch.is_tensor(tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
 
 
 def _build(kind: str, cfg) -> dict[str, nn.Module]:
