@@ -28,8 +28,11 @@ from explorer.ui.train_tab import TrainTab
 from explorer.ui.wiring import Parts, chain, event, prefixed
 
 TABS = ("explore", "interpolate", "map", "train")
-TAB_URL_JS = "() => {{ const u = new URL(window.location.href); u.searchParams.set('tab', '{tab}'); " \
-             "window.history.replaceState(null, '', u); }}"
+# The address bar remembers the open tab; not before the page has opened the view its address asks for
+# (the first tab's automatic selection at start-up would otherwise rewrite ?tab= before it is read).
+TAB_URL_JS = "() => {{ if (!window.__leViewOpened) return; const u = new URL(window.location.href); " \
+             "u.searchParams.set('tab', '{tab}'); window.history.replaceState(null, '', u); }}"
+VIEW_OPENED_JS = "() => { window.__leViewOpened = true; }"
 
 
 def training_session(ws: Workspace) -> TrainingSession:
@@ -175,5 +178,5 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
 
         loaded = demo.load(**event(p, app.load_view, ["visited"],
                                    [*app.outputs(), "tabs", "current_tab", "explore_intro", "train_intro", "visited"]))
-        flows.after_model_set(loaded).then(**train.refresh_event)
+        flows.after_model_set(loaded.then(fn=None, js=VIEW_OPENED_JS)).then(**train.refresh_event)
     return demo

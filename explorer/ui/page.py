@@ -33,7 +33,9 @@ def theme() -> gr.themes.Base:
 
 
 CSS = """
-.gradio-container { max-width: 1400px !important; }
+/* overflow: hidden on the container makes it a scroll box of its own, which stops every sticky column:
+   clip instead keeps the page from scrolling sideways without breaking sticky (the picture stays in view) */
+.gradio-container { max-width: 1400px !important; overflow: visible !important; overflow-x: clip !important; }
 #le-header { align-items: center; gap: 8px; margin-bottom: 0; }
 #le-header .le-title { display: flex; flex-direction: column; line-height: 1.2; }
 #le-header .le-title b { font-size: 20px; }
@@ -41,6 +43,13 @@ CSS = """
 #le-header-panels { gap: 8px; }
 #le-header-panels > * { flex: 1 1 0; }
 .le-sticky { position: sticky; top: 4px; align-self: flex-start; }
+/* a phone: the columns stack, and the picture alone stays at the top while the controls scroll under it */
+@media (max-width: 720px) {
+  .le-sticky { display: contents; }
+  #explore-image { position: sticky; top: 0; z-index: 1000; background: var(--background-fill-primary);
+                   padding-bottom: 4px; flex: 1 1 100%; }
+  #explore-image img { width: min(300px, 30vh) !important; height: min(300px, 30vh) !important; }
+}
 .le-compact { gap: 6px; }
 .le-compact > * { min-width: 0; }
 .le-cards { display: flex; flex-wrap: wrap; gap: 6px; margin: 6px 0; }

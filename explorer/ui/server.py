@@ -80,12 +80,35 @@ async def _refuse(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _patient_url_ok(url: str, patience: float = 60.0) -> bool:
+    """Gradio's start-up check that the new server answers, with patience: Gradio's own gives up at the
+    first 3-s timeout and then refuses to start ("When localhost is not accessible..."), which happens
+    on a busy machine (seen with the load average at 11 on 2 cores)."""
+    import time
+
+    import httpx
+    end = time.monotonic() + patience
+    while True:
+        try:
+            if httpx.head(url, timeout=5).status_code in (200, 401, 301, 302, 303, 307, 308):
+                return True
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.5)
+
+
 def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, block: bool = True,
           quiet: bool = False) -> str:
     """Queue and launch `demo` with the app's settings; returns its local URL (after the server
     stopped, when `block`)."""
+    import gradio.networking
+
     from explorer.ui.page import CSS, page_js, theme
     from explorer.ui.plotly_html import PLOTLY_JS
+
+    gradio.networking.url_ok = _patient_url_ok
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
