@@ -11,6 +11,7 @@ from collections import deque
 import torch
 
 from explorer.core.data import mode_coverage, modes, sample_toy
+from explorer.live.verdict import StableVerdict
 from explorer.training.gan import generator_loss
 
 EXTENT = 3.0
@@ -36,6 +37,8 @@ class ToyView:
         mesh_noise[:, 0], mesh_noise[:, 1 % trainer.latent_dim] = mu.flatten(), mv.flatten()
         self.mesh_noise, self.mesh = mesh_noise.to(dev), mesh
         self.coverage_history: deque[tuple[int, int]] = deque(maxlen=200)   # (step, modes covered)
+        self.fit_real = sample_toy(dataset, 1000, g).to(dev)          # the real data the fakes are measured against
+        self.verdict = StableVerdict()
 
     def frame(self, arrows: bool = True) -> dict:
         t = self.t
@@ -52,14 +55,16 @@ class ToyView:
         coverage = mode_coverage(self.dataset, cover_pts)
         if coverage is not None:
             self.coverage_history.append((t.step, coverage[0]))
+        fit = data_fit(self.fit_real, cover_pts)
+        d_real_v = float(d_real.mean() if wgan else torch.sigmoid(d_real).mean())
+        d_fake_v = float(d_fake.mean() if wgan else torch.sigmoid(d_fake).mean())
+        verdict = self.verdict.update(t.step, d_real_v, d_fake_v, coverage, list(self.coverage_history), wgan, fit)
         out = {
             "step": t.step, "coverage_history": list(self.coverage_history),
             "real": self.real.cpu().numpy(), "fake": fake.cpu().numpy(),
             "heat": heat.view(len(self.grid_ticks), len(self.grid_ticks)).cpu().numpy(), "ticks": self.grid_ticks,
             "mesh": mesh.cpu().numpy(), "wgan": wgan,
-            "d_real": float(d_real.mean() if wgan else torch.sigmoid(d_real).mean()),
-            "d_fake": float(d_fake.mean() if wgan else torch.sigmoid(d_fake).mean()),
-            "coverage": coverage,
+            "d_real": d_real_v, "d_fake": d_fake_v, "coverage": coverage, "fit": fit, "verdict": verdict,
             "modes": None if modes(self.dataset) is None else modes(self.dataset).numpy(),
         }
         if arrows:
@@ -70,6 +75,13 @@ class ToyView:
             scale = 0.35 / (push.norm(dim=1).max().clamp(min=1e-8))
             out["arrows"] = (push * scale).cpu().numpy()
         return out
+
+
+def data_fit(real: torch.Tensor, fake: torch.Tensor, radius: float = 0.15) -> tuple[float, float]:
+    """(precision, recall) of fakes against real points: the share of fakes within `radius` of some real
+    point, and the share of real points within `radius` of some fake (the data's noise is 0.04-0.06)."""
+    d = torch.cdist(fake.float(), real.float())                          # (fakes, reals)
+    return float((d.min(1).values < radius).float().mean()), float((d.min(0).values < radius).float().mean())
 
 
 def real_data_preview(dataset: str, points: int = 512, seed: int = 0) -> dict:

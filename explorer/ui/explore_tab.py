@@ -15,7 +15,7 @@ import random
 
 import gradio as gr
 
-from explorer.core.validation import MAX_SEED, UserError
+from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
@@ -28,11 +28,13 @@ from explorer.ui.explore_widgets import (
     manifold_value,
     strip_html,
 )
+from explorer.ui.inputs import Dropdown, Number, Slider, clamped
 from explorer.ui.own_picture import OwnPicture
 from explorer.ui.wiring import Parts, event
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
 SLIDER_RANGE = 4.0
+TEMPERATURE = (0.0, 2.0)     # the slider's range (a recipe may say up to 3)
 CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders"]   # what makes the picture
 # what a model switch, a recipe, a map dot or your own picture set
 POINT = ["base", "direction", "amount", "temperature", "cls", "sliders"]
@@ -62,17 +64,31 @@ class ExploreTab:
                 out.append(gr.update(visible=False, value=0.0))
         return {"sliders": out}
 
-    def recipe(self, model, cls=None, seed=0, temperature=1.0, base=None, direction="", amount=0.0, sliders=()) -> Recipe:
-        """The widgets' raw values -> a checked Recipe (only the sliders on show; a class only for a conditional model)."""
-        n = min(len(self.ws.directions(model).basis), K_MAX)
-        return self.ws.recipe({"model": model, "seed": seed, "temperature": temperature, "sliders": list(sliders or ())[:n],
-                               "direction": direction or "", "amount": amount or 0.0, "base": base or None,
+    def recipe(self, model, cls=None, seed=0, temperature=1.0, base=None, direction="", amount=0.0, sliders=(),
+               notes: list[str] | None = None) -> Recipe:
+        """The widgets' raw values -> a checked Recipe (only the sliders on show; a class only for a conditional
+        model). A slider typed beyond its range is set to its nearest end, said in `notes`."""
+        d = self.ws.directions(model)
+        n = min(len(d.basis), K_MAX)
+        sliders = [clamped(f"Direction {i + 1}", v, -SLIDER_RANGE, SLIDER_RANGE, notes) for i, v in enumerate(list(sliders or ())[:n])]
+        lo, hi = d.info(direction).amount_range if direction and direction in d.named() else (-2.0, 2.0)
+        return self.ws.recipe({"model": model, "seed": seed, "sliders": sliders, "direction": direction or "",
+                               "temperature": clamped("Temperature", temperature, *TEMPERATURE, notes),
+                               "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
                                "class": cls if self.ws.model(model).num_classes else None})
 
     # ---------------------------------------------------------------- handlers
     def show(self, model, cls, seed, temperature, base, direction, amount, sliders):
-        """The picture for the controls' values, with its recipe, latent and (conditional) class row."""
-        return self.picture_for(self.recipe(model, cls, seed, temperature, base, direction, amount, sliders))
+        """The picture for the controls' values, with its recipe, latent and (conditional) class row; a slider
+        typed beyond its range is moved to its end and the visitor told."""
+        notes: list[str] = []
+        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes)
+        out = self.picture_for(r)
+        if notes:
+            widgets.info(" ".join(notes))
+            out.update({"temperature": r.temperature, "amount": r.amount, "sliders": [
+                gr.update(value=r.sliders[i]) if i < len(r.sliders) else gr.update() for i in range(K_MAX)]})
+        return out
 
     def picture_for(self, r: Recipe) -> dict:
         image, z = self.ws.render(r)
@@ -120,8 +136,21 @@ class ExploreTab:
 
     def reseed(self, model, seed, temperature, base=None):
         """The sliders where the (seed's or base's) starting point puts them."""
-        r = self.ws.recipe({"model": model, "seed": seed, "temperature": temperature, "base": base or None})
+        r = self.ws.recipe({"model": model, "seed": seed, "temperature": clamped("Temperature", temperature, *TEMPERATURE),
+                            "base": base or None})
         return self.slider_updates(model, self.ws.slider_values(r))
+
+    def seed_typed(self, model, seed, temperature, recipe):
+        """A typed seed: the sliders follow it; a seed that is refused is put back to the picture's own."""
+        return self.reseed(model, seed, temperature)
+
+    @staticmethod
+    def seed_of(recipe=None, **_) -> dict:
+        """The seed of the picture on show (its recipe), to put a refused seed back."""
+        try:
+            return {"seed": int(recipe_values(recipe).get("seed", 0))}
+        except (UserError, TypeError, ValueError):
+            return {}
 
     def surprise(self, model, temperature):
         seed = random.randrange(0, 1_000_000)
@@ -206,7 +235,7 @@ class ExploreTab:
                 p.add(image=gr.HTML(elem_id="explore-image"),
                       class_row=gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
                                         visible=False, elem_id="explore-class-row"),
-                      strip_dir=gr.Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
+                      strip_dir=Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
                                             container=False),
                       strip=gr.HTML(elem_id="explore-strip"),
                       manifold=gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
@@ -215,21 +244,20 @@ class ExploreTab:
                 p.add(conditional_note=gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False,
                                                    elem_id="explore-conditional-note"))
                 with gr.Row(elem_classes="le-compact"):
-                    p.add(cls=gr.Dropdown(label="Class", choices=[], value=None, visible=False, elem_id="explore-class",
+                    p.add(cls=Dropdown(label="Class", choices=[], value=None, visible=False, elem_id="explore-class",
                                           filterable=True, min_width=160),
-                          seed=gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=MAX_SEED,
-                                         elem_id="explore-seed", min_width=100),
+                          seed=Number(precision=None, label="Seed", value=0, elem_id="explore-seed", min_width=100),
                           surprise=gr.Button("Surprise me", elem_id="explore-surprise", min_width=100),
                           reset=gr.Button("Reset", elem_id="explore-reset", min_width=80))
                 with gr.Row(elem_classes="le-compact") as direction_row:
-                    p.add(direction=gr.Dropdown(label="Named direction", choices=[("(none)", "")], value="",
+                    p.add(direction=Dropdown(label="Named direction", choices=[("(none)", "")], value="",
                                                 elem_id="explore-direction", filterable=True, min_width=200),
-                          amount=gr.Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount",
+                          amount=Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount",
                                            min_width=200))
                 p.add(direction_row=direction_row, direction_note=gr.HTML(elem_id="explore-direction-note"),
-                      temperature=gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Typical ↔ unusual (temperature)",
+                      temperature=Slider(*TEMPERATURE, value=1.0, step=0.05, label="Typical ↔ unusual (temperature)",
                                             elem_id="explore-temperature"),
-                      sliders=[gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
+                      sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
                                          elem_id=f"explore-slider-{i}") for i in range(K_MAX)])
                 self.own = OwnPicture(self.ws, self)
                 self.own.build()
@@ -251,7 +279,8 @@ class ExploreTab:
     def _wire(self):
         p = self.parts
         # the picture, then the slower views, then the link: each a step other tabs can chain too
-        self.fast = event(p, self.show, CONTROLS, ["image", "recipe", "z", "cls_state", "raw", "class_row"],
+        self.fast = event(p, self.show, CONTROLS, ["image", "recipe", "z", "cls_state", "raw", "class_row", "temperature",
+                                                   "amount", "sliders"],
                           errors_to="image", trigger_mode="always_last")
         self.extras_event = event(p, self.extras, ["model", "cls", "z", "strip_dir"], ["strip", "manifold"],
                                   errors_to="strip", trigger_mode="always_last")
@@ -268,8 +297,8 @@ class ExploreTab:
         self.then_all(p["direction"].change(**event(p, self.direction_info, ["model", "direction", "amount"],
                                                      ["direction_note", "amount"], errors_to="direction_note")))
         for ev in (p["seed"].input, p["seed"].submit):      # typing, arrows, Enter: the picture follows at once
-            self.then_all(ev(**event(p, self.reseed, ["model", "seed", "temperature"], ["sliders"],
-                                     trigger_mode="always_last")))
+            self.then_all(ev(**event(p, self.seed_typed, ["model", "seed", "temperature", "recipe"], ["sliders", "seed"],
+                                     on_error=self.seed_of, trigger_mode="always_last")))
         self.then_all(p["surprise"].click(**event(p, self.surprise, ["model", "temperature"], ["seed", *POINT])))
         self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature"], POINT)))
         # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it

@@ -16,6 +16,7 @@ from explorer.core.latent import angle_degrees, lerp_dip, norm_dip_sentence, sam
 from explorer.core.validation import UserError, check_int, check_seed
 from explorer.explore.workspace import MAX_FRAMES, Workspace
 from explorer.ui import texts, widgets
+from explorer.ui.inputs import Dropdown, Number, Slider, clamped
 from explorer.ui.wiring import Parts, event
 
 SEED, EXPLORE, MAP, TEST = "Seed", "Explore picture", "Map dot", "Test picture"
@@ -77,7 +78,10 @@ class InterpolateTab:
 
     def run(self, model, mode, class_a, class_b, src_a, val_a, src_b, val_b, frames, explore_z, map_ends):
         m = self.ws.model(model)
-        frames = check_int("Frames", frames, 2, MAX_FRAMES)
+        notes: list[str] = []
+        frames = check_int("Frames", clamped("Frames", frames, 2, MAX_FRAMES, notes), 2, MAX_FRAMES)
+        if notes:                                  # a typed 1000 is made 64, and said so
+            widgets.info(" ".join(notes))
         a, label_a = self.endpoint(model, "start", src_a, val_a, explore_z, map_ends)
         if m.num_classes and mode == CLASS:
             ca, cb = m.check_class(class_a, "From class"), m.check_class(class_b, "To class")
@@ -104,7 +108,7 @@ class InterpolateTab:
         return {"linear": widgets.strip(res["linear"], caps, 56), "spherical": widgets.strip(res["spherical"], caps, 56),
                 "gif": str(gif), "gif_file": str(gif),
                 "plot": gr.Plot(norm_plot(res, what), label=f"Length of the {what} along each path"),
-                "sentence": sentence, "path": path}
+                "sentence": sentence, "path": path, **({"frames": frames} if notes else {})}
 
     def conditional_controls(self, model, mode=STYLE, class_a=0, class_b=1) -> dict:
         """The walk and class pickers: shown for a class-conditional model only; the end point only when it is used."""
@@ -149,21 +153,21 @@ class InterpolateTab:
             with gr.Column(scale=1, min_width=260):
                 p.add(mode=gr.Radio([STYLE, CLASS], value=STYLE, label="Walk", visible=False, elem_id="interp-mode"))
                 with gr.Row(elem_classes="le-compact"):
-                    p.add(class_a=gr.Dropdown(label="Class", choices=[], visible=False, elem_id="interp-class-a",
+                    p.add(class_a=Dropdown(label="Class", choices=[], visible=False, elem_id="interp-class-a",
                                               min_width=120),
-                          class_b=gr.Dropdown(label="To class", choices=[], visible=False, elem_id="interp-class-b",
+                          class_b=Dropdown(label="To class", choices=[], visible=False, elem_id="interp-class-b",
                                               min_width=120))
                 with gr.Row(elem_classes="le-compact"):
-                    p.add(src_a=gr.Dropdown(sources_for("dcgan"), value=SEED, label="Start", elem_id="interp-src-a",
+                    p.add(src_a=Dropdown(sources_for("dcgan"), value=SEED, label="Start", elem_id="interp-src-a",
                                             min_width=120),
-                          val_a=gr.Number(value=1, precision=0, label="Seed / picture no.", elem_id="interp-val-a",
+                          val_a=Number(precision=None, value=1, label="Seed / picture no.", elem_id="interp-val-a",
                                           min_width=90))
                 with gr.Row(elem_classes="le-compact"):
-                    p.add(src_b=gr.Dropdown(sources_for("dcgan", "end"), value=MIRROR, label="End", elem_id="interp-src-b",
+                    p.add(src_b=Dropdown(sources_for("dcgan", "end"), value=MIRROR, label="End", elem_id="interp-src-b",
                                             min_width=120),
-                          val_b=gr.Number(value=2, precision=0, label="Seed / picture no.", elem_id="interp-val-b",
+                          val_b=Number(precision=None, value=2, label="Seed / picture no.", elem_id="interp-val-b",
                                           min_width=90))
-                p.add(frames=gr.Slider(2, 64, value=10, step=1, label="Frames", elem_id="interp-frames"),
+                p.add(frames=Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="interp-frames"),
                       go=gr.Button("Interpolate", variant="primary", elem_id="interp-run"),
                       gif=gr.Image(label="Animation: straight (left) and great circle (right)", type="filepath",
                                    elem_id="interp-gif", interactive=False, height=150),
@@ -178,7 +182,7 @@ class InterpolateTab:
                     gr.Markdown(texts.INTERPOLATE + "\n\n" + texts.NORM_SENTENCE + "\n\n" + texts.INTERPOLATE_CONDITIONAL)
         self.run_event = event(p, self.run, ["model", "mode", "class_a", "class_b", "src_a", "val_a", "src_b", "val_b",
                                              "frames", "explore_z", "map_ends"],
-                               ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path"],
+                               ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path", "frames"],
                                errors_to="linear", toast=True, on_error={"spherical": ""}, show_progress="full")
         p["go"].click(**self.run_event)
         p["mode"].input(**event(p, self.on_mode, ["model", "mode", "class_a", "class_b"],

@@ -35,7 +35,13 @@ const draw = () => {
   const v = props.value;
   const div = element.querySelector('.le-map');
   const hover = element.querySelector('.le-hover');
-  if (!div || !v || !v.data) return;
+  if (!div) return;
+  if (!v || !v.data) {                      // another model's map is on its way: never show the old one
+    if (window.Plotly && div.dataset.bound) Plotly.purge(div);
+    delete div.dataset.bound;
+    div.replaceChildren();
+    return;
+  }
   if (!window.Plotly) { setTimeout(draw, 100); return; }
   Plotly.react(div, v.data, v.layout, {displaylogo: false, responsive: true});
   if (div.dataset.bound) return;
@@ -162,8 +168,9 @@ class MapTab:
         return {"plot": fig, "status": widgets.message(note_for(m, points), "info"), "timer": gr.Timer(active=False)}
 
     def on_model(self, model):
-        """A model switch: the old model's selection goes; the map is redrawn for the new one."""
-        return {"selection": None, "selected": widgets.message("Click a dot to select it.", "info"), "selected_text": ""}
+        """A model switch: the old model's map and selection go at once (the new map is drawn when ready)."""
+        return {"selection": None, "selected": widgets.message("Click a dot to select it.", "info"), "selected_text": "",
+                "plot": {}, "status": widgets.message(f"The map of {model} is on its way…", "info")}
 
     def select(self, evt, model):
         item = self.ws.map_item(model, getattr(evt, "index", None))
@@ -208,4 +215,4 @@ class MapTab:
         p["timer"].tick(**self.refresh_event)
         p["plot"].click(**event(p, self.select, ["model"], ["selected", "selected_text", "selection"],
                                 errors_to="selected", show_progress="full")).then(**self.refresh_event)
-        self.model_outputs = ["selection", "selected", "selected_text"]             # what on_model sets
+        self.model_outputs = ["selection", "selected", "selected_text", "plot", "status"]   # what on_model sets

@@ -15,6 +15,7 @@ from explorer.core.picture import read_picture_file
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
 from explorer.ui import widgets
+from explorer.ui.inputs import Number
 from explorer.ui.wiring import event
 
 VERDICT_WORDS = {"very close": "very close to your picture", "close": "close to your picture",
@@ -93,7 +94,7 @@ class OwnPicture:
                                          canvas_size=(280, 280), elem_id="own-draw", height=300),
                 own_upload=gr.File(label="A picture file", file_types=["image"], type="filepath", elem_id="own-upload",
                                    height=70),
-                own_index=gr.Number(value=0, precision=0, minimum=0, label="Test picture number", elem_id="own-index"),
+                own_index=Number(precision=None, value=0, label="Test picture number", elem_id="own-index"),
                 own_go=gr.Button("Put it in the latent space", variant="primary", elem_id="own-go"),
                 own_result=gr.HTML(elem_id="own-result"))
         self.explore.parts.add(**parts)

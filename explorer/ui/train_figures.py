@@ -123,6 +123,14 @@ def _card(label: str, value: str, tone: str = "") -> str:
             f'<div class="le-card-value">{html.escape(value)}</div></div>')
 
 
+def latest_with(history, key: str) -> dict | None:
+    """The most recent record that holds `key` (the quality probe's figures are in one record in many)."""
+    for rec in reversed(history):
+        if key in rec:
+            return rec
+    return None
+
+
 def readout(status: dict, frame: dict | None = None) -> str:
     """Cards for the run: state, speed, D(x), D(G(z)), losses, quality; plus the game's state in words."""
     state = status["state"]
@@ -137,18 +145,26 @@ def readout(status: dict, frame: dict | None = None) -> str:
     d_real, d_fake = frame.get("d_real", last.get("d_real")), frame.get("d_fake", last.get("d_fake"))
     if d_real is not None and d_fake is not None and not frame.get("wgan"):
         cards += [_card("D(x): inspector on real", f"{d_real:.2f}"), _card("D(G(z)): inspector on fakes", f"{d_fake:.2f}")]
-    for key, name in (("critic_real", "critic on real"), ("critic_fake", "critic on fakes"), ("loss", "VAE loss"),
-                      ("fd_fast", "FD (500 pictures, lower is better)"), ("coverage", "class coverage (1 = all)"),
-                      ("class_match", "drawn as the class asked for (1 = always)")):
+    for key, name in (("critic_real", "critic on real"), ("critic_fake", "critic on fakes"), ("loss", "VAE loss")):
         if key in last:
             cards.append(_card(name, f"{last[key]:.2f}"))
+    # the quality probe runs every few hundred steps: its latest figures stay on screen, with their step
+    for key, name in (("fd_fast", "FD (500 pictures, lower is better)"), ("coverage", "class coverage (1 = all)"),
+                      ("class_match", "drawn as the class asked for (1 = always)")):
+        probed = latest_with(status["history"], key)
+        if probed is not None:
+            cards.append(_card(f"{name}, at step {probed['step']:,}", f"{probed[key]:.2f}"))
     cov = frame.get("coverage")
     if cov:
         cards.append(_card("Clusters with fakes", f"{cov[0]} of {cov[1]}"))
+    fit = frame.get("fit")
+    if fit:
+        cards.append(_card("Real data covered by fakes", f"{fit[1]:.0%}"))
     verdict = ""
     if status["kind"] == "toy_gan" and frame:
-        label, sentence = game_verdict(status["step"], d_real, d_fake, cov, frame.get("coverage_history", []),
-                                       bool(frame.get("wgan")))
+        # the view's own verdict: judged over the last frames and held before it changes (live/verdict.py)
+        label, sentence = frame.get("verdict") or game_verdict(status["step"], d_real, d_fake, cov,
+                                                               frame.get("coverage_history", []), bool(frame.get("wgan")))
         tone = "le-warn" if label in ("mode collapse", "the inspector is winning") else ""
         verdict = f'<p class="le-verdict {tone}"><b>{html.escape(label.capitalize())}.</b> {html.escape(sentence)}</p>'
     where = f'<p class="le-where">Runs {html.escape(status.get("where", ""))}: {html.escape(status["description"])}.</p>'

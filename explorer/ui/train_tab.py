@@ -16,6 +16,7 @@ from explorer.live.settings import IMAGE_DATASETS, ImageSettings, ToySettings
 from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
+from explorer.ui.inputs import Number
 from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD
 from explorer.ui.train_figures import (
     class_grid_picture,
@@ -124,10 +125,8 @@ class TrainTab:
                               toy_loss=gr.Radio(list(LOSSES), value="non-saturating", label="Loss", info=texts.TIPS["loss"]))
                         with gr.Accordion("More settings", open=False):
                             with gr.Row():
-                                p.add(lr_g=gr.Number(1e-3, label="Forger learning rate", info=texts.TIPS["lr_g"],
-                                                     minimum=1e-6, maximum=1),
-                                      lr_d=gr.Number(1e-3, label="Inspector learning rate", info=texts.TIPS["lr_d"],
-                                                     minimum=1e-6, maximum=1))
+                                p.add(lr_g=Number(1e-3, precision=None, label="Forger learning rate", info=texts.TIPS["lr_g"]),
+                                      lr_d=Number(1e-3, precision=None, label="Inspector learning rate", info=texts.TIPS["lr_d"]))
                             p.add(toy_k=gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step",
                                                   info=texts.TIPS["k"]),
                                   toy_batch=gr.Dropdown([32, 64, 128, 256, 512], value=128, label="Batch size",
@@ -154,7 +153,7 @@ class TrainTab:
                         with gr.Accordion("More settings", open=False):
                             p.add(img_loss=gr.Radio(list(LOSSES), value="non-saturating", label="GAN loss",
                                                     info=texts.TIPS["loss"]),
-                                  img_lr=gr.Number(2e-4, label="Learning rate", minimum=1e-6, maximum=1),
+                                  img_lr=Number(2e-4, precision=None, label="Learning rate"),
                                   img_k=gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step",
                                                   info=texts.TIPS["k"]),
                                   img_batch=gr.Dropdown([16, 32, 64, 128, 256], value=64, label="Batch size",

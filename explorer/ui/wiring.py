@@ -89,14 +89,16 @@ def user_message(exc: BaseException, what: str = "") -> str:
     return INTERNAL_ERROR
 
 
-def _shown(text: str, errors_to: str | None, toast: bool, on_error: dict | None) -> dict:
-    """The message in the output `errors_to` and/or a toast, plus the fixed `on_error` outputs."""
+def _shown(text: str, errors_to: str | None, toast: bool, on_error, kwargs: dict) -> dict:
+    """The message in the output `errors_to` and/or a toast, plus the `on_error` outputs (a dict, or a
+    function of the handler's arguments: e.g. a refused value put back to the last good one)."""
     if toast or not errors_to:
         widgets.warn(text)
-    return {**(on_error or {}), **({errors_to: widgets.message(text)} if errors_to else {})}
+    extra = on_error(**kwargs) if callable(on_error) else on_error
+    return {**(extra or {}), **({errors_to: widgets.message(text)} if errors_to else {})}
 
 
-def guarded(fn: Callable, errors_to: str | None = None, toast: bool = False, on_error: dict | None = None) -> Callable:
+def guarded(fn: Callable, errors_to: str | None = None, toast: bool = False, on_error=None) -> Callable:
     """`fn` with the UI's error edge: a UserError's message or "internal error (logged)" goes to the
     output `errors_to` (an HTML panel; `toast`: also a warning toast) or else a warning toast, the
     outputs in `on_error` get those values, and nothing else changes."""
@@ -106,7 +108,7 @@ def guarded(fn: Callable, errors_to: str | None = None, toast: bool = False, on_
             try:
                 yield from fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - the UI's one error edge
-                yield _shown(user_message(exc, fn.__qualname__), errors_to, toast, on_error)
+                yield _shown(user_message(exc, fn.__qualname__), errors_to, toast, on_error, kwargs)
         return gen
 
     @functools.wraps(fn)
@@ -114,12 +116,12 @@ def guarded(fn: Callable, errors_to: str | None = None, toast: bool = False, on_
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the UI's one error edge
-            return _shown(user_message(exc, fn.__qualname__), errors_to, toast, on_error)
+            return _shown(user_message(exc, fn.__qualname__), errors_to, toast, on_error, kwargs)
     return plain
 
 
 def event(parts: Parts, fn: Callable, inputs: Iterable[str] = (), outputs: Iterable[str] = (),
-          errors_to: str | None = None, toast: bool = False, on_error: dict | None = None, **options) -> dict:
+          errors_to: str | None = None, toast: bool = False, on_error=None, **options) -> dict:
     """Keyword arguments for a Gradio event: `fn` called with {input name: value}, its {name: value}
     result sent to the named outputs. `options` go to Gradio (trigger_mode, js, show_progress…);
     events are private (not API endpoints) and quiet unless `options` say otherwise."""
