@@ -13,7 +13,7 @@ import logging
 import gradio as gr
 
 from explorer.core.imaging import gif_data_url, png_data_url
-from explorer.core.validation import UserError, check_int
+from explorer.core.validation import UserError, check_flag, check_int
 from explorer.explore.workspace import MAX_FRAMES, Workspace
 from explorer.live.session import TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings
@@ -22,17 +22,19 @@ log = logging.getLogger(__name__)
 
 
 def guard(fn):
-    """User errors come back as their plain message; anything else is a bug: logged with its
-    traceback and answered with "internal error, logged", never dressed up as a user message."""
+    """User errors come back as their plain message (and one line in the log); anything else is a
+    bug: logged with its traceback and answered with "internal error, logged", never dressed up as
+    a user message. Gradio prints no traceback of its own for either."""
     @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except UserError as exc:
-            raise gr.Error(str(exc)) from None
+        except UserError as exc:          # one line in the log, no traceback: the caller's mistake
+            log.info("API call %s refused: %s", fn.__name__, str(exc)[:300])
+            raise gr.Error(str(exc), print_exception=False) from None
         except Exception:
-            log.exception("API call %s failed", fn.__name__)
-            raise gr.Error("Internal error, logged on the server.") from None
+            log.exception("API call %s failed", fn.__name__)       # a bug: its traceback, once
+            raise gr.Error("Internal error, logged on the server.", print_exception=False) from None
     return wrapped
 
 
@@ -95,11 +97,15 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
         (the prepared input, the reconstruction; for a GAN also the encoder's first guess before refinement)."""
         if not isinstance(image, str) or not image:
             raise UserError("image must be a picture file as a data URL or base64 text.")
+        if image.startswith("data:"):
+            _, comma, image = image.partition(",")
+            if not comma:
+                raise UserError("image is a data URL without a comma: it must look like data:image/png;base64,iVBOR…")
         try:
-            data = base64.b64decode(image.split(",", 1)[1] if image.startswith("data:") else image, validate=True)
+            data = base64.b64decode(image, validate=True)
         except (ValueError, binascii.Error):
             raise UserError("image is not valid base64: send the picture file as a data URL or base64 text.") from None
-        enc = ws.encode_picture(str(model), data, refine=bool(refine))
+        enc = ws.encode_picture(str(model), data, refine=check_flag("refine", refine))
         out = {**enc.to_json(), "input": png_data_url(enc.input), "reconstruction": png_data_url(enc.reconstruction)}
         if enc.guess is not None:
             out["guess"] = png_data_url(enc.guess)

@@ -19,6 +19,7 @@ import json
 
 from starlette.middleware import Middleware
 
+from explorer.core.validation import UserError
 from explorer.explore.uploads import MAX_UPLOAD_MB
 
 MAX_BODY_KB = 1024
@@ -78,6 +79,32 @@ async def _refuse(send, limit: int) -> None:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
+
+
+def check_address(host: str, port: int) -> None:
+    """UserError at once, before any model is loaded, for a --host this computer cannot listen on or
+    a --port another program holds (they used to end, minutes later, in tracebacks about other things)."""
+    import errno
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host[:80]!r} is not an address or name this computer knows "
+                        f"({getattr(exc, 'strerror', None) or exc}). Use 127.0.0.1 (this computer only) or "
+                        "0.0.0.0 (every network).") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as the server does: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(f"Port {port} on {host} is in use: another program (perhaps another Latent Explorer) "
+                                "listens there. Choose another with --port.") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UserError(f"--host {host[:80]} is not an address of this computer. Use 127.0.0.1 (this computer "
+                                "only) or 0.0.0.0 (every network).") from None
+            raise UserError(f"Cannot listen on {host[:80]} port {port}: {exc.strerror or exc}.") from None
 
 
 def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, block: bool = True,
