@@ -154,3 +154,20 @@ def test_uploaded_models_cache_in_the_runtime_folder(picker, ws, tmp_path):
     ws.directions(name)
     assert ws.directions_path(name).parent == runtime.folder("cache") and ws.directions_path(name).is_file()
     assert not list(ws.cache_dir.glob(f"{name}-*"))
+
+
+def test_a_format_version_in_words_is_refused_by_name(picker, ws, tmp_path):
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from explorer.core.checkpoints import META_KEY
+    path = vae_file(tmp_path / "worded.safetensors", seed=6)
+    with safe_open(str(path), "pt") as f:
+        meta = json.loads(f.metadata()[META_KEY])
+    save_file(load_file(str(path)), str(path), metadata={META_KEY: json.dumps({**meta, "format_version": "1"})})
+    before = ws.model_names()
+    card = picker.upload(str(path))["card"]
+    assert "format version that is not a whole number" in card and "internal error" not in card, card
+    assert ws.model_names() == before
