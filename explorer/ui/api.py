@@ -19,6 +19,9 @@ from explorer.live.session import TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings
 
 log = logging.getLogger(__name__)
+# putting a picture in the latent space (a GAN refines for seconds): at most this many at once, the
+# API's /encode and the page's "Use my own picture" together (one Gradio concurrency group)
+ENCODE_CONCURRENCY, ENCODE_GROUP = 2, "encode-picture"
 
 
 def guard(fn):
@@ -144,7 +147,7 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
         return train_status(owner)
 
     out = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
-           (encode, 2)]
+           (encode, ENCODE_CONCURRENCY)]
     if session is not None:
         out += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1), (train_stop, 1)]
     return out
@@ -153,4 +156,5 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
 def register(ws: Workspace, session: TrainingSession | None = None) -> None:
     """Every endpoint under its own name, behind the guard (inside a Blocks)."""
     for fn, limit in endpoints(ws, session):
-        gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True)
+        gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True,
+               concurrency_id=ENCODE_GROUP if fn.__name__ == "encode" else None)

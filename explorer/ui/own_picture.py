@@ -15,6 +15,7 @@ from explorer.core.picture import read_picture_file
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
 from explorer.ui import widgets
+from explorer.ui.api import ENCODE_CONCURRENCY, ENCODE_GROUP
 from explorer.ui.wiring import event
 
 VERDICT_WORDS = {"very close": "very close to your picture", "close": "close to your picture",
@@ -104,4 +105,4 @@ class OwnPicture:
         p = self.explore.parts
         self.explore.then_all(p["own_go"].click(**event(
             p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index"], ["own_result", *POINT],
-            errors_to="own_result", toast=True)))
+            errors_to="own_result", toast=True, concurrency_limit=ENCODE_CONCURRENCY, concurrency_id=ENCODE_GROUP)))
