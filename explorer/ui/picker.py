@@ -75,15 +75,16 @@ class Picker:
         except UserError as exc:
             return f"**Cannot show this model:** {md_text(exc)}"
 
-    def upload(self, upload):
+    def upload(self, request, upload):
         """Check an uploaded file and list it under a generated name (never the user's file name); the
-        upload box is cleared and Gradio's own copy of the file deleted, whatever happens."""
+        upload box is cleared and Gradio's own copy of the file deleted, whatever happens. The page's
+        session is the visitor whose uploads are counted (explore/uploads.py)."""
         if not upload:
             return {}
         src = Path(upload)
         shown = shorten(src.name, 60)
         try:
-            done = self.ws.register_upload(src, shown)
+            done = self.ws.register_upload(src, shown, visitor=getattr(request, "session_hash", None) or "")
         except Exception as exc:  # noqa: BLE001 - the refusal is shown in the card, a bug is logged
             text = str(exc) if isinstance(exc, UserError) else f"{shown}: internal error while checking the file (logged)."
             if not isinstance(exc, UserError):
@@ -96,7 +97,8 @@ class Picker:
             title = next((label for label, n in choices(self.ws) if n == done.name), done.name)
             info(f"{shown} is the same file as the listed model “{title}”: selected it.")
             return {"model": gr.update(value=done.name), "card": self.card(done.name), "upload": None}
-        info(f"{shown} loaded.")
+        unloaded = f" To make room, {', '.join(done.unloaded)} was unloaded." if done.unloaded else ""
+        info(f"{shown} loaded.{unloaded}")
         return {"model": gr.update(choices=choices(self.ws), value=done.name), "card": self.card(done.name), "upload": None}
 
     def build(self):
