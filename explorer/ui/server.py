@@ -55,7 +55,10 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     from explorer.ui.page import CSS, page_js, theme
     from explorer.ui.plotly_html import PLOTLY_JS
 
+    from explorer.ui.gradio_files import keep_tidy
+
     demo.queue(default_concurrency_limit=CONCURRENCY)
+    keep_tidy()               # what nobody consumed of Gradio's files and the GIFs is deleted after an hour
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
                             quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
                             theme=theme(), css=CSS,
