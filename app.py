@@ -63,6 +63,8 @@ def _run(args) -> int:
     from explorer.core import runtime
     from explorer.explore.workspace import Workspace
 
+    from explorer.ui.server import check_address
+    check_address(args.host, args.port)           # a bad --host or a busy --port: said at once, in one line
     device = choose_device(args.device)
     folder = Path(args.checkpoints_dir)
     for stale in runtime.remove_stale() + remove_stale_temp_files(folder) + remove_stale_temp_files(folder / "cache"):

@@ -40,6 +40,7 @@ class SharedApp:
     ws: object          # the app's Workspace
     url: str
     folder: Path        # the models it serves
+    demo: object = None  # its gr.Blocks
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +51,7 @@ def shared_app(tmp_path_factory):
     ws = small_workspace(folder)
     plant_hostile_gan(ws)
     demo, url = launch(ws, default="tiny_vae2")
-    yield SharedApp(ws, url, folder)
+    yield SharedApp(ws, url, folder, demo)
     demo.close()
     ws.close()           # the map worker process ends with the tests
 

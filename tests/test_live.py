@@ -160,6 +160,30 @@ def test_image_run_saves_and_a_second_save_with_the_same_title_replaces_it(sessi
     assert ck.kind == "dcgan" and ck.meta["steps"] >= 25
 
 
+def test_a_save_never_replaces_a_model_another_run_saved_and_says_why_a_save_failed(session, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import explorer.core.checkpoints as checkpoints
+    alice = session.start_images(ImageSettings(dataset="digits", model="vae", batch_size=16), paused=True)
+    path, _ = session.save(alice, "Shared name")
+    written = path.read_bytes()
+    session.control(alice, "stop")
+    bob = session.start_images(ImageSettings(dataset="digits", model="vae", batch_size=16), paused=True)
+    assert bob != alice
+    with pytest.raises(UserError, match="The title “Shared NAME!” gives the file name trained-shared-name.safetensors, "
+                                        "which another model in the list already has; that model stays as it is"):
+        session.save(bob, "Shared   NAME!")
+    assert path.read_bytes() == written and sorted(tmp_path.glob("*")) == [path]
+
+    def read_only(target, blob):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(target))
+    monkeypatch.setattr(checkpoints, "_write_atomic", read_only)
+    with pytest.raises(UserError) as refused:
+        session.save(bob, "Bob's own")
+    assert str(refused.value) == f"the models folder {tmp_path} cannot be written: the folder is on a read-only file system."
+
+
 def test_toy_game_runs_on_the_cpu_and_its_view_frame(session):
     tok = session.start_toy(ToySettings(dataset="grid", batch_size=32))
     assert session.status(tok)["where"].startswith("on the CPU")

@@ -89,7 +89,7 @@ def run_async(make_coro):
 
 def test_memory_per_api_call_stays_bounded(shared_app):
     """Each plain-HTTP call is a Gradio session of its own; the server keeps a bounded number of them."""
-    from explorer.ui.server import SESSION_CAPACITY
+    from explorer.explore.limits import SESSION_CAPACITY
     run_async(lambda: api_calls(shared_app.url, SESSION_CAPACITY + 16))      # the session store is full
     before = rss_mb(os.getpid())                                             # the shared app serves from this process
     rate = run_async(lambda: api_calls(shared_app.url, CALLS))

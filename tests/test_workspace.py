@@ -237,3 +237,50 @@ def test_a_gan_does_not_pretend_to_encode_a_test_picture(ws):
     with pytest.raises(UserError, match="no encoder"):
         ws.dataset_latent("tiny_gan", 5)
     assert ws.dataset_latent("tiny_vae8", 5).shape == (8,)
+
+
+def counted(monkeypatch, name: str, pause: float = 0.0) -> list:
+    """Count the calls of workspace.<name> (a directions computation), each held `pause` seconds."""
+    import time
+
+    import explorer.explore.workspace as workspace
+    calls, real = [], getattr(workspace, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        time.sleep(pause)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(workspace, name, wrapper)
+    return calls
+
+
+def test_a_damaged_directions_cache_is_recomputed_once_for_simultaneous_requests(ws, tmp_path, monkeypatch):
+    import threading
+    fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path, direction_samples=DIRECTION_SAMPLES)
+    fresh.directions_path("tiny_vae8").write_bytes(b"\0damaged\0" * 100)
+    calls = counted(monkeypatch, "vae_directions", pause=0.3)         # a window for the second request to race in
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(fresh.directions("tiny_vae8"))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and got[0] is got[1] is got[2]
+    assert fresh.directions_path("tiny_vae8").read_bytes()[:9] != b"\0damaged\0"     # the repaired cache
+
+
+def test_a_read_only_cache_folder_keeps_the_directions_in_memory(ws, tmp_path, monkeypatch, caplog):
+    import errno
+    import os
+
+    import explorer.explore.workspace as workspace
+
+    def read_only(path, blob):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+    monkeypatch.setattr(workspace, "_write_atomic", read_only)
+    calls = counted(monkeypatch, "vae_directions")
+    fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path / "cache", direction_samples=DIRECTION_SAMPLES)
+    first = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1}))[0]
+    again = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1, "sliders": [0.5]}))[0]
+    assert first.shape == again.shape and len(calls) == 1 and not fresh.directions_path("tiny_vae8").exists()
+    assert any("kept in memory only" in r.getMessage() and "Read-only file system" in r.getMessage() for r in caplog.records)

@@ -30,7 +30,7 @@ import torch
 from explorer.cli.args import number, whole
 from explorer.cli.samples import write_samples
 from explorer.cli.train_ddp import DataParallel
-from explorer.core.checkpoints import load_checkpoint
+from explorer.core.checkpoints import check_writable, load_checkpoint
 from explorer.core.data import (
     DATASETS,
     TOY_NAMES,
@@ -183,6 +183,8 @@ def main(argv=None) -> int:
 
 def train(args, argv) -> int:
     command = "python -m explorer.train " + shlex.join(argv)
+    if args.out:
+        check_writable(args.out, "--out")         # now, not after the training it would throw away
     if args.model == "encoder":   # trains against a frozen generator: its own loop
         from explorer.cli.train_encoder import main_encoder
         return main_encoder(args, command)

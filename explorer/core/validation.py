@@ -8,6 +8,7 @@ given (house rule 5), and nothing is silently "fixed".
 """
 from __future__ import annotations
 
+import errno
 import math
 
 MAX_SEED = 2**31 - 1        # numpy and torch generators both take seeds up to this
@@ -87,3 +88,14 @@ def check_whole(name: str, value, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise UserError(f"{name} must be between {lo} and {hi}, got {_shown(value)}.")
     return value
+
+
+_OS_WORDS = {errno.EROFS: "the folder is on a read-only file system", errno.EACCES: "no permission to write there",
+             errno.EPERM: "no permission to write there", errno.ENOSPC: "the disk is full",
+             errno.EDQUOT: "the disk quota is used up", errno.ENOENT: "the folder does not exist",
+             errno.ENOTDIR: "part of the path is a file, not a folder", errno.EISDIR: "that is a folder, not a file"}
+
+
+def os_error_words(exc: OSError) -> str:
+    """Why a file could not be written, in words ("the disk is full"), not "[Errno 28] …"."""
+    return _OS_WORDS.get(exc.errno) or (exc.strerror or type(exc).__name__).lower()

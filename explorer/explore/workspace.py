@@ -31,7 +31,7 @@ from explorer.explore.class_routes import classifier_judge
 from explorer.explore.directions import Directions, gan_directions, vae_directions
 from explorer.explore.recipe import Recipe, parse_recipe, recipe_values
 from explorer.explore.registry import LoadedModel, ModelRegistry
-from explorer.explore.uploads import Registered, register_upload
+from explorer.explore.uploads import Registered, Uploads
 from explorer.maps.cache import CACHE_DIR
 from explorer.maps.layout import LatentMap, MapParams
 from explorer.maps.store import MapStore
@@ -48,6 +48,7 @@ class Workspace:
         """`map_params` and `direction_samples` size the work done per model (tests ask for small maps
         and few samples; the app uses the defaults, which the shipped caches were computed with)."""
         self.registry = ModelRegistry(folder, device)
+        self.uploads = Uploads(self.registry, on_unload=self._forget)
         self.cache_dir = Path(cache_dir)
         self.direction_samples = direction_samples
         self._directions: dict[str, Directions] = {}
@@ -78,15 +79,25 @@ class Workspace:
         return dict(sorted(self.registry.available().items()))
 
     def model(self, name: str) -> LoadedModel:
+        self.uploads.touch(name)          # an upload in use is kept; an unloaded one is said to be so
         return self.registry.get(name)
 
     def add_file(self, path: Path, name: str) -> LoadedModel:
         """List a checkpoint file that is not in the models folder (`python app.py --checkpoint FILE`)."""
         return self.registry.add_file(Path(path), name)
 
-    def register_upload(self, src: Path, shown: str) -> Registered:
-        """Check and list an uploaded checkpoint (all or nothing; explore/uploads.py)."""
-        return register_upload(self.registry, Path(src), shown)
+    def register_upload(self, src: Path, shown: str, visitor: str = "") -> Registered:
+        """Check and list an uploaded checkpoint for `visitor` (all or nothing, and bounded: explore/uploads.py)."""
+        return self.uploads.register(Path(src), shown, visitor)
+
+    def _forget(self, name: str) -> None:
+        """Drop what is kept for an unloaded upload: its directions, decoded sheets and map."""
+        with self._lock:
+            self._directions.pop(name, None)
+            self._direction_locks.pop(name, None)
+            for key in [k for k in self._manifolds if k[0] == name]:
+                del self._manifolds[key]
+        self._maps.forget(name)
 
     def card(self, name: str) -> str:
         m = self.model(name)

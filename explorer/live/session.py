@@ -21,7 +21,7 @@ from pathlib import Path
 
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
-from explorer.core.validation import UserError, check_choice, check_number
+from explorer.core.validation import UserError, check_choice, check_number, os_error_words
 from explorer.eval.features import FeaturesUnavailable, classifier_for
 from explorer.live.probe import QualityProbe, live_grid
 from explorer.live.settings import (
@@ -67,6 +67,7 @@ class TrainingSession:
         self._last_seen = 0.0
         self._lock = threading.RLock()
         self._classifiers: dict[str, object] = {}
+        self._saved: dict[Path, str] = {}          # file -> the owner token that saved it (this process)
 
     # ---------------------------------------------------------------- ownership
     def _active(self) -> bool:
@@ -169,7 +170,8 @@ class TrainingSession:
                 self.worker.stop()
 
     def save(self, token: str | None, title: str) -> tuple[Path, bool]:
-        """Save the run's last good state as `trained-<title>.safetensors`; (path, replaced an earlier save)."""
+        """Save the run's last good state as `trained-<title>.safetensors`; (path, replaced an earlier save).
+        Only a save of the same owner's is replaced: a file another run saved is never overwritten."""
         with self._lock:
             self._require_owner(token)
             info = self.info
@@ -178,13 +180,21 @@ class TrainingSession:
             title = " ".join(str(title or "").split())[:80] or f"My {info.kind.upper()}"
             path = self.save_folder / f"trained-{_slug(title)}.safetensors"
             replaced = path.exists()
+            if replaced and self._saved.get(path) != token:
+                # titles that differ only in case, spaces or punctuation name one file: never someone else's
+                raise UserError(f"The title “{title}” gives the file name {path.name}, which another model in the list "
+                                "already has; that model stays as it is. Choose another title.")
             last = self.worker.history[-1] if self.worker.history else {}
             meta = {"title": title, "description": f"Trained live in the Train tab: {info.description}.",
                     "command": f"Train tab: {info.description}", "dataset": info.data.to_dict(),
                     "train_seconds": self.worker.snapshot()["train_seconds"],
                     "evaluation": {k: last[k] for k in ("fd_fast", "coverage", "class_match") if k in last}}
-            self.worker.call_locked(lambda t: t.save(path, dict(
-                meta, config=next(iter(t.modules.values())).cfg.to_dict(), device=str(t.device)), with_optimizers=False))
+            try:
+                self.worker.call_locked(lambda t: t.save(path, dict(
+                    meta, config=next(iter(t.modules.values())).cfg.to_dict(), device=str(t.device)), with_optimizers=False))
+            except OSError as exc:
+                raise UserError(f"the models folder {self.save_folder} cannot be written: {os_error_words(exc)}.") from None
+            self._saved[path] = token
             return path, replaced
 
     # ---------------------------------------------------------------- reading

@@ -97,8 +97,17 @@ class MapStore:
                 self._status[model.name] = f"failed ({error or 'unreadable result'}); see the server log"
                 return
             with self._lock:
+                if self._threads.get(model.name) is not threading.current_thread():
+                    return                                  # forgotten meanwhile (an unloaded upload)
                 self._maps[model.name] = m
             self._status[model.name] = f"ready (computed in {time.perf_counter() - t0:.0f} s)"
+
+    def forget(self, name: str) -> None:
+        """Drop a model's map (an unloaded upload); a computation still running for it keeps nothing."""
+        with self._lock:
+            self._maps.pop(name, None)
+            self._status.pop(name, None)
+            self._threads.pop(name, None)
 
     def wait(self, name: str, timeout: float | None = None) -> None:
         t = self._threads.get(name)

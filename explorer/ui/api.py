@@ -13,26 +13,31 @@ import logging
 import gradio as gr
 
 from explorer.core.imaging import gif_data_url, png_data_url
-from explorer.core.validation import UserError, check_int
+from explorer.core.validation import UserError, check_flag, check_int
 from explorer.explore.workspace import MAX_FRAMES, Workspace
 from explorer.live.session import TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings
 
 log = logging.getLogger(__name__)
+# putting a picture in the latent space (a GAN refines for seconds): at most this many at once, the
+# API's /encode and the page's "Use my own picture" together (one Gradio concurrency group)
+ENCODE_CONCURRENCY, ENCODE_GROUP = 2, "encode-picture"
 
 
 def guard(fn):
-    """User errors come back as their plain message; anything else is a bug: logged with its
-    traceback and answered with "internal error, logged", never dressed up as a user message."""
+    """User errors come back as their plain message (and one line in the log); anything else is a
+    bug: logged with its traceback and answered with "internal error, logged", never dressed up as
+    a user message. Gradio prints no traceback of its own for either."""
     @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except UserError as exc:
-            raise gr.Error(str(exc)) from None
+        except UserError as exc:          # one line in the log, no traceback: the caller's mistake
+            log.info("API call %s refused: %s", fn.__name__, str(exc)[:300])
+            raise gr.Error(str(exc), print_exception=False) from None
         except Exception:
-            log.exception("API call %s failed", fn.__name__)
-            raise gr.Error("Internal error, logged on the server.") from None
+            log.exception("API call %s failed", fn.__name__)       # a bug: its traceback, once
+            raise gr.Error("Internal error, logged on the server.", print_exception=False) from None
     return wrapped
 
 
@@ -95,11 +100,15 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
         (the prepared input, the reconstruction; for a GAN also the encoder's first guess before refinement)."""
         if not isinstance(image, str) or not image:
             raise UserError("image must be a picture file as a data URL or base64 text.")
+        if image.startswith("data:"):
+            _, comma, image = image.partition(",")
+            if not comma:
+                raise UserError("image is a data URL without a comma: it must look like data:image/png;base64,iVBOR…")
         try:
-            data = base64.b64decode(image.split(",", 1)[1] if image.startswith("data:") else image, validate=True)
+            data = base64.b64decode(image, validate=True)
         except (ValueError, binascii.Error):
             raise UserError("image is not valid base64: send the picture file as a data URL or base64 text.") from None
-        enc = ws.encode_picture(str(model), data, refine=bool(refine))
+        enc = ws.encode_picture(str(model), data, refine=check_flag("refine", refine))
         out = {**enc.to_json(), "input": png_data_url(enc.input), "reconstruction": png_data_url(enc.reconstruction)}
         if enc.guess is not None:
             out["guess"] = png_data_url(enc.guess)
@@ -138,7 +147,7 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
         return train_status(owner)
 
     out = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
-           (encode, 2)]
+           (encode, ENCODE_CONCURRENCY)]
     if session is not None:
         out += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1), (train_stop, 1)]
     return out
@@ -147,4 +156,5 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
 def register(ws: Workspace, session: TrainingSession | None = None) -> None:
     """Every endpoint under its own name, behind the guard (inside a Blocks)."""
     for fn, limit in endpoints(ws, session):
-        gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True)
+        gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True,
+               concurrency_id=ENCODE_GROUP if fn.__name__ == "encode" else None)

@@ -19,6 +19,7 @@ from explorer.explore.workspace import Workspace
 from explorer.live.session import TrainingSession
 from explorer.ui import api
 from explorer.ui.explore_tab import POINT, ExploreTab
+from explorer.ui.gradio_files import use_runtime_folder
 from explorer.ui.interpolate_tab import InterpolateTab
 from explorer.ui.map_tab import MapTab
 from explorer.ui.picker import Picker, choices
@@ -124,6 +125,7 @@ def _tab_name(tab: str):
 
 
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
+    use_runtime_folder()                 # Gradio's files go to the runtime folder, removed at exit
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
     train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.model_names)

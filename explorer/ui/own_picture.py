@@ -14,7 +14,8 @@ import numpy as np
 from explorer.core.picture import read_picture_file
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
-from explorer.ui import widgets
+from explorer.ui import gradio_files, widgets
+from explorer.ui.api import ENCODE_CONCURRENCY, ENCODE_GROUP
 from explorer.ui.inputs import Number
 from explorer.ui.wiring import event
 
@@ -62,6 +63,9 @@ class OwnPicture:
         if source == "Upload":
             if not upload:
                 raise UserError("Choose a picture file first (PNG, JPEG, WebP or GIF).")
+            if not Path(upload).is_file():
+                raise UserError("That picture is no longer on the server (a picture is deleted once it is in the "
+                                "latent space): choose the file again.")
             return read_picture_file(Path(upload))
         return self.ws.test_picture(model, index)
 
@@ -84,7 +88,11 @@ class OwnPicture:
         if "error" in box:
             raise box["error"]
         enc = box["enc"]
-        yield {"own_result": result_html(enc), **self.explore.use_latent(model, enc.latent.tolist())}
+        cleared = {}
+        if own_source == "Upload":         # used: Gradio's copy is not kept (nor served to anyone) any longer
+            gradio_files.forget(Path(own_upload))
+            cleared = {"own_upload": None}
+        yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist())}
 
     def build(self):
         with gr.Accordion("Use my own picture", open=False, elem_id="own-picture"):
@@ -92,8 +100,8 @@ class OwnPicture:
                 own_source=gr.Radio(["Draw", "Upload", "Test picture"], value="Draw", label="Where from", elem_id="own-source"),
                 own_drawing=gr.Sketchpad(label="Draw (white or black background, any colour)", type="numpy",
                                          canvas_size=(280, 280), elem_id="own-draw", height=300),
-                own_upload=gr.File(label="A picture file", file_types=["image"], type="filepath", elem_id="own-upload",
-                                   height=70),
+                own_upload=gradio_files.FileBox(label="A picture file", file_types=["image"], type="filepath",
+                                                elem_id="own-upload", height=70),
                 own_index=Number(precision=None, value=0, label="Test picture number", elem_id="own-index"),
                 own_go=gr.Button("Put it in the latent space", variant="primary", elem_id="own-go"),
                 own_result=gr.HTML(elem_id="own-result"))
@@ -104,5 +112,6 @@ class OwnPicture:
         from explorer.ui.explore_tab import POINT
         p = self.explore.parts
         self.explore.then_all(p["own_go"].click(**event(
-            p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index"], ["own_result", *POINT],
-            errors_to="own_result", toast=True)))
+            p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index"],
+            ["own_result", "own_upload", *POINT],
+            errors_to="own_result", toast=True, concurrency_limit=ENCODE_CONCURRENCY, concurrency_id=ENCODE_GROUP)))

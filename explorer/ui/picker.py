@@ -14,7 +14,7 @@ import gradio as gr
 from explorer.core.checkpoints import model_card
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
-from explorer.ui import texts
+from explorer.ui import gradio_files, texts
 from explorer.ui.widgets import info, md_text, shorten, warn
 from explorer.ui.wiring import Parts, event
 
@@ -75,15 +75,16 @@ class Picker:
         except UserError as exc:
             return f"**Cannot show this model:** {md_text(exc)}"
 
-    def upload(self, upload):
+    def upload(self, request, upload):
         """Check an uploaded file and list it under a generated name (never the user's file name); the
-        upload box is cleared and Gradio's own copy of the file deleted, whatever happens."""
+        upload box is cleared and Gradio's own copy of the file deleted, whatever happens. The page's
+        session is the visitor whose uploads are counted (explore/uploads.py)."""
         if not upload:
             return {}
         src = Path(upload)
         shown = shorten(src.name, 60)
         try:
-            done = self.ws.register_upload(src, shown)
+            done = self.ws.register_upload(src, shown, visitor=getattr(request, "session_hash", None) or "")
         except Exception as exc:  # noqa: BLE001 - the refusal is shown in the card, a bug is logged
             text = str(exc) if isinstance(exc, UserError) else f"{shown}: internal error while checking the file (logged)."
             if not isinstance(exc, UserError):
@@ -91,12 +92,13 @@ class Picker:
             warn(f"Upload refused: {text}")
             return {"card": f"**Upload refused:** {md_text(text)}", "upload": None}
         finally:
-            _forget_gradio_copy(src)
+            gradio_files.forget(src)
         if done.already_listed:
             title = next((label for label, n in choices(self.ws) if n == done.name), done.name)
             info(f"{shown} is the same file as the listed model “{title}”: selected it.")
             return {"model": gr.update(value=done.name), "card": self.card(done.name), "upload": None}
-        info(f"{shown} loaded.")
+        unloaded = f" To make room, {', '.join(done.unloaded)} was unloaded." if done.unloaded else ""
+        info(f"{shown} loaded.{unloaded}")
         return {"model": gr.update(choices=choices(self.ws), value=done.name), "card": self.card(done.name), "upload": None}
 
     def build(self):
@@ -110,7 +112,7 @@ class Picker:
             with gr.Accordion("Model card", open=False, elem_id="model-card-panel"):
                 card = gr.Markdown(self.card(self.default), elem_id="model-card")
             with gr.Accordion("Load a model file…", open=False, elem_id="model-upload-panel"):
-                upload = gr.File(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
+                upload = gradio_files.FileBox(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
                                  type="filepath", elem_id="model-upload", height=90)
         self.parts = p = Parts(model=model, card=card, upload=upload)
         self.upload_event = upload.upload(**event(p, self.upload, ["upload"], ["model", "card", "upload"]))
@@ -119,18 +121,3 @@ class Picker:
 
     def card_update(self, model):
         return {"card": self.card(model)}
-
-
-def _forget_gradio_copy(src: Path) -> None:
-    """Delete Gradio's cached copy of an upload (only inside Gradio's upload folder: never a file a
-    caller merely named): the model lives on in our own copy, or was refused."""
-    from gradio.utils import get_upload_folder
-    try:
-        cache = Path(get_upload_folder()).resolve()
-        path = src.resolve()
-        if cache in path.parents and path.is_file():
-            path.unlink()
-            if path.parent != cache and not any(path.parent.iterdir()):
-                path.parent.rmdir()
-    except OSError as exc:
-        log.warning("could not delete Gradio's copy of an upload: %s", exc)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from explorer.cli.bench.http import AppProcess
+from explorer.explore.limits import SESSION_CAPACITY
 
 
 def rss_mb(pid: int) -> float:
@@ -47,7 +48,6 @@ def memory(quick: bool = False, calls: int | None = None, checkpoints_dir: Path 
            warm: int | None = None) -> dict:
     """RSS of a fresh `python app.py` before and after `calls` API calls (default 10 000; quick: 200),
     after `warm` calls (default: twice the session store's capacity, so that it is full)."""
-    from explorer.ui.server import SESSION_CAPACITY
     calls = calls or (200 if quick else 10_000)
     warm = 2 * SESSION_CAPACITY if warm is None else warm
     with AppProcess(checkpoints_dir) as app:
