@@ -77,8 +77,10 @@ def test_interpolations_at_a_fixed_class_and_between_classes(ws, name):
     if m.num_classes:                        # refused where it enters: the Interpolate tab's handler
         with pytest.raises(UserError, match="To class must be between 0 and 9, got 11"):
             InterpolateTab(ws).run(name, CLASS, 1, 11, "Seed", 4, "Seed", 5, 6, None, {})
-        with pytest.raises(UserError, match="Frames must be between 2 and 64, got 1"):
-            InterpolateTab(ws).run(name, CLASS, 1, 8, "Seed", 4, "Seed", 5, 1, None, {})
+        clamped = InterpolateTab(ws).run(name, CLASS, 1, 8, "Seed", 4, "Seed", 5, 1, None, {})
+        assert clamped["frames"] == 2                # a typed 1 is made the fewest frames (and said), not refused
+        with pytest.raises(UserError, match="Frames must be a whole number between 2 and 64, got 2.5"):
+            InterpolateTab(ws).run(name, CLASS, 1, 8, "Seed", 4, "Seed", 5, 2.5, None, {})
 
 
 def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
