@@ -27,7 +27,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from explorer.core.metadata import DatasetInfo
-from explorer.core.models import KINDS, build
+from explorer.core.models import KINDS, build, config_from_checkpoint
 from explorer.core.validation import UserError
 
 FORMAT = "latent-explorer"
@@ -211,7 +211,7 @@ def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = Fals
     meta = read_metadata(path)
     kind = meta["kind"]
     try:
-        modules = build(kind, meta.get("config", {}))
+        modules = build(kind, config_from_checkpoint(kind, meta.get("config", {})))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path.name} has an invalid {kind} configuration: {exc}") from None
     names = [n for n in meta.get("modules", []) if n in modules] or list(modules)
