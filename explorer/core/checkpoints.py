@@ -279,6 +279,7 @@ def model_card(meta: dict, name: str = "") -> str:
         f"- **Kind:** {meta.get('kind')}" + (f" (latent size {cfg['latent_dim']})" if "latent_dim" in cfg else ""),
         f"- **Trained on:** {ds.get('name', '?')} {ds.get('split', '')} ({ds.get('size', '?')} images)",
         f"- **Classes:** {', '.join(ds.get('class_names', [])) or 'none'}",
+        *([f"- **Pictures' licence:** {ds['attribution']}"] if isinstance(ds.get("attribution"), str) else []),
         f"- **Steps trained:** {meta.get('steps', '?')}" + (f" ({meta['train_seconds']:.0f} s on {meta.get('device', '?')})" if meta.get("train_seconds") else ""),
         f"- **Created:** {meta.get('created', '?')}",
     ]
