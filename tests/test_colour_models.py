@@ -95,3 +95,14 @@ def test_sizes_are_checked_before_anything_is_allocated():
         build("dcgan", {"image_size": 512, "channels": 3})
     with pytest.raises(UserError, match="million parameters"):   # counted on the meta device: instant
         build("dcgan", {"image_size": 256, "channels": 3, "width": 512})
+
+
+def test_bench_decode_reports_each_models_picture_size_and_draws_conditional_ones(tmp_path):
+    from explorer.cli.bench import decode
+    from tests.apphelpers import save_models
+    save_models(tmp_path, {"colour_cgan": ("dcgan", {"width": 2, "d_width": 2, "latent_dim": 4, "image_size": 16,
+                                                     "channels": 3, "num_classes": 10}),
+                           "grey_vae": ("vae", {"width": 2, "hidden": 8, "latent_dim": 2})})
+    res = decode(quick=True, checkpoints_dir=tmp_path)
+    assert res["colour_cgan@cpu/batch64"]["picture"] == "16x16x3" and res["grey_vae@cpu/batch1"]["picture"] == "28x28x1"
+    assert all(row["images_per_s"] > 0 for row in res.values())

@@ -27,7 +27,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from explorer.core.metadata import DatasetInfo
-from explorer.core.models import KINDS, build, config_from_checkpoint
+from explorer.core.models import KINDS, LAYOUT_KINDS, build, config_from_checkpoint
 from explorer.core.validation import UserError
 
 FORMAT = "latent-explorer"
@@ -145,6 +145,11 @@ def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], 
         for key, val in module.state_dict().items():
             tensors[f"{name}.{key}"] = val.detach().cpu().contiguous().clone()
     full = dict(meta)
+    cfg = full.get("config")
+    if kind in LAYOUT_KINDS and isinstance(cfg, dict) and "layout" not in cfg:
+        # a config without a layout reads as classic (old files): name the layout the modules were built in
+        layout = next((m.cfg.layout for m in modules.values() if hasattr(getattr(m, "cfg", None), "layout")), None)
+        full["config"] = {**cfg, "layout": layout} if layout else cfg
     full.update(format=FORMAT, format_version=FORMAT_VERSION, kind=kind, modules=sorted(modules))
     full.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     if optimizers:
