@@ -94,12 +94,12 @@ def test_a_held_out_split_is_stratified_seeded_and_keeps_groups_together():
     assert np.array_equal(again[1], test)
 
 
-def fake_emoji_package(root, name="emoji-datasource-twitter"):
+def fake_emoji_package(root, name="emoji-datasource-twitter", n=12):
     """A package folder like npm's: package.json, emoji.json, img/twitter/64/*.png (16 px here)."""
     pkg = root / "package"
     cats = list(CATEGORIES[:3]) + ["Component"]
     entries = []
-    for i in range(12):
+    for i in range(n):
         cat = cats[i % 4]
         e = {"short_name": f"e{i}", "image": f"{i:04x}.png", "category": cat, "sort_order": i, "has_img_twitter": True}
         if i == 1:   # one emoji with skin tones: its tones stay together in one split
