@@ -167,4 +167,8 @@ def test_a_colour_folder_trains_from_the_command_line_and_becomes_a_named_datase
     assert (mine.name, mine.image_size, mine.channels, mine.class_names) == ("mine", 16, 3, ("blue", "red"))
     assert train_main(["--model", "vae", "--dataset", "mine", "--image-size", "8", "--channels", "1", "--width", "4",
                        "--latent-dim", "2", "--batch-size", "4", "--steps", "1", "--sample-every", "0", "--dry-run"]) == 0
+    clf = tmp_path / "clf.safetensors"
+    assert train_main(["--model", "classifier", "--dataset", "mine", "--width", "2", "--batch-size", "4", "--steps", "1",
+                       "--out", str(clf)]) == 0
+    assert read_metadata(clf)["config"]["num_classes"] == 2                     # one output per class of the data
     assert prepare_data.main(["folder", str(colour_folder), "--name", "digits"]) == 2

@@ -130,6 +130,8 @@ def model_config(args) -> dict:
         cfg["num_classes"] = args.num_classes
     if args.model == "dcgan" and args.d_norm is None:
         cfg.update(critic_settings(args.loss))
+    if args.model == "classifier" and getattr(args, "class_total", 0):
+        cfg["num_classes"] = args.class_total                # one output per class of the data
     if getattr(args, "image_shape", None) and args.model in ("dcgan", "vae", "classifier"):
         cfg["channels"], cfg["image_size"] = args.image_shape[0], args.image_shape[1]   # the data's pictures
     return cfg
@@ -166,6 +168,7 @@ def load_data(args, device):
         ds = load_dataset(args.dataset, args.split, args.data_dir)
         ds.images = resize_images(ds.images, args.image_size or ds.image_shape[1], args.channels or ds.image_shape[0])
     args.image_shape, args.data_size = ds.image_shape, len(ds)
+    args.class_total = max(len(ds.class_names), int(ds.labels.max()) + 1 if ds.labels is not None and len(ds) else 0)
     value_range = (-1.0, 1.0) if args.model == "dcgan" else (0.0, 1.0)
     meta = {"name": ds.name, "split": ds.split, "size": len(ds), "class_names": ds.class_names,
             "source": ds.source, "image_shape": list(ds.image_shape)}
