@@ -63,6 +63,8 @@ def _run(args) -> int:
     from explorer.core import runtime
     from explorer.explore.workspace import Workspace
 
+    from explorer.ui.server import check_address
+    check_address(args.host, args.port)           # a bad --host or a busy --port: said at once, in one line
     device = choose_device(args.device)
     folder = Path(args.checkpoints_dir)
     for stale in runtime.remove_stale() + remove_stale_temp_files(folder) + remove_stale_temp_files(folder / "cache"):
@@ -74,13 +76,12 @@ def _run(args) -> int:
     try:
         default = _first_model(ws, args)
         # the first model's directions and map are ready before the first page (from the disk cache when shipped)
-        first = ws.model(default)
         ws.directions(default)
-        ws.maps.get(first)
+        ws.map(default)
         preparing = threading.Thread(target=_prepare_others, args=(ws, ws.model_names(), default, stop),
                                      daemon=True, name="prepare-models")
         preparing.start()
-        ws.maps.warm_up()   # the map worker process starts and compiles UMAP now, not when a new model needs a map
+        ws.warm_up_maps()   # the map worker process starts and compiles UMAP now, not when a new model needs a map
         from explorer.ui.app import build_app, training_session
         from explorer.ui.server import serve
         session = training_session(ws)
@@ -89,7 +90,7 @@ def _run(args) -> int:
         stop.set()
         if session is not None:
             session.close()         # a live training run stops at its next step
-        ws.maps.close()
+        ws.close()
         if preparing is not None:
             preparing.join(timeout=10)
         runtime.remove()
@@ -102,9 +103,9 @@ def _first_model(ws, args) -> str:
     if args.checkpoint:
         if args.checkpoint.endswith(".safetensors") and Path(args.checkpoint).is_file():
             default = Path(args.checkpoint).stem
-            ws.registry.add_file(Path(args.checkpoint), default)
+            ws.add_file(Path(args.checkpoint), default)
         else:
-            ws.registry.path_of(args.checkpoint)
+            ws.model(args.checkpoint)
             default = args.checkpoint
     if default is None:
         raise UserError(f"no explorable model in {args.checkpoints_dir}")
@@ -118,7 +119,7 @@ def _prepare_others(ws, names, default, stop: threading.Event) -> None:
             try:
                 ws.directions(name)
                 if not stop.is_set():
-                    ws.maps.get(ws.model(name))
+                    ws.map(name)
             except Exception as exc:  # noqa: BLE001 - one broken model must not stop the others
                 log.warning("could not prepare %s: %s", name, exc)
 

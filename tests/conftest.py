@@ -1,10 +1,17 @@
-"""Shared fixtures: tiny models and data so every test runs in seconds on a 2-core CPU; and a
-session-end check that the tests left no process of theirs running."""
+"""Shared fixtures: tiny models and data so every test runs in seconds on a 2-core CPU; one app and
+one Chromium for the whole run; and a session-end check that the tests left no process running.
+
+`shared_app` is started once per run (in this process, on a free port, with small maps and
+directions: tests/apphelpers.py) and shared by the API, conditional, on-device (CPU) and browser
+tests. Tests that use it leave it as they found it: a training run they start, they stop.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,15 +19,63 @@ import torch
 
 from explorer.core.data import load_digits
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+torch.set_num_threads(1)   # tiny models: one thread is faster than two handing work back and forth
 
 TINY_DCGAN = {"width": 8, "d_width": 8, "latent_dim": 8}
 TINY_VAE = {"width": 8, "hidden": 32, "latent_dim": 4}
 
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
 @pytest.fixture(scope="session")
 def digits():
     return load_digits("train")
+
+
+@dataclass
+class SharedApp:
+    ws: object          # the app's Workspace
+    url: str
+    folder: Path        # the models it serves
+    demo: object = None  # its gr.Blocks
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory):
+    """The one app of the run: tiny models of every kind, the hostile `evil_gan`, the shipped Fashion models."""
+    from tests.apphelpers import app_folder, launch, plant_hostile_gan, small_workspace
+    folder = app_folder(tmp_path_factory.mktemp("app"))
+    ws = small_workspace(folder)
+    plant_hostile_gan(ws)
+    demo, url = launch(ws, default="tiny_vae2")
+    yield SharedApp(ws, url, folder, demo)
+    demo.close()
+    ws.close()           # the map worker process ends with the tests
+
+
+def browser_available() -> bool:
+    """Chromium and Playwright are here; in CI (.ci/run installs them) their absence is an error."""
+    import importlib.util
+    if CHROMIUM and importlib.util.find_spec("playwright"):
+        return True
+    if os.environ.get("CI"):
+        raise RuntimeError("Browser tests are mandatory in CI: install Debian's chromium and the playwright package.")
+    return False
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (each test opens its own pages or contexts)."""
+    if not browser_available():
+        pytest.skip("Chromium or Playwright missing: browser tests skipped (they are mandatory in CI).")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
 
 
 def _live_children(pid: int) -> dict[int, str]:

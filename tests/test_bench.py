@@ -3,12 +3,14 @@ together (every row present, counts equal what was asked, no errors, finite spee
 add up, JSON that round-trips). No timing thresholds: speed is the bench's output, not a test."""
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
 
 from explorer.cli.bench.__main__ import main
-from tests.apphelpers import make_checkpoints
+from tests.apphelpers import link_shipped, make_checkpoints
 
 
 def finite_positive(x) -> bool:
@@ -28,7 +30,7 @@ def check_quality_time(res: dict, steps: int, every: int, thresholds) -> None:
     assert sum(phases.values()) <= res["total_s"] + 1e-6            # disjoint phases of one clock
     hist = res["history"]
     assert [h["step"] for h in hist] == sorted({*range(0, steps + 1, every), steps})
-    assert all(math.isfinite(h["fd"]) and h["fd"] >= 0 for h in hist)
+    assert all(math.isfinite(h["fd"]) and h["fd"] > 0 for h in hist)
     assert res["final_fd"] == hist[-1]["fd"]
     secs = [h["seconds"] for h in hist]
     assert secs == sorted(secs) and all(h["seconds"] <= h["wall_s"] <= res["total_s"] for h in hist)
@@ -44,6 +46,9 @@ def check_quality_time(res: dict, steps: int, every: int, thresholds) -> None:
     assert res["settings"]["steps"] == steps and res["warm_up_steps"] == 1      # eager on CPU: step 1 warms
     assert math.isclose(res["steps_per_s"] * phases["training"], steps - res["warm_up_steps"], rel_tol=1e-9)
     assert all(t["met"] is None and t["why_not_judged"] == "not on a CUDA GPU" for t in res["targets"])
+    first_step = res["first_step_s"]   # set-up before the first step, evaluation left out
+    assert 0 < first_step <= res["total_s"] - phases["evaluation"] + 1e-6
+    assert first_step >= sum(phases[k] for k in ("start_up", "imports", "data_loading", "model_build")) - 1e-6
 
 
 @pytest.mark.slow
@@ -65,15 +70,31 @@ def test_quality_time_refuses_bad_settings_by_name():
         quality_time(quick=True, eval_every=0)
     with pytest.raises(UserError, match="--threshold must be .*got NaN"):
         quality_time(quick=True, thresholds=(float("nan"),))
+    with pytest.raises(UserError, match="--batch-size must be between 2 and 8192, got 1"):
+        quality_time(quick=True, batch_size=1)
+    with pytest.raises(UserError, match="--lr-rule must be one of sqrt, linear, none"):
+        quality_time(quick=True, lr_rule="cubic")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU run's report")
-def test_quality_time_quick_command_line(capsys):
-    assert main(["quality-time", "--quick", "--json", "--device", "cpu"]) == 0
-    res = json.loads(capsys.readouterr().out)
+def test_quality_time_quick_command_line():
+    """In a process of its own, as a user runs it: the report holds together, and nothing on the
+    way to the first step imported torch._dynamo (5 s on an H200 before this was found)."""
+    out = subprocess.run([sys.executable, "-m", "explorer.bench", "quality-time", "--quick", "--json", "--device", "cpu"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
     check_quality_time(res, 16, 8, (10.0, 8.0))
     assert res["settings"]["samples"] == 256 and res["quick"] is True
+    assert res["torch_dynamo_imported"] is False
+
+
+def test_quality_time_recipe_scales_the_learning_rate_with_the_batch():
+    from explorer.cli.bench.quality_time import recipe
+    assert recipe(64) == {"batch_size": 64, "lr_g": 2e-4, "lr_d": 2e-4, "label_smoothing": 0.9, "seed": 0}
+    assert recipe(256)["lr_g"] == pytest.approx(4e-4) and recipe(256, "linear")["lr_d"] == pytest.approx(8e-4)
+    assert recipe(256, "none")["lr_g"] == 2e-4
 
 
 # ---------------------------------------------------------------- in-process speeds
@@ -119,11 +140,27 @@ def test_decode_quick_has_every_row_and_consistent_rates(tmp_path):
         assert math.isclose(row["images_per_s"] * row["ms_per_batch"] / 1000, batch, rel_tol=1e-9)
 
 
+def test_decode_quick_times_every_shipped_model_conditional_ones_included():
+    """`bench gpu` once crashed here: `decode` asked the class-conditional decoders for pictures
+    without a class. Every shipped model must be timed, on every device (`--variants`, which `bench
+    gpu` adds, times the same call three more ways: test_decode_quick_has_every_row... covers it)."""
+    from explorer.cli.bench import decode
+    from explorer.cli.bench.http import ROOT
+    from explorer.explore.registry import ModelRegistry
+    shipped = set(ModelRegistry(ROOT / "checkpoints", "cpu").available())
+    assert {"fashion_dcgan", "fashion_vae16", "fashion_cdcgan", "fashion_cvae16"} <= shipped
+    res = decode(quick=True, checkpoints_dir=None)
+    devices = ["cpu"] + ["cuda"] * torch.cuda.is_available()
+    assert set(res) == {f"{m}@{d}/batch{b}" for m in shipped for d in devices for b in (1, 64)}
+    assert all(finite_positive(row["images_per_s"]) for row in res.values())
+
+
 # ---------------------------------------------------------------- against a launched app
 @pytest.mark.slow
 def test_latency_quick_answers_every_request_correctly(tmp_path):
     from explorer.cli.bench import latency
-    res = latency(quick=True, model="tiny_gan", checkpoints_dir=make_checkpoints(tmp_path / "ck"))
+    folder = link_shipped(tmp_path / "ck", ("fashion_classifier", "fashion_vae16"))   # cached: the app starts at once
+    res = latency(quick=True, model="fashion_vae16", checkpoints_dir=folder)
     assert round_trips(res)
     s, c = res["single_client"], res["concurrent"]
     assert s["render"]["n"] == s["ping"]["n"] == 20
@@ -137,9 +174,15 @@ def test_latency_quick_answers_every_request_correctly(tmp_path):
 
 
 @pytest.mark.slow
-def test_startup_serves_the_first_page(tmp_path):
+def test_startup_serves_the_first_page_and_memory_is_read_around_api_calls(tmp_path):
     from explorer.cli.bench import startup
-    assert finite_positive(startup(make_checkpoints(tmp_path / "ck"))["to_first_page_s"])
+    from explorer.cli.bench.memory import memory
+    folder = link_shipped(tmp_path / "ck", ("fashion_classifier", "fashion_vae2"))
+    assert finite_positive(startup(folder)["to_first_page_s"])
+    res = memory(quick=True, calls=30, checkpoints_dir=folder, warm=10)           # the soak itself is the bench's
+    assert round_trips(res) and res["calls"] == 30 and res["warm_up_calls"] == 10
+    assert finite_positive(res["calls_per_s"]) and res["rss_start_mb"] > 0 and res["rss_after_mb"] > 0
+    assert math.isclose(res["kb_per_call"], (res["rss_after_mb"] - res["rss_before_mb"]) * 1024 / 30)
 
 
 def test_gpu_bench_says_plainly_when_there_is_no_gpu(capsys):

@@ -2,97 +2,28 @@
 command, dataset, class names, training and evaluation keys and values, …) and in an uploaded file's
 name is shown as literal text in headless Chromium, and none of it runs.
 
+The hostile model is `evil_gan` in the session's shared app (tests/apphelpers.py:plant_hostile_gan).
 Same rule as test_browser.py: skipped only when Chromium is missing and this is not CI.
 """
 from __future__ import annotations
 
-
-import os
-import shutil
-
-import numpy as np
 import pytest
-import torch
 
-from tests.apphelpers import launch, make_checkpoints
+from tests.apphelpers import IMG, LINK, SCRIPT, SVG, TINY
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-pytestmark = pytest.mark.slow       # about 30 s: a browser and a server
-
-if not CHROMIUM or not __import__("importlib").util.find_spec("playwright"):
-    if os.environ.get("CI"):
-        raise RuntimeError("Browser tests are mandatory in CI: install Debian's chromium and the playwright package.")
-    pytest.skip("Chromium or Playwright missing: browser tests skipped (they are mandatory in CI).", allow_module_level=True)
-
-IMG = '<img src=x onerror="window.__pwned=1">'
-SVG = '<svg onload="window.__pwned=2">'
-SCRIPT = "</textarea><script>window.__pwned=3</script>"
-LINK = "[click](javascript:window.__pwned=4)"
-TINY_GAN = {"width": 8, "d_width": 8, "latent_dim": 12}
-
-
-def plant_hostile_gan(folder):
-    """A tiny Fashion GAN whose every metadata string is markup, with its directions and map cached
-    (so its hostile class names reach the named directions, the legend, the hover text and the
-    selection panel without a UMAP run)."""
-    from explorer.core.checkpoints import (
-        _write_atomic,
-        load_checkpoint,
-        save_checkpoint,
-    )
-    from explorer.core.latent import sample_z
-    from explorer.core.models import build
-    from explorer.eval.features import load_classifier
-    from explorer.explore.directions import gan_directions
-    from explorer.explore.registry import file_digest
-    from explorer.maps.cache import cache_path, save_map
-    from explorer.maps.layout import LatentMap, MapParams
-
-    torch.manual_seed(1)
-    mods = build("dcgan", TINY_GAN)
-    classes = [IMG, SVG, SCRIPT, LINK, f"{IMG} & more"] + [f"{IMG}{i}" for i in range(5)]
-    meta = {"title": IMG, "description": f"{SVG} {LINK} **bold** {SCRIPT}", "command": f"python {IMG}\n\n{SVG}",
-            "config": TINY_GAN, "steps": IMG, "created": SVG, "device": IMG, "train_seconds": 3.0,
-            "dataset": {"name": "fashion-mnist", "split": SVG, "size": IMG, "source": SCRIPT, "class_names": classes},
-            "training": {IMG: SVG, "lr": 0.001}, "evaluation": {IMG: 0.5, "fd | " + SVG: SCRIPT}}
-    path = save_checkpoint(folder / "evil_gan.safetensors", "dcgan", mods, meta)
-    import json
-
-    from safetensors.torch import save
-    digest, cache = file_digest(path), folder / "cache"
-    ck = load_checkpoint(path)
-    d = gan_directions(ck, samples=1000, classifier=load_classifier(folder / "fashion_classifier.safetensors"))
-    d.class_names = classes
-    _write_atomic(cache / f"evil_gan-{digest}-directions.safetensors",
-                  save(d.to_tensors(), metadata={"class_names": json.dumps(classes)}))
-    p = MapParams()
-    z = sample_z(p.points, TINY_GAN["latent_dim"], p.seed).numpy()
-    emb = np.random.default_rng(0).normal(size=(p.points, 2)).astype(np.float32)
-    save_map(LatentMap(emb, z, np.arange(p.points) % 10, classes, "samples", "umap"),
-             cache_path("evil_gan", digest, p, cache), p)
+pytestmark = pytest.mark.slow
+TINY_GAN = TINY["tiny_gan"][1]
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
-    plant_hostile_gan(folder)
-    demo, ws, url = launch(folder, default="evil_gan")
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            pg = browser.new_page(viewport={"width": 1400, "height": 1200})
-            pg.goto(url)
-            pg.wait_for_selector("#explore-image img", timeout=60_000)
-            pg.tmp = tmp_path_factory.mktemp("upload")
-            yield pg
-            browser.close()
-    finally:
-        demo.close()
-        ws.maps.close()
+def page(browser, shared_app, tmp_path_factory):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1200})
+    pg.goto(shared_app.url + "?recipe=evil_gan")          # a link that opens the hostile model
+    pg.wait_for_selector("#explore-image img", timeout=60_000)
+    pg.wait_for_function("() => document.querySelector('#model-picker input').value.includes('onerror')", timeout=30_000)
+    pg.tmp = tmp_path_factory.mktemp("upload")
+    yield pg
+    pg.close()
 
 
 def not_pwned(page):

@@ -12,12 +12,7 @@ from explorer.core.latent import sample_z
 from explorer.core.models import decoder_of
 from explorer.core.validation import UserError
 from explorer.eval.evaluate import conditional_scores, style_measures
-from explorer.explore.conditional import (
-    class_interpolation,
-    class_row,
-    decode_with_class,
-    style_map_latents,
-)
+from explorer.explore.conditional import class_paths, class_row, decode_blends
 from explorer.explore.registry import LoadedModel
 from explorer.training import GANTrainConfig, ImageSampler, VAETrainConfig, make_trainer
 from tests.conftest import TINY_DCGAN, TINY_VAE
@@ -89,23 +84,27 @@ def test_class_row_interpolation_and_decode(kind, digits, tmp_path):
     assert row.shape == (10, 28, 28, 1) and row.dtype == np.uint8
     flat = row.reshape(10, -1).astype(int)
     assert all((flat[i] != flat[j]).any() for i in range(10) for j in range(i))   # ten distinct pictures
-    assert np.array_equal(decode_with_class(model, z[None].expand(3, -1), [2, 5, 7]), row[[2, 5, 7]])
-    frames = class_interpolation(model, z, 2, 7, frames=5)
+    assert np.array_equal(model.decode(z[None].expand(3, -1), [2, 5, 7]), row[[2, 5, 7]])
+    frames = decode_blends(model, z, class_paths(model, 2, 7, 5)["linear"])
     assert frames.shape == (5, 28, 28, 1)
     assert np.abs(frames[0].astype(int) - row[2]).max() <= 1 and np.abs(frames[-1].astype(int) - row[7]).max() <= 1
-    assert (frames[2] != frames[0]).any()
-    with pytest.raises(UserError, match="To class must be between 0 and 9, got 12"):
-        class_interpolation(model, z, 2, 12)
-    with pytest.raises(UserError, match="Frames"):
-        class_interpolation(model, z, 2, 3, frames=1)
+    assert (frames[2] != frames[0]).any()        # refusals of bad classes and frame counts: where they enter (the tab)
 
 
-def test_style_map_latents_of_a_cvae(digits, tmp_path):
+def test_the_map_of_a_cvae_is_its_style_space(digits, tmp_path, monkeypatch):
+    """A cVAE's map encodes each test picture with its true class: the dots are z without the class."""
+    from explorer.maps.features import encode_items
+    from explorer.maps.layout import MapParams
     model = saved("vae", digits, tmp_path)
-    z, y = style_map_latents(model, digits.images[:30], digits.labels[:30])
-    assert z.shape == (30, model.latent_dim) and np.array_equal(y, digits.labels[:30].numpy())
-    with pytest.raises(UserError, match="not a conditional VAE"):
-        style_map_latents(saved("dcgan", digits, tmp_path), digits.images[:3], digits.labels[:3])
+    monkeypatch.setattr("explorer.maps.features.load_dataset", lambda *a, **k: digits)
+    z, labels, source, _, key_space, classes = encode_items(model, MapParams(points=30))
+    assert z.shape == (30, model.latent_dim) and source == "test-images" and key_space == "latent"
+    assert np.array_equal(labels, digits.labels[:30].numpy()) and np.array_equal(classes, labels)
+    x = torch.from_numpy(digits.images[:30].numpy()).float() / 255
+    with torch.inference_mode():
+        own, _ = model.decoder.encode(x, digits.labels[:30])
+        other, _ = model.decoder.encode(x, (digits.labels[:30] + 1) % 10)
+    assert np.allclose(z, own.numpy(), atol=1e-5) and not np.allclose(z, other.numpy(), atol=1e-3)
 
 
 @pytest.mark.parametrize("kind", ["dcgan", "vae"])

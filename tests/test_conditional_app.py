@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 
-import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -13,24 +12,11 @@ from PIL import Image
 
 from explorer.core.latent import sample_z
 from explorer.core.validation import UserError
-from explorer.explore.workspace import Recipe, Workspace
-from tests.apphelpers import FASHION, launch, make_checkpoints, save_models
-
-COND = {"tiny_cgan": ("dcgan", {"width": 8, "d_width": 8, "latent_dim": 12, "num_classes": 10}),
-        "tiny_cvae": ("vae", {"width": 8, "hidden": 32, "latent_dim": 6, "num_classes": 10})}
-
-
-def add_conditional(folder):
-    torch.manual_seed(1)
-    return save_models(folder, COND)
-
+from tests.apphelpers import COND, FASHION
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    folder = add_conditional(make_checkpoints(tmp_path_factory.mktemp("ck")))
-    w = Workspace(folder, "cpu", cache_dir=folder / "cache")
-    yield w
-    w.maps.close()
+def ws(shared_app):
+    return shared_app.ws
 
 
 def picture(data_url: str) -> np.ndarray:
@@ -44,28 +30,28 @@ def test_conditional_models_are_offered_next_to_the_others(ws):
 
 @pytest.mark.parametrize("name", list(COND))
 def test_render_draws_the_requested_class_and_refuses_a_bad_one(ws, name):
-    a, za = ws.render(Recipe(name, seed=3, cls=2))
-    b, zb = ws.render(Recipe(name, seed=3, cls=7))
+    a, za = ws.render(ws.recipe({"model": name, "seed": 3, "class": 2}))
+    b, zb = ws.render(ws.recipe({"model": name, "seed": 3, "class": 7}))
     assert torch.equal(za, zb) and (a != b).any()                 # same latent, another class: another picture
-    default, _ = ws.render(Recipe(name, seed=3))
-    first, _ = ws.render(Recipe(name, seed=3, cls=0))
+    default, _ = ws.render(ws.recipe({"model": name, "seed": 3}))
+    first, _ = ws.render(ws.recipe({"model": name, "seed": 3, "class": 0}))
     assert np.array_equal(default, first)                         # no class given: class 0
     with pytest.raises(UserError, match="Class must be between 0 and 9, got 10"):
-        ws.render(Recipe(name, seed=3, cls=10))
+        ws.recipe({"model": name, "seed": 3, "class": 10})
     with pytest.raises(UserError, match="Class must be a whole number"):
-        ws.render(Recipe(name, seed=3, cls=1.5))
-    r = Recipe.from_text(Recipe(name, seed=3, cls=7).to_text())
+        ws.recipe({"model": name, "seed": 3, "class": 1.5})
+    r = ws.recipe(ws.recipe({"model": name, "seed": 3, "class": 7}).to_text())
     assert r.cls == 7 and np.array_equal(ws.render(r)[0], b)       # the recipe (and a shared link) keeps the class
 
 
 def test_an_unconditional_model_refuses_a_class(ws):
     with pytest.raises(UserError, match="unconditional"):
-        ws.render(Recipe("tiny_gan", seed=1, cls=3))
+        ws.recipe({"model": "tiny_gan", "seed": 1, "class": 3})
 
 
 @pytest.mark.parametrize("name", list(COND))
 def test_class_row_is_the_latent_in_every_class(ws, name):
-    image, z = ws.render(Recipe(name, seed=5, sliders=(0.5,), cls=4))
+    image, z = ws.render(ws.recipe({"model": name, "seed": 5, "sliders": [0.5], "class": 4}))
     row = ws.class_row(name, z)
     assert row.shape[0] == 10
     flat = row.reshape(10, -1).astype(int)
@@ -87,75 +73,81 @@ def test_interpolations_at_a_fixed_class_and_between_classes(ws, name):
         assert np.abs(blend[path][0].astype(int) - row[1]).max() <= 1 and np.abs(blend[path][-1].astype(int) - row[8]).max() <= 1
     assert (blend["linear"][3] != blend["linear"][0]).any()
     assert blend["spherical_norm"].min() >= blend["linear_norm"].min() - 1e-5      # slerp keeps the length
-    with pytest.raises(UserError, match="To class must be between 0 and 9, got 11"):
-        ws.class_interpolate(name, a, 1, 11, 6)
+    from explorer.ui.interpolate_tab import CLASS, InterpolateTab
+    if m.num_classes:                        # refused where it enters: the Interpolate tab's handler
+        with pytest.raises(UserError, match="To class must be between 0 and 9, got 11"):
+            InterpolateTab(ws).run(name, CLASS, 1, 11, "Seed", 4, "Seed", 5, 6, None, {})
+        with pytest.raises(UserError, match="Frames must be between 2 and 64, got 1"):
+            InterpolateTab(ws).run(name, CLASS, 1, 8, "Seed", 4, "Seed", 5, 1, None, {})
 
 
 def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
     m = ws.model("tiny_cvae")
-    ws.maps.start(m)
-    ws.maps.wait("tiny_cvae", 240)
-    lm = ws.maps.get(m, start=False)
-    assert lm is not None, ws.maps.status("tiny_cvae")
+    lm = ws.wait_for_map("tiny_cvae", 240)
+    assert lm is not None, ws.map_status("tiny_cvae")
     test = ws.test_set("tiny_cvae")
     n = len(lm.latents)
     assert np.array_equal(lm.classes, test.labels[:n].numpy()) and np.array_equal(lm.labels, lm.classes)
     item = ws.map_item("tiny_cvae", 17)
     assert item["class"] == int(test.labels[17])
     assert np.array_equal(item["decoded"], m.decode(item["latent"][None], item["class"])[0])   # drawn in its own class
-    placed = ws.place_on_map("tiny_cvae", item["latent"][None], item["class"])
+    placed = ws.place_on_map("tiny_cvae", torch.from_numpy(item["latent"][None]), item["class"])
     assert np.allclose(placed[0], lm.embedding[17], atol=1e-4)
 
 
 def test_the_tabs_show_the_class_picker_and_row_only_for_conditional_models(ws):
+    """The tabs' handlers are plain functions of values: no Blocks needed to call them."""
     from explorer.ui.explore_tab import ExploreTab
     from explorer.ui.interpolate_tab import CLASS, STYLE, InterpolateTab
     explore, interp = ExploreTab(ws), InterpolateTab(ws)
-    with gr.Blocks():
-        model = gr.Dropdown(ws.model_names(), value="tiny_cgan")
-        z, cls, path = gr.State(None), gr.State(None), gr.State(None)
-        explore.build(model, z, cls)
-        interp.build(model, z, path)
-    state = explore.state_for(Recipe("tiny_cgan", seed=2, cls=6))
-    assert state[explore.cls]["visible"] is True and state[explore.cls]["value"] == 6
-    assert [c[0] for c in state[explore.cls]["choices"]][:2] == FASHION["class_names"][:2]
+    state = explore.state_for(ws.recipe({"model": "tiny_cgan", "seed": 2, "class": 6}))
+    assert state["cls"]["visible"] is True and state["cls"]["value"] == 6
+    assert [c[0] for c in state["cls"]["choices"]][:2] == FASHION["class_names"][:2]
     sliders = [0.0] * 10
-    out = explore.show("tiny_cgan", 6, 2, 1.0, None, "", 0.0, *sliders)
-    row = out[explore.class_row]
+    out = explore.show("tiny_cgan", 6, 2, 1.0, None, "", 0.0, sliders)
+    row = out["class_row"]
     assert row["visible"] is True and len(row["value"]["cells"]) == 10 and row["value"]["current"] == 6
-    assert out[explore.cls_state] == 6 and '"class": 6' in out[explore.recipe_box]
-    plain = explore.show("tiny_gan", None, 2, 1.0, None, "", 0.0, *sliders)
-    assert plain[explore.class_row]["visible"] is False and plain[explore.cls_state] is None
-    assert explore.state_for(Recipe("tiny_gan"))[explore.cls]["visible"] is False
+    assert out["cls_state"] == 6 and '"class": 6' in out["recipe"]
+    plain = explore.show("tiny_gan", None, 2, 1.0, None, "", 0.0, sliders)
+    assert plain["class_row"]["visible"] is False and plain["cls_state"] is None
+    assert explore.state_for(ws.recipe({"model": "tiny_gan"}))["cls"]["visible"] is False
     kept = explore.surprise("tiny_cgan", 1.0)
-    assert explore.cls not in kept                                   # "Surprise me" keeps the class
+    assert "cls" not in kept                                   # "Surprise me" keeps the class
 
     controls = interp.on_model("tiny_cgan")
-    assert controls[interp.mode]["visible"] is True and controls[interp.class_a]["visible"] is True
-    assert interp.on_model("tiny_gan")[interp.mode]["visible"] is False
+    assert controls["mode"]["visible"] is True and controls["class_a"]["visible"] is True
+    assert interp.on_model("tiny_gan")["mode"]["visible"] is False
     by_class = interp.run("tiny_cgan", CLASS, 1, 8, "Seed", 4, "Seed", 5, 6, None, {})
-    assert by_class[interp.path_state] is None and "class vector" in by_class[interp.sentence]
+    assert by_class["path"] is None and "class vector" in by_class["sentence"]
     by_style = interp.run("tiny_cgan", STYLE, 3, None, "Seed", 4, "Seed", 5, 6, None, {})
-    assert by_style[interp.path_state]["class"] == 3 and "drawn as" in by_style[interp.sentence]
+    assert by_style["path"]["class"] == 3 and "drawn as" in by_style["sentence"]
 
 
-def test_the_api_renders_a_class_and_the_class_row(tmp_path):
+def test_the_api_renders_a_class_and_the_class_row(shared_app):
     from gradio_client import Client
-    folder = add_conditional(make_checkpoints(tmp_path / "ck"))
-    demo, ws, url = launch(folder, default="tiny_cgan")
-    try:
-        c = Client(url, verbose=False)
-        a = c.predict("tiny_cgan", 4, 1.0, [], "", 0.0, None, 2, api_name="/render")
-        assert a["class_index"] == 2 and a["class_name"] == FASHION["class_names"][2]
-        row = c.predict("tiny_cgan", a["latent"], api_name="/class_row")
-        assert row["classes"] == FASHION["class_names"] and len(row["images"]) == 10
-        assert np.array_equal(picture(row["images"][2]), picture(a["image"]))
-        with pytest.raises(Exception, match="Class must be between 0 and 9, got 12"):
-            c.predict("tiny_cgan", 4, 1.0, [], "", 0.0, None, 12, api_name="/render")
-        with pytest.raises(Exception, match="unconditional"):
-            c.predict("tiny_gan", 4, 1.0, [], "", 0.0, None, 1, api_name="/render")
-        plain = c.predict("tiny_gan", 4, 1.0, [], "", 0.0, None, api_name="/render")
-        assert plain["class_index"] is None
-    finally:
-        demo.close()
-        ws.maps.close()
+    c = Client(shared_app.url, verbose=False)
+    a = c.predict("tiny_cgan", 4, 1.0, [], "", 0.0, None, 2, api_name="/render")
+    assert a["class_index"] == 2 and a["class_name"] == FASHION["class_names"][2]
+    row = c.predict("tiny_cgan", a["latent"], api_name="/class_row")
+    assert row["classes"] == FASHION["class_names"] and len(row["images"]) == 10
+    assert np.array_equal(picture(row["images"][2]), picture(a["image"]))
+    with pytest.raises(Exception, match="Class must be between 0 and 9, got 12"):
+        c.predict("tiny_cgan", 4, 1.0, [], "", 0.0, None, 12, api_name="/render")
+    with pytest.raises(Exception, match="unconditional"):
+        c.predict("tiny_gan", 4, 1.0, [], "", 0.0, None, 1, api_name="/render")
+    plain = c.predict("tiny_gan", 4, 1.0, [], "", 0.0, None, api_name="/render")
+    assert plain["class_index"] is None
+
+
+def test_the_words_beside_every_model_fit_any_dataset(ws):
+    """Digits (and emoji, and people's own folders) are trained and listed too: the texts shown beside any
+    model name no dataset's classes, and the map says how many pictures it really has."""
+    from explorer.ui import texts
+    from explorer.ui.map_tab import note_for
+    shown_for_any_model = [texts.EXPLORE, texts.MAP, texts.MAP_GAN_NOTE, texts.MAP_VAE_NOTE, texts.MAP_CVAE_NOTE,
+                           texts.MAP_CGAN_NOTE, texts.CLASS_ROW, texts.CONDITIONAL_EXPLORE,
+                           texts.INTERPOLATE_CONDITIONAL, texts.TRAIN_IMAGES, *texts.TIPS.values()]
+    for text in shown_for_any_model:
+        assert not any(word in text.lower() for word in ("cloth", "sleeve", "sneaker", "garment", "ten classes")), text
+    assert "300 test pictures" in note_for(ws.model("tiny_vae8"), 300)
+    assert "10,000 test pictures" in note_for(ws.model("tiny_vae8"), 10_000)

@@ -14,6 +14,7 @@ from explorer.core.data import (
 )
 from explorer.core.data import datasets as ds_mod
 from explorer.core.imaging import image_grid
+from explorer.core.validation import UserError
 
 
 def test_embedded_fashion_mnist_is_the_last_resort(monkeypatch, tmp_path):
@@ -67,7 +68,7 @@ def test_image_folder_skips_bad_files(tmp_path):
 
 def test_image_folder_with_nothing_readable(tmp_path):
     (tmp_path / "x.png").write_bytes(b"junk")
-    with pytest.raises(ValueError, match="No readable images"):
+    with pytest.raises(UserError, match="No readable images"):
         load_image_folder(tmp_path)
 
 

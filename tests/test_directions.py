@@ -15,7 +15,7 @@ from explorer.core.validation import UserError
 from explorer.explore import workspace as workspace_module
 from explorer.explore.class_routes import CHECK_SEED0, classifier_judge, fit_class_routes
 from explorer.explore.directions import PASS, Directions, gan_directions
-from explorer.explore.workspace import Recipe, Workspace
+from explorer.explore.workspace import Workspace
 from tests.apphelpers import make_checkpoints
 
 NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress"]
@@ -138,33 +138,35 @@ def test_workspace_applies_a_cached_direction_reproducibly(tiny, monkeypatch):
     monkeypatch.setattr(ws, "classifier", lambda dataset="fashion-mnist": clf)
     d = gan_directions(ck, samples=300, classifier=clf, check=5, class_samples=200)
     assert d.named(), "the stand-in classifier should give passing directions"
-    path = ws.cache_dir / f"tiny_gan-{ws.model('tiny_gan').digest}-directions.safetensors"
+    path = ws.directions_path("tiny_gan")
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(save(d.to_tensors(), metadata={"class_names": json.dumps(d.class_names)}))
     assert ws.directions("tiny_gan").named() == d.named()                 # read from the cache, not recomputed
     name, info = next(iter(ws.directions("tiny_gan").named().items()))
-    r = Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5), direction=name, amount=1.0)
+    r = ws.recipe({"model": "tiny_gan", "seed": 5, "temperature": 0.7, "sliders": [1.0, -0.5], "direction": name,
+                   "amount": 1.0})
     img, z = ws.render(r)
     judge = classifier_judge(ws.model("tiny_gan").decoder, clf)
     assert d.class_names[int(judge(z[None]).argmax())] == info.plus
     fresh = Workspace(folder, "cpu", cache_dir=folder / "cache")
     monkeypatch.setattr(fresh, "classifier", lambda dataset="fashion-mnist": clf)
-    img2, z2 = fresh.render(Recipe.from_text(r.to_text()))
+    img2, z2 = fresh.render(fresh.recipe(r.to_text()))
     assert torch.equal(z, z2) and (img == img2).all()
-    assert not torch.equal(z, ws.latent(Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5))))
+    assert not torch.equal(z, ws.latent(ws.recipe({"model": "tiny_gan", "seed": 5, "temperature": 0.7,
+                                                   "sliders": [1.0, -0.5]})))
 
 
 def test_workspace_recomputes_an_old_cache(tiny, monkeypatch):
     folder, ck, clf = tiny
     ws = Workspace(folder, "cpu", cache_dir=folder / "cache-old")
-    path = ws.cache_dir / f"tiny_gan-{ws.model('tiny_gan').digest}-directions.safetensors"
+    path = ws.directions_path("tiny_gan")
     path.parent.mkdir(exist_ok=True)
     old = {"basis": torch.eye(12)[:3], "explained": torch.ones(3) / 3, "center": torch.zeros(12),
            "scales": torch.ones(3), "class_means": torch.zeros(10, 12)}
     path.write_bytes(save(old, metadata={"class_names": "[]"}))
     calls = []
 
-    def quick(ck, classifier=None):
+    def quick(ck, classifier=None, **sizes):
         calls.append(1)
         return gan_directions(ck, samples=300, classifier=clf, check=5, class_samples=200)
     monkeypatch.setattr(workspace_module, "gan_directions", quick)
@@ -183,7 +185,7 @@ def test_every_direction_offered_on_a_shipped_model_passes_on_fresh_seeds(name):
     (a true 80 % rate gives under 75 % about 10 % of the time)."""
     ws = Workspace(CHECKPOINT_DIR, "cpu", cache_dir=CHECKPOINT_DIR / "cache")
     m = ws.model(name)
-    assert (ws.cache_dir / f"{name}-{m.digest}-directions.safetensors").is_file(), "regenerate the shipped cache"
+    assert ws.directions_path(name).is_file(), "regenerate the shipped cache"
     d = ws.directions(name)
     offered = d.named()
     assert len(offered) >= 8, list(offered)
@@ -201,5 +203,5 @@ def test_every_direction_offered_on_a_shipped_model_passes_on_fresh_seeds(name):
         between = (half[:, c] >= start[:, c] - 1e-3) & (half[:, c] <= end[:, c] + 1e-3)
         assert between.float().mean() >= 0.7, d.class_names[c]          # halfway pictures are in between
     for seed, (dname, info) in zip((11, 12, 13), list(offered.items())[:3]):
-        _, zz = ws.render(Recipe(name, seed=seed, direction=dname, amount=1.0))
+        _, zz = ws.render(ws.recipe({"model": name, "seed": seed, "direction": dname, "amount": 1.0}))
         assert d.class_names[int(judge(zz[None]).argmax())] == info.plus

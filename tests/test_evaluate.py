@@ -17,11 +17,39 @@ def test_evaluate_json_and_card(tmp_path, capsys):
         assert main([str(path), "--json", "--samples", "300", "--classifier", clf, "--write-card"]) == 0
         out = json.loads(capsys.readouterr().out)
         assert {"fd", "fd_real_floor", "class_coverage", "precision", "recall"} | extra <= set(out)
-        assert out["fd"] >= 0 and 0 <= out["class_coverage"] <= 1 and 0 <= out["precision"] <= 1
+        # random weights against real pictures: far from the real data, further than two halves of it are apart
+        assert out["fd_real_floor"] > 0 and out["fd"] > 5 * out["fd_real_floor"]
+        assert out["class_coverage"] == pytest.approx(_coverage_of(path, clf, 300), abs=1e-9)
         assert read_metadata(path)["evaluation"]["fd"] == out["fd"]
         assert "| fd |" in path.with_suffix(".md").read_text()
     assert main([clf, "--json"]) == 0
-    assert 0 <= json.loads(capsys.readouterr().out)["test_accuracy"] <= 1
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] == pytest.approx(_accuracy_of(clf), abs=1e-12)
+
+
+def _accuracy_of(clf_path) -> float:
+    """The classifier's test accuracy, counted here directly."""
+    from explorer.core.data import load_dataset, to_unit
+    from explorer.eval.features import load_classifier
+    net, test = load_classifier(clf_path, "cpu"), load_dataset("fashion-mnist", "test")
+    import torch
+    with torch.no_grad():
+        pred = torch.cat([net(to_unit(test.images[i:i + 1000])).argmax(1) for i in range(0, len(test), 1000)])
+    return float((pred == test.labels).double().mean())
+
+
+def _coverage_of(path, clf_path, samples: int) -> float:
+    """The normalised entropy of the classifier's labels of the model's `samples` pictures (seed 0), counted here."""
+    import torch
+
+    from explorer.core.checkpoints import load_checkpoint
+    from explorer.core.latent import sample_z
+    from explorer.core.models import decoder_of
+    from explorer.eval.features import load_classifier
+    dec, net = decoder_of(load_checkpoint(path).modules).eval(), load_classifier(clf_path, "cpu")
+    with torch.no_grad():
+        pred = net(dec.generate(sample_z(samples, dec.cfg.latent_dim, 0))).argmax(1)
+    p = torch.bincount(pred, minlength=10).double() / samples
+    return float(-(p[p > 0] * p[p > 0].log()).sum() / torch.log(torch.tensor(10.0)))
 
 
 def test_evaluate_refuses_a_pickle(tmp_path, capsys):

@@ -67,3 +67,37 @@ def test_shipped_test_split_parses():
     images, labels = read_idx_pair(EMBEDDED_DIR / "t10k-images-idx3-ubyte.gz", EMBEDDED_DIR / "t10k-labels-idx1-ubyte.gz")
     assert images.shape == (10000, 28, 28) and labels.shape == (10000,)
     assert set(np.unique(labels)) == set(range(10))
+
+
+def _write_split(folder, images: np.ndarray, labels: np.ndarray, gz_images: bool, gz_labels: bool, prefix="train"):
+    for name, arr, gz in ((f"{prefix}-images-idx3-ubyte", images, gz_images), (f"{prefix}-labels-idx1-ubyte", labels, gz_labels)):
+        raw = idx_bytes(arr)
+        (folder / (name + (".gz" if gz else ""))).write_bytes(gzip.compress(raw) if gz else raw)
+
+
+@pytest.mark.parametrize("gz_images,gz_labels", [(False, True), (True, False), (False, False), (True, True)])
+def test_a_pair_may_mix_raw_and_gzipped_files(tmp_path, gz_images, gz_labels):
+    """Raw images beside gzipped labels (and the other way round) are one split, read by --data-dir."""
+    from explorer.core.data import load_dataset
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    labels = np.array([7, 0, 9], dtype=np.uint8)
+    _write_split(tmp_path, images, labels, gz_images, gz_labels)
+    ds = load_dataset("mnist", "train", tmp_path)
+    assert ds.images.shape == (3, 1, 28, 28) and ds.labels.tolist() == [7, 0, 9]
+    np.testing.assert_array_equal(ds.images[:, 0].numpy(), images)
+    assert ds.source == f"--data-dir:{tmp_path}"
+
+
+def test_half_a_pair_is_still_refused_naming_the_file_it_has(tmp_path):
+    from explorer.core.data import DataNotFound, load_dataset
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((2, 28, 28), np.uint8)))
+    with pytest.raises(DataNotFound, match="has train-images-idx3-ubyte but not the other file of the pair"):
+        load_dataset("mnist", "train", tmp_path)
+
+
+def test_gzip_is_recognised_by_content_not_name(tmp_path):
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    (tmp_path / "inflated-idx3-ubyte.gz").write_bytes(idx_bytes(arr))           # inflated, kept its .gz name
+    (tmp_path / "packed-idx3-ubyte").write_bytes(gzip.compress(idx_bytes(arr)))  # gzipped, lost its .gz name
+    np.testing.assert_array_equal(read_idx(tmp_path / "inflated-idx3-ubyte.gz"), arr)
+    np.testing.assert_array_equal(read_idx(tmp_path / "packed-idx3-ubyte"), arr)

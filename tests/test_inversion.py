@@ -13,6 +13,7 @@ from PIL import Image
 from explorer.core.checkpoints import load_checkpoint, read_metadata, save_checkpoint
 from explorer.core.latent import sample_z
 from explorer.core.models import build
+from explorer.core.validation import UserError
 from explorer.eval.inversion import evaluate_inversion, verdict
 from explorer.eval.refine import refine_latent
 from explorer.explore.inversion import PictureEncoder
@@ -90,7 +91,7 @@ def test_encoder_training_two_steps(digits, tmp_path):
 def test_encoder_needs_the_generators_latent_size(digits):
     g = build("dcgan", TINY_DCGAN)["generator"]
     enc = build("encoder", {"latent_dim": 5, "width": 4, "hidden": 16})
-    with pytest.raises(ValueError, match="predicts 5 numbers but the generator reads 8"):
+    with pytest.raises(UserError, match="predicts 5 numbers but the generator reads 8"):
         EncoderTrainer(enc, g, ImageSampler(digits.images, "cpu", (0.0, 1.0)), EncoderTrainConfig(), "cpu")
 
 
@@ -204,9 +205,10 @@ def test_evaluate_inversion_on_a_few_pictures(tiny_gan, registry, classifier):
     vae = registry.get("tiny_vae8").checkpoint.modules["vae"]
     fig = evaluate_inversion(model.decoder, enc, classifier, refine_subset=4, gan_samples=4, refine_steps=2,
                              vae=vae, timing=False, test_limit=20)
-    for key in ("encoder", "refined", "vae"):
-        assert 0 <= fig[f"{key}_class_kept"] <= 1 and fig[f"{key}_pixel_mse"] >= 0
-    assert fig["refined_subset"] == 4 and fig["gan_samples"] == 4 and fig["gan_samples_refined_mse"] >= 0
+    for key, pictures in (("encoder", 20), ("refined", 4), ("vae", 20)):
+        kept = fig[f"{key}_class_kept"] * pictures                       # a share of the pictures it was measured on
+        assert kept == pytest.approx(round(kept), abs=1e-6) and fig[f"{key}_pixel_mse"] > 0
+    assert fig["refined_subset"] == 4 and fig["gan_samples"] == 4 and fig["gan_samples_refined_mse"] > 0
 
 
 def test_verdict_in_plain_words():

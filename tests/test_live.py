@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.core.validation import UserError
 from explorer.live.session import TrainerBusy, TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings, toy_trainer
 from explorer.live.toy_view import ToyView
@@ -85,8 +86,8 @@ def test_refused_start_does_not_touch_the_running_run(session):
 
 
 def test_an_abandoned_run_can_be_replaced(session, clock):
-    session.start_toy(ToySettings(batch_size=32))
-    session.control(session._owner, "pause")
+    alice = session.start_toy(ToySettings(batch_size=32))
+    session.control(alice, "pause")
     with pytest.raises(TrainerBusy):
         session.start_toy(ToySettings(batch_size=32), "bob-token-0123456789")
     clock.now += session.abandon_after + 1           # the owner's page sent no heartbeat since
@@ -101,8 +102,23 @@ def test_single_steps_only_when_paused(session):
     session.control(tok, "g")
     assert session.status()["step"] == 1
     session.control(tok, "play")
-    with pytest.raises(Exception, match="Pause"):
+    with pytest.raises(UserError, match="Pause the run first"):
         session.control(tok, "d")
+
+
+def test_a_bug_in_a_control_is_not_dressed_up_as_the_users_mistake(session, monkeypatch):
+    """Only the worker's own refusals are user errors; a failure inside PyTorch (a CUDA error) is a bug."""
+    tok = session.start_toy(ToySettings(batch_size=32), paused=True)
+
+    def broken():
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+    monkeypatch.setattr(session.worker.trainer, "d_step", broken)
+    with pytest.raises(RuntimeError, match="CUDA error") as caught:
+        session.control(tok, "d")
+    assert not isinstance(caught.value, UserError)
+    monkeypatch.undo()
+    session.control(tok, "g")                                # the run is still there and still answers
+    assert session.status()["step"] == 1
 
 
 def test_divergence_pauses_and_rollback_restores(session):
@@ -142,6 +158,30 @@ def test_image_run_saves_and_a_second_save_with_the_same_title_replaces_it(sessi
     ck = load_checkpoint(path)
     assert ck.meta["title"] == "My digits GAN <b>" and ck.meta["dataset"]["name"] == "digits"
     assert ck.kind == "dcgan" and ck.meta["steps"] >= 25
+
+
+def test_a_save_never_replaces_a_model_another_run_saved_and_says_why_a_save_failed(session, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import explorer.core.checkpoints as checkpoints
+    alice = session.start_images(ImageSettings(dataset="digits", model="vae", batch_size=16), paused=True)
+    path, _ = session.save(alice, "Shared name")
+    written = path.read_bytes()
+    session.control(alice, "stop")
+    bob = session.start_images(ImageSettings(dataset="digits", model="vae", batch_size=16), paused=True)
+    assert bob != alice
+    with pytest.raises(UserError, match="The title “Shared NAME!” gives the file name trained-shared-name.safetensors, "
+                                        "which another model in the list already has; that model stays as it is"):
+        session.save(bob, "Shared   NAME!")
+    assert path.read_bytes() == written and sorted(tmp_path.glob("*")) == [path]
+
+    def read_only(target, blob):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(target))
+    monkeypatch.setattr(checkpoints, "_write_atomic", read_only)
+    with pytest.raises(UserError) as refused:
+        session.save(bob, "Bob's own")
+    assert str(refused.value) == f"the models folder {tmp_path} cannot be written: the folder is on a read-only file system."
 
 
 def test_toy_game_runs_on_the_cpu_and_its_view_frame(session):
@@ -223,26 +263,27 @@ def test_the_quality_probe_asks_a_conditional_run_for_every_class(model, digits)
     t.step = 1
     out = probe(t, {})
     assert set(out) == {"fd_fast", "coverage", "class_match"}
-    assert np.isfinite(out["fd_fast"]) and 0 <= out["class_match"] <= 1 and 0 <= out["coverage"] <= 1
+    assert np.isfinite(out["fd_fast"]) and out["fd_fast"] > 0 and 0 <= out["coverage"] <= 1
+    assert out["class_match"] * 200 == pytest.approx(round(out["class_match"] * 200), abs=1e-6)   # a share of 200
     plain, _, _ = image_trainer(ImageSettings(model=model, batch_size=16), "cpu")
     plain.step = 2
     assert set(probe(plain, {})) == {"fd_fast", "coverage"}                  # unconditional: as before
 
 
 def test_train_tab_starts_a_conditional_run_and_names_each_row(session):
-    gr = pytest.importorskip("gradio")
+    pytest.importorskip("gradio")
     from explorer.live.probe import ClassGrid
     from explorer.ui.train_tab import TrainTab, grid_picture
-    tab = TrainTab(session)
-    with gr.Blocks():
-        tab.build(gr.BrowserState(), gr.Dropdown(), lambda: [])
-    out = tab.start_images("digits", "dcgan", "non-saturating", 2e-4, 1, 16, False, True, None)
-    token = out[tab.token]
-    assert session.status(token)["settings"]["conditional"] and 'class="le-picture le-class-grid"' in out[tab.grid]
-    assert out[tab.grid].count('<span style="flex:1') == 10 and "one row per class" in out[tab.grid]
+    tab = TrainTab(session, choices=lambda: [("Conditional digits", "trained-conditional-digits")])
+    token = tab.start_images("digits", "dcgan", "non-saturating", 2e-4, 1, 16, False, True, None)["token"]
+    out = tab.refresh(token)                              # the handlers are plain functions: no Blocks needed
+    assert session.status(token)["settings"]["conditional"] and 'class="le-picture le-class-grid"' in out["grid"]
+    assert out["grid"].count('<span style="flex:1') == 10 and "one row per class" in out["grid"]
     session.control(token, "stop")
     saved = tab.save("Conditional digits", token)        # written, and the page says where it can be used
-    assert "Pick it in the model list" in saved[tab.save_msg]
+    assert "Pick it in the model list" in saved["save_msg"] and saved["model"]["choices"][0][1] == "trained-conditional-digits"
+    with pytest.raises(UserError, match="Not saved: Only the visitor who started"):
+        tab.save("Someone else's", "not-the-owner-token-123")
     from explorer.core.checkpoints import read_metadata
     assert read_metadata(session.save_folder / "trained-conditional-digits.safetensors")["config"]["num_classes"] == 10
     # class names come from data or checkpoints: escaped wherever they are shown

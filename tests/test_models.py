@@ -1,7 +1,10 @@
+import math
+
 import pytest
 import torch
 
 from explorer.core.models import build, decoder_of, make_config
+from explorer.core.validation import UserError
 
 
 @pytest.mark.parametrize("upsample", ["nearest", "transposed"])
@@ -33,9 +36,19 @@ def test_vae_shapes_and_loss(recon):
     out, mean, logvar = vae(x)
     assert out.shape == x.shape and mean.shape == logvar.shape == (4, 2)
     nll, kl = vae.loss_terms(x, out, mean, logvar)
-    assert nll.ndim == 0 and kl >= 0
-    img = vae.eval().generate(torch.randn(5, 2))
-    assert img.shape == (5, 1, 28, 28) and 0 <= img.min() and img.max() <= 1
+    assert nll.ndim == 0 and kl.ndim == 0
+    # KL(N(1, 1) || N(0, 1)) = 1/2 per dimension; zero where q is the prior
+    ones, zeros = torch.ones(4, 2), torch.zeros(4, 2)
+    assert float(vae.loss_terms(x, out, ones, zeros)[1]) == pytest.approx(1.0)
+    assert float(vae.loss_terms(x, out, zeros, zeros)[1]) == pytest.approx(0.0, abs=1e-7)
+    if recon == "bernoulli":      # logits of 0 say 1/2 for every pixel: log 2 nats each
+        half = vae.loss_terms(x, torch.zeros_like(x), mean, logvar)[0]
+        assert float(half) == pytest.approx(784 * math.log(2), rel=1e-5)
+    z = torch.randn(5, 2)
+    img = vae.eval().generate(z)
+    raw = vae.decode(z)
+    expected = torch.sigmoid(raw) if recon == "bernoulli" else raw.clamp(0, 1)
+    assert img.shape == (5, 1, 28, 28) and torch.allclose(img, expected)
 
 
 def test_toy_and_classifier():
@@ -49,14 +62,14 @@ def test_toy_and_classifier():
 
 def test_decoder_of():
     assert decoder_of(build("vae", {"width": 8})) is not None
-    with pytest.raises(ValueError, match="no image decoder"):
+    with pytest.raises(UserError, match="no image decoder"):
         decoder_of(build("classifier", {"width": 8}))
 
 
 def test_bad_config_is_refused():
-    with pytest.raises(ValueError, match="Unknown dcgan setting"):
+    with pytest.raises(UserError, match="Unknown dcgan setting"):
         make_config("dcgan", {"latnet_dim": 3})
-    with pytest.raises(ValueError, match="multiple of 4"):
+    with pytest.raises(UserError, match="multiple of 4"):
         make_config("dcgan", {"image_size": 30})
-    with pytest.raises(ValueError, match="Unknown model kind"):
+    with pytest.raises(UserError, match="Unknown model kind"):
         build("stylegan9")

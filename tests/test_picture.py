@@ -4,6 +4,7 @@ All pictures are made here, in memory or in pytest's tmp_path; no binary fixture
 from __future__ import annotations
 
 import io
+import re
 import struct
 import time
 import zlib
@@ -157,6 +158,39 @@ def test_decompression_bomb_is_refused_before_decoding():
         prepare_picture(huge_png(8000, 7000))     # below PIL's own limit: refused by ours
 
 
+def png_header(width: int, height: int, bits: int, colour: int) -> bytes:
+    """A PNG with a header and no pixels (PNG colour types: 0 grey, 6 RGBA)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, colour, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+def test_the_decoded_size_is_bounded_in_bytes_from_the_header():
+    with pytest.raises(UserError, match=re.escape("The picture is 7000 x 7000 pixels (RGBA), which takes 187 MB of "
+                                                  "memory to open; the limit is 128 MB. Shrink it first.")):
+        prepare_picture(png_header(7000, 7000, 8, 6))          # under the pixel limit, over the bytes
+    with pytest.raises(UserError, match="damaged or incomplete"):
+        prepare_picture(png_header(7000, 7000, 16, 0))         # 93 MB of 16-bit grey: it may be decoded
+
+
+def test_a_big_16_bit_png_is_shrunk_before_any_float_copy():
+    import tracemalloc
+    arr = np.zeros((3000, 3000), np.uint16)
+    arr[1000:1300, 500:2500] = 60000
+    data = encoded(Image.fromarray(arr), "PNG")
+    del arr
+    tracemalloc.start()                        # sees NumPy's arrays (PIL's own pixels are not counted)
+    try:
+        p = prepare_picture(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 * 2**20, f"{peak / 2**20:.0f} MB at once; a float64 copy at full size is 69 MB"
+    top, bottom, left, right = bbox(p.picture)
+    assert (left, right) == (0, 27) and 3 <= bottom - top + 1 <= 5
+
+
 def test_truncated_file_is_refused():
     data = encoded(Image.effect_noise((200, 200), 60), "PNG")
     with pytest.raises(UserError, match="damaged or incomplete"):
@@ -213,3 +247,10 @@ def test_arrays_of_other_types_and_bad_arrays():
         prepare_picture(np.zeros((4, 4, 5), np.uint8))
     with pytest.raises(UserError, match="must be image bytes"):
         prepare_picture("picture.png")
+
+
+def test_the_pages_own_picture_and_the_apis_encode_share_one_concurrency_limit(shared_app):
+    from explorer.ui.api import ENCODE_CONCURRENCY, ENCODE_GROUP
+    fns = [fn for fn in shared_app.demo.fns.values() if (fn.api_name or "").startswith("encode")]
+    assert len(fns) == 2, [fn.api_name for fn in fns]                # /encode, and the page's button
+    assert {(fn.concurrency_id, fn.concurrency_limit) for fn in fns} == {(ENCODE_GROUP, ENCODE_CONCURRENCY)}

@@ -37,10 +37,12 @@ def test_gan_two_steps_each_loss(digits, loss):
 
 def test_vae_and_classifier_two_steps(digits):
     v = make_trainer("vae", TINY_VAE, VAETrainConfig(batch_size=16), ImageSampler(digits.images, "cpu", (0, 1)), "cpu")
-    assert list(v.run(2))[-1].floats()["kl"] >= 0
+    vals = list(v.run(2))[-1].floats()
+    assert vals["kl"] > 0 and vals["loss"] == pytest.approx(vals["recon"] + vals["kl"], rel=1e-5)   # beta = 1
     c = make_trainer("classifier", {"width": 4}, ClassifierTrainConfig(batch_size=16),
                      ImageSampler(digits.images, "cpu", (0, 1), digits.labels), "cpu")
-    assert 0 <= list(c.run(2))[-1].floats()["accuracy"] <= 1
+    accuracy = list(c.run(2))[-1].floats()["accuracy"]
+    assert accuracy * 16 == pytest.approx(round(accuracy * 16), abs=1e-5)   # a share of the batch's 16 pictures
 
 
 def test_toy_gan_two_steps():

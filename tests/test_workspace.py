@@ -1,24 +1,25 @@
 """The functions below the UI: directions, recipes, strips, manifold, interpolation, maps, uploads."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from explorer.core.validation import UserError
-from explorer.explore.workspace import Recipe, Workspace
+from explorer.explore.workspace import Workspace
 from explorer.maps.cache import load_map
 from explorer.maps.layout import LatentMap, MapParams
 from explorer.maps.store import MapStore
-from tests.apphelpers import make_checkpoints
+from tests.apphelpers import DIRECTION_SAMPLES, SMALL_MAPS, make_checkpoints, small_workspace
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    folder = make_checkpoints(tmp_path_factory.mktemp("ck"))
-    ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
+    ws = small_workspace(make_checkpoints(tmp_path_factory.mktemp("ck")))
     yield ws
-    ws.maps.close()
+    ws.close()
 
 
 @pytest.mark.parametrize("name", ["tiny_gan", "tiny_vae8", "tiny_vae2"])
@@ -33,8 +34,17 @@ def test_principal_directions_are_orthonormal(ws, name):
 
 def test_directions_are_cached_on_disk(ws):
     d = ws.directions("tiny_gan")
-    fresh = Workspace(ws.registry.folder, "cpu", cache_dir=ws.cache_dir)
+    fresh = Workspace(ws.folder, "cpu", cache_dir=ws.cache_dir, direction_samples=DIRECTION_SAMPLES)
     assert torch.equal(fresh.directions("tiny_gan").basis, d.basis)
+    assert ws.directions_path("tiny_gan").is_file()
+
+
+def test_workspace_sizes_are_injected_and_named_in_the_caches(ws):
+    """Tests ask for small maps and directions; the default sizes are the shipped caches' own."""
+    assert ws.map_params == SMALL_MAPS and ws.direction_samples == DIRECTION_SAMPLES
+    assert ws.directions_path("tiny_gan").name.endswith(f"-directions-n{DIRECTION_SAMPLES}.safetensors")
+    assert ws.map_path("tiny_gan") != Workspace(ws.folder, "cpu", cache_dir=ws.cache_dir).map_path("tiny_gan")
+    assert Workspace(ws.folder, "cpu", cache_dir=ws.cache_dir).directions_path("tiny_gan").name.endswith("-directions.safetensors")
 
 
 def test_sliders_set_coordinates_and_keep_the_rest(ws):
@@ -54,32 +64,51 @@ def test_sliders_set_coordinates_and_keep_the_rest(ws):
 
 
 def test_recipe_round_trip_reproduces_the_picture(ws):
-    r = Recipe("tiny_gan", seed=5, temperature=0.7, sliders=(1.0, -0.5))     # with a direction: test_directions.py
+    r = ws.recipe({"model": "tiny_gan", "seed": 5, "temperature": 0.7, "sliders": [1.0, -0.5]})   # a direction: test_directions.py
     img, z = ws.render(r)
-    img2, z2 = ws.render(Recipe.from_text(r.to_text()))
-    assert np.array_equal(img, img2) and torch.equal(z, z2)
+    img2, z2 = ws.render(ws.recipe(r.to_text()))
+    assert np.array_equal(img, img2) and torch.equal(z, z2) and ws.recipe(r.to_text()) == r
     with pytest.raises(UserError, match="recipe"):
-        Recipe.from_text("{not json")
+        ws.recipe("{not json")
+    assert ws.recipe("tiny_gan") == ws.recipe({"model": "tiny_gan"})        # a bare model name is a recipe
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"model": "tiny_gan", "sliders": ["nan"]}, "Slider 1 must be a number between -10 and 10, got NaN"),
+    ({"model": "tiny_gan", "sliders": [0.0] * 13}, "tiny_gan has 12 slider directions, got 13 values"),
+    ({"model": "tiny_gan", "sliders": "1, 2"}, "Sliders must be a list of numbers, got str"),
+    ({"model": "tiny_gan", "temperature": "inf"}, "Temperature must be between 0 and 3, got inf"),
+    ({"model": "tiny_gan", "seed": 2.5}, "Seed must be a whole number"),
+    ({"model": "tiny_gan", "seed": 10**400}, "Seed must be"),
+    ({"model": "tiny_gan", "amount": 9}, "Amount must be between -5 and 5"),
+    ({"model": "tiny_gan", "direction": 3}, "A direction must be text"),
+    ({"model": "tiny_gan", "direction": "no such direction"}, "Unknown direction"),
+    ({"model": "tiny_gan", "base": [1.0, 2.0]}, "needs latent vectors of 12"),
+    ({"model": "tiny_gan", "base": [1e308] * 12}, "Base latent value 1 must be between -10000 and 10000, got 1e+308"),
+    ({"model": "tiny_gan", "class": 3}, "unconditional"),
+    ({"model": "../../etc/passwd"}, "Unknown model"),
+    ({"model": 7}, "A model name must be text"),
+])
+def test_a_recipe_is_checked_once_where_it_enters(ws, raw, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        ws.recipe(raw)
 
 
 def test_strip_and_manifold(ws):
     z = torch.zeros(8)
     assert ws.strip("tiny_vae8", z, 0).shape == (7, 28, 28, 1)
-    with pytest.raises(UserError, match="does not exist"):
-        ws.strip("tiny_vae8", z, 99)
-    grid, cell = ws.manifold("tiny_vae2", [0.0, 0.0], n=5)
-    assert grid.shape == (5 * 28, 5 * 28, 1) and cell == (2, 2)
-    assert ws.manifold("tiny_vae2", [3.0, 3.0], n=5)[1] == (0, 4)        # top right
+    with pytest.raises(UserError, match="Direction 100 does not exist"):
+        ws.strip_around("tiny_vae8", z, 99)
+    grid = ws.manifold("tiny_vae2", n=5)
+    assert grid.shape == (5 * 28, 5 * 28, 1) and ws.manifold_cell(torch.zeros(2), n=5) == (2, 2)
+    assert ws.manifold_cell(torch.tensor([3.0, 3.0]), n=5) == (0, 4)        # top right
     with pytest.raises(UserError, match="2-d latent"):
         ws.manifold("tiny_vae8")
 
 
-def test_interpolate_bounds(ws):
+def test_interpolate_paths(ws):
     out = ws.interpolate("tiny_vae8", torch.ones(8), -torch.ones(8), 2)
-    assert out["linear"].shape[0] == out["spherical"].shape[0] == 2
-    for bad in (1, 65, float("nan")):
-        with pytest.raises(UserError):
-            ws.interpolate("tiny_vae8", torch.ones(8), torch.ones(8), bad)
+    assert out["linear"].shape[0] == out["spherical"].shape[0] == 2     # bad frame counts: refused at the edges (API, tab)
 
 
 def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
@@ -152,11 +181,10 @@ def test_new_points_are_placed_among_their_neighbours():
 
 
 def test_map_item_validates_the_index(ws):
-    ws.maps.get(ws.model("tiny_vae2"))
-    ws.maps.wait("tiny_vae2", 60)
+    assert ws.wait_for_map("tiny_vae2", 60) is not None and ws.map_status("tiny_vae2").startswith("ready")
     item = ws.map_item("tiny_vae2", 3)
     assert item["original"].shape == (28, 28, 1) and item["label"]
-    for bad in ("x", 2.5, -1, 10**9, None):
+    for bad in ("x", 2.5, -1, SMALL_MAPS.points, 10**9, None):
         with pytest.raises(UserError):
             ws.map_item("tiny_vae2", bad)
 
@@ -179,19 +207,19 @@ def test_gan_map_is_laid_out_by_appearance(ws):
 def test_temperature_scales_the_starting_point_and_the_sliders_follow(ws):
     """Before: temperature only scaled the dimensions beyond the sliders (nothing moved on a 2-d model)."""
     for name in ("tiny_vae2", "tiny_gan"):
-        centre, cold, warm = (np.array(ws.slider_values(name, 5, t)) for t in (0.0, 0.5, 1.5))
+        centre, cold, warm = (np.array(ws.slider_values(ws.recipe({"model": name, "seed": 5, "temperature": t})))
+                              for t in (0.0, 0.5, 1.5))
         assert np.allclose(warm - centre, 3 * (cold - centre), rtol=1e-4, atol=1e-3)   # the point moves, so do the sliders
         assert not np.allclose(warm, cold, atol=1e-2)
-        z_cold = ws.latent(Recipe(name, seed=5, temperature=0.5))
-        z_warm = ws.latent(Recipe(name, seed=5, temperature=1.5))
+        z_cold = ws.latent(ws.recipe({"model": name, "seed": 5, "temperature": 0.5}))
+        z_warm = ws.latent(ws.recipe({"model": name, "seed": 5, "temperature": 1.5}))
         assert torch.allclose(z_warm, 3 * z_cold, atol=1e-5)
-    base = [0.5, -1.0]
-    z, = ws.latent(Recipe("tiny_vae2", base=tuple(base), temperature=2.0))[None]
+    z, = ws.latent(ws.recipe({"model": "tiny_vae2", "base": [0.5, -1.0], "temperature": 2.0}))[None]
     assert torch.allclose(z, torch.tensor([1.0, -2.0]))                          # a given point is scaled too
 
 
 def test_the_strip_frames_the_current_picture(ws):
-    z = ws.latent(Recipe("tiny_vae8", seed=3))
+    z = ws.latent(ws.recipe({"model": "tiny_vae8", "seed": 3}))
     imgs, sigmas, here = ws.strip_around("tiny_vae8", z, 0)
     current = float(ws.directions("tiny_vae8").coordinates(z)[0])
     assert sigmas[here] == pytest.approx(current) and sigmas == sorted(sigmas) and len(imgs) == len(sigmas)
@@ -199,7 +227,6 @@ def test_the_strip_frames_the_current_picture(ws):
 
 
 def test_a_click_on_the_manifold_is_the_point_under_it(ws):
-    grid, _ = ws.manifold("tiny_vae2", n=15, extent=3.0)
     assert ws.manifold_latent(0.5, 0.5) == [0.0, 0.0]
     assert ws.manifold_latent(0.5 / 15, 0.5 / 15) == [-3.0, 3.0]                # centre of the top-left tile
     with pytest.raises(UserError, match="Click x must be between 0 and 1"):
@@ -210,3 +237,50 @@ def test_a_gan_does_not_pretend_to_encode_a_test_picture(ws):
     with pytest.raises(UserError, match="no encoder"):
         ws.dataset_latent("tiny_gan", 5)
     assert ws.dataset_latent("tiny_vae8", 5).shape == (8,)
+
+
+def counted(monkeypatch, name: str, pause: float = 0.0) -> list:
+    """Count the calls of workspace.<name> (a directions computation), each held `pause` seconds."""
+    import time
+
+    import explorer.explore.workspace as workspace
+    calls, real = [], getattr(workspace, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        time.sleep(pause)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(workspace, name, wrapper)
+    return calls
+
+
+def test_a_damaged_directions_cache_is_recomputed_once_for_simultaneous_requests(ws, tmp_path, monkeypatch):
+    import threading
+    fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path, direction_samples=DIRECTION_SAMPLES)
+    fresh.directions_path("tiny_vae8").write_bytes(b"\0damaged\0" * 100)
+    calls = counted(monkeypatch, "vae_directions", pause=0.3)         # a window for the second request to race in
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(fresh.directions("tiny_vae8"))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and got[0] is got[1] is got[2]
+    assert fresh.directions_path("tiny_vae8").read_bytes()[:9] != b"\0damaged\0"     # the repaired cache
+
+
+def test_a_read_only_cache_folder_keeps_the_directions_in_memory(ws, tmp_path, monkeypatch, caplog):
+    import errno
+    import os
+
+    import explorer.explore.workspace as workspace
+
+    def read_only(path, blob):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+    monkeypatch.setattr(workspace, "_write_atomic", read_only)
+    calls = counted(monkeypatch, "vae_directions")
+    fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path / "cache", direction_samples=DIRECTION_SAMPLES)
+    first = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1}))[0]
+    again = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1, "sliders": [0.5]}))[0]
+    assert first.shape == again.shape and len(calls) == 1 and not fresh.directions_path("tiny_vae8").exists()
+    assert any("kept in memory only" in r.getMessage() and "Read-only file system" in r.getMessage() for r in caplog.records)

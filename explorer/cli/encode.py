@@ -134,7 +134,7 @@ def main(argv=None) -> int:
         registry = ModelRegistry(Path(args.checkpoints_dir), device)
         classifier = _classifier(Path(args.checkpoints_dir), device, registry.get(args.model))
         return evaluate(args, registry, classifier) if args.evaluate else encode_one(args, registry, classifier)
-    except (UserError, ValueError) as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

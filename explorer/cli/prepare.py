@@ -37,7 +37,7 @@ def prepare(folder: Path) -> int:
     try:
         return _prepare_all(ws)
     finally:
-        ws.maps.close()
+        ws.close()
 
 
 def _prepare_all(ws) -> int:
@@ -45,9 +45,8 @@ def _prepare_all(ws) -> int:
     for name in ws.model_names():
         t0 = time.perf_counter()
         ws.directions(name)
-        ws.maps.get(ws.model(name))
-        ws.maps.wait(name)
-        status = ws.maps.status(name)
+        ws.wait_for_map(name)
+        status = ws.map_status(name)
         failed += not status.startswith("ready")
         print(f"{name}: directions and map {status} ({time.perf_counter() - t0:.0f} s)")
     return 1 if failed else 0

@@ -4,16 +4,22 @@ A thin loop over the trainers in explorer.training: a tqdm progress bar, sample 
 --sample-every steps, a checkpoint every --save-every steps (only of a state that passed the
 NaN/inf check), and the exact command written into the checkpoint's metadata.
 
+Under torchrun (RANK, WORLD_SIZE, LOCAL_RANK in the environment) the DCGAN and the VAE train
+data-parallel (explorer/cli/train_ddp.py): each process its share of every global batch, rank 0
+alone printing and writing. Without them: one process, exactly as always.
+
 Examples:
     python -m explorer.train --model dcgan --dataset fashion-mnist --epochs 30 --out checkpoints/fashion_dcgan.safetensors
     python -m explorer.train --model vae --latent-dim 2 --epochs 30 --out runs/vae2.safetensors
     python -m explorer.train --model dcgan --dataset digits --steps 2 --dry-run
     python -m explorer.train --model encoder --for checkpoints/fashion_dcgan.safetensors --steps 1500
+    torchrun --nproc_per_node=4 -m explorer.train --model dcgan --batch-size 128 --epochs 30 --out runs/gan.safetensors
 """
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import shlex
 import sys
 import time
@@ -22,7 +28,9 @@ from pathlib import Path
 import torch
 
 from explorer.cli.args import number, whole
-from explorer.core.checkpoints import load_checkpoint
+from explorer.cli.samples import write_samples
+from explorer.cli.train_ddp import DataParallel
+from explorer.core.checkpoints import check_writable, load_checkpoint
 from explorer.core.data import (
     DATASETS,
     TOY_NAMES,
@@ -35,7 +43,7 @@ from explorer.core.data import (
 )
 from explorer.core.device import choose_device
 from explorer.core.imaging import image_grid, save_png
-from explorer.core.models.limits import IMAGE, LATENT, MAX_DROPOUT, WIDTH
+from explorer.core.models.limits import HIDDEN, IMAGE, LATENT, MAX_DROPOUT, WIDTH
 from explorer.core.validation import MAX_SEED, UserError
 from explorer.training import (
     LOSSES,
@@ -83,6 +91,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
     p.add_argument("--log-every", type=whole("--log-every", 1, 10**9), default=100)
     p.add_argument("--dry-run", action="store_true", help="quick smoke run: no files written unless --out is given")
+    d = p.add_argument_group("data-parallel (under torchrun)")
+    d.add_argument("--sync-bn", action="store_true",
+                   help="BatchNorm statistics over the global batch, not each process's share (DCGAN)")
+    d.add_argument("--ddp-timeout", type=number("--ddp-timeout", 10, 86_400), default=300,
+                   help="seconds a process waits for the others before it stops with an error")
     p.add_argument("--conditional", action="store_true",
                    help="class-conditional DCGAN or VAE (a cVAE): the dataset's labels go into the model")
     p.add_argument("--title", help="title shown in the model picker")
@@ -91,11 +104,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     m.add_argument("--latent-dim", type=whole("--latent-dim", *LATENT))
     m.add_argument("--width", type=whole("--width", *WIDTH))
     m.add_argument("--d-width", type=whole("--d-width", *WIDTH), help="discriminator width (DCGAN)")
+    m.add_argument("--hidden", type=whole("--hidden", *HIDDEN), help="VAE: units of its fully connected layers")
     m.add_argument("--upsample", choices=["nearest", "transposed"])
     m.add_argument("--d-norm", choices=["batch", "layer", "none"])
     m.add_argument("--d-dropout", type=number("--d-dropout", 0.0, MAX_DROPOUT))
     m.add_argument("--d-condition", choices=["projection", "concat"], help="how a conditional D sees the class")
     m.add_argument("--recon", choices=["bernoulli", "gaussian"], help="VAE reconstruction loss")
+    m.add_argument("--dropout", type=number("--dropout", 0.0, MAX_DROPOUT), help="VAE encoder dropout (default 0.2)")
     g = p.add_argument_group("GAN training")
     g.add_argument("--loss", choices=LOSSES, default="non-saturating")
     g.add_argument("--k", type=whole("--k", 1, 100), help="discriminator steps per generator step")
@@ -124,7 +139,7 @@ def diffaugment_setting(text: str) -> str:
 
 def model_config(args) -> dict:
     keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout", "d_condition"],
-            "vae": ["latent_dim", "width", "recon"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
+            "vae": ["latent_dim", "width", "hidden", "recon", "dropout"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
     cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if getattr(args, "num_classes", 0):
         cfg["num_classes"] = args.num_classes
@@ -150,8 +165,9 @@ def train_config(args):
                                  flip=args.dataset in ("fashion-mnist", "emoji") and not args.image_folder)
 
 
-def load_data(args, device):
-    """(sampler, dataset-or-None, dataset metadata)."""
+def load_data(args, device, par: DataParallel | None = None):
+    """(sampler, dataset-or-None, dataset metadata); under torchrun the sampler serves this
+    process's share of each epoch."""
     if args.model == "toy_gan":
         if args.dataset not in TOY_NAMES:
             raise UserError(f"toy_gan trains on a 2-D distribution: --dataset must be one of {', '.join(TOY_NAMES)}, got {args.dataset!r}.")
@@ -174,6 +190,8 @@ def load_data(args, device):
             "source": ds.source, "image_shape": list(ds.image_shape)}
     if ds.attribution:
         meta["attribution"] = ds.attribution
+    if par is not None:
+        return par.sampler(ds.images, device, value_range, ds.labels), ds, meta
     return ImageSampler(ds.images, device, value_range, ds.labels), ds, meta
 
 
@@ -195,23 +213,35 @@ def main(argv=None) -> int:
     try:
         return train(args, sys.argv[1:] if argv is None else argv)
     except UserError as exc:          # bad data, settings or files: one line, no traceback
-        print(f"error: {exc}", file=sys.stderr)
+        rank = os.environ.get("RANK")  # under torchrun every process may say why it stopped
+        print(f"error: {'rank ' + rank + ': ' if rank is not None else ''}{exc}", file=sys.stderr)
         return 2
 
 
 def train(args, argv) -> int:
     command = "python -m explorer.train " + shlex.join(argv)
+    if args.out:
+        check_writable(args.out, "--out")         # now, not after the training it would throw away
     if args.model == "encoder":   # trains against a frozen generator: its own loop
         from explorer.cli.train_encoder import main_encoder
         return main_encoder(args, command)
+    par = DataParallel.from_args(args)          # None: one process, as always
+    main_process = par is None or par.is_main  # the one that prints and writes
+    say = print if main_process else _quiet
     device = choose_device(args.device)
+    if par is not None:
+        device = par.device(device)
+        command = par.command(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    sampler, ds, data_meta = load_data(args, device)
+    sampler, ds, data_meta = load_data(args, device, par)
     args.num_classes = conditional_classes(args, ds, sampler)
     trainer = make_trainer(args.model, model_config(args), train_config(args), sampler, device)
-    steps_per_epoch = max(1, math.ceil(len(ds) / args.batch_size)) if ds is not None else 1000
+    if par is not None:                        # full global batches only
+        steps_per_epoch = sampler.batches_per_epoch
+    else:
+        steps_per_epoch = max(1, math.ceil(len(ds) / args.batch_size)) if ds is not None else 1000
     total = args.steps if args.steps is not None else int(round(args.epochs * steps_per_epoch))
     if args.resume:
         ck = load_checkpoint(args.resume, device, with_optimizers=True)
@@ -219,8 +249,10 @@ def train(args, argv) -> int:
             raise UserError(f"--resume {args.resume} holds a {ck.kind}, not a {args.model}.")
         trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0))
         command = ck.meta.get("command", "") + " && " + command
-        print(f"resumed from {args.resume} at step {trainer.step}")
-    if args.fast_path != "off":
+        say(f"resumed from {args.resume} at step {trainer.step}")
+    if par is not None:
+        par.begin(trainer, sampler)            # joins the process group; wraps the trainer in DDP
+    elif args.fast_path != "off":
         status = trainer.use_fast_path()
         if args.fast_path == "on" or device.type == "cuda":
             print(f"fast path: {status}")
@@ -231,29 +263,58 @@ def train(args, argv) -> int:
     meta = {"title": args.title or (out.stem if out else args.model), "description": args.description or "",
             "command": command, "dataset": data_meta, "config": trainer_config_dict(trainer),
             "training": {k: v for k, v in vars(train_config(args)).items() if v is not None}, "device": str(device)}
-    print(f"training {args.model} on {data_meta['name']} ({data_meta['size'] or 'freshly sampled'} points) on {device} for {total} steps")
+    if par is not None:
+        meta["distributed"] = par.meta(trainer)
+        meta["training"]["global_batch"] = meta["distributed"]["global_batch"]
+        for line in par.describe(trainer):
+            say(line)
+    say(f"training {args.model} on {data_meta['name']} ({data_meta['size'] or 'freshly sampled'} points) on {device} for {total} steps")
     start = time.perf_counter()
+    ok = False
     try:
         from tqdm import tqdm
-        bar = tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True, disable=None)
+        bar = tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True,
+                   disable=None if main_process else True)
         for rec in trainer.run(total):
             bar.update(1)
+            if par is not None:
+                par.step_done()
             if rec.step % args.log_every == 0 or rec.step == total:
-                stats = {k: f"{v:.3f}" for k, v in rec.floats().items()} | {"img/s": f"{rec.images_per_s:.0f}"}
+                values = par.logged_values(rec.values) if par is not None else rec.floats()
+                stats = {k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rec.images_per_s:.0f}"}
                 bar.set_postfix(stats)
-                if bar.disable and (rec.step % (10 * args.log_every) == 0 or rec.step == total):
+                if bar.disable and main_process and (rec.step % (10 * args.log_every) == 0 or rec.step == total):
                     print(f"step {rec.step}/{total} epoch {rec.epoch:.1f} " + " ".join(f"{k}={v}" for k, v in stats.items()), flush=True)
-            if samples_dir and args.model != "classifier" and args.sample_every and rec.step % args.sample_every == 0:
+            sample_now = samples_dir and args.model != "classifier" and args.sample_every and rec.step % args.sample_every == 0
+            save_now = out and args.save_every and rec.step % args.save_every == 0
+            if par is not None and (sample_now or save_now):
+                par.before_output(trainer)     # every process: divergence vote, BatchNorm statistics averaged
+            if sample_now and main_process:
                 write_samples(trainer, samples_dir / f"step{rec.step:07d}.png")
-            if out and args.save_every and rec.step % args.save_every == 0:
+            if save_now and main_process:
                 trainer.save(out, dict(meta, train_seconds=time.perf_counter() - start),
                              with_optimizers=not args.without_optimizer)
         bar.close()
+        if par is not None:
+            par.before_output(trainer)
+        ok = True
         if trainer.fast_path_status != "off" and device.type == "cuda":
-            print(f"fast path: {trainer.fast_path_status}")
+            say(f"fast path: {trainer.fast_path_status}")
     except TrainingDiverged as exc:
-        print(f"\n{exc}" + (f" The last good checkpoint is {out}." if out and out.exists() else ""), file=sys.stderr)
+        if main_process:
+            print(f"\n{exc}" + (f" The last good checkpoint is {out}." if out and out.exists() else ""), file=sys.stderr)
         return 2
+    except Exception as exc:                   # noqa: BLE001 - only a lost process is turned into a message
+        message = par.lost_contact_message(exc, trainer.step, out) if par is not None else None
+        if message is None:
+            raise
+        print(f"\nerror: {message}", file=sys.stderr, flush=True)
+        return 3
+    finally:
+        if par is not None:
+            par.end(ok)
+    if not main_process:
+        return 0
     meta["train_seconds"] = time.perf_counter() - start
     if args.model == "classifier" and ds is not None and not args.image_folder:
         acc = test_accuracy(trainer.net, args, device)
@@ -267,6 +328,10 @@ def train(args, argv) -> int:
     return 0
 
 
+def _quiet(*args, **kwargs) -> None:
+    """print() for the processes other than rank 0: they train, rank 0 reports."""
+
+
 def conditional_classes(args, ds, sampler) -> int:
     """The number of classes for --conditional (0 without it), or UserError saying why not."""
     if not args.conditional:
@@ -277,14 +342,6 @@ def conditional_classes(args, ds, sampler) -> int:
 def trainer_config_dict(trainer) -> dict:
     first = next(iter(trainer.modules.values()))
     return first.cfg.to_dict()
-
-
-def write_samples(trainer, path: Path) -> None:
-    x = trainer.samples()
-    if x.dim() != 4:
-        return  # 2-D toy points have no image grid
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_png(image_grid(to_uint8((x + 1) / 2), getattr(trainer, "grid_columns", None)), path)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from explorer.core.checkpoints import (
 from explorer.core.data import load_dataset
 from explorer.core.device import choose_device
 from explorer.core.models import build
+from explorer.core.validation import UserError
 from explorer.training import (
     EncoderTrainConfig,
     EncoderTrainer,
@@ -61,7 +62,7 @@ def encoder_card(meta: dict, name: str) -> str:
 
 
 def main_encoder(args: argparse.Namespace, command: str) -> int:
-    from explorer.cli.train import write_samples
+    from explorer.cli.samples import write_samples
     from explorer.core.checkpoints import CHECKPOINT_DIR
     from explorer.core.metadata import DatasetInfo
     from explorer.eval.features import classifier_for
@@ -69,7 +70,7 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
     from explorer.explore.registry import file_digest
 
     if not args.gan_for:
-        raise SystemExit("--model encoder needs --for GAN.safetensors: the generator to invert.")
+        raise UserError("--model encoder needs --for GAN.safetensors: the generator to invert.")
     gan_path = Path(args.gan_for)
     device = choose_device(args.device)
     if args.threads:
@@ -77,9 +78,9 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
     try:
         gan = load_checkpoint(gan_path, device)
     except CheckpointError as exc:
-        raise SystemExit(f"--for: {exc}") from None
+        raise UserError(f"--for: {exc}") from None
     if gan.kind != "dcgan":
-        raise SystemExit(f"--for {gan_path.name} holds a {gan.kind}; an encoder is trained for a dcgan "
+        raise UserError(f"--for {gan_path.name} holds a {gan.kind}; an encoder is trained for a dcgan "
                          "(a VAE has its own encoder).")
     generator = gan.modules["generator"]
     classifier = classifier_for(DatasetInfo.from_meta(gan.meta).name, device, (gan_path.parent, CHECKPOINT_DIR))

@@ -12,6 +12,7 @@ Saving is atomic: temporary file, flush, fsync, rename.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from torch import nn
 
 from explorer.core.metadata import DatasetInfo
 from explorer.core.models import KINDS, LAYOUT_KINDS, build, config_from_checkpoint
-from explorer.core.validation import UserError
+from explorer.core.validation import UserError, os_error_words
 
 FORMAT = "latent-explorer"
 FORMAT_VERSION = 1
@@ -89,6 +90,24 @@ def _write_atomic(path: Path, blob: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path: str | Path, what: str) -> None:
+    """UserError now, before any work is done, when no file can be written at `path` (a read-only or
+    missing folder, /proc, a folder where a file should go)."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{what} {path} is a folder: give a file name in it (…/name.safetensors).")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        # /proc and its kind exist but take no new files: "does not exist" would be wrong there
+        words = "that folder takes no new files" if exc.errno == errno.ENOENT and path.parent.is_dir() \
+            else os_error_words(exc)
+        raise UserError(f"{what} {path} cannot be written: {words}.") from None
 
 
 # the temporary file `_write_atomic` writes beside its target: "." + target name + "." + mkstemp's
@@ -199,7 +218,10 @@ def read_metadata(path: str | Path) -> dict:
         raise CheckpointError(f"{path.name} has unreadable (non-JSON) metadata.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} was not written by Latent Explorer.")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    version = meta.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CheckpointError(f"{path.name} has a format version that is not a whole number ({str(version)[:40]!r}).")
+    if version > FORMAT_VERSION:
         raise CheckpointError(f"{path.name} uses format version {meta.get('format_version')}; this program reads up to {FORMAT_VERSION}.")
     if meta.get("kind") not in KINDS:
         raise CheckpointError(f"{path.name} holds an unknown model kind {meta.get('kind')!r}.")
@@ -217,7 +239,7 @@ def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = Fals
     kind = meta["kind"]
     try:
         modules = build(kind, config_from_checkpoint(kind, meta.get("config", {})))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, UserError) as exc:
         raise CheckpointError(f"{path.name} has an invalid {kind} configuration: {exc}") from None
     names = [n for n in meta.get("modules", []) if n in modules] or list(modules)
     modules = {n: modules[n] for n in names}

@@ -92,38 +92,6 @@ def angle_degrees(a: torch.Tensor, b: torch.Tensor) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
-def most_opposite_seed(dim: int, seed: int, candidates: int = 300) -> int:
-    """The seed among seed+1 .. seed+candidates whose latent points most nearly away from seed's."""
-    if candidates < 1:
-        raise ValueError("candidates must be at least 1.")
-    a = sample_z(1, dim, seed)[0]
-    best, best_cos = seed + 1, 2.0
-    for s in range(seed + 1, seed + 1 + candidates):
-        b = sample_z(1, dim, s % (2**31 - 1))[0]
-        cos = float((a @ b) / (a.norm() * b.norm()))
-        if cos < best_cos:
-            best, best_cos = s % (2**31 - 1), cos
-    return best
-
-
-def contrasting_endpoints(dim: int, seed: int, how: str = "mirror", candidates: int = 300):
-    """Default interpolation ends (start (D,), end (D,), label) where lerp and slerp differ visibly.
-
-    "mirror": the seed's latent z and -z. Measured on the shipped models (20 seeds, medians): the
-      straight line's middle picture differs from slerp's by 78/255 per pixel on the 64-d GAN (a
-      blank picture against a garment) and 19/255 on the 16-d VAE (a dim grey blob).
-    "opposite seed": the most nearly opposite of `candidates` other seeds (a real second picture);
-      only 20/255 on the GAN (cosine -0.35 at best in 64-d) and 27/255 on the VAE.
-    Random pairs: 15/255 and 12/255, which is why four random pairs looked the same."""
-    a = sample_z(1, dim, seed)[0]
-    if how == "mirror":
-        return a, -a, f"seed {seed} and its mirror image (every number negated)"
-    if how == "opposite seed":
-        b = most_opposite_seed(dim, seed, candidates)
-        return a, sample_z(1, dim, b)[0], f"seed {seed} and seed {b}, the most nearly opposite of {candidates} seeds"
-    raise ValueError(f"how must be 'mirror' or 'opposite seed', got {how!r}.")
-
-
 def norm_dip_sentence(a: torch.Tensor, b: torch.Tensor) -> str:
     """Plain words: how far the straight line's middle sinks towards the centre, and why."""
     d = a.numel()

@@ -79,7 +79,10 @@ class LoadedModel:
 
     def check_latent(self, z, name: str = "The latent vector") -> torch.Tensor:
         """(D,) or (N, D) array-like -> float32 tensor (N, D), or UserError in plain words.
-        Values are read in float64 first, so 1e308 is "out of range", not an overflow to infinity."""
+        Values are read in float64 first, so 1e308 is "out of range", not an overflow to infinity;
+        true/false are not numbers here (NumPy would read them as 1 and 0)."""
+        if _holds_bool(z):
+            raise UserError(f"{name} must be a list of numbers, got true/false values.")
         try:
             a = np.asarray(z, dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
@@ -107,8 +110,9 @@ class LoadedModel:
     @torch.inference_mode()
     def decode(self, z, classes=None, batch: int = MAX_BATCH) -> np.ndarray:
         """Latents (N, D) -> uint8 images (N, H, W, C), decoded in batches on the model's device.
-        A class-conditional model also needs `classes`: one index for all, or one per latent (N,)."""
-        z = self.check_latent(z)
+        A class-conditional model also needs `classes`: one index for all, or one per latent (N,).
+        The latents are trusted: values from outside are checked where they enter (`check_latent`)."""
+        z = (z if torch.is_tensor(z) else torch.from_numpy(np.asarray(z, dtype=np.float32))).float()
         y = check_classes(classes, self.num_classes, len(z), "cpu")
         dec = self.decoder
         out = []
@@ -118,6 +122,14 @@ class LoadedModel:
                 imgs = dec.generate(z[i:i + batch].to(self.device), yb)       # (B, C, H, W) in [0, 1]
                 out.append(to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy())   # -> (B, H, W, C)
         return np.concatenate(out)
+
+
+def _holds_bool(z) -> bool:
+    """Whether a latent from outside (a list, or a list of lists) holds a bool, or is a bool array."""
+    if isinstance(z, (list, tuple)):
+        return any(isinstance(v, bool) or (isinstance(v, (list, tuple)) and any(isinstance(x, bool) for x in v))
+                   for v in z)
+    return getattr(z, "dtype", None) in (np.bool_, torch.bool)
 
 
 def file_digest(path: Path) -> str:

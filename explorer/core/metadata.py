@@ -35,9 +35,3 @@ class DatasetInfo:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "split": self.split, "size": self.size, "class_names": list(self.class_names)}
-
-
-def title_of(meta: dict, fallback: str) -> str:
-    """The name shown in the model picker: the checkpoint's title, else its file name."""
-    t = _text(meta.get("title")) if isinstance(meta, dict) else ""
-    return " ".join(t.split()) or fallback

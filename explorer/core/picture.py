@@ -36,6 +36,7 @@ from explorer.core.validation import UserError
 SIDE = 28                        # the model's input is SIDE x SIDE
 MAX_BYTES = 20 * 1024 * 1024     # uploads above this are refused before decoding
 MAX_PIXELS = 50_000_000          # decompression-bomb limit (a 10 000 x 10 000 PNG is 100 M)
+MAX_DECODED_MB = 128             # memory the decoded picture may take, whatever its pixel format
 WORK_SIDE = 1024                 # larger pictures are shrunk to this first: plenty for 28 pixels
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 TRIM = 0.05                      # Fashion-MNIST's trim threshold: 5 % of the intensity range
@@ -109,6 +110,7 @@ def open_picture_bytes(data: bytes, notes: list[str]) -> Image.Image:
             _check_pixels(*image.size)            # from the header, before any pixel is decoded
             if image.format == "JPEG":
                 image.draft(None, (WORK_SIDE, WORK_SIDE))   # decode a huge JPEG at 1/2-1/8 scale directly
+            _check_decoded_bytes(image)
             image = _first_frame(image, notes)
         except UserError:
             raise
@@ -131,6 +133,22 @@ def _check_pixels(width: int, height: int) -> None:
                         f"the limit is {MAX_PIXELS / 1e6:.0f} million. Shrink it first.")
     if width < 1 or height < 1:
         raise UserError(f"The picture has no pixels ({width} x {height}).")
+
+
+# bytes per pixel while a picture is decoded and made grey: PIL keeps 8-bit grey and palette pictures
+# in 1 byte a pixel, 16-bit grey in 2 and every other mode in 4; a palette or bilevel picture is
+# converted to RGB(A) at full size before it can be shrunk (4 more)
+_BYTES_PER_PIXEL = {"L": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2, "P": 5, "1": 5}
+
+
+def _check_decoded_bytes(image: Image.Image) -> None:
+    """Refuse, from the header, a picture whose decoding would take more than MAX_DECODED_MB: a 95 kB
+    PNG can hold 7000 x 7000 16-bit pixels, and the pixel limit alone does not say how many bytes each takes."""
+    width, height = image.size
+    need = width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if need > MAX_DECODED_MB * 2**20:
+        raise UserError(f"The picture is {width} x {height} pixels ({image.mode}), which takes {need / 2**20:.0f} MB "
+                        f"of memory to open; the limit is {MAX_DECODED_MB} MB. Shrink it first.")
 
 
 def _first_frame(image: Image.Image, notes: list[str]) -> Image.Image:
@@ -174,10 +192,10 @@ def _pil_to_gray(image: Image.Image, notes: list[str]) -> np.ndarray:
     """Any PIL mode -> float32 (H, W) in [0, 1]; 16-bit, CMYK, palette and alpha handled."""
     mode = image.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
-        arr = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else (1.0 if mode == "F" and arr.max() <= 1 else 255.0)
-        image = Image.fromarray((np.clip(arr / top, 0, 1)).astype(np.float32), "F")
-        return np.asarray(_shrink(image), dtype=np.float32)
+        # shrunk in its own mode first: a float copy at full size took 1.2 GB for a 7000 x 7000 PNG
+        high = image.getextrema()[1]
+        top = 65535.0 if mode.startswith("I;16") or high > 255 else (1.0 if mode == "F" and high <= 1 else 255.0)
+        return np.clip(np.asarray(_shrink(image), dtype=np.float32) / np.float32(top), 0, 1)
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif mode in ("PA", "RGBa", "La"):
@@ -188,11 +206,13 @@ def _pil_to_gray(image: Image.Image, notes: list[str]) -> np.ndarray:
 
 
 def _shrink(image: Image.Image) -> Image.Image:
-    """At most WORK_SIDE on the long side; PIL premultiplies alpha while resizing RGBA/LA."""
-    if max(image.size) > WORK_SIDE:
-        image = image.copy()
-        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-    return image
+    """At most WORK_SIDE on the long side, averaging areas (also in 16-bit and 32-bit modes, which
+    PIL's `reduce` refuses); PIL premultiplies alpha while resizing RGBA/LA."""
+    width, height = image.size
+    if max(width, height) <= WORK_SIDE:
+        return image
+    scale = WORK_SIDE / max(width, height)
+    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
 
 
 def _array_to_gray(arr: np.ndarray, notes: list[str]) -> np.ndarray:

@@ -2,18 +2,23 @@
 
 `UserError` is what a person can fix (a bad slider value, an unknown model, a broken file); the
 UI and the API show its message as it is. Anything else is a bug: logged with its traceback and
-shown as "internal error, logged". Messages name the parameter, the allowed range and what was
+shown as "internal error, logged". Only the edges catch: the API's guard, the UI's handler
+decorator and each command line's `main`. Messages name the parameter, the allowed range and what was
 given (house rule 5), and nothing is silently "fixed".
 """
 from __future__ import annotations
 
+import errno
 import math
 
 MAX_SEED = 2**31 - 1        # numpy and torch generators both take seeds up to this
 
 
-class UserError(ValueError):
-    """Bad input from a person or a file; the message is for them, in one or two sentences."""
+class UserError(Exception):
+    """Bad input from a person or a file; the message is for them, in one or two sentences.
+
+    Deliberately not a ValueError: an `except ValueError` meant for a conversion must never also
+    swallow a user error, and an `except UserError` at an edge must never swallow a bug."""
 
 
 def _shown(value) -> str:
@@ -83,3 +88,14 @@ def check_whole(name: str, value, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise UserError(f"{name} must be between {lo} and {hi}, got {_shown(value)}.")
     return value
+
+
+_OS_WORDS = {errno.EROFS: "the folder is on a read-only file system", errno.EACCES: "no permission to write there",
+             errno.EPERM: "no permission to write there", errno.ENOSPC: "the disk is full",
+             errno.EDQUOT: "the disk quota is used up", errno.ENOENT: "the folder does not exist",
+             errno.ENOTDIR: "part of the path is a file, not a folder", errno.EISDIR: "that is a folder, not a file"}
+
+
+def os_error_words(exc: OSError) -> str:
+    """Why a file could not be written, in words ("the disk is full"), not "[Errno 28] …"."""
+    return _OS_WORDS.get(exc.errno) or (exc.strerror or type(exc).__name__).lower()

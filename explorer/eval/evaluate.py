@@ -21,6 +21,7 @@ from explorer.core.data import load_dataset, to_unit
 from explorer.core.latent import sample_z
 from explorer.core.metadata import DatasetInfo
 from explorer.core.models import decoder_of
+from explorer.core.validation import UserError
 from explorer.eval.features import (
     FeaturesUnavailable,
     classifier_path_for,
@@ -45,7 +46,7 @@ def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None
     device = next(next(iter(ck.modules.values())).parameters()).device
     try:
         test = load_dataset(dataset, "test", data_dir)
-    except (ValueError, FileNotFoundError) as exc:
+    except (UserError, FileNotFoundError) as exc:
         return {"unavailable": f"No test split of {dataset or 'this model’s data'} to measure against: {exc}"}
     real = to_unit(test.images)
     if ck.kind == "classifier":

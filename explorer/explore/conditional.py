@@ -1,6 +1,6 @@
-"""Class-conditional models, as plain functions the Explore, Interpolate and Map tabs call: decode
-with a class, "one z, every class" rows, interpolation between two classes at a fixed z, and the
-style map of a cVAE. No Gradio here.
+"""Class-conditional models, as plain functions the Explore and Interpolate tabs call: "one z, every
+class" rows and interpolation between two classes at a fixed z. No Gradio here; the values are
+checked where they enter (the classes with `LoadedModel.check_class`).
 
 A conditional decoder (DCGAN generator or cVAE, num_classes > 0) takes z plus a class; the class
 enters through a learned embedding vector, so blending two classes means blending their embedding
@@ -11,22 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.core.data import load_dataset, to_uint8, to_unit
-from explorer.core.metadata import DatasetInfo
+from explorer.core.data import to_uint8
 from explorer.core.latent import fractions, lerp, slerp
-from explorer.core.models.dcgan import check_classes
-from explorer.core.validation import UserError, check_int
-
-MAX_FRAMES = 64
-
-
-def check_class(model, value, name: str = "Class") -> int:
-    """A class index for `model` as an int, or UserError naming the range (or saying it has none)."""
-    if not model.num_classes:
-        raise UserError(f"{model.name} is unconditional: it takes no class.")
-    if value is None or value == "":
-        raise UserError(f"{name}: give a class index between 0 and {model.num_classes - 1}.")
-    return model.check_class(value, name)
+from explorer.core.validation import UserError
 
 
 def class_vectors(model) -> torch.Tensor:
@@ -38,79 +25,31 @@ def class_vectors(model) -> torch.Tensor:
     return table.weight.detach().float().cpu()
 
 
-def class_embedding(model, c: int) -> torch.Tensor:
-    """The learned embedding vector (CLASS_DIM,) of class c, float32 on the CPU."""
-    return class_vectors(model)[check_class(model, c)]
-
-
 def _images(imgs: torch.Tensor) -> np.ndarray:
     return to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy()             # (B, C, H, W) -> (B, H, W, C)
 
 
-def decode_with_class(model, z, y, batch: int = 256) -> np.ndarray:
-    """Latents (N, D) and classes (N,) (or one class for all) -> uint8 images (N, H, W, C)."""
-    if not model.num_classes:
-        raise UserError(f"{model.name} is unconditional: it takes no class.")
-    return model.decode(z, y, batch)
-
-
-def class_row(model, z) -> np.ndarray:
+def class_row(model, z: torch.Tensor) -> np.ndarray:
     """One latent (D,) drawn in every class: uint8 images (K, H, W, C), class 0 first."""
-    z = model.check_latent(z)
-    if len(z) != 1:
-        raise UserError(f"A class row takes one latent vector, got {len(z)}.")
     k = model.num_classes
     if not k:
         raise UserError(f"{model.name} is unconditional: it has no classes to show in a row.")
-    return model.decode(z.expand(k, -1), np.arange(k))
+    return model.decode(z.reshape(1, -1).expand(k, -1), np.arange(k))
 
 
-def class_paths(model, class_a, class_b, frames: int) -> dict[str, torch.Tensor]:
+def class_paths(model, class_a: int, class_b: int, frames: int) -> dict[str, torch.Tensor]:
     """The class embedding from class_a to class_b, straight ("linear") and along the arc between
     the two vectors ("spherical"): {name: (frames, CLASS_DIM)}. The ends are exactly the two classes."""
-    frames = check_int("Frames", frames, 2, MAX_FRAMES)
     table = class_vectors(model)
-    ea, eb = table[check_class(model, class_a, "From class")], table[check_class(model, class_b, "To class")]
+    ea, eb = table[class_a], table[class_b]
     t = fractions(frames)
     return {"linear": lerp(ea, eb, t), "spherical": slerp(ea, eb, t)}
 
 
 @torch.inference_mode()
-def decode_blends(model, z, embeddings: torch.Tensor) -> np.ndarray:
+def decode_blends(model, z: torch.Tensor, embeddings: torch.Tensor) -> np.ndarray:
     """One latent z (D,) drawn with each class embedding (F, CLASS_DIM): uint8 (F, H, W, C)."""
-    z = model.check_latent(z)
-    if len(z) != 1:
-        raise UserError(f"A class interpolation takes one latent vector, got {len(z)}.")
     with model.lock:
-        imgs = model.decoder.generate(z.to(model.device).expand(len(embeddings), -1),
+        imgs = model.decoder.generate(z.reshape(1, -1).to(model.device).expand(len(embeddings), -1),
                                       class_embedding=embeddings.to(model.device))
     return _images(imgs)
-
-
-def class_interpolation(model, z, class_a, class_b, frames: int = 9, path: str = "linear") -> np.ndarray:
-    """Fixed latent z (D,), class embedding from class_a to class_b: uint8 (frames, H, W, C).
-    The ends are exactly the two classes; frames in between are blends no class label names."""
-    return decode_blends(model, z, class_paths(model, class_a, class_b, frames)[path])
-
-
-@torch.inference_mode()
-def style_map_latents(model, images: torch.Tensor | None = None, labels=None, limit: int = 10_000,
-                      batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """For a cVAE: posterior means of images encoded with their true class, i.e. z *without* the
-    class (the style space), and the labels: (N, D) float32, (N,) int64. Default images: the
-    model's own test split (first `limit`). Coloured by class, the classes should mix."""
-    if model.kind != "vae" or not model.num_classes:
-        raise UserError(f"{model.name} is not a conditional VAE: only a cVAE has an encoder that takes the class.")
-    if images is None:
-        ds = load_dataset(DatasetInfo.from_meta(model.meta).name, "test")
-        images, labels = ds.images[:limit], ds.labels[:limit]
-    if labels is None:
-        raise UserError("The style map needs the true class of every image.")
-    x = to_unit(images) if images.dtype == torch.uint8 else images.float()
-    y = check_classes(labels, model.num_classes, len(x), "cpu")
-    vae, out = model.decoder, []
-    with model.lock:
-        for i in range(0, len(x), batch):
-            mean, _ = vae.encode(x[i:i + batch].to(model.device), y[i:i + batch].to(model.device))
-            out.append(mean.float().cpu().numpy())
-    return np.concatenate(out), y.numpy()

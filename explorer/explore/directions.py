@@ -181,6 +181,21 @@ class Directions:
         return z + abs(amount) * (end.to(z) - z)
 
 
+def svd_lowrank(a: torch.Tensor, q: int, niter: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(U (m, q), S (q,)) of a randomized SVD of a (m, n) with its own random stream: Halko et al. 2009,
+    Algorithms 4.4 and 5.1, step for step as `torch.svd_lowrank` does it (same numbers for the same
+    seed), but never touching the global RNG: a server thread must not reseed a training run's stream."""
+    tall = a.shape[0] >= a.shape[1]
+    t = a if tall else a.mH                                            # work on the tall orientation
+    x = t @ torch.randn(t.shape[1], q, dtype=t.dtype, generator=generator)
+    basis = torch.linalg.qr(x).Q
+    for _ in range(niter):                                             # subspace iterations
+        basis = torch.linalg.qr(t.mH @ basis).Q
+        basis = torch.linalg.qr(t @ basis).Q
+    u, s, vh = torch.linalg.svd(basis.mH @ t, full_matrices=False)
+    return (basis @ u if tall else vh.mH), s
+
+
 def _orthonormal_rows(u: torch.Tensor) -> torch.Tensor:
     q, r = torch.linalg.qr(u.T)                                # (D, K): columns orthonormal, order kept
     return (q * torch.sign(torch.diagonal(r))[None]).T         # keep each row's original orientation
@@ -227,8 +242,7 @@ def gan_directions(ck: Checkpoint, samples: int = 5000, seed: int = 0, classifie
     y -= y.mean(0)
     total_var = (y * y).sum()
     k = min(D, 32)
-    torch.manual_seed(seed)                                                           # randomized SVD: reproducible
-    u_svd, s, _ = torch.svd_lowrank(y, q=k + 8, niter=4)                              # PCA: top components only
+    u_svd, s = svd_lowrank(y, k + 8, 4, torch.Generator().manual_seed(seed))            # PCA: top components only
     coords = (u_svd[:, :k] * s[:k]).double()                                          # (N, k) PCA coordinates
     latent_basis = torch.linalg.lstsq(coords, z.double()).solution                     # (k, D): coords @ U ~ z
     basis = _orthonormal_rows(latent_basis).float()

@@ -121,3 +121,10 @@ class ModelRegistry:
             self._extra[name] = model
             self._loaded.pop(name, None)
         return model
+
+    def remove(self, name: str, path: Path) -> None:
+        """Unlist the added file `path` listed as `name` (an upload unloaded to make room); nothing else."""
+        with self._lock:
+            model = self._extra.get(name)
+            if model is not None and model.checkpoint.path == Path(path):
+                del self._extra[name]

@@ -3,13 +3,16 @@
 A Workspace owns the shared, read-only parts: the model registry, each model's directions (cached
 on disk) and maps (cached on disk, computed in the background). Each request brings its own
 state (model name, seed, slider values, latent), so sessions never share mutable state.
+
+The UI and the API reach models, maps and uploads only through the verbs here. Values are checked
+once where they enter (`recipe()` / `parse_recipe`, `LoadedModel.check_latent` and `check_class`
+at the edges); the methods below take typed, checked values and trust them.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,102 +25,79 @@ from explorer.core.data import to_unit
 from explorer.core.latent import fractions, lerp, sample_z, slerp
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
+from explorer.core.validation import UserError, check_int, check_number
 from explorer.eval.features import classifier_path_for, load_classifier
-from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.explore.class_routes import classifier_judge
 from explorer.explore.directions import Directions, gan_directions, vae_directions
-from explorer.explore.registry import MAX_LATENT, LoadedModel, ModelRegistry
+from explorer.explore.recipe import Recipe, parse_recipe, recipe_values
+from explorer.explore.registry import LoadedModel, ModelRegistry
+from explorer.explore.uploads import Registered, Uploads
 from explorer.maps.cache import CACHE_DIR
+from explorer.maps.layout import LatentMap, MapParams
 from explorer.maps.store import MapStore
 
 log = logging.getLogger(__name__)
 SIGMA_STRIP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 MAX_FRAMES = 64
-
-
-def _number(value):
-    """Text that reads as a number (an API client's "inf", "3") is that number, so the refusal
-    shows the number; other text is left for the check to refuse by name."""
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
-
-
-@dataclass
-class Recipe:
-    """Everything that determines an Explore image; shown to the user and pasteable back."""
-    model: str
-    seed: int = 0
-    temperature: float = 1.0          # scales the seed's noise: small = typical, large = unusual
-    sliders: tuple[float, ...] = ()   # principal-direction coordinates, in sigmas (empty = the seed's own)
-    direction: str = ""               # a named direction ("more like Sneaker"), or ""
-    amount: float = 0.0               # how far along it
-    base: tuple[float, ...] = ()      # a starting latent (e.g. a map point) used instead of the seed's
-    cls: int | None = None            # the class a class-conditional model draws (None: unconditional)
-
-    def to_text(self) -> str:
-        d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
-             "sliders": [round(s, 4) for s in self.sliders], "direction": self.direction, "amount": round(self.amount, 4)}
-        if self.cls is not None:
-            d["class"] = self.cls
-        if self.base:
-            d["base"] = [round(v, 5) for v in self.base]
-        return json.dumps(d)
-
-    @classmethod
-    def from_text(cls, text: str) -> "Recipe":
-        try:
-            d = json.loads(text)
-            r = cls(model=str(d["model"]), seed=d.get("seed", 0), temperature=d.get("temperature", 1.0),
-                    sliders=tuple(d.get("sliders", [])), direction=str(d.get("direction", "")),
-                    amount=d.get("amount", 0.0), base=tuple(d.get("base", [])), cls=d.get("class"))
-        except (ValueError, TypeError, KeyError, AttributeError):
-            raise UserError('Could not read that recipe; it looks like {"model": ..., "seed": 3, "sliders": [...]}.') from None
-        return r.checked()
-
-    def checked(self) -> "Recipe":
-        """This recipe with every value checked and typed (seed int, the rest floats), or a UserError
-        naming the first bad value, its allowed range and what was given. The latent's length is
-        checked against the model by Workspace.check_recipe."""
-        if not isinstance(self.model, str):
-            raise UserError("A model name must be text.")
-        for what, seq in (("Sliders", self.sliders), ("The base latent", self.base)):
-            if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__iter__"):
-                raise UserError(f"{what} must be a list of numbers, got {type(seq).__name__}.")
-        if not isinstance(self.direction, str):
-            raise UserError("A direction must be text (its name in the list).")
-        return Recipe(self.model, check_seed(_number(self.seed)),
-                      check_number("Temperature", _number(self.temperature), 0.0, 3.0),
-                      tuple(check_number(f"Slider {i + 1}", _number(v), -10, 10) for i, v in enumerate(self.sliders)),
-                      self.direction, check_number("Amount", _number(self.amount), -5, 5),
-                      tuple(check_number(f"Base latent value {i + 1}", _number(v), -MAX_LATENT, MAX_LATENT)
-                            for i, v in enumerate(self.base)),
-                      None if self.cls is None or self.cls == "" else check_int("Class", _number(self.cls), 0, 10_000))
-
+DIRECTION_SAMPLES = 5000   # pictures judged per model for its directions (the shipped caches' size)
 
 
 class Workspace:
-    def __init__(self, folder: Path = CHECKPOINT_DIR, device="cpu", cache_dir: Path = CACHE_DIR):
+    def __init__(self, folder: Path = CHECKPOINT_DIR, device="cpu", cache_dir: Path = CACHE_DIR,
+                 map_params: MapParams = MapParams(), direction_samples: int = DIRECTION_SAMPLES):
+        """`map_params` and `direction_samples` size the work done per model (tests ask for small maps
+        and few samples; the app uses the defaults, which the shipped caches were computed with)."""
         self.registry = ModelRegistry(folder, device)
+        self.uploads = Uploads(self.registry, on_unload=self._forget)
         self.cache_dir = Path(cache_dir)
+        self.direction_samples = direction_samples
         self._directions: dict[str, Directions] = {}
+        self._direction_locks: dict[str, threading.Lock] = {}
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
         self._classifiers: dict[str, object] = {}
         self._picture_encoders: dict[str, object] = {}
         self._lock = threading.Lock()
-        self.maps = MapStore(self.classifier_path, cache_dir=self.cache_dir)
+        self.map_params = map_params
+        self._maps = MapStore(self.classifier_path, params=map_params, cache_dir=self.cache_dir)
         self.gate = InteractiveGate()     # slider drags go before the training thread's next step
 
     # ---------------------------------------------------------------- models
+    @property
+    def device(self) -> torch.device:
+        return self.registry.device
+
+    @property
+    def folder(self) -> Path:
+        return self.registry.folder
+
     def model_names(self) -> list[str]:
         return sorted(self.registry.available())
 
+    def listing(self) -> dict[str, dict]:
+        """name -> metadata of every model on offer (the picker shows their titles)."""
+        return dict(sorted(self.registry.available().items()))
+
     def model(self, name: str) -> LoadedModel:
+        self.uploads.touch(name)          # an upload in use is kept; an unloaded one is said to be so
         return self.registry.get(name)
+
+    def add_file(self, path: Path, name: str) -> LoadedModel:
+        """List a checkpoint file that is not in the models folder (`python app.py --checkpoint FILE`)."""
+        return self.registry.add_file(Path(path), name)
+
+    def register_upload(self, src: Path, shown: str, visitor: str = "") -> Registered:
+        """Check and list an uploaded checkpoint for `visitor` (all or nothing, and bounded: explore/uploads.py)."""
+        return self.uploads.register(Path(src), shown, visitor)
+
+    def _forget(self, name: str) -> None:
+        """Drop what is kept for an unloaded upload: its directions, decoded sheets and map."""
+        with self._lock:
+            self._directions.pop(name, None)
+            self._direction_locks.pop(name, None)
+            for key in [k for k in self._manifolds if k[0] == name]:
+                del self._manifolds[key]
+        self._maps.forget(name)
 
     def card(self, name: str) -> str:
         m = self.model(name)
@@ -146,86 +126,97 @@ class Workspace:
             return self._classifiers[dataset]
 
     # ---------------------------------------------------------------- directions
+    def directions_path(self, name: str) -> Path:
+        """Where the model's directions are cached (its content digest and, unless default, the sample size
+        in the name; an upload's in the runtime folder)."""
+        m = self.model(name)
+        size = "" if self.direction_samples == DIRECTION_SAMPLES else f"-n{self.direction_samples}"
+        return (m.cache_dir or self.cache_dir) / f"{m.name}-{m.digest}-directions{size}.safetensors"
+
     def directions(self, name: str) -> Directions:
         """Principal and named directions, cached on disk by model content and format version.
 
         Named class directions exist only where a classifier of the model's own dataset can judge the
-        pictures; computing them judges ~20 000 pictures once (45-105 s on one busy CPU core)."""
+        pictures; computing them judges ~20 000 pictures once (45-105 s on one busy CPU core). One
+        computation per model at a time; where the cache cannot be written (a read-only folder) the
+        directions are kept in memory and said so in the log."""
         if name in self._directions:
             return self._directions[name]
         m = self.model(name)
-        path = (m.cache_dir or self.cache_dir) / f"{name}-{m.digest}-directions.safetensors"   # uploads: the runtime folder
-        d = None
-        if path.is_file():
-            try:
-                with safe_open(str(path), "pt") as f:
-                    meta = json.loads(f.metadata()["class_names"])
-                d = Directions.from_tensors(load_file(str(path)), meta)
-            except Exception as exc:      # an older format or a damaged file: recompute, never misread
-                log.warning("recomputing directions for %s: %s", name, exc)
-        if d is None:
-            # named class directions need a classifier of the model's own dataset; a conditional model
-            # has none: its class is chosen directly
-            clf = None if m.num_classes else self.classifier(DatasetInfo.from_meta(m.meta).name)
-            if m.kind == "vae":
-                d = vae_directions(m.checkpoint, classifier=clf)
-            else:
-                d = gan_directions(m.checkpoint, classifier=clf)
-            _write_atomic(path, save(d.to_tensors(), metadata={"class_names": json.dumps(d.class_names)}))
-        self._directions[name] = d
-        return d
+        with self._lock:
+            lock = self._direction_locks.setdefault(name, threading.Lock())
+        with lock:
+            if name in self._directions:             # computed meanwhile by another request
+                return self._directions[name]
+            path = self.directions_path(name)
+            d = _read_directions(path)
+            if d is None and self.direction_samples != DIRECTION_SAMPLES:     # a full-size cache will do too
+                d = _read_directions(path.with_name(f"{m.name}-{m.digest}-directions.safetensors"), quiet=True)
+            if d is None:
+                # named class directions need a classifier of the model's own dataset; a conditional model
+                # has none: its class is chosen directly
+                clf = None if m.num_classes else self.classifier(DatasetInfo.from_meta(m.meta).name)
+                n = self.direction_samples
+                check = min(200, max(20, n // 10))
+                if m.kind == "vae":
+                    d = vae_directions(m.checkpoint, max_images=2 * n, classifier=clf, check=check, class_samples=n)
+                else:
+                    d = gan_directions(m.checkpoint, samples=n, classifier=clf, check=check, class_samples=n)
+                try:
+                    _write_atomic(path, save(d.to_tensors(), metadata={"class_names": json.dumps(d.class_names)}))
+                except OSError as exc:
+                    log.warning("directions for %s kept in memory only: cannot write %s (%s)", name, path, exc)
+            self._directions[name] = d
+            return d
 
     # ---------------------------------------------------------------- explore
-    def check_recipe(self, r: Recipe) -> Recipe:
-        """`r.checked()`, plus the base latent's length and the class checked against the model
-        (a conditional model without a class draws class 0)."""
-        r = r.checked()
+    def recipe(self, raw) -> Recipe:
+        """Raw recipe values (a dict from a tab, the API or a link; or a recipe's text) -> a checked Recipe."""
+        if not isinstance(raw, dict):
+            raw = recipe_values(raw)
+        name = raw.get("model")
+        m = self.model(name)
+        return parse_recipe(raw, m, self.directions(name))
+
+    def start_latent(self, r: Recipe) -> torch.Tensor:
+        """The starting point (the seed's noise, or the recipe's base latent) scaled towards or away
+        from the centre by the temperature: the sliders read their positions off this point."""
         m = self.model(r.model)
-        if r.base:
-            m.check_one_latent(list(r.base), "The base latent")
-        cls = m.check_class(r.cls)
-        return r if cls == r.cls else Recipe(r.model, r.seed, r.temperature, r.sliders, r.direction, r.amount, r.base, cls)
+        start = torch.tensor(r.base, dtype=torch.float32) if r.base else sample_z(1, m.latent_dim, r.seed)[0]
+        return start * r.temperature
 
     def latent(self, r: Recipe) -> torch.Tensor:
-        r = self.check_recipe(r)
+        """The latent (D,) a checked recipe draws: its start, moved by the sliders and the named direction."""
         m = self.model(r.model)
-        # the starting point (the seed's noise, or a given latent) scaled towards or away from the centre:
-        # the sliders read their positions off this point, so they move with the temperature
-        start = torch.tensor(r.base, dtype=torch.float32) if r.base else sample_z(1, m.latent_dim, r.seed)[0]
-        z = start * r.temperature
+        z = self.start_latent(r)
         d = self.directions(r.model)
         if r.sliders:
-            if len(r.sliders) > len(d.basis):
-                raise UserError(f"{r.model} has {len(d.basis)} slider directions, got {len(r.sliders)} values.")
             full = d.coordinates(z)
             full[:len(r.sliders)] = torch.tensor(r.sliders)
             z = d.apply(z, full)
         if r.direction:
-            d.info(r.direction)       # an unknown or failing direction is refused before the classifier loads
             # a named direction is a route judged by the classifier; its end is remembered per latent
             judge = classifier_judge(m.decoder, self.classifier(DatasetInfo.from_meta(m.meta).name), m.lock)
             z = d.move(z, r.direction, r.amount, judge)
         return z
 
     def render(self, r: Recipe) -> tuple[np.ndarray, torch.Tensor]:
-        """(image (H, W, C) uint8, latent (D,)) for a recipe."""
+        """(image (H, W, C) uint8, latent (D,)) for a checked recipe."""
         with self.gate.interactive():
-            r = self.check_recipe(r)
             z = self.latent(r)
             return self.model(r.model).decode(z[None], r.cls)[0], z
 
-    def class_row(self, name: str, z) -> np.ndarray:
+    def class_row(self, name: str, z: torch.Tensor) -> np.ndarray:
         """A conditional model's latent z (D,) drawn in every class: uint8 (K, H, W, C), class 0 first."""
         from explorer.explore.conditional import class_row
         with self.gate.interactive():
             return class_row(self.model(name), z)
 
-    def slider_values(self, name: str, seed: int, temperature: float, base=None) -> list[float]:
-        """Where the starting latent (the seed's, or `base`) sits along each principal direction."""
-        r = Recipe(name, seed=seed, temperature=temperature, base=tuple(base or ()))
-        return self.directions(name).coordinates(self.latent(r)).tolist()
+    def slider_values(self, r: Recipe) -> list[float]:
+        """Where the recipe's starting latent (the seed's, or its base) sits along each principal direction."""
+        return self.directions(r.model).coordinates(self.start_latent(r)).tolist()
 
-    def dataset_latent(self, name: str, index: int) -> torch.Tensor:
+    def dataset_latent(self, name: str, index) -> torch.Tensor:
         """A test picture's latent: the VAE's encoding of it (posterior mean). A GAN has no encoder, so it
         cannot place a real picture: it is refused rather than answered with some other picture's latent."""
         m = self.model(name)
@@ -238,54 +229,50 @@ class Workspace:
         with torch.inference_mode():
             return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device), y)[0][0].cpu()
 
-    def strip(self, name: str, z, index: int, sigmas=SIGMA_STRIP, cls=None) -> np.ndarray:
-        """Images (len(sigmas), H, W, C) along principal direction `index` around latent z
+    def strip(self, name: str, z: torch.Tensor, index: int, sigmas=SIGMA_STRIP, cls: int | None = None) -> np.ndarray:
+        """Images (len(sigmas), H, W, C) along principal direction `index` around latent z (D,)
         (drawn in class `cls` for a conditional model)."""
-        m = self.model(name)
-        cls = m.check_class(cls)
-        z = m.check_one_latent(z)
         d = self.directions(name)
-        if not 0 <= int(index) < len(d.basis):
-            raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
         coords = d.coordinates(z)
         zs = []
         for s in sigmas:
             c = coords.clone()
-            c[int(index)] = s
+            c[index] = s
             zs.append(d.apply(z, c))
-        return m.decode(torch.stack(zs), cls)
+        return self.model(name).decode(torch.stack(zs), cls)
 
-    def strip_around(self, name: str, z, index: int, cls=None) -> tuple[np.ndarray, list[float], int]:
+    def strip_around(self, name: str, z: torch.Tensor, index: int, cls: int | None = None):
         """The ±3σ strip with the current picture put in its place: (images, positions in σ, which one is current)."""
         d = self.directions(name)
-        z = self.model(name).check_latent(z)[0]
-        if not 0 <= int(index) < len(d.basis):
-            raise UserError(f"Direction {index} does not exist; {name} has {len(d.basis)}.")
-        here = float(d.coordinates(z)[int(index)])
+        if not 0 <= index < len(d.basis):
+            raise UserError(f"Direction {index + 1} does not exist; {name} has {len(d.basis)}.")
+        here = float(d.coordinates(z)[index])
         sigmas = sorted([s for s in SIGMA_STRIP if abs(s - here) > 0.25] + [here])
         return self.strip(name, z, index, sigmas, cls), sigmas, sigmas.index(here)
 
-    def manifold(self, name: str, z=None, n: int = 15, extent: float = 3.0) -> tuple[np.ndarray, tuple[int, int] | None]:
-        """For a 2-d latent: decoded grid (n*H, n*W, C) over [-extent, extent]^2, plus the grid cell of z."""
+    def manifold(self, name: str, n: int = 15, extent: float = 3.0) -> np.ndarray:
+        """For a 2-d latent: the decoded grid (n*H, n*W, C) over [-extent, extent]^2, decoded once per model."""
         m = self.model(name)
         if m.latent_dim != 2:
             raise UserError("The decoded-manifold view needs a model with a 2-d latent space.")
         key = (name, m.digest, n, extent)
         grid = self._manifolds.get(key)
-        if grid is None:                                                         # decoded once per model
+        if grid is None:
             ticks = np.linspace(-extent, extent, n, dtype=np.float32)
             gy, gx = np.meshgrid(ticks[::-1], ticks, indexing="ij")             # row 0 = top = high y
             imgs = m.decode(np.stack([gx.ravel(), gy.ravel()], 1))               # (n*n, H, W, C)
             h, w, c = imgs.shape[1:]
             grid = imgs.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
             self._manifolds[key] = grid
-        cell = None
-        if z is not None:
-            zz = m.check_one_latent(z).numpy()
-            col = int(np.clip(np.round((zz[0] + extent) / (2 * extent) * (n - 1)), 0, n - 1))
-            row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
-            cell = (row, col)
-        return grid, cell
+        return grid
+
+    @staticmethod
+    def manifold_cell(z: torch.Tensor, n: int = 15, extent: float = 3.0) -> tuple[int, int]:
+        """The grid cell (row, column) of the manifold sheet under a 2-d latent z."""
+        zz = np.asarray(z, np.float64)
+        col = int(np.clip(np.round((zz[0] + extent) / (2 * extent) * (n - 1)), 0, n - 1))
+        row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
+        return row, col
 
     @staticmethod
     def manifold_latent(fx: float, fy: float, n: int = 15, extent: float = 3.0) -> list[float]:
@@ -320,13 +307,10 @@ class Workspace:
         return test.images[i].permute(1, 2, 0).numpy()
 
     # ---------------------------------------------------------------- interpolate
-    def interpolate(self, name: str, z_a, z_b, frames: int, cls=None) -> dict:
-        """Two latents, straight and spherical paths between them, decoded (in class `cls` for a
+    def interpolate(self, name: str, a: torch.Tensor, b: torch.Tensor, frames: int, cls: int | None = None) -> dict:
+        """Two latents (D,), straight and spherical paths between them, decoded (in class `cls` for a
         conditional model: the class stays, the style changes)."""
         m = self.model(name)
-        frames = check_int("Frames", frames, 2, MAX_FRAMES)
-        a, b = m.check_one_latent(z_a, "The start latent"), m.check_one_latent(z_b, "The end latent")
-        cls = m.check_class(cls)
         t = fractions(frames)
         paths = {"linear": lerp(a, b, t), "spherical": slerp(a, b, t)}
         both = m.decode(torch.cat(list(paths.values())), cls)                  # one batched decode
@@ -335,39 +319,65 @@ class Workspace:
                 "linear_norm": paths["linear"].norm(dim=1).numpy(), "spherical_norm": paths["spherical"].norm(dim=1).numpy(),
                 "typical_norm": float(np.sqrt(m.latent_dim))}
 
-    def class_interpolate(self, name: str, z, class_a, class_b, frames: int) -> dict:
-        """A conditional model: one latent z, the class blended from class_a to class_b along a straight
+    def class_interpolate(self, name: str, z: torch.Tensor, class_a: int, class_b: int, frames: int) -> dict:
+        """A conditional model: one latent z (D,), the class blended from class_a to class_b along a straight
         and a great-circle path between the two class vectors; the same keys as `interpolate` (the
         lengths are those of the class vector; `typical_norm` is the mean length of the model's ones)."""
-        from explorer.explore.conditional import class_paths, class_vectors, decode_blends
+        from explorer.explore.conditional import (
+            class_paths,
+            class_vectors,
+            decode_blends,
+        )
         m = self.model(name)
-        z = m.check_one_latent(z, "The latent")
         paths = class_paths(m, class_a, class_b, frames)
         both = decode_blends(m, z, torch.cat(list(paths.values())))
-        frames = len(paths["linear"])
         return {"t": fractions(frames).numpy(), "linear": both[:frames], "spherical": both[frames:],
                 "linear_norm": paths["linear"].norm(dim=1).numpy(), "spherical_norm": paths["spherical"].norm(dim=1).numpy(),
                 "typical_norm": float(class_vectors(m).norm(dim=1).mean()),
                 "ends": torch.stack([paths["linear"][0], paths["linear"][-1]])}
 
     # ---------------------------------------------------------------- map
-    def place_on_map(self, name: str, z, cls=None) -> np.ndarray | None:
+    def map(self, name: str, start: bool = True) -> LatentMap | None:
+        """The model's map, or None while it is being computed (`start`: begin computing it if needed)."""
+        return self._maps.get(self.model(name), start)
+
+    def map_path(self, name: str) -> Path:
+        """Where the model's map is cached (content digest and map parameters in the name)."""
+        return self._maps.path(self.model(name))
+
+    def map_status(self, name: str) -> str:
+        return self._maps.status(name)
+
+    def wait_for_map(self, name: str, timeout: float | None = None) -> LatentMap | None:
+        self._maps.get(self.model(name))
+        self._maps.wait(name, timeout)
+        return self._maps.get(self.model(name), start=False)
+
+    def warm_up_maps(self) -> None:
+        """Start the map worker process now and compile UMAP in it (in the background)."""
+        self._maps.warm_up()
+
+    def close(self) -> None:
+        """End the map worker process (an unfinished map is computed again next time)."""
+        self._maps.close()
+
+    def place_on_map(self, name: str, z: torch.Tensor, cls: int | None = None) -> np.ndarray | None:
         """Map coordinates (M, 2) of latents (M, D) (drawn in class `cls` for a conditional model),
         or None while the map is not ready."""
         from explorer.maps.features import map_keys
         m = self.model(name)
-        lm = self.maps.get(m)
+        lm = self._maps.get(m, start=False)
         if lm is None:
             return None
         clf = self.classifier(DatasetInfo.from_meta(m.meta).name) if lm.key_space == "classifier-features" else None
-        return lm.place(map_keys(m, m.check_latent(z), clf, lm.key_space, m.check_class(cls)))
+        return lm.place(map_keys(m, torch.as_tensor(z, dtype=torch.float32), clf, lm.key_space, cls))
 
     def map_item(self, name: str, index) -> dict:
         """A clicked map point: its latent, its label and its picture (test image or decoding)."""
         m = self.model(name)
-        lm = self.maps.get(m)
+        lm = self._maps.get(m)
         if lm is None:
-            raise UserError(f"The map for {name} is still being computed ({self.maps.status(name)}).")
+            raise UserError(f"The map for {name} is still being computed ({self._maps.status(name)}).")
         try:
             i = check_int("A map point index", index, -2**63, 2**63)
         except UserError:
@@ -384,3 +394,17 @@ class Workspace:
             test = self.test_set(name)
             original = test.images[i].permute(1, 2, 0).numpy()
         return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original, "class": cls}
+
+
+def _read_directions(path: Path, quiet: bool = False) -> Directions | None:
+    """Directions from a cache file, or None if absent, of an older format or damaged (then recomputed)."""
+    if not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), "pt") as f:
+            meta = json.loads(f.metadata()["class_names"])
+        return Directions.from_tensors(load_file(str(path)), meta)
+    except Exception as exc:      # an older format or a damaged file: recompute, never misread
+        if not quiet:
+            log.warning("recomputing directions for %s: %s", path.name, exc)
+        return None

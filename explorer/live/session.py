@@ -21,11 +21,12 @@ from pathlib import Path
 
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
-from explorer.core.validation import UserError, check_choice, check_number
+from explorer.core.validation import UserError, check_choice, check_number, os_error_words
 from explorer.eval.features import FeaturesUnavailable, classifier_for
-from explorer.live.probe import QualityProbe, class_grid, sample_grid
+from explorer.live.probe import QualityProbe, live_grid
 from explorer.live.settings import (
     TOY_DEVICE_NOTE,
+    TOY_THREADS,
     ImageSettings,
     ToySettings,
     image_trainer,
@@ -66,6 +67,7 @@ class TrainingSession:
         self._last_seen = 0.0
         self._lock = threading.RLock()
         self._classifiers: dict[str, object] = {}
+        self._saved: dict[Path, str] = {}          # file -> the owner token that saved it (this process)
 
     # ---------------------------------------------------------------- ownership
     def _active(self) -> bool:
@@ -106,7 +108,7 @@ class TrainingSession:
             trainer = toy_trainer(settings)
             view = ToyView(trainer, settings.dataset)
             info = RunInfo("toy_gan", settings.describe(), TOY_DEVICE_NOTE, settings=vars(settings))
-            self._begin(owner, info, trainer, view.frame, None, paused)
+            self._begin(owner, info, trainer, view.frame, None, paused, threads=TOY_THREADS)
             return owner
 
     def start_images(self, settings: ImageSettings, token: str | None = None, paused: bool = False) -> str:
@@ -118,12 +120,12 @@ class TrainingSession:
             info = RunInfo(settings.model, settings.describe(note), f"on {self.device}",
                            DatasetInfo(ds.name, ds.split, len(ds), tuple(ds.class_names)), vars(settings))
             # a conditional run's grid is rows = classes x columns = the same noise vectors, named by class
-            view = partial(class_grid, trainer, ds.class_names) if settings.conditional else partial(sample_grid, trainer)
+            view = partial(live_grid, trainer, ds.class_names if settings.conditional else None)
             self._begin(owner, info, trainer, view, probe, paused)
             return owner
 
-    def _begin(self, owner, info, trainer, view_fn, probe, paused) -> None:
-        self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused)
+    def _begin(self, owner, info, trainer, view_fn, probe, paused, threads: int | None = None) -> None:
+        self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused, threads=threads)
         self.info, self._owner, self._last_seen = info, owner, self.clock()
 
     def _probe(self, ds) -> QualityProbe | None:
@@ -142,19 +144,18 @@ class TrainingSession:
         check_choice("Action", action, ("pause", "play", "stop", "d", "g", "rollback"))
         with self._lock:
             self._require_owner(token)
-            try:
-                if action == "pause":
-                    self.worker.pause()
-                elif action == "play":
-                    self.worker.resume()
-                elif action == "stop":
-                    self.worker.stop()
-                elif action == "rollback":
-                    return f"Rolled back to step {self.worker.rollback()}."
-                else:
-                    self.worker.single_step(action)
-            except RuntimeError as exc:          # "pause first", "GANs only": said to the user as it is
-                raise UserError(str(exc)) from None
+            # refusals that depend on the run's state ("pause first", "GANs only") are UserErrors of the
+            # worker's; anything else (a CUDA failure in a single step) is a bug and is not dressed up
+            if action == "pause":
+                self.worker.pause()
+            elif action == "play":
+                self.worker.resume()
+            elif action == "stop":
+                self.worker.stop()
+            elif action == "rollback":
+                return f"Rolled back to step {self.worker.rollback()}."
+            else:
+                self.worker.single_step(action)
             return ""
 
     def set_speed(self, token: str | None, delay) -> None:
@@ -169,7 +170,8 @@ class TrainingSession:
                 self.worker.stop()
 
     def save(self, token: str | None, title: str) -> tuple[Path, bool]:
-        """Save the run's last good state as `trained-<title>.safetensors`; (path, replaced an earlier save)."""
+        """Save the run's last good state as `trained-<title>.safetensors`; (path, replaced an earlier save).
+        Only a save of the same owner's is replaced: a file another run saved is never overwritten."""
         with self._lock:
             self._require_owner(token)
             info = self.info
@@ -178,13 +180,21 @@ class TrainingSession:
             title = " ".join(str(title or "").split())[:80] or f"My {info.kind.upper()}"
             path = self.save_folder / f"trained-{_slug(title)}.safetensors"
             replaced = path.exists()
+            if replaced and self._saved.get(path) != token:
+                # titles that differ only in case, spaces or punctuation name one file: never someone else's
+                raise UserError(f"The title “{title}” gives the file name {path.name}, which another model in the list "
+                                "already has; that model stays as it is. Choose another title.")
             last = self.worker.history[-1] if self.worker.history else {}
             meta = {"title": title, "description": f"Trained live in the Train tab: {info.description}.",
                     "command": f"Train tab: {info.description}", "dataset": info.data.to_dict(),
                     "train_seconds": self.worker.snapshot()["train_seconds"],
                     "evaluation": {k: last[k] for k in ("fd_fast", "coverage", "class_match") if k in last}}
-            self.worker.call_locked(lambda t: t.save(path, dict(
-                meta, config=next(iter(t.modules.values())).cfg.to_dict(), device=str(t.device)), with_optimizers=False))
+            try:
+                self.worker.call_locked(lambda t: t.save(path, dict(
+                    meta, config=next(iter(t.modules.values())).cfg.to_dict(), device=str(t.device)), with_optimizers=False))
+            except OSError as exc:
+                raise UserError(f"the models folder {self.save_folder} cannot be written: {os_error_words(exc)}.") from None
+            self._saved[path] = token
             return path, replaced
 
     # ---------------------------------------------------------------- reading

@@ -2,7 +2,9 @@
 
 The 2-D game always runs on the CPU: its networks are tiny MLPs, so on a GPU every step is a
 handful of kernel launches waiting on Python. Measured with `bench train-ui`: 536 steps/s on the
-project's 2-core CPU against 177 on an NVIDIA H100.
+project's 2-core CPU against 177 on an NVIDIA H100. And on one CPU thread (TOY_THREADS), set for
+its run alone: with PyTorch's default of one thread per core it made 77 steps/s on a 16-core
+machine, its tiny layers waiting on thread hand-offs (README, "Performance").
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from explorer.training import (
 
 TOY_DEVICE = torch.device("cpu")
 TOY_DEVICE_NOTE = "on the CPU (tiny networks run about 3× faster there than on a GPU)"
+TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the app keep PyTorch's default
 TOY_MODEL = {"hidden": 64, "layers": 3}
 IMAGE_MODELS = {"dcgan": {"width": 16, "d_width": 16, "latent_dim": 32},
                 "vae": {"width": 16, "hidden": 128, "latent_dim": 16}}

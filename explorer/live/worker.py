@@ -7,7 +7,15 @@ visitors: `live.session.TrainingSession` decides who may call what.
 
 Readings are turned into floats only every `report_every` seconds (one host sync), and the live
 view is computed *in this thread* every `view_every` seconds: calling into PyTorch's OpenMP pool
-from two threads in turn cost the 2-D run 60 % of its speed.
+from two threads in turn cost the 2-D run 60 % of its speed. The view may take at most
+`VIEW_SHARE` of this thread's time: a costly refresh (a big model on a slow CPU) comes less often,
+not at the training's expense. On CUDA an image grid comes back without a host sync: the view
+function returns a pending copy (live/probe.py `PendingView`), published once the GPU has done it,
+and no new one is started while one is on its way.
+
+A run may ask for its own CPU thread count (`start(..., threads=1)`: the 2-D game, whose tiny
+layers drown in thread hand-offs on a many-core machine). It applies to this run's thread only;
+see `limit_threads` for why that takes two calls.
 """
 from __future__ import annotations
 
@@ -17,8 +25,15 @@ import time
 from collections import deque
 from typing import Callable
 
+import torch
+
 from explorer.core.priority import InteractiveGate
+from explorer.core.validation import UserError
 from explorer.training import Trainer, TrainingDiverged
+
+
+class NotNow(UserError):
+    """A control that the run's state does not allow at this moment ("pause first", "GANs only")."""
 
 
 class RunState(str, enum.Enum):
@@ -30,6 +45,34 @@ class RunState(str, enum.Enum):
 
 
 ACTIVE = (RunState.RUNNING, RunState.PAUSED, RunState.DIVERGED)
+VIEW_SHARE = 0.05          # at most this share of the training thread's time goes to the live view
+
+
+def _finished(view):
+    """A view as shown: a pending one (PendingView) waited for."""
+    return view.result() if hasattr(view, "ready") else view
+
+
+def view_interval(view_every: float, refresh_cost: float, share: float = VIEW_SHARE) -> float:
+    """Seconds between refreshes: `view_every`, stretched so that a refresh costing `refresh_cost`
+    seconds of the training thread takes at most `share` of it."""
+    return max(view_every, refresh_cost / share)
+
+
+def limit_threads(n: int) -> None:
+    """PyTorch's CPU threads for the calling thread only: n from now on, every other thread as it was.
+
+    `torch.set_num_threads` does two things (ATen's ParallelOpenMP.cpp): it sets the calling
+    thread's OpenMP and MKL thread counts, which are per thread, and it stores n as the count that
+    each thread not yet using PyTorch takes on its first parallel call (the Gradio handlers that
+    decode pictures, the next run's training thread). The second is put back from a short-lived
+    thread, whose own count does not matter, so only this thread keeps n."""
+    default = torch.get_num_threads()      # a new thread's count: this one's before it sets its own
+    torch.set_num_threads(n)
+    if default != n:
+        restore = threading.Thread(target=torch.set_num_threads, args=(default,), name="restore-thread-count")
+        restore.start()
+        restore.join()
 
 
 class TrainingWorker:
@@ -50,20 +93,25 @@ class TrainingWorker:
         self._thread: threading.Thread | None = None
         self._steps_per_s = 0.0
         self._train_seconds = 0.0
+        self._pending = None                # a view on its way back from the GPU (has .ready(), .result())
+        self._view_cost = 0.0               # recent seconds per refresh, in the training thread
 
     # ---------------------------------------------------------------- control (the session calls these)
-    def start(self, trainer: Trainer, view_fn=None, on_report=None, paused: bool = False) -> None:
-        """Replace whatever ran before with `trainer`, its view and its quality probe, all at once."""
+    def start(self, trainer: Trainer, view_fn=None, on_report=None, paused: bool = False,
+              threads: int | None = None) -> None:
+        """Replace whatever ran before with `trainer`, its view and its quality probe, all at once;
+        `threads`: the CPU threads this run's steps (and view) use, leaving every other thread's alone."""
         old = self.detach()
         with self._lock:
             self.trainer, self._view_fn, self._on_report = trainer, view_fn, on_report
-            self.view, self.message = None, ""
+            self.view, self.message, self._pending, self._view_cost = None, "", None, 0.0
             self.history.clear()
             self._steps_per_s = self._train_seconds = 0.0
             self.state = RunState.PAUSED if paused else RunState.RUNNING
             if view_fn is not None:
-                self.view = view_fn()       # the first frame before the first step: the audience sees the start
-            self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
+                self.view = _finished(view_fn())   # the first frame before the first step: the audience sees the start
+            self._thread = threading.Thread(target=self._loop, args=(threads,), name="training-worker",
+                                            daemon=True)
             self._thread.start()
             self._wake.set()
         self._join(old)
@@ -90,23 +138,23 @@ class TrainingWorker:
         """One discriminator ("d") or generator ("g") update while paused (GANs only)."""
         with self._lock:
             if self.state != RunState.PAUSED or self.trainer is None:
-                raise RuntimeError("Pause the run first to take single steps.")
+                raise NotNow("Pause the run first to take single steps.")
             if not hasattr(self.trainer, "d_step"):
-                raise RuntimeError("Single inspector/forger steps exist only for GANs.")
+                raise NotNow("Single inspector/forger steps exist only for GANs.")
             for m in self.trainer.modules.values():
                 m.train()
             vals = self.trainer.d_step() if which == "d" else self.trainer.g_step()
             if which == "g":
                 self.trainer.step += 1
-            self._refresh_view()
+            self._refresh_view(wait=True)
             return self._record({k: float(v) for k, v in vals.items()})
 
     def rollback(self) -> int:
         with self._lock:
             if self.trainer is None:
-                raise RuntimeError("Nothing to roll back.")
+                raise NotNow("Nothing to roll back.")
             step = self.trainer.rollback()
-            self._refresh_view()
+            self._refresh_view(wait=True)
             self.state, self.message = RunState.PAUSED, f"Rolled back to step {step}, the last good state."
             return step
 
@@ -116,13 +164,13 @@ class TrainingWorker:
     def set_view(self, view_fn) -> None:
         """Show another live view (None: none) from the next step on, without restarting the run."""
         with self._lock:
-            self._view_fn, self.view = view_fn, None
+            self._view_fn, self.view, self._pending, self._view_cost = view_fn, None, None, 0.0
 
     def call_locked(self, fn: Callable[[Trainer], object]):
         """Run fn(trainer) between two steps (e.g. saving), never during one."""
         with self._lock:
             if self.trainer is None:
-                raise RuntimeError("Nothing has been trained yet.")
+                raise NotNow("Nothing has been trained yet.")
             return fn(self.trainer)
 
     def detach(self) -> threading.Thread | None:
@@ -133,8 +181,10 @@ class TrainingWorker:
             return t
 
     # ---------------------------------------------------------------- the loop
-    def _loop(self) -> None:
+    def _loop(self, threads: int | None = None) -> None:
         me = threading.current_thread()
+        if threads:
+            limit_threads(threads)              # a fresh thread per run: nothing to put back at the end
         while self._thread is me:
             if self.state != RunState.RUNNING:
                 self._wake.wait(0.2)
@@ -170,9 +220,19 @@ class TrainingWorker:
                     with self._lock:
                         self._record(rec.floats())
                     last_report = now
-                if self._view_fn is not None and now - last_view >= self.view_every:
+                pending = self._pending
+                if pending is not None and pending.ready():
                     with self._lock:
-                        self._refresh_view()
+                        if self._pending is pending and self._thread is me:
+                            self._publish_pending()
+                if (self._view_fn is not None and self._pending is None
+                        and now - last_view >= view_interval(self.view_every, self._view_cost)):
+                    with self._lock:
+                        t1 = time.perf_counter()
+                        if self._thread is me:
+                            self._refresh_view()
+                        cost = time.perf_counter() - t1
+                    self._view_cost = 0.7 * self._view_cost + 0.3 * cost if self._view_cost else cost
                     last_view = now
                 if self.delay:
                     time.sleep(self.delay)
@@ -181,17 +241,35 @@ class TrainingWorker:
                 self.state = RunState.DIVERGED
                 self.message = (f"{exc} The forger and the inspector stopped making sense (a number overflowed). "
                                 "Press 'Roll back' to return to the last good state, then lower the learning rates.")
-        except Exception as exc:  # noqa: BLE001 - keep the server alive; the run pauses and says why
+        except Exception:  # noqa: BLE001 - keep the server alive; the run pauses and says so
             import logging
             logging.getLogger(__name__).exception("training step failed")
             with self._lock:
-                self.state, self.message = RunState.PAUSED, f"Training stopped with an internal error (logged): {exc}"
+                self.state, self.message = RunState.PAUSED, "Training stopped with an internal error (logged on the server)."
         finally:
             steps.close()                         # restores the outside RNG state (Trainer.run's finally)
+            with self._lock:
+                try:
+                    if self._thread is me:        # paused or diverged: show the last grid asked for
+                        self._publish_pending()
+                except Exception:  # noqa: BLE001 - a failed copy leaves the previous view; the run's own error is kept
+                    import logging
+                    logging.getLogger(__name__).exception("live view copy failed")
 
-    def _refresh_view(self) -> None:
-        if self._view_fn is not None:
-            self.view = self._view_fn()
+    def _refresh_view(self, wait: bool = False) -> None:
+        """Compute the view; a pending one (CUDA) is kept until the GPU has it, unless `wait`."""
+        if self._view_fn is None:
+            return
+        view = self._view_fn()
+        if hasattr(view, "ready") and not wait:
+            self._pending = view
+        else:
+            self.view, self._pending = _finished(view), None
+
+    def _publish_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.view = pending.result()
 
     def _record(self, values: dict) -> dict:
         t = self.trainer

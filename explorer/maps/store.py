@@ -43,7 +43,7 @@ class MapStore:
         self.worker.close()
 
     # ---------------------------------------------------------------- maps
-    def _path(self, model) -> Path:
+    def path(self, model) -> Path:
         # an uploaded model's map goes to its own (runtime) cache folder, not the shipped one
         return cache_path(model.name, model.digest, self.params, getattr(model, "cache_dir", None) or self.cache_dir)
 
@@ -54,7 +54,7 @@ class MapStore:
         with self._lock:
             if model.name in self._maps:
                 return self._maps[model.name]
-        cached = load_map(self._path(model), model.latent_dim)
+        cached = load_map(self.path(model), model.latent_dim)
         if cached is not None:
             with self._lock:
                 self._maps[model.name] = cached
@@ -76,7 +76,7 @@ class MapStore:
     def _compute(self, model) -> None:
         with self._one_at_a_time:
             t0 = time.perf_counter()
-            out = self._path(model)
+            out = self.path(model)
             out.parent.mkdir(parents=True, exist_ok=True)
             # a GAN's dots are labelled (and laid out) by a classifier of its own dataset, if there is one
             clf = self._classifier_path(DatasetInfo.from_meta(model.meta).name)
@@ -97,8 +97,17 @@ class MapStore:
                 self._status[model.name] = f"failed ({error or 'unreadable result'}); see the server log"
                 return
             with self._lock:
+                if self._threads.get(model.name) is not threading.current_thread():
+                    return                                  # forgotten meanwhile (an unloaded upload)
                 self._maps[model.name] = m
             self._status[model.name] = f"ready (computed in {time.perf_counter() - t0:.0f} s)"
+
+    def forget(self, name: str) -> None:
+        """Drop a model's map (an unloaded upload); a computation still running for it keeps nothing."""
+        with self._lock:
+            self._maps.pop(name, None)
+            self._status.pop(name, None)
+            self._threads.pop(name, None)
 
     def wait(self, name: str, timeout: float | None = None) -> None:
         t = self._threads.get(name)

@@ -1,6 +1,8 @@
 """Training loops as stoppable iterators of step records; no UI code here.
 
 `make_trainer(kind, model_config, train_config, data, device)` builds the right trainer.
+Data-parallel training under torchrun: distributed.py (process group, DDP wrapping, failure),
+shards.py (each process's share of every epoch), sync_bn.py (BatchNorm over the global batch).
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from explorer.core.validation import UserError
 from explorer.training.base import Trainer, make_adam
 
 
@@ -28,11 +29,11 @@ class ClassifierTrainer(Trainer):
     def __init__(self, modules: dict, sampler, cfg: ClassifierTrainConfig, device="cpu", check_every: int = 50):
         super().__init__(device, cfg.seed, check_every)
         if sampler.labels is None:
-            raise ValueError("The classifier needs labelled data.")
+            raise UserError("The classifier needs labelled data.")
         self.cfg, self.sampler = cfg, sampler
         self.net = modules["classifier"].to(self.device)
         self.modules = {"classifier": self.net}
-        self.optimizers = {"classifier": make_adam(list(self.net.parameters()), self.device, torch.optim.AdamW,
+        self.optimizers = {"classifier": make_adam(list(self.net.parameters()), self.device, decoupled_weight_decay=True,
                                                    lr=cfg.lr, weight_decay=cfg.weight_decay)}
         self.dataset_size = sampler.size
 

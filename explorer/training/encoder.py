@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer.core.validation import UserError
 from explorer.training.base import Trainer, make_adam
 
 
@@ -35,9 +36,9 @@ class EncoderTrainConfig:
 
     def __post_init__(self):
         if self.batch_size < 1 or self.lr <= 0 or self.total_steps < 0:
-            raise ValueError("batch_size must be at least 1, lr positive and total_steps at least 0.")
+            raise UserError("batch_size must be at least 1, lr positive and total_steps at least 0.")
         if min(self.latent_weight, self.pixel_weight, self.feature_weight, self.norm_weight) < 0:
-            raise ValueError("Loss weights must be zero or positive.")
+            raise UserError("Loss weights must be zero or positive.")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,7 +65,7 @@ class EncoderTrainer(Trainer):
         self.G = frozen(generator.to(self.device))
         self.C = frozen(classifier.to(self.device)) if classifier is not None else None
         if self.E.cfg.latent_dim != self.G.cfg.latent_dim:
-            raise ValueError(f"The encoder predicts {self.E.cfg.latent_dim} numbers but the generator reads "
+            raise UserError(f"The encoder predicts {self.E.cfg.latent_dim} numbers but the generator reads "
                              f"{self.G.cfg.latent_dim}.")
         self.modules = {"encoder": self.E}
         self.optimizers = {"encoder": make_adam(list(self.E.parameters()), self.device, lr=cfg.lr)}

@@ -18,12 +18,17 @@ What capture needs, and where it is arranged:
 Anything that changes tensors the graph has baked in (loading a state dict: a rollback after a
 divergence, a resume) drops the graph; the next step re-captures. When capture is impossible the
 trainer goes on eagerly and says why (`Trainer.fast_path_status`). Never used on CPU or MPS.
+
+Under torchrun (DDP) the graph holds DDP's gradient all-reduces as well; that takes NCCL >= 2.9.6,
+DDP built on a side stream, NCCL's asynchronous error handling off (distributed.py arranges those)
+and DDP_WARMUP_STEPS eager steps before the capture. It is opt-in there (`--fast-path on`).
 """
 from __future__ import annotations
 
 import torch
 
 WARMUP_STEPS = 3
+DDP_WARMUP_STEPS = 11    # DDP needs 11 eager steps before its all-reduces can be captured (PyTorch's CUDA-graph notes)
 
 
 def unavailable_reason(device: torch.device) -> str | None:
@@ -101,7 +106,7 @@ class FastPath:
         if self.graph is not None:
             return self.graph()
         make_capturable(t.optimizers.values())
-        if self.warm < WARMUP_STEPS:
+        if self.warm < (DDP_WARMUP_STEPS if t.ddp else WARMUP_STEPS):
             self.stream.wait_stream(torch.cuda.current_stream(t.device))
             with torch.cuda.stream(self.stream):
                 values = t._step()

@@ -56,7 +56,7 @@ class GANTrainConfig:
 
     def __post_init__(self):
         if self.loss not in LOSSES:
-            raise ValueError(f"Unknown GAN loss {self.loss!r}; choose from {', '.join(LOSSES)}.")
+            raise UserError(f"Unknown GAN loss {self.loss!r}; choose from {', '.join(LOSSES)}.")
         wgan = self.loss == "wgan-gp"
         defaults = dict(k=5 if wgan else 1, lr_g=1e-4 if wgan else 2e-4, lr_d=1e-4 if wgan else 2e-4,
                         beta1=0.0 if wgan else 0.5, beta2=0.9 if wgan else 0.999)
@@ -64,9 +64,9 @@ class GANTrainConfig:
             if getattr(self, key) is None:
                 setattr(self, key, val)
         if self.k < 1 or self.batch_size < 1:
-            raise ValueError("k and batch_size must be at least 1.")
+            raise UserError("k and batch_size must be at least 1.")
         if not 0.5 < self.label_smoothing <= 1.0:
-            raise ValueError("label_smoothing (the real-image target) must be in (0.5, 1].")
+            raise UserError("label_smoothing (the real-image target) must be in (0.5, 1].")
         self.diffaugment = ",".join(parse_policy(self.diffaugment))
 
     def to_dict(self) -> dict:
@@ -93,7 +93,7 @@ class GANTrainer(Trainer):
         self.dataset_size = getattr(sampler, "size", 0)
         self.num_classes = getattr(self.G.cfg, "num_classes", 0)
         if self.num_classes and cfg.loss == "wgan-gp":
-            raise ValueError("A class-conditional GAN trains with the non-saturating or minimax loss, not wgan-gp.")
+            raise UserError("A class-conditional GAN trains with the non-saturating or minimax loss, not wgan-gp.")
         fixed = torch.Generator(device=self.device).manual_seed(cfg.seed + 12345)
         if self.num_classes:   # rows = classes, columns = the same GRID_COLUMNS latents
             self.grid_columns = GRID_COLUMNS
@@ -111,11 +111,17 @@ class GANTrainer(Trainer):
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=generator or self.gen)
 
+    def train_noise(self, n: int) -> torch.Tensor:
+        """z for this process's n fakes of a training step, (n, z): drawn for the global batch,
+        cut to this process's rows (base.Trainer.own_rows; one process: all of them)."""
+        return self.own_rows(self.noise(n * self.world_size))
+
     def fake_labels(self, n: int) -> torch.Tensor | None:
-        """Uniform classes for n fakes from the trainer's generator (None when unconditional)."""
+        """Uniform classes for this process's n fakes from the trainer's generator, drawn like
+        `train_noise` (None when unconditional)."""
         if not self.num_classes:
             return None
-        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.gen)
+        return self.own_rows(torch.randint(self.num_classes, (n * self.world_size,), device=self.device, generator=self.gen))
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: x itself, or x through the run's DiffAugment policy."""
@@ -124,19 +130,20 @@ class GANTrainer(Trainer):
     # -- the two halves of Algorithm 1, public so the Train tab can step them one at a time
     def d_step(self) -> dict[str, torch.Tensor]:
         B, cfg = self.cfg.batch_size, self.cfg
+        D = self.forward_module("discriminator")     # under torchrun: D's gradients averaged over processes
         if self.num_classes:
             real, real_y = self.sample_real.take_with_labels(B, self.gen)
             fake_y = self.fake_labels(B)
             with torch.no_grad():
-                fake = self.G(self.noise(B), fake_y)
+                fake = self.G(self.train_noise(B), fake_y)
             real, fake = self.augment(real), self.augment(fake)
-            real_logit, fake_logit = self.D(real, real_y), self.D(fake, fake_y)
+            real_logit, fake_logit = D(real, real_y), D(fake, fake_y)
         else:
             real = self.sample_real(B, self.gen)
             with torch.no_grad():
-                fake = self.G(self.noise(B))
+                fake = self.G(self.train_noise(B))
             real, fake = self.augment(real), self.augment(fake)
-            real_logit, fake_logit = self.D(real), self.D(fake)
+            real_logit, fake_logit = D(real), D(fake)
         if cfg.loss == "wgan-gp":
             gp = self._gradient_penalty(real, fake)
             loss = fake_logit.mean() - real_logit.mean() + cfg.gp_weight * gp
@@ -152,25 +159,29 @@ class GANTrainer(Trainer):
         loss.backward()
         self.optimizers["discriminator"].step()
         self._watch(loss)
-        self.images_seen += B
+        self.images_seen += B * self.world_size    # real pictures of the global batch
         out["loss_d"] = loss.detach()
         self._last_d = out
         return out
 
     def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=self.device, generator=self.gen)
+        eps = self.own_rows(torch.rand((real.shape[0] * self.world_size,) + (1,) * (real.dim() - 1),
+                                       device=self.device, generator=self.gen))
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        # the plain D, not its DDP wrapper: this pass asks for gradients w.r.t. x_hat only; the
+        # penalty's gradients reach D's weights in the loss's backward, which the wrapper averages
         (grad,) = torch.autograd.grad(self.D(x_hat).sum(), x_hat, create_graph=True)
         return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
     def g_step(self) -> dict[str, torch.Tensor]:
         for p in self.D.parameters():
             p.requires_grad_(False)
+        G = self.forward_module("generator")         # D is frozen here: its plain module will do
         if self.num_classes:
             y = self.fake_labels(self.cfg.batch_size)
-            logit = self.D(self.augment(self.G(self.noise(self.cfg.batch_size), y)), y)
+            logit = self.D(self.augment(G(self.train_noise(self.cfg.batch_size), y)), y)
         else:
-            logit = self.D(self.augment(self.G(self.noise(self.cfg.batch_size))))
+            logit = self.D(self.augment(G(self.train_noise(self.cfg.batch_size))))
         loss = generator_loss(self.cfg.loss, logit).mean()
         self.optimizers["generator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()

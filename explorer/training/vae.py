@@ -49,14 +49,18 @@ class VAETrainer(Trainer):
             x, y = self.sample_real.take_with_labels(self.cfg.batch_size, self.gen)
         else:
             x, y = self.sample_real(self.cfg.batch_size, self.gen), None
-        out, mean, logvar = self.vae(x, generator=self.gen, y=y)
+        # eps drawn for the global batch, this process's rows kept (one process: exactly what
+        # the model would draw itself)
+        eps = self.own_rows(torch.randn(x.shape[0] * self.world_size, self.latent_dim, device=self.device,
+                                        generator=self.gen))                    # (B, z)
+        out, mean, logvar = self.forward_module("vae")(x, y=y, eps=eps)
         nll, kl = self.vae.loss_terms(x, out, mean, logvar)
         loss = nll + self.cfg.beta * kl
         self.optimizers["vae"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["vae"].step()
         self._watch(loss)
-        self.images_seen += x.shape[0]
+        self.images_seen += x.shape[0] * self.world_size
         return {"loss": loss.detach(), "recon": nll.detach(), "kl": kl.detach()}
 
     @torch.no_grad()

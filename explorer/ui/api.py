@@ -13,30 +13,37 @@ import logging
 import gradio as gr
 
 from explorer.core.imaging import gif_data_url, png_data_url
-from explorer.core.validation import UserError
-from explorer.explore.workspace import Recipe, Workspace
+from explorer.core.validation import UserError, check_flag, check_int
+from explorer.explore.workspace import MAX_FRAMES, Workspace
 from explorer.live.session import TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings
 
 log = logging.getLogger(__name__)
+# putting a picture in the latent space (a GAN refines for seconds): at most this many at once, the
+# API's /encode and the page's "Use my own picture" together (one Gradio concurrency group)
+ENCODE_CONCURRENCY, ENCODE_GROUP = 2, "encode-picture"
 
 
 def guard(fn):
-    """User errors come back as their plain message; anything else is a bug: logged with its
-    traceback and answered with "internal error, logged", never dressed up as a user message."""
+    """User errors come back as their plain message (and one line in the log); anything else is a
+    bug: logged with its traceback and answered with "internal error, logged", never dressed up as
+    a user message. Gradio prints no traceback of its own for either."""
     @functools.wraps(fn)      # keeps the signature: gradio reads the parameters from it
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except UserError as exc:
-            raise gr.Error(str(exc)) from None
+        except UserError as exc:          # one line in the log, no traceback: the caller's mistake
+            log.info("API call %s refused: %s", fn.__name__, str(exc)[:300])
+            raise gr.Error(str(exc), print_exception=False) from None
         except Exception:
-            log.exception("API call %s failed", fn.__name__)
-            raise gr.Error("Internal error, logged on the server.") from None
+            log.exception("API call %s failed", fn.__name__)       # a bug: its traceback, once
+            raise gr.Error("Internal error, logged on the server.", print_exception=False) from None
     return wrapped
 
 
-def register(ws: Workspace, session: TrainingSession | None = None) -> None:
+def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tuple[object, int | None]]:
+    """(function, concurrency limit) of every endpoint: plain functions of plain values, which check
+    what they are sent (the API's edge) and raise UserError for a bad value."""
     def ping() -> str:
         """Does nothing: Gradio's own request floor, for benchmarks."""
         return "ok"
@@ -50,9 +57,9 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         """Render one picture from a recipe. `class_index`: what a class-conditional model draws (default
         0; an unconditional model refuses one). Returns {image: PNG data URL, latent: [...], recipe: text,
         class_index, class_name}."""
-        # every value is checked (and typed) by check_recipe: each refusal names the value and its range
-        r = ws.check_recipe(Recipe(str(model), seed, temperature, sliders or (), direction or "", amount, base or (),
-                                   class_index))
+        # every value is checked (and typed) here, once: each refusal names the value and its range
+        r = ws.recipe({"model": str(model), "seed": seed, "temperature": temperature, "sliders": sliders,
+                       "direction": direction, "amount": amount, "base": base, "class": class_index})
         image, z = ws.render(r)
         return {"image": png_data_url(image), "latent": [float(v) for v in z], "recipe": r.to_text(),
                 "class_index": r.cls, "class_name": ws.model(r.model).class_label(r.cls) if r.cls is not None else None}
@@ -61,7 +68,7 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         """A class-conditional model's latent drawn as every class ("same style, another class").
         Returns {classes: [names], images: [PNG data URLs]}, class 0 first."""
         m = ws.model(str(model))
-        images = ws.class_row(m.name, latent)
+        images = ws.class_row(m.name, m.check_one_latent(latent, "The latent"))
         return {"classes": m.class_labels(), "images": [png_data_url(im) for im in images]}
 
     def interpolate(model: str, start: list, end: list, frames: int = 10, class_index: int | None = None) -> dict:
@@ -69,7 +76,10 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         model). Returns frames as PNG data URLs, an animated GIF (data URL, linear left / spherical right)
         and the latent length along each path."""
         import numpy as np
-        res = ws.interpolate(str(model), start, end, frames, class_index)
+        m = ws.model(str(model))
+        frames = check_int("Frames", frames, 2, MAX_FRAMES)
+        a, b = m.check_one_latent(start, "The start latent"), m.check_one_latent(end, "The end latent")
+        res = ws.interpolate(m.name, a, b, frames, m.check_class(class_index))
         return {"linear": [png_data_url(im) for im in res["linear"]],
                 "spherical": [png_data_url(im) for im in res["spherical"]],
                 "gif": gif_data_url(np.concatenate([res["linear"], res["spherical"]], axis=2)),
@@ -90,11 +100,15 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         (the prepared input, the reconstruction; for a GAN also the encoder's first guess before refinement)."""
         if not isinstance(image, str) or not image:
             raise UserError("image must be a picture file as a data URL or base64 text.")
+        if image.startswith("data:"):
+            _, comma, image = image.partition(",")
+            if not comma:
+                raise UserError("image is a data URL without a comma: it must look like data:image/png;base64,iVBOR…")
         try:
-            data = base64.b64decode(image.split(",", 1)[1] if image.startswith("data:") else image, validate=True)
+            data = base64.b64decode(image, validate=True)
         except (ValueError, binascii.Error):
             raise UserError("image is not valid base64: send the picture file as a data URL or base64 text.") from None
-        enc = ws.encode_picture(str(model), data, refine=bool(refine))
+        enc = ws.encode_picture(str(model), data, refine=check_flag("refine", refine))
         out = {**enc.to_json(), "input": png_data_url(enc.input), "reconstruction": png_data_url(enc.reconstruction)}
         if enc.guess is not None:
             out["guess"] = png_data_url(enc.guess)
@@ -132,10 +146,15 @@ def register(ws: Workspace, session: TrainingSession | None = None) -> None:
         session.control(owner, "stop")
         return train_status(owner)
 
-    endpoints = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
-                 (encode, 2)]
+    out = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
+           (encode, ENCODE_CONCURRENCY)]
     if session is not None:
-        endpoints += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1),
-                      (train_stop, 1)]
-    for fn, limit in endpoints:
-        gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True)
+        out += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1), (train_stop, 1)]
+    return out
+
+
+def register(ws: Workspace, session: TrainingSession | None = None) -> None:
+    """Every endpoint under its own name, behind the guard (inside a Blocks)."""
+    for fn, limit in endpoints(ws, session):
+        gr.api(guard(fn), api_name=fn.__name__, concurrency_limit=limit, queue=True,
+               concurrency_id=ENCODE_GROUP if fn.__name__ == "encode" else None)

@@ -4,23 +4,29 @@ the guided tour, and the named API endpoints. This file only wires the tabs to e
 Per visitor: the current model, the Explore latent, the interpolation ends, the selected map dot (in
 Gradio state), the training owner token and "seen the introduction" (in the browser's storage), and
 the view itself in the address bar, so a reload or a shared link shows the same picture.
-Switching models resets every tab's model-dependent view in one chain of events.
+
+The flow between tabs is declared once, in `Flows`: what every tab redraws when the model changes,
+and what follows a change of the Explore picture.
 """
 from __future__ import annotations
 
 import gradio as gr
 
 from explorer.core.checkpoints import CHECKPOINT_DIR
-from explorer.explore.workspace import Recipe, Workspace
+from explorer.core.validation import UserError
+from explorer.explore.recipe import recipe_values
+from explorer.explore.workspace import Workspace
 from explorer.live.session import TrainingSession
-from explorer.ui import api, widgets
-from explorer.ui.explore_tab import ExploreTab, recipe_from_query
+from explorer.ui import api
+from explorer.ui.explore_tab import POINT, ExploreTab
+from explorer.ui.gradio_files import use_runtime_folder
 from explorer.ui.interpolate_tab import InterpolateTab
 from explorer.ui.map_tab import MapTab
 from explorer.ui.picker import Picker, choices
 from explorer.ui.texts import TITLE
 from explorer.ui.tour import Tour
 from explorer.ui.train_tab import TrainTab
+from explorer.ui.wiring import Parts, chain, event, prefixed
 
 TABS = ("explore", "interpolate", "map", "train")
 TAB_URL_JS = "() => {{ const u = new URL(window.location.href); u.searchParams.set('tab', '{tab}'); " \
@@ -29,14 +35,98 @@ TAB_URL_JS = "() => {{ const u = new URL(window.location.href); u.searchParams.s
 
 def training_session(ws: Workspace) -> TrainingSession:
     """The one live-training session of a server (the Train tab and the API share it)."""
-    return TrainingSession(ws.registry.device, ws.registry.folder,
-                           classifier_folders=(ws.registry.folder, CHECKPOINT_DIR), gate=ws.gate)
+    return TrainingSession(ws.device, ws.folder, classifier_folders=(ws.folder, CHECKPOINT_DIR), gate=ws.gate)
+
+
+class Flows:
+    """The cross-tab flow, in one place: lists of event steps chained after a trigger."""
+
+    def __init__(self, explore: ExploreTab, map_tab: MapTab):
+        # after the Explore controls changed: its picture, strip and link, then the map's overlays
+        self.explore_changed = [*explore.redraw, map_tab.refresh_event]
+        # after every tab was set for a model in one event (App.switch_model, App.open_view): the link
+        # follows the picture and the map draws its overlays
+        self.model_set = [explore.share_event, map_tab.refresh_event]
+
+    def after_explore_change(self, dependency):
+        return chain(dependency, *self.explore_changed)
+
+    def after_model_set(self, dependency):
+        return chain(dependency, *self.model_set)
+
+
+class App:
+    """Plain handlers that span tabs: a model switch (every tab reset and redrawn in one event), a page
+    opening, a pasted recipe, a map dot sent elsewhere."""
+
+    def __init__(self, ws: Workspace, default_model: str, explore: ExploreTab, interp: InterpolateTab, map_tab: MapTab):
+        self.ws, self.default_model = ws, default_model
+        self.explore, self.interp, self.map_tab = explore, interp, map_tab
+
+    def outputs(self) -> list[str]:
+        """What a model switch sets: the Explore view, and the other tabs' model-dependent views
+        (named with their tab's prefix in the app's name space)."""
+        return [*self.explore.view_outputs, *[f"interp.{n}" for n in self.interp.model_outputs],
+                *[f"map.{n}" for n in self.map_tab.model_outputs]]
+
+    def open_view(self, r) -> dict:
+        """Every tab shown for the checked recipe `r`: Explore's controls and picture; the other tabs reset."""
+        return {**self.explore.view(r), **prefixed("interp", self.interp.on_model(r.model)),
+                **prefixed("map", self.map_tab.on_model(r.model))}
+
+    def switch_model(self, model, seed, temperature):
+        """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event."""
+        return self.open_view(self.explore.model_recipe(model, seed, temperature))
+
+    def apply_recipe(self, recipe):
+        return self.open_view(self.explore.recipe_text(recipe))
+
+    def load_view(self, request, visited):
+        """A page opens: the view in its address (a shared link or a reload), else the default model's seed 0;
+        the explanations are open on a first visit only."""
+        params = dict(request.query_params) if request is not None else {}
+        r = None
+        if params.get("recipe"):
+            try:
+                raw = recipe_values(params["recipe"])
+                if raw["model"] in self.ws.model_names():
+                    r = self.ws.recipe(raw)
+            except UserError:                   # a broken link opens the default view
+                r = None
+        out = self.open_view(r or self.ws.recipe({"model": self.default_model}))
+        out["model"] = gr.update(choices=choices(self.ws), value=out["model"])    # models saved since the page was built
+        tab = params.get("tab") if params.get("tab") in TABS else "explore"
+        return {**out, "tabs": gr.Tabs(selected=tab), "current_tab": tab, "explore_intro": gr.Accordion(open=not visited),
+                "train_intro": gr.Accordion(open=not visited), "visited": True}
+
+    def open_in_explore(self, model, selection):
+        """The Map's selected dot becomes the Explore picture."""
+        if not selection:
+            raise UserError("Click a dot on the map first.")
+        return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class")),
+                "tabs": gr.Tabs(selected="explore"), "current_tab": "explore"}
+
+    def map_dot_as(self, which: str):
+        def handler(map_ends, selection):
+            return {**prefixed("interp", self.interp.take_map_dot(which, map_ends, selection)),
+                    "tabs": gr.Tabs(selected="interpolate"), "current_tab": "interpolate"}
+        handler.__name__ = f"map_dot_as_{which}"
+        return handler
+
+
+def _tab_name(tab: str):
+    def opened():
+        return {"current_tab": tab}
+    opened.__name__ = f"opened_{tab}"
+    return opened
 
 
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
+    use_runtime_folder()                 # Gradio's files go to the runtime folder, removed at exit
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
-    train, tour = TrainTab(session), Tour(ws.model_names)
+    train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.model_names)
+    app = App(ws, default_model, explore, interp, map_tab)
     with gr.Blocks(title=TITLE) as demo:
         api.register(ws, session)        # first, so the public endpoints keep their plain names
         picker = Picker(ws, default_model)
@@ -46,6 +136,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         explore_z = gr.State(None)       # the latent shown in Explore
         explore_cls = gr.State(None)     # and its class (a class-conditional model), else None
         path_state = gr.State(None)      # the last interpolation paths, drawn on the map
+        current_tab = gr.State("explore")    # the visitor's open tab: a map is computed only once it is looked at
         with gr.Tabs() as tabs:
             blocks = {}
             with gr.Tab("Explore", id="explore") as blocks["explore"]:
@@ -53,65 +144,38 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             with gr.Tab("Interpolate", id="interpolate") as blocks["interpolate"]:
                 interp.build(model, explore_z, path_state)
             with gr.Tab("Map", id="map") as blocks["map"]:
-                map_tab.build(model, explore_z, explore_cls, path_state)
+                map_tab.build(model, explore_z, explore_cls, path_state, current_tab)
             with gr.Tab("Train", id="train") as blocks["train"]:
-                train.build(owner_token, model, lambda: choices(ws))
-        tour.build(tabs, model)
-        private = dict(api_visibility="private", show_progress="hidden")
+                train.build(owner_token, model)
+        tour.build(tabs, model, current_tab)
+        flows = Flows(explore, map_tab)
+        # one name space for the handlers that span tabs
+        p = Parts(tabs=tabs, current_tab=current_tab, visited=visited, explore_intro=explore.parts["intro"],
+                  train_intro=train.parts["intro"])
+        p.add(**{name: explore.parts[name] for name in explore.parts.names()})      # Explore's names as they are
+        for prefix, tab in (("interp", interp), ("map", map_tab)):
+            p.add(**{f"{prefix}.{name}": tab.parts[name] for name in tab.parts.names()})
+        switch = event(p, app.switch_model, ["model", "seed", "temperature"], app.outputs(), errors_to="image")
 
-        def show_all(dep):
-            """After the Explore controls changed: its picture, strip and link, then the map's overlays."""
-            return (dep.then(**explore.fast).then(**explore.extras_event).then(**explore.share_event)
-                    .then(**map_tab.refresh_event))
-
-        def other_tabs(dep):
-            return dep.then(**interp.model_refresh).then(**map_tab.model_refresh)
-
-        def switch_model(dep):
-            """A new model: every tab's model-dependent view is reset, then redrawn."""
-            return show_all(other_tabs(dep.then(**explore.model_refresh)))
-
-        show_all(other_tabs(model.input(**explore.model_refresh)))
-        switch_model(picker.upload_event)
-        show_all(other_tabs(explore.apply_recipe_button.click(explore.apply_recipe, explore.recipe_box,
-                                                                 explore.all_controls, **private)))
-        tour.wire(picker.tour_button, lambda dep: switch_model(dep).then(**interp.run_event))
+        flows.after_model_set(model.input(**switch))
+        flows.after_model_set(picker.upload_event.then(**switch))
+        flows.after_model_set(explore.parts["apply_recipe"].click(**event(p, app.apply_recipe, ["recipe"], app.outputs())))
+        tour.wire(picker.tour_button, lambda dep: flows.after_model_set(dep.then(**switch)).then(**interp.run_event))
 
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)
-        def open_in_explore(name, selection):
-            if not selection:
-                widgets.warn("Click a dot on the map first.")
-                return {tabs: gr.Tabs()}
-            return {**explore.use_latent(name, selection["latent"], cls=selection.get("class")),
-                    tabs: gr.Tabs(selected="explore")}
-        show_all(map_tab.to_explore.click(open_in_explore, [model, map_tab.selection], [*explore.slider_outs, tabs], **private))
-        for button, which in ((map_tab.as_start, "start"), (map_tab.as_end, "end")):
-            button.click(lambda ends, sel, w=which: {**interp.take_map_dot(w, ends, sel), tabs: gr.Tabs(selected="interpolate")},
-                         [interp.map_ends, map_tab.selection], [interp.map_ends, interp.src_a, interp.src_b, tabs], **private)
+        flows.after_explore_change(map_tab.parts["to_explore"].click(
+            **event(p, app.open_in_explore, ["model", "map.selection"], [*POINT, "tabs", "current_tab"])))
+        for button, which in ((map_tab.parts["as_start"], "start"), (map_tab.parts["as_end"], "end")):
+            button.click(**event(p, app.map_dot_as(which), ["interp.map_ends", "map.selection"],
+                                 ["interp.map_ends", "interp.src_a", "interp.src_b", "tabs", "current_tab"]))
 
         for tab, block in blocks.items():
             block.select(fn=None, js=TAB_URL_JS.format(tab=tab))      # the address bar remembers the tab
+            block.select(**event(p, _tab_name(tab), [], ["current_tab"]))
         blocks["map"].select(**map_tab.refresh_event)
         blocks["train"].select(**train.refresh_event)             # a reloaded page sees the run still going
 
-        def load_view(seen, request: gr.Request):
-            """A page opens: the view in its address (a shared link or a reload), else the default model's seed 0;
-            the explanations are open on a first visit only."""
-            params = dict(request.query_params) if request is not None else {}
-            r = recipe_from_query(params)
-            out = {}
-            if r is not None and r.model in ws.model_names():
-                try:
-                    out = explore.state_for(r)
-                except Exception:                   # noqa: BLE001 - a broken link opens the default view
-                    out = {}
-            if not out:
-                out = explore.state_for(Recipe(default_model))
-            out[model] = gr.update(choices=choices(ws), value=out[model])    # models saved since the page was built
-            tab = params.get("tab") if params.get("tab") in TABS else "explore"
-            return {**out, tabs: gr.Tabs(selected=tab), explore.intro: gr.Accordion(open=not seen),
-                    train.intro: gr.Accordion(open=not seen), visited: True}
-
-        loaded = demo.load(load_view, visited, [*explore.all_controls, tabs, explore.intro, train.intro, visited], **private)
-        show_all(other_tabs(loaded)).then(**train.refresh_event)
+        loaded = demo.load(**event(p, app.load_view, ["visited"],
+                                   [*app.outputs(), "tabs", "current_tab", "explore_intro", "train_intro", "visited"]))
+        flows.after_model_set(loaded).then(**train.refresh_event)
     return demo

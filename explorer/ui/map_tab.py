@@ -13,10 +13,11 @@ import gradio as gr
 import numpy as np
 
 from explorer.core.imaging import png_data_url
-from explorer.core.validation import UserError
+from explorer.core.validation import UserError, check_int
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
 from explorer.ui.plotly_html import PLOTLY_HEAD
+from explorer.ui.wiring import Parts, event
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -72,11 +73,13 @@ def _fits(m, z) -> bool:
     return arr is not None and arr.size > 0 and arr.shape[-1] == m.latent_dim
 
 
-def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None, explore_cls=None) -> dict:
+def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict | None = None, explore_cls=None,
+           start: bool = True) -> dict:
     """Plotly figure (as plain JSON-able dicts) for the model's map, with the overlays placed (a
-    conditional model's Explore picture and paths are placed as drawn in class `explore_cls`)."""
+    conditional model's Explore picture and paths are placed as drawn in class `explore_cls`);
+    {} while the map is not ready (`start`: begin computing it if it is not)."""
     m = ws.model(name)
-    lm = ws.maps.get(m)
+    lm = ws.map(name, start=start)
     if lm is None:
         return {}
     traces = []
@@ -95,7 +98,7 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
     cls = explore_cls if m.num_classes else None
     if path and _fits(m, path.get("spherical")):
         for key, dash in (("linear", "dot"), ("spherical", "solid")):
-            xy = ws.place_on_map(name, np.asarray(path[key], np.float32), path.get("class") if m.num_classes else None)
+            xy = ws.place_on_map(name, np.asarray(path[key], np.float32), m.check_class(path.get("class")) if m.num_classes else None)
             traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{key} path", "x": xy[:, 0].tolist(),
                            "y": xy[:, 1].tolist(), "line": {"color": "#111", "dash": dash, "width": 2},
                            "marker": {"size": 5}, "hoverinfo": "skip"})
@@ -105,7 +108,7 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
                        "hoverinfo": "skip", "marker": {"size": 20, "symbol": "circle-open", "color": "#e8a200",
                                                        "line": {"width": 4, "color": "#e8a200"}}})
     if _fits(m, explore_z):
-        xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None], cls)
+        xy = ws.place_on_map(name, np.asarray(explore_z, np.float32)[None], m.check_class(cls))
         traces.append({"type": "scatter", "mode": "markers", "name": "Explore picture", "x": xy[:, 0].tolist(),
                        "y": xy[:, 1].tolist(), "hoverinfo": "skip",
                        "marker": {"size": 18, "symbol": "star", "color": "#ffd400", "line": {"color": "#000", "width": 1.5}}})
@@ -116,13 +119,13 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
     return {"model": name, "data": traces, "layout": layout}
 
 
-def note_for(m) -> str:
-    """The one plain sentence under the map: what its dots are for this kind of model."""
+def note_for(m, points: int) -> str:
+    """The one plain sentence under the map: what its `points` dots are for this kind of model."""
     if m.num_classes:
         return texts.MAP_CVAE_NOTE if m.kind == "vae" else texts.MAP_CGAN_NOTE
     if m.latent_dim == 2:
         return texts.MAP_2D_NOTE
-    return texts.MAP_VAE_NOTE if m.kind == "vae" else texts.MAP_GAN_NOTE
+    return texts.MAP_VAE_NOTE.format(n=points) if m.kind == "vae" else texts.MAP_GAN_NOTE
 
 
 class MapTab:
@@ -134,8 +137,9 @@ class MapTab:
         picture hovered twice is decoded once."""
         try:
             name = str(model)
-            return self._thumbnail(name, self.ws.model(name).digest, int(index))
-        except (UserError, ValueError, TypeError, OverflowError):
+            i = check_int("A map point index", index, 0, 2**31)
+            return self._thumbnail(name, self.ws.model(name).digest, i)
+        except UserError:
             return ""
 
     @functools.lru_cache(maxsize=4096)
@@ -144,28 +148,25 @@ class MapTab:
         item = self.ws.map_item(model, index)
         return png_data_url(item["original"] if item["original"] is not None else item["decoded"])
 
-    def refresh(self, model, explore_z, explore_cls, path, selection):
-        try:
-            m = self.ws.model(model)
-            fig = figure(self.ws, model, explore_z, path, selection, explore_cls)
-        except UserError as exc:
-            return {self.status: widgets.message(str(exc)), self.timer: gr.Timer(active=False)}
-        note = note_for(m)
+    def refresh(self, model, explore_z, explore_cls, path, selection, tab="map"):
+        """The map with its overlays. A map is computed only once someone looks at it (`tab`: the visitor's
+        open tab): the other tabs keep the overlays of a ready map up to date and start nothing."""
+        m = self.ws.model(model)
+        fig = figure(self.ws, model, explore_z, path, selection, explore_cls, start=tab == "map")
         if not fig:
-            return {self.status: widgets.message(f"Drawing the map… {self.ws.maps.status(model)}", "info"),
-                    self.timer: gr.Timer(active=True)}
-        return {self.plot: fig, self.status: widgets.message(note, "info"), self.timer: gr.Timer(active=False)}
+            status = self.ws.map_status(model)
+            if status == "not started":
+                return {"status": widgets.message(texts.MAP_ON_OPEN, "info"), "timer": gr.Timer(active=False)}
+            return {"status": widgets.message(f"Drawing the map… {status}", "info"), "timer": gr.Timer(active=True)}
+        points = len(self.ws.map(model, start=False).latents)
+        return {"plot": fig, "status": widgets.message(note_for(m, points), "info"), "timer": gr.Timer(active=False)}
 
     def on_model(self, model):
         """A model switch: the old model's selection goes; the map is redrawn for the new one."""
-        return {self.selection: None, self.selected: widgets.message("Click a dot to select it.", "info"),
-                self.selected_text: ""}
+        return {"selection": None, "selected": widgets.message("Click a dot to select it.", "info"), "selected_text": ""}
 
-    def select(self, model, evt: gr.EventData):
-        try:
-            item = self.ws.map_item(model, getattr(evt, "index", None))
-        except UserError as exc:
-            return {self.selected: widgets.message(str(exc))}
+    def select(self, evt, model):
+        item = self.ws.map_item(model, getattr(evt, "index", None))
         pics = []
         if item["original"] is not None:
             pics.append(widgets.picture(item["original"], 120, "the test picture"))
@@ -175,9 +176,9 @@ class MapTab:
         body = head + '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(pics) + "</div>"
         selection = {"model": model, "index": item["index"], "label": item["label"], "latent": item["latent"].tolist(),
                      "class": item["class"]}
-        return {self.selected: body, self.selected_text: f"Selected dot #{item['index']}", self.selection: selection}
+        return {"selected": body, "selected_text": f"Selected dot #{item['index']}", "selection": selection}
 
-    def build(self, model, explore_z, explore_cls, path_state):
+    def build(self, model, explore_z, explore_cls, path_state, current_tab):
         def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
             if isinstance(query, (list, tuple)) and len(query) == 1 and isinstance(query[0], (list, tuple)):
                 query = query[0]
@@ -185,26 +186,26 @@ class MapTab:
                 return ""
             return self.thumbnail(query[0], query[1])
 
-        self.selection = gr.State(None)      # {model, index, label, latent} of the clicked dot
-        self.status = gr.HTML(elem_id="map-status")
+        p = self.parts = Parts(model=model, explore_z=explore_z, explore_cls=explore_cls, path=path_state,
+                               tab=current_tab, selection=gr.State(None))      # {model, index, label, latent, class} of the clicked dot
+        p.add(status=gr.HTML(elem_id="map-status"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                self.plot = gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
-                                    head=PLOTLY_HEAD, server_functions=[thumbnail])
+                p.add(plot=gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
+                                   head=PLOTLY_HEAD, server_functions=[thumbnail]))
             with gr.Column(scale=1, min_width=260):
-                self.selected = gr.HTML(widgets.message("Click a dot to select it.", "info"), elem_id="map-selected")
-                self.selected_text = gr.Textbox(label="Selection", interactive=False, elem_id="map-selected-text")
-                self.to_explore = gr.Button("Open in Explore", elem_id="map-to-explore")
-                self.as_start = gr.Button("Use as interpolation start", size="sm", elem_id="map-as-start")
-                self.as_end = gr.Button("Use as interpolation end", size="sm", elem_id="map-as-end")
+                p.add(selected=gr.HTML(widgets.message("Click a dot to select it.", "info"), elem_id="map-selected"),
+                      selected_text=gr.Textbox(label="Selection", interactive=False, elem_id="map-selected-text"),
+                      to_explore=gr.Button("Open in Explore", elem_id="map-to-explore"),
+                      as_start=gr.Button("Use as interpolation start", size="sm", elem_id="map-as-start"),
+                      as_end=gr.Button("Use as interpolation end", size="sm", elem_id="map-as-end"))
                 with gr.Accordion("What am I looking at?", open=False):
                     gr.Markdown(texts.MAP)
-        self.timer = gr.Timer(2.0, active=False)
-        self.refresh_event = dict(fn=self.refresh, inputs=[model, explore_z, explore_cls, path_state, self.selection],
-                                  outputs=[self.plot, self.status, self.timer], show_progress="hidden",
-                                  api_visibility="private")
-        self.timer.tick(**self.refresh_event)
-        self.plot.click(self.select, [model], [self.selected, self.selected_text, self.selection],
-                        api_visibility="private").then(**self.refresh_event)
-        self.model_refresh = dict(fn=self.on_model, inputs=model, outputs=[self.selection, self.selected, self.selected_text],
-                                  api_visibility="private", show_progress="hidden")
+        p.add(timer=gr.Timer(2.0, active=False))
+        self.refresh_event = event(p, self.refresh, ["model", "explore_z", "explore_cls", "path", "selection", "tab"],
+                                   ["plot", "status", "timer"], errors_to="status",
+                                   on_error={"timer": gr.update(active=False)})
+        p["timer"].tick(**self.refresh_event)
+        p["plot"].click(**event(p, self.select, ["model"], ["selected", "selected_text", "selection"],
+                                errors_to="selected", show_progress="full")).then(**self.refresh_event)
+        self.model_outputs = ["selection", "selected", "selected_text"]             # what on_model sets

@@ -14,7 +14,9 @@ import numpy as np
 from explorer.core.picture import read_picture_file
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
-from explorer.ui import widgets
+from explorer.ui import gradio_files, widgets
+from explorer.ui.api import ENCODE_CONCURRENCY, ENCODE_GROUP
+from explorer.ui.wiring import event
 
 VERDICT_WORDS = {"very close": "very close to your picture", "close": "close to your picture",
                  "rough": "only a rough likeness"}
@@ -60,54 +62,55 @@ class OwnPicture:
         if source == "Upload":
             if not upload:
                 raise UserError("Choose a picture file first (PNG, JPEG, WebP or GIF).")
+            if not Path(upload).is_file():
+                raise UserError("That picture is no longer on the server (a picture is deleted once it is in the "
+                                "latent space): choose the file again.")
             return read_picture_file(Path(upload))
         return self.ws.test_picture(model, index)
 
-    def encode(self, model, source, drawing, upload, index):
+    def encode(self, model, own_source, own_drawing, own_upload, own_index):
         """A generator: live refinement pictures while a GAN inverts, then the result as the current point."""
-        try:
-            picture = self._picture(source, drawing, upload, index, model)
-        except UserError as exc:
-            widgets.warn(str(exc))
-            yield {self.result: widgets.message(str(exc))}
-            return
+        picture = self._picture(own_source, own_drawing, own_upload, own_index, model)
         updates: queue.Queue = queue.Queue()
         box: dict = {}
 
         def work():
             try:
                 box["enc"] = self.ws.encode_picture(model, picture, progress=lambda step, loss, pic: updates.put((step, pic)))
-            except UserError as exc:
-                box["error"] = str(exc)
-            except Exception as exc:  # noqa: BLE001 - a bug: logged, the page goes on
-                import logging
-                logging.getLogger(__name__).exception("encoding a picture failed")
-                box["error"] = f"Internal error while encoding (logged): {type(exc).__name__}"
+            except Exception as exc:  # noqa: BLE001 - handed to the generator, which raises it at the UI's edge
+                box["error"] = exc
             updates.put(None)
 
         threading.Thread(target=work, daemon=True).start()
         while (item := updates.get()) is not None:
-            yield {self.result: progress_html(*item)}
+            yield {"own_result": progress_html(*item)}
         if "error" in box:
-            widgets.warn(box["error"])
-            yield {self.result: widgets.message(box["error"])}
-            return
+            raise box["error"]
         enc = box["enc"]
-        yield {self.result: result_html(enc), **self.explore.use_latent(model, enc.latent.tolist())}
+        cleared = {}
+        if own_source == "Upload":         # used: Gradio's copy is not kept (nor served to anyone) any longer
+            gradio_files.forget(Path(own_upload))
+            cleared = {"own_upload": None}
+        yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist())}
 
     def build(self):
         with gr.Accordion("Use my own picture", open=False, elem_id="own-picture"):
-            source = gr.Radio(["Draw", "Upload", "Test picture"], value="Draw", label="Where from", elem_id="own-source")
-            drawing = gr.Sketchpad(label="Draw (white or black background, any colour)", type="numpy",
-                                   canvas_size=(280, 280), elem_id="own-draw", height=300)
-            upload = gr.File(label="A picture file", file_types=["image"], type="filepath", elem_id="own-upload", height=70)
-            index = gr.Number(value=0, precision=0, minimum=0, label="Test picture number", elem_id="own-index")
-            self.go = gr.Button("Put it in the latent space", variant="primary", elem_id="own-go")
-            self.result = gr.HTML(elem_id="own-result")
-        self.inputs = [source, drawing, upload, index]
+            parts = dict(
+                own_source=gr.Radio(["Draw", "Upload", "Test picture"], value="Draw", label="Where from", elem_id="own-source"),
+                own_drawing=gr.Sketchpad(label="Draw (white or black background, any colour)", type="numpy",
+                                         canvas_size=(280, 280), elem_id="own-draw", height=300),
+                own_upload=gradio_files.FileBox(label="A picture file", file_types=["image"], type="filepath",
+                                                elem_id="own-upload", height=70),
+                own_index=gr.Number(value=0, precision=0, minimum=0, label="Test picture number", elem_id="own-index"),
+                own_go=gr.Button("Put it in the latent space", variant="primary", elem_id="own-go"),
+                own_result=gr.HTML(elem_id="own-result"))
+        self.explore.parts.add(**parts)
 
     def wire(self):
         """After the Explore tab is wired: the result becomes the current point, then everything redraws."""
-        event = self.go.click(self.encode, [self.explore.model, *self.inputs], [self.result, *self.explore.slider_outs],
-                              api_visibility="private", show_progress="hidden")
-        self.explore.then_all(event)
+        from explorer.ui.explore_tab import POINT
+        p = self.explore.parts
+        self.explore.then_all(p["own_go"].click(**event(
+            p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index"],
+            ["own_result", "own_upload", *POINT],
+            errors_to="own_result", toast=True, concurrency_limit=ENCODE_CONCURRENCY, concurrency_id=ENCODE_GROUP)))

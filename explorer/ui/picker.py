@@ -1,36 +1,30 @@
 """Model picker: every explorable checkpoint, plus uploads of .safetensors files, with the model card.
 
-An upload is all-or-nothing: it is copied to this process's runtime folder, loaded and validated,
-and only then listed; whatever goes wrong (an expected refusal or a bug), the copy is deleted, the
-registry is as it was, Gradio's cached copy of the file is deleted and the upload box is cleared.
-An identical copy of a listed model (same content digest) is not listed twice: that model is
-selected instead. Messages name the user's own file name, never the internal one.
+An upload is all-or-nothing (Workspace.register_upload: copied, loaded, validated, then listed);
+whatever happens, Gradio's cached copy of the file is deleted and the upload box is cleared. An
+identical copy of a listed model selects that model. Messages name the user's own file name.
 """
 from __future__ import annotations
 
 import logging
-import shutil
-import uuid
 from pathlib import Path
 
 import gradio as gr
 
-from explorer.core import runtime
-from explorer.core.checkpoints import CheckpointError, model_card
+from explorer.core.checkpoints import model_card
 from explorer.core.validation import UserError
-from explorer.explore.registry import file_digest
 from explorer.explore.workspace import Workspace
-from explorer.ui import texts
+from explorer.ui import gradio_files, texts
 from explorer.ui.widgets import info, md_text, shorten, warn
+from explorer.ui.wiring import Parts, event
 
 log = logging.getLogger(__name__)
-MAX_UPLOAD_MB = 200
 
 
 def choices(ws: Workspace) -> list[tuple[str, str]]:
     """(label, name) pairs; the Dropdown shows labels as plain text, so they are shortened, not escaped."""
     out = []
-    for name, meta in sorted(ws.registry.available().items()):
+    for name, meta in ws.listing().items():
         title = meta.get("title") if isinstance(meta.get("title"), str) and meta["title"].strip() else name
         out.append((shorten(title, 80), name))
     return out
@@ -75,71 +69,37 @@ class Picker:
     def __init__(self, ws: Workspace, default: str):
         self.ws, self.default = ws, default
 
-    def card(self, name):
+    def card(self, model):
         try:
-            m = self.ws.model(name)
-            return safe_card(m.meta, name)
-        except (UserError, CheckpointError, ValueError) as exc:
+            return safe_card(self.ws.model(model).meta, model)
+        except UserError as exc:
             return f"**Cannot show this model:** {md_text(exc)}"
 
-    def upload(self, file_path):
-        """Validate an uploaded file and list it under a generated name (never the user's file name).
-        Returns (picker update, card, upload box update)."""
-        if not file_path:
-            return gr.update(), gr.update(), gr.update()
-        src = Path(file_path)
+    def upload(self, request, upload):
+        """Check an uploaded file and list it under a generated name (never the user's file name); the
+        upload box is cleared and Gradio's own copy of the file deleted, whatever happens. The page's
+        session is the visitor whose uploads are counted (explore/uploads.py)."""
+        if not upload:
+            return {}
+        src = Path(upload)
         shown = shorten(src.name, 60)
-        dst = None
         try:
-            if src.suffix.lower() != ".safetensors":
-                raise CheckpointError(f"{src.name}: only .safetensors checkpoints can be loaded.")
-            if src.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024:
-                raise CheckpointError(f"{src.name} is larger than {MAX_UPLOAD_MB} MB.")
-            digest = file_digest(src)
-            same = self.ws.registry.find_digest(digest)
-            if same is not None:
-                title = next((label for label, n in choices(self.ws) if n == same), same)
-                info(f"{shown} is the same file as the listed model “{title}”: selected it.")
-                return gr.update(value=same), self.card(same), None
-            name = f"upload-{digest[:12]}"
-            # a unique file name per attempt: two people uploading the same file at once never share it
-            dst = runtime.folder("uploads") / f"{name}-{uuid.uuid4().hex[:8]}.safetensors"
-            shutil.copyfile(src, dst)
-            model = self.ws.registry.add_file(dst, name, cache_dir=runtime.folder("cache"))
-            if model.checkpoint.path != dst:        # the same file was listed a moment ago by someone else
-                dst.unlink()
-        except Exception as exc:
-            if dst is not None:
-                dst.unlink(missing_ok=True)
-            if isinstance(exc, (UserError, OSError)):
-                text = str(exc)
-                if dst is not None:
-                    text = text.replace(dst.name, src.name)       # the internal copy's name means nothing to them
-                text = text.replace(src.name, shown)
-            else:                                   # a bug: logged with its traceback, shown plainly
-                log.exception("upload of %s failed", src.name)
-                text = f"{shown}: internal error while checking the file (logged)."
+            done = self.ws.register_upload(src, shown, visitor=getattr(request, "session_hash", None) or "")
+        except Exception as exc:  # noqa: BLE001 - the refusal is shown in the card, a bug is logged
+            text = str(exc) if isinstance(exc, UserError) else f"{shown}: internal error while checking the file (logged)."
+            if not isinstance(exc, UserError):
+                log.error("upload of %s failed", src.name, exc_info=exc)
             warn(f"Upload refused: {text}")
-            self._forget_gradio_copy(src)
-            return gr.update(), f"**Upload refused:** {md_text(text)}", None
-        self._forget_gradio_copy(src)
-        info(f"{shown} loaded.")
-        return gr.update(choices=choices(self.ws), value=name), self.card(name), None
-
-    @staticmethod
-    def _forget_gradio_copy(src: Path) -> None:
-        """Delete Gradio's cached copy of an upload (only inside Gradio's upload folder: never a file
-        a caller merely named): the model lives on in our own copy, or was refused."""
-        from gradio.utils import get_upload_folder
-        try:
-            cache = Path(get_upload_folder()).resolve()
-            path = src.resolve()
-            if cache in path.parents and path.is_file():
-                path.unlink()
-                if path.parent != cache and not any(path.parent.iterdir()):
-                    path.parent.rmdir()
-        except OSError as exc:
-            log.warning("could not delete Gradio's copy of an upload: %s", exc)
+            return {"card": f"**Upload refused:** {md_text(text)}", "upload": None}
+        finally:
+            gradio_files.forget(src)
+        if done.already_listed:
+            title = next((label for label, n in choices(self.ws) if n == done.name), done.name)
+            info(f"{shown} is the same file as the listed model “{title}”: selected it.")
+            return {"model": gr.update(value=done.name), "card": self.card(done.name), "upload": None}
+        unloaded = f" To make room, {', '.join(done.unloaded)} was unloaded." if done.unloaded else ""
+        info(f"{shown} loaded.{unloaded}")
+        return {"model": gr.update(choices=choices(self.ws), value=done.name), "card": self.card(done.name), "upload": None}
 
     def build(self):
         """The header: title, model picker, and one-click panels for the model card and loading a file."""
@@ -152,8 +112,12 @@ class Picker:
             with gr.Accordion("Model card", open=False, elem_id="model-card-panel"):
                 card = gr.Markdown(self.card(self.default), elem_id="model-card")
             with gr.Accordion("Load a model file…", open=False, elem_id="model-upload-panel"):
-                upload = gr.File(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
+                upload = gradio_files.FileBox(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
                                  type="filepath", elem_id="model-upload", height=90)
-        self.upload_event = upload.upload(self.upload, upload, [model, card, upload], api_visibility="private")
-        model.change(self.card, model, card, api_visibility="private")
+        self.parts = p = Parts(model=model, card=card, upload=upload)
+        self.upload_event = upload.upload(**event(p, self.upload, ["upload"], ["model", "card", "upload"]))
+        model.change(**event(p, self.card_update, ["model"], ["card"]))
         return model, card
+
+    def card_update(self, model):
+        return {"card": self.card(model)}

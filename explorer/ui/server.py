@@ -1,11 +1,8 @@
 """Serving the app: the one place that holds the launch settings (used by app.py and the tests),
 and the limits that keep one client from hurting the others.
 
-  - Request bodies: at most MAX_BODY_KB for every route except uploads (the API's largest input,
-    two 1024-number latents, is ~50 kB of JSON), MAX_UPLOAD_MB for uploads. A larger body is
-    refused with 413 from its Content-Length header, before it is read (a 50 MB JSON body used
-    to freeze every request for 10-30 s while it was parsed); a body without a length is counted
-    as it arrives.
+  - Request bodies: size, nesting depth and number of values, checked at the ASGI edge before
+    Gradio reads them (request_limits.py); uploads have their own size limit, MAX_UPLOAD_MB.
   - Sessions: Gradio keeps per-session state for its last `state_session_capacity` sessions
     (default 10 000), and every API call is a session of its own; at ~0.4 MB each that grew the
     server by gigabytes under API load (measured: 571 MB more after 2 000 plain-HTTP calls).
@@ -15,69 +12,40 @@ and the limits that keep one client from hurting the others.
 """
 from __future__ import annotations
 
-import json
-
 from starlette.middleware import Middleware
 
-from explorer.ui.picker import MAX_UPLOAD_MB
+from explorer.core.validation import UserError
+from explorer.explore.limits import SESSION_CAPACITY
+from explorer.explore.uploads import MAX_UPLOAD_MB
+from explorer.ui.request_limits import BodyLimit, endpoints_of
 
-MAX_BODY_KB = 1024
-SESSION_CAPACITY = 256
 CONCURRENCY = 8          # events running at once per event type (the CPU has few cores)
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for a request body larger than its route needs."""
-
-    def __init__(self, app, max_body: int = MAX_BODY_KB * 1024, max_upload: int = (MAX_UPLOAD_MB + 1) * 1024 * 1024):
-        self.app, self.max_body, self.max_upload = app, max_body, max_upload
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        limit = self.max_upload if scope["path"].rstrip("/").endswith("/upload") else self.max_body
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None:
-            try:
-                too_large = int(length) > limit
-            except ValueError:
-                too_large = True
-            if too_large:
-                return await _refuse(send, limit)
-        received, started, refused = 0, False, False
-
-        async def counted_receive():
-            nonlocal received, started, refused
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit and not refused:
-                    if not started:                      # answer now; the app sees a client that left
-                        await _refuse(send, limit)
-                        started = refused = True
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def watched_send(message):
-            nonlocal started
-            if refused:                                  # the app's own answer to a body it never got
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+def check_address(host: str, port: int) -> None:
+    """UserError at once, before any model is loaded, for a --host this computer cannot listen on or
+    a --port another program holds (they used to end, minutes later, in tracebacks about other things)."""
+    import errno
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host[:80]!r} is not an address or name this computer knows "
+                        f"({getattr(exc, 'strerror', None) or exc}). Use 127.0.0.1 (this computer only) or "
+                        "0.0.0.0 (every network).") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as the server does: TIME_WAIT is no obstacle
         try:
-            await self.app(scope, counted_receive, watched_send)
-        except Exception:
-            if not refused:      # after a refusal the app may complain that its client left: that is expected
-                raise
-
-
-async def _refuse(send, limit: int) -> None:
-    body = json.dumps({"detail": f"The request body is larger than this route accepts ({limit // 1024} kB)."}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(f"Port {port} on {host} is in use: another program (perhaps another Latent Explorer) "
+                                "listens there. Choose another with --port.") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UserError(f"--host {host[:80]} is not an address of this computer. Use 127.0.0.1 (this computer "
+                                "only) or 0.0.0.0 (every network).") from None
+            raise UserError(f"Cannot listen on {host[:80]} port {port}: {exc.strerror or exc}.") from None
 
 
 def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, block: bool = True,
@@ -87,10 +55,14 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     from explorer.ui.page import CSS, page_js, theme
     from explorer.ui.plotly_html import PLOTLY_JS
 
+    from explorer.ui.gradio_files import keep_tidy
+
     demo.queue(default_concurrency_limit=CONCURRENCY)
+    keep_tidy()               # what nobody consumed of Gradio's files and the GIFs is deleted after an hour
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
-                            quiet=quiet, show_error=True, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
+                            quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
                             theme=theme(), css=CSS,
                             max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=SESSION_CAPACITY,
-                            app_kwargs={"middleware": [Middleware(BodyLimit)]})
+                            app_kwargs={"middleware": [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024,
+                                                                     endpoints=endpoints_of(demo))]})
     return url

@@ -8,7 +8,7 @@ TAGLINE = ("Generative models turn a short list of numbers (a point in their *la
 EXPLORE = (
     "Every picture here is made by the model from a short list of random numbers, its **latent vector**. "
     "The sliders move that point along the directions in which the model's pictures vary the most, so "
-    "each slider tends to change one visible property (shape, brightness, sleeve length…). "
+    "each slider tends to change one visible property (shape, brightness, thickness…). "
     "The percentage on a slider says how much of all the variation that direction accounts for."
 )
 INTERPOLATE = (
@@ -24,23 +24,24 @@ NORM_SENTENCE = (
 )
 MAP = (
     "Each dot is one picture, placed so that pictures the model considers similar sit close together "
-    "(a UMAP projection of the model's latent space down to 2-D). Colours are clothing classes. "
+    "(a UMAP projection of the model's latent space down to 2-D). Colours are the classes of the model's data. "
     "Hover to see a picture; click a dot to select it, then send it to Explore or use it as an "
     "interpolation end point."
 )
 MAP_GAN_NOTE = ("For a GAN the dots are pictures the model generated (it has no encoder to place real ones). "
                 "They are arranged by what they look like to a separate classifier network, which also labels them.")
-MAP_VAE_NOTE = "For a VAE the dots are the 10 000 test pictures, placed where the model's encoder puts them."
+MAP_VAE_NOTE = "For a VAE the dots are {n:,} test pictures, placed where the model's encoder puts them."
+MAP_ON_OPEN = "The map is drawn when you open this tab (a minute or so for a new model)."
 MAP_2D_NOTE = "This model has only two latent numbers, so the map is its latent plane itself: no projection needed."
 MAP_CVAE_NOTE = ("This model is told the class, so its latent numbers only hold the style (brightness, width, "
-                 "pattern): the classes mix on this map, and that is the point: one style fits every kind of clothing.")
+                 "pattern): the classes mix on this map, and that is the point: one style fits every class.")
 MAP_CGAN_NOTE = ("This model is told which class to draw: each dot is one of its pictures, coloured by the class it "
                  "was asked for and arranged by what it looks like to a separate classifier network.")
-CLASS_ROW = "The same latent numbers drawn as every class: the style stays, the kind of clothing changes. Click one to draw it."
-CONDITIONAL_EXPLORE = ("**Class-conditional model:** *Class* picks the kind of clothing; the seed and sliders set "
+CLASS_ROW = "The same latent numbers drawn as every class: the style stays, the class changes. Click one to draw it."
+CONDITIONAL_EXPLORE = ("**Class-conditional model:** *Class* picks what it draws; the seed and sliders set "
                        "its style. The row under the picture draws the same style as every class.")
 INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk the **style** (two latent points, one class) or the "
-                           "**class** (one latent point, the class blended from one kind of clothing to another: the "
+                           "**class** (one latent point, the class blended from one class to another: the "
                            "pictures in between are mixtures no class name describes).")
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
             "the picture at that point of the plane. The red box is where you are.")
@@ -59,7 +60,7 @@ TIPS = {
     "share": "A link that opens exactly this picture in another browser (model, seed, sliders, direction).",
     "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
     "raw": "The latent vector itself, one number per dimension, comma-separated. Edit and press Apply.",
-    "class": "What kind of clothing a class-conditional model draws; the latent numbers keep the style.",
+    "class": "What a class-conditional model draws; the latent numbers keep the style.",
     "strip": "The picture at −3σ … +3σ along one direction, all else fixed; the framed one is where you are.",
     "frames": "How many pictures along each path (2 to 64).",
     "endpoint": "Where the path starts or ends: a seed, the current Explore picture, a dot picked on the Map, "
@@ -90,7 +91,7 @@ TRAIN_COLLAPSE = (
 )
 TRAIN_IMAGES = (
     "The grid shows the forger's pictures for the **same** 64 noise vectors throughout, so you watch the same "
-    "pictures sharpen. FD (lower is better) and class coverage (1.0 = all ten classes) are quick estimates "
+    "pictures sharpen. FD (lower is better) and class coverage (1.0 = every class equally) are quick estimates "
     "on 500 pictures, measured every few hundred steps. A class-conditional run draws one row per class "
     "and also says how often the classifier sees the class the forger was asked for."
 )

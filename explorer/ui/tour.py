@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from explorer.ui import texts
+from explorer.ui.wiring import Parts, event
 
 # step -> the shipped model that shows it best (used when it is installed; otherwise the current model stays)
 STEP_MODELS = {2: "fashion_dcgan", 3: "fashion_dcgan", 4: "fashion_dcgan", 5: "fashion_dcgan", 6: "fashion_vae16",
@@ -18,39 +19,42 @@ class Tour:
     def __init__(self, model_names):
         self.model_names = model_names        # callable: the models installed now
 
-    def show(self, step: int, current_model: str) -> dict:
+    def show(self, step: int, model: str) -> dict:
         step = max(0, min(len(texts.TOUR) - 1, int(step)))
         title, body, tab = texts.TOUR[step]
         wanted = STEP_MODELS.get(step)
-        model = wanted if wanted in self.model_names() else current_model
-        return {self.step: step, self.panel: gr.Column(visible=True),
-                self.text: f"**{title}**\n\n{body}", self.tabs: gr.Tabs(selected=tab),
-                self.back: gr.Button(interactive=step > 0),
-                self.next: gr.Button(value="Next →" if step < len(texts.TOUR) - 1 else "Finish"),
-                self.model_out: model}
+        return {"step": step, "panel": gr.Column(visible=True), "text": f"**{title}**\n\n{body}",
+                "tabs": gr.Tabs(selected=tab), "current_tab": tab, "back": gr.Button(interactive=step > 0),
+                "next": gr.Button(value="Next →" if step < len(texts.TOUR) - 1 else "Finish"),
+                "model": wanted if wanted in self.model_names() else model}
+
+    def open(self, model):
+        return self.show(0, model)
+
+    def back(self, step, model):
+        return self.show(step - 1, model)
+
+    def forward(self, step, model):
+        return self.close() if step >= len(texts.TOUR) - 1 else self.show(step + 1, model)
 
     def close(self) -> dict:
-        return {self.step: -1, self.panel: gr.Column(visible=False)}
+        return {"step": -1, "panel": gr.Column(visible=False)}
 
-    def build(self, tabs: gr.Tabs, model: gr.Dropdown):
-        self.tabs, self.model_out = tabs, model
-        self.step = gr.State(-1)
-        with gr.Column(visible=False, elem_id="tour-panel") as self.panel:
-            self.text = gr.Markdown(elem_id="tour-text")
+    def build(self, tabs: gr.Tabs, model: gr.Dropdown, current_tab: gr.State):
+        p = self.parts = Parts(tabs=tabs, model=model, current_tab=current_tab, step=gr.State(-1))
+        with gr.Column(visible=False, elem_id="tour-panel") as panel:
+            p.add(panel=panel, text=gr.Markdown(elem_id="tour-text"))
             with gr.Row():
-                self.back = gr.Button("← Back", size="sm", elem_id="tour-back")
-                self.next = gr.Button("Next →", size="sm", variant="primary", elem_id="tour-next")
-                self.close_button = gr.Button("Close", size="sm", elem_id="tour-close")
+                p.add(back=gr.Button("← Back", size="sm", elem_id="tour-back"),
+                      next=gr.Button("Next →", size="sm", variant="primary", elem_id="tour-next"),
+                      close=gr.Button("Close", size="sm", elem_id="tour-close"))
             gr.Markdown(texts.TOUR_HELP, elem_classes="le-tour-help")
-        self.outputs = [self.step, self.panel, self.text, self.tabs, self.back, self.next, self.model_out]
 
     def wire(self, open_button: gr.Button, after_step):
         """`after_step(dependency)` chains what a step needs after its tab opens (a model switch, a refresh)."""
-        private = dict(api_visibility="private", show_progress="hidden")
-        after_step(open_button.click(lambda m: self.show(0, m), self.model_out, self.outputs, **private))
-        after_step(self.back.click(lambda s, m: self.show(s - 1, m), [self.step, self.model_out], self.outputs, **private))
-
-        def forward(s, m):
-            return self.close() if s >= len(texts.TOUR) - 1 else self.show(s + 1, m)
-        after_step(self.next.click(forward, [self.step, self.model_out], self.outputs, **private))
-        self.close_button.click(self.close, None, [self.step, self.panel], **private)
+        p = self.parts
+        outputs = ["step", "panel", "text", "tabs", "current_tab", "back", "next", "model"]
+        after_step(open_button.click(**event(p, self.open, ["model"], outputs)))
+        after_step(p["back"].click(**event(p, self.back, ["step", "model"], outputs)))
+        after_step(p["next"].click(**event(p, self.forward, ["step", "model"], outputs)))
+        p["close"].click(**event(p, self.close, [], ["step", "panel"]))

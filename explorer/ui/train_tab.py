@@ -24,164 +24,169 @@ from explorer.ui.train_figures import (
     readout,
     toy_figure,
 )
+from explorer.ui.wiring import Parts, event
 
 PACES = {"Demo pace": 0.03, "Fast": 0.004, "Full speed": 0.0}
 
 
 class TrainTab:
-    def __init__(self, session: TrainingSession, on_saved=None):
+    def __init__(self, session: TrainingSession, choices=lambda: []):
         self.session = session
-        self.on_saved = on_saved or (lambda path: None)     # the app refreshes its model list
+        self.choices = choices         # the model picker's choices, refreshed after a save
 
     # ---------------------------------------------------------------- handlers
-    def start_toy(self, dataset, loss, lr_g, lr_d, k, batch, noise, pace, token):
-        try:
-            token = self.session.start_toy(ToySettings(dataset, loss, lr_g, lr_d, k, batch, noise), token)
-            self.session.set_speed(token, PACES.get(pace, 0.0))
-        except UserError as exc:
-            widgets.warn(str(exc))
-        return {self.token: token, **self.refresh(token)}
+    def start_toy(self, toy_dataset, toy_loss, lr_g, lr_d, toy_k, toy_batch, noise, pace, token):
+        token = self.session.start_toy(ToySettings(toy_dataset, toy_loss, lr_g, lr_d, toy_k, toy_batch, noise), token)
+        self.session.set_speed(token, PACES.get(pace, 0.0))
+        return {"token": token}
 
-    def start_images(self, dataset, model, loss, lr, k, batch, smoothing, conditional, token):
-        try:
-            settings = ImageSettings(dataset, model, loss, lr, k, batch, 0.9 if smoothing else 1.0, conditional=conditional)
-            token = self.session.start_images(settings, token)
-        except UserError as exc:
-            widgets.warn(str(exc))
-        return {self.token: token, **self.refresh(token)}
+    def start_images(self, img_dataset, img_model, img_loss, img_lr, img_k, img_batch, smoothing, img_conditional, token):
+        settings = ImageSettings(img_dataset, img_model, img_loss, img_lr, img_k, img_batch, 0.9 if smoothing else 1.0,
+                                 conditional=img_conditional)
+        return {"token": self.session.start_images(settings, token)}
 
     def control(self, action, token):
-        try:
-            note = self.session.control(token, action)
-            if note:
-                widgets.info(note)
-        except UserError as exc:
-            widgets.warn(str(exc))
-        return self.refresh(token)
+        note = self.session.control(token, action)
+        if note:
+            widgets.info(note)
+        return {}
 
     def set_pace(self, pace, token):
         if self.session.owns(token):
             self.session.set_speed(token, PACES.get(pace, 0.0))
+        return {}
 
     def save(self, title, token):
         try:
             path, replaced = self.session.save(token, title)
         except UserError as exc:
-            widgets.warn(f"Not saved: {exc}")
-            return {self.save_msg: widgets.message(f"Not saved: {exc}")}
-        self.on_saved(path)
+            raise UserError(f"Not saved: {exc}") from None
         what = "Replaced the earlier save with this title" if replaced else "Saved"
-        listed = self.choices()
         widgets.info(f"{what}: it is in the model picker now.")
-        return {self.save_msg: widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
-                self.model_dropdown: gr.update(choices=listed)}
+        return {"save_msg": widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
+                "model": gr.update(choices=self.choices())}
 
-    def preview(self, dataset, token):
+    def preview(self, toy_dataset, token):
         """Before a 2-D run (or while an image run owns the trainer): the real data alone."""
         status = self.session.status(token)
         if status["kind"] == "toy_gan" and status["state"] != "stopped":
-            return gr.update()
-        return preview_figure(real_data_preview(dataset), dataset)
+            return {}
+        return {"toy_plot": preview_figure(real_data_preview(toy_dataset), toy_dataset)}
 
     def refresh(self, token=None) -> dict:
         status = self.session.status(token)
         view, kind = self.session.view, status["kind"]
-        out = {self.toy_readout: readout(status, view if kind == "toy_gan" else None),
-               self.img_readout: readout(status), self.timer: gr.Timer(active=status["state"] == "running")}
+        out = {"toy_readout": readout(status, view if kind == "toy_gan" else None),
+               "img_readout": readout(status), "timer": gr.Timer(active=status["state"] == "running")}
         if kind == "toy_gan" and isinstance(view, dict):
-            out[self.toy_plot] = toy_figure(view)
+            out["toy_plot"] = toy_figure(view)
         elif kind in ("dcgan", "vae") and isinstance(view, (np.ndarray, ClassGrid)):
-            out[self.grid] = grid_picture(view)
+            out["grid"] = grid_picture(view)
             wgan = status["settings"].get("loss") == "wgan-gp"
-            out[self.curves] = curves_figure(status["history"], wgan, kind == "vae")
+            out["curves"] = curves_figure(status["history"], wgan, kind == "vae")
         return out
 
+    def touch(self, token):
+        self.session.touch(token)
+        return {}
+
     # ---------------------------------------------------------------- layout
-    def build(self, token: gr.BrowserState, model_dropdown: gr.Dropdown, choices):
-        self.token, self.model_dropdown, self.choices = token, model_dropdown, choices
-        with gr.Accordion("The forger and the inspector (what is a GAN?)", open=False, elem_id="train-intro") as self.intro:
+    def build(self, token: gr.BrowserState, model_dropdown: gr.Dropdown):
+        p = self.parts = Parts(token=token, model=model_dropdown)
+        with gr.Accordion("The forger and the inspector (what is a GAN?)", open=False, elem_id="train-intro") as intro:
             gr.Markdown(texts.TRAIN)
+        p.add(intro=intro)
         with gr.Tabs():
             with gr.Tab("2-D points (watch the game)", id="train-2d"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
-                        self.toy_plot = gr.HTML(value=preview_figure(real_data_preview("ring"), "ring"),
-                                                html_template='<div class="le-live" style="width:100%;height:470px"></div>',
-                                                js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot")
+                        p.add(toy_plot=gr.HTML(value=preview_figure(real_data_preview("ring"), "ring"),
+                                               html_template='<div class="le-live" style="width:100%;height:470px"></div>',
+                                               js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot"))
                         with gr.Accordion("How to read this picture", open=False):
                             gr.Markdown(texts.TRAIN_2D)
                             gr.Markdown(texts.TRAIN_COLLAPSE)
                     with gr.Column(scale=2):
                         with gr.Row():
-                            play = gr.Button("Start / reset", variant="primary", elem_id="train-toy-start", scale=2)
-                            pause = gr.Button("Pause", elem_id="train-pause")
-                            resume = gr.Button("Play", elem_id="train-play")
-                            stop = gr.Button("Stop", elem_id="train-toy-stop")
-                        self.toy_readout = gr.HTML(elem_id="train-toy-readout")
-                        pace = gr.Radio(list(PACES), value="Demo pace", label="Pace", info=texts.TIPS["pace"],
-                                        elem_id="train-pace")
+                            p.add(toy_start=gr.Button("Start / reset", variant="primary", elem_id="train-toy-start", scale=2),
+                                  pause=gr.Button("Pause", elem_id="train-pause"),
+                                  play=gr.Button("Play", elem_id="train-play"),
+                                  stop=gr.Button("Stop", elem_id="train-toy-stop"))
+                        p.add(toy_readout=gr.HTML(elem_id="train-toy-readout"),
+                              pace=gr.Radio(list(PACES), value="Demo pace", label="Pace", info=texts.TIPS["pace"],
+                                            elem_id="train-pace"))
                         with gr.Row():
-                            d_step = gr.Button("One inspector step", size="sm", elem_id="train-d-step")
-                            g_step = gr.Button("One forger step", size="sm", elem_id="train-g-step")
-                            rollback = gr.Button("Roll back", size="sm", elem_id="train-rollback")
-                        dataset = gr.Dropdown(list(TOY_NAMES), value="ring", label="Real data", info=texts.TIPS["toy_dataset"],
-                                              elem_id="train-toy-data")
-                        loss = gr.Radio(list(LOSSES), value="non-saturating", label="Loss", info=texts.TIPS["loss"])
+                            p.add(d_step=gr.Button("One inspector step", size="sm", elem_id="train-d-step"),
+                                  g_step=gr.Button("One forger step", size="sm", elem_id="train-g-step"),
+                                  rollback=gr.Button("Roll back", size="sm", elem_id="train-rollback"))
+                        p.add(toy_dataset=gr.Dropdown(list(TOY_NAMES), value="ring", label="Real data",
+                                                      info=texts.TIPS["toy_dataset"], elem_id="train-toy-data"),
+                              toy_loss=gr.Radio(list(LOSSES), value="non-saturating", label="Loss", info=texts.TIPS["loss"]))
                         with gr.Accordion("More settings", open=False):
                             with gr.Row():
-                                lr_g = gr.Number(1e-3, label="Forger learning rate", info=texts.TIPS["lr_g"], minimum=1e-6, maximum=1)
-                                lr_d = gr.Number(1e-3, label="Inspector learning rate", info=texts.TIPS["lr_d"], minimum=1e-6, maximum=1)
-                            k = gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step", info=texts.TIPS["k"])
-                            batch = gr.Dropdown([32, 64, 128, 256, 512], value=128, label="Batch size", info=texts.TIPS["batch"])
-                            noise = gr.Slider(1, 8, value=2, step=1, label="Noise size", info=texts.TIPS["noise"])
+                                p.add(lr_g=gr.Number(1e-3, label="Forger learning rate", info=texts.TIPS["lr_g"],
+                                                     minimum=1e-6, maximum=1),
+                                      lr_d=gr.Number(1e-3, label="Inspector learning rate", info=texts.TIPS["lr_d"],
+                                                     minimum=1e-6, maximum=1))
+                            p.add(toy_k=gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step",
+                                                  info=texts.TIPS["k"]),
+                                  toy_batch=gr.Dropdown([32, 64, 128, 256, 512], value=128, label="Batch size",
+                                                        info=texts.TIPS["batch"]),
+                                  noise=gr.Slider(1, 8, value=2, step=1, label="Noise size", info=texts.TIPS["noise"]))
             with gr.Tab("Images", id="train-images"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
-                        self.grid = gr.HTML(elem_id="train-grid")
-                        self.curves = gr.HTML(value={}, html_template='<div class="le-live" style="width:100%;height:260px"></div>',
-                                              js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-curves")
+                        p.add(grid=gr.HTML(elem_id="train-grid"),
+                              curves=gr.HTML(value={}, html_template='<div class="le-live" style="width:100%;height:260px"></div>',
+                                             js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-curves"))
                         gr.Markdown(texts.TRAIN_IMAGES)
                     with gr.Column(scale=2):
                         with gr.Row():
-                            img_start = gr.Button("Start / reset", variant="primary", elem_id="train-img-start", scale=2)
-                            img_pause = gr.Button("Pause", elem_id="train-img-pause")
-                            img_play = gr.Button("Play", elem_id="train-img-play")
-                            img_stop = gr.Button("Stop", elem_id="train-img-stop")
-                        self.img_readout = gr.HTML(elem_id="train-img-readout")
-                        img_dataset = gr.Radio(list(IMAGE_DATASETS), value="digits", label="Data")
-                        img_model = gr.Radio(["dcgan", "vae"], value="dcgan", label="Model")
-                        img_conditional = gr.Checkbox(False, label="Class-conditional (one row per class)",
-                                                      info=texts.TIPS["conditional"], elem_id="train-img-conditional")
+                            p.add(img_start=gr.Button("Start / reset", variant="primary", elem_id="train-img-start", scale=2),
+                                  img_pause=gr.Button("Pause", elem_id="train-img-pause"),
+                                  img_play=gr.Button("Play", elem_id="train-img-play"),
+                                  img_stop=gr.Button("Stop", elem_id="train-img-stop"))
+                        p.add(img_readout=gr.HTML(elem_id="train-img-readout"),
+                              img_dataset=gr.Radio(list(IMAGE_DATASETS), value="digits", label="Data"),
+                              img_model=gr.Radio(["dcgan", "vae"], value="dcgan", label="Model"),
+                              img_conditional=gr.Checkbox(False, label="Class-conditional (one row per class)",
+                                                          info=texts.TIPS["conditional"], elem_id="train-img-conditional"))
                         with gr.Accordion("More settings", open=False):
-                            img_loss = gr.Radio(list(LOSSES), value="non-saturating", label="GAN loss", info=texts.TIPS["loss"])
-                            img_lr = gr.Number(2e-4, label="Learning rate", minimum=1e-6, maximum=1)
-                            img_k = gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step", info=texts.TIPS["k"])
-                            img_batch = gr.Dropdown([16, 32, 64, 128, 256], value=64, label="Batch size", info=texts.TIPS["batch"])
-                            smoothing = gr.Checkbox(False, label="One-sided label smoothing (real = 0.9)")
-                            img_rollback = gr.Button("Roll back", size="sm", elem_id="train-img-rollback")
+                            p.add(img_loss=gr.Radio(list(LOSSES), value="non-saturating", label="GAN loss",
+                                                    info=texts.TIPS["loss"]),
+                                  img_lr=gr.Number(2e-4, label="Learning rate", minimum=1e-6, maximum=1),
+                                  img_k=gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step",
+                                                  info=texts.TIPS["k"]),
+                                  img_batch=gr.Dropdown([16, 32, 64, 128, 256], value=64, label="Batch size",
+                                                        info=texts.TIPS["batch"]),
+                                  smoothing=gr.Checkbox(False, label="One-sided label smoothing (real = 0.9)"),
+                                  img_rollback=gr.Button("Roll back", size="sm", elem_id="train-img-rollback"))
                         with gr.Row():
-                            title = gr.Textbox(label="Save as", placeholder="My Fashion GAN", info=texts.TIPS["save_title"],
-                                               elem_id="train-save-title", scale=2)
-                            save = gr.Button("Save to the model picker", elem_id="train-save")
-                        self.save_msg = gr.HTML(elem_id="train-save-msg")
-        self.timer = gr.Timer(0.2, active=False)
-        heartbeat = gr.Timer(20.0)                         # tells the session the owner's page is still open
-        outs = [self.toy_plot, self.curves, self.grid, self.toy_readout, self.img_readout, self.timer]
-        private = dict(api_visibility="private", show_progress="hidden")
-        play.click(self.start_toy, [dataset, loss, lr_g, lr_d, k, batch, noise, pace, token], outs + [token], **private)
-        img_start.click(self.start_images, [img_dataset, img_model, img_loss, img_lr, img_k, img_batch, smoothing,
-                                            img_conditional, token], outs + [token], **private)
-        for btn, action in ((pause, "pause"), (resume, "play"), (stop, "stop"), (d_step, "d"), (g_step, "g"),
-                            (rollback, "rollback"), (img_pause, "pause"), (img_play, "play"), (img_stop, "stop"),
-                            (img_rollback, "rollback")):
-            btn.click(_bind(self.control, action), token, outs, **private)
-        pace.change(self.set_pace, [pace, token], None, **private)
-        dataset.change(self.preview, [dataset, token], self.toy_plot, **private)
-        save.click(self.save, [title, token], [self.save_msg, model_dropdown], **private)
-        self.timer.tick(self.refresh, token, outs, **private)
-        heartbeat.tick(self.session.touch, token, None, **private)
-        self.refresh_event = dict(fn=self.refresh, inputs=token, outputs=outs, **private)
-        self.pause_buttons = (pause, resume)
+                            p.add(title=gr.Textbox(label="Save as", placeholder="My Fashion GAN",
+                                                   info=texts.TIPS["save_title"], elem_id="train-save-title", scale=2),
+                                  save=gr.Button("Save to the model picker", elem_id="train-save"))
+                        p.add(save_msg=gr.HTML(elem_id="train-save-msg"))
+        p.add(timer=gr.Timer(0.2, active=False), heartbeat=gr.Timer(20.0))   # the heartbeat: the owner's page is open
+        self._wire()
+
+    def _wire(self):
+        p = self.parts
+        outs = ["toy_plot", "curves", "grid", "toy_readout", "img_readout", "timer"]
+        self.refresh_event = event(p, self.refresh, ["token"], outs)
+        toy = ["toy_dataset", "toy_loss", "lr_g", "lr_d", "toy_k", "toy_batch", "noise", "pace", "token"]
+        p["toy_start"].click(**event(p, self.start_toy, toy, ["token"])).then(**self.refresh_event)
+        images = ["img_dataset", "img_model", "img_loss", "img_lr", "img_k", "img_batch", "smoothing", "img_conditional",
+                  "token"]
+        p["img_start"].click(**event(p, self.start_images, images, ["token"])).then(**self.refresh_event)
+        for button, action in (("pause", "pause"), ("play", "play"), ("stop", "stop"), ("d_step", "d"), ("g_step", "g"),
+                               ("rollback", "rollback"), ("img_pause", "pause"), ("img_play", "play"),
+                               ("img_stop", "stop"), ("img_rollback", "rollback")):
+            p[button].click(**event(p, _bind(self.control, action), ["token"])).then(**self.refresh_event)
+        p["pace"].change(**event(p, self.set_pace, ["pace", "token"]))
+        p["toy_dataset"].change(**event(p, self.preview, ["toy_dataset", "token"], ["toy_plot"]))
+        p["save"].click(**event(p, self.save, ["title", "token"], ["save_msg", "model"], errors_to="save_msg", toast=True))
+        p["timer"].tick(**self.refresh_event)
+        p["heartbeat"].tick(**event(p, self.touch, ["token"]))
 
 
 def grid_picture(view) -> str:
@@ -202,4 +207,5 @@ def _tiles(images: np.ndarray, columns: int) -> np.ndarray:
 def _bind(fn, action):
     def handler(token):
         return fn(action, token)
+    handler.__name__ = handler.__qualname__ = f"{fn.__name__}_{action}"
     return handler

@@ -13,9 +13,15 @@
   startup   from `python app.py` to the first page served.
   gpu       on a CUDA machine: `train` and `decode --variants` on the GPU, checked against the GPU
             targets (fast path >= 2.5x eager; DCGAN decoding >= 100 000 images/s at batch 1024).
-  quality-time  train the shipped DCGAN's settings from scratch in this process: seconds from
-            process start until the project's FD first falls below --threshold (default 10 and 8),
-            the final FD, steps/s, and where the seconds went (evaluation timed apart).
+  quality-time  train the shipped DCGAN from scratch in this process (on CUDA at batch 256 with
+            the learning rate scaled): seconds from process start until the project's FD first falls
+            below --threshold (default 10 and 8), the final FD, steps/s, and where the seconds went,
+            phase by phase (evaluation timed apart).
+  memory    the server's memory over 10 000 plain-HTTP API calls after its session store is full
+            (--calls N): RSS before and after, and the growth per call (a soak, not a test).
+  ddp       data-parallel training (torchrun's way, DDP): steps/s and pictures/s of one process and
+            of N (--procs; default: every GPU, or 2 on a CPU, gloo), and the scaling efficiency;
+            on a CPU also one process with N threads (see explorer/cli/bench/ddp.py).
   latency   the app's `render` endpoint over HTTP against the trivial `ping` endpoint of the same
             app (Gradio's own floor): median and 95th percentile, one client and 20 concurrent
             clients dragging sliders (random slider values, each client checks its own results).
@@ -34,35 +40,58 @@ from pathlib import Path
 
 from explorer.cli.bench import quality_time as _quality_clock  # noqa: F401 (first: the clock's origin)
 
+
 def _fmt(v) -> str:
     return f"{v:.4g}" if isinstance(v, (int, float)) else str(v)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu", "quality-time"])
+    p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu", "quality-time",
+                                    "memory", "ddp"])
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     p.add_argument("--model", default="fashion_dcgan")
     p.add_argument("--checkpoints-dir")
     p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
+    p.add_argument("--procs", type=int, help="ddp: processes to compare with one (default: GPUs, or 2 on a CPU)")
+    p.add_argument("--fast-path", action="store_true", help="ddp on CUDA: also time the CUDA-graph fast path under DDP")
+    p.add_argument("--toy-threads", type=int, help="train-ui: CPU threads of the 2-D run (default: the app's, 1)")
     q = p.add_argument_group("quality-time")
     q.add_argument("--threshold", type=float, action="append", help="FD threshold (repeatable; default 10 and 8)")
     q.add_argument("--steps", type=int, help="steps to train (default: the shipped 12 epochs; --quick: 16)")
+    p.add_argument("--calls", type=int, help="memory: API calls to make (default 10 000; --quick: 200)")
     q.add_argument("--eval-every", type=int, help="steps between FD readings (default 250; --quick: 8)")
     q.add_argument("--samples", type=int, help="images per FD reading (default 10 000, as the model card; --quick: 256)")
     q.add_argument("--eager", action="store_true", help="no CUDA-graph fast path")
+    q.add_argument("--batch-size", type=int, help="batch (default: 64 on the CPU, as shipped; 256 on CUDA)")
+    q.add_argument("--lr-rule", choices=["sqrt", "linear", "none"], default="sqrt",
+                   help="learning rate for another batch: 2e-4 x (batch/64) ** 0.5, ** 1 or unchanged")
+    q.add_argument("--epochs", type=float, help="epochs to train (default 12, as shipped; --steps overrides)")
     q.add_argument("--data-dir")
     args = p.parse_args(argv)
     if args.what == "quality-time":
         return _quality_time(args)
+    if args.what == "ddp":
+        from explorer.cli.bench.ddp import ddp_bench, print_ddp
+        res = ddp_bench(args.quick, args.procs, args.device, args.fast_path)
+        print(json.dumps(res)) if args.json else print_ddp(res)
+        return 1 if any("error" in r for k in ("dcgan", "vae") for r in res[k].values() if isinstance(r, dict)) else 0
     from explorer.cli.bench.http import _print_latency, latency, startup
-    from explorer.cli.bench.speed import _print_train_ui, decode, gpu, train_speed, train_ui, umap_bench
+    from explorer.cli.bench.memory import memory
+    from explorer.cli.bench.speed import (
+        _print_train_ui,
+        decode,
+        gpu,
+        train_speed,
+        train_ui,
+        umap_bench,
+    )
     ck_dir = Path(args.checkpoints_dir) if args.checkpoints_dir else None
     simple = {"decode": lambda: decode(args.quick, ck_dir, args.variants), "umap": lambda: umap_bench(args.quick),
               "startup": lambda: startup(ck_dir), "train": lambda: train_speed(args.quick, args.device),
-              "gpu": lambda: gpu(args.quick)}
+              "gpu": lambda: gpu(args.quick), "memory": lambda: memory(args.quick, args.calls, ck_dir)}
     if args.what in simple:
         res = simple[args.what]()
         if args.json:
@@ -72,7 +101,7 @@ def main(argv=None) -> int:
                 print(f"  {k:40s} {v if not isinstance(v, dict) else ', '.join(f'{a}={_fmt(b)}' for a, b in v.items())}")
         return 1 if "error" in res else 0
     if args.what == "train-ui":
-        res = train_ui(args.quick, args.device)
+        res = train_ui(args.quick, args.device, args.toy_threads)
         print(json.dumps(res)) if args.json else _print_train_ui(res)
         return 0
     res = latency(args.quick, args.model, Path(args.checkpoints_dir) if args.checkpoints_dir else None)
@@ -86,7 +115,8 @@ def _quality_time(args) -> int:
     from explorer.core.validation import UserError
     try:
         res = quality_time(args.quick, tuple(args.threshold or (10.0, 8.0)), args.device, args.steps,
-                           args.eval_every, args.samples, not args.eager, args.data_dir)
+                           args.eval_every, args.samples, not args.eager, args.data_dir, args.batch_size,
+                           args.lr_rule, args.epochs)
     except UserError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from explorer.cli.bench.http import ROOT
 
 
 def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, warm_steps: int = 20,
-                refresh_hz: float = 5.0) -> dict:
+                refresh_hz: float = 5.0, threads: int | None = None) -> dict:
     """Steps/s of one live run with the view off and on, in alternating windows after a warm-up.
 
     The run first trains until it is warm: at least `warm_s` seconds and `warm_steps` steps, and past the
@@ -24,7 +24,7 @@ def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, w
     from explorer.live.worker import TrainingWorker
     w = TrainingWorker(view_every=1 / refresh_hz)
     t0 = time.perf_counter()
-    w.start(trainer)
+    w.start(trainer, threads=threads)
     try:
         while time.perf_counter() - t0 < 120 and not (
                 time.perf_counter() - t0 >= warm_s and trainer.step >= warm_steps
@@ -58,23 +58,27 @@ def _window(w, seconds: float, refresh_hz: float, min_steps: int) -> dict:
     return {"steps_per_s": steps / dt, "refreshes_per_s": frames / dt}
 
 
-def train_ui(quick: bool = False, device: str | None = None) -> dict:
+def train_ui(quick: bool = False, device: str | None = None, toy_threads: int | None = None) -> dict:
     """The Train tab's live runs (2-D GAN, DCGAN, VAE at the tab's settings): steps/s with and
-    without the live view, each figure taken on a warm run (see `_live_rates`)."""
+    without the live view, each figure taken on a warm run (see `_live_rates`). The 2-D run uses
+    the app's TOY_THREADS CPU threads unless `toy_threads` asks for another count."""
     import torch
 
     from explorer.core.device import choose_device
-    from explorer.live.probe import sample_grid
-    from explorer.live.settings import ImageSettings, ToySettings, image_trainer, toy_trainer
+    from explorer.live.probe import live_grid
+    from explorer.live.settings import TOY_THREADS, ImageSettings, ToySettings, image_trainer, toy_trainer
+    from explorer.core.validation import check_int
     from explorer.live.toy_view import ToyView
+    toy_threads = None if toy_threads is None else check_int("--toy-threads", toy_threads, 1, 1024)
     dev = choose_device(device)
     window, rounds, warm, warm_steps = (0.4, 1, 0.2, 2) if quick else (2.5, 3, 2.0, 20)
-    out = {"device": str(dev), "threads": torch.get_num_threads(), "window_s": window, "rounds": rounds}
-    t = toy_trainer(ToySettings())            # the 2-D game always runs on the CPU (live/settings.py)
-    rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps)
+    out = {"device": str(dev), "threads": torch.get_num_threads(), "toy_threads": toy_threads or TOY_THREADS,
+           "window_s": window, "rounds": rounds}
+    t = toy_trainer(ToySettings())            # the 2-D game runs on the CPU, on TOY_THREADS (live/settings.py)
+    rates = _live_rates(t, ToyView(t, "ring").frame, window, rounds, warm, warm_steps, threads=toy_threads or TOY_THREADS)
     for model in ("dcgan", "vae"):
         t, _, _ = image_trainer(ImageSettings(dataset="fashion-mnist", model=model), dev)
-        out_model = _live_rates(t, lambda t=t: sample_grid(t), window, rounds, warm, warm_steps)
+        out_model = _live_rates(t, lambda t=t: live_grid(t), window, rounds, warm, warm_steps)
         out |= _flatten(model, out_model)
     return _flatten("toy", rates) | out
 
@@ -84,8 +88,9 @@ def _flatten(name: str, rates: dict) -> dict:
 
 
 def _print_train_ui(res: dict) -> None:
-    print(f"Train tab live runs on {res['device']} ({res['threads']} threads): steps/s, warm runs, "
-          f"median of {res['rounds']} alternating {res['window_s']} s windows")
+    print(f"Train tab live runs on {res['device']} ({res['threads']} threads; the 2-D toy on the CPU, "
+          f"{res['toy_threads']} thread(s)): steps/s, warm runs, median of {res['rounds']} alternating "
+          f"{res['window_s']} s windows")
     for name in ("toy", "dcgan", "vae"):
         a, b, w = res[f"{name}_no_view"], res[f"{name}_with_view"], res[f"{name}_warm_up"]
         print(f"  {name:6s} no view {a['steps_per_s']:8.1f}   with view {b['steps_per_s']:8.1f}"
@@ -101,13 +106,15 @@ def _sync(device) -> None:
 
 
 def _decode_rate(dec, z, reps: int, variant: str) -> float:
-    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given)."""
+    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given).
+    A class-conditional decoder draws every class in turn (classes 0, 1, ... along the batch)."""
     import contextlib
 
     import torch
     dev = z.device
+    classes = getattr(dec.cfg, "num_classes", 0)
+    y = torch.arange(len(z), device=dev) % classes if classes else None
     ctx = (torch.autocast(dev.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext())
-    y = torch.zeros(len(z), dtype=torch.long, device=dev) if getattr(dec.cfg, "num_classes", 0) else None  # class 0
     with torch.inference_mode(), ctx:
         dec.generate(z, y)
         _sync(dev)
@@ -196,9 +203,12 @@ def umap_bench(quick: bool = False) -> dict:
             "place_one_point_ms": place_ms, "wall_s": time.perf_counter() - t0}
 
 
-SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped.sh)
+SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped.sh), every one of them
     "dcgan": ({"latent_dim": 64, "width": 32, "d_width": 32}, {"batch_size": 64, "label_smoothing": 0.9}),
     "vae": ({"latent_dim": 16}, {"batch_size": 128}),
+    "cdcgan": ({"latent_dim": 64, "width": 32, "d_width": 32, "num_classes": 10, "d_condition": "projection"},
+               {"batch_size": 64, "label_smoothing": 0.9}),
+    "cvae": ({"latent_dim": 16, "num_classes": 10}, {"batch_size": 128}),
 }
 COLOUR_TRAINING = {    # the shipped emoji models' settings: 64x64 RGB, nine classes (checkpoints/train-shipped.sh)
     "dcgan_emoji64": ("dcgan", {"latent_dim": 64, "width": 16, "d_width": 32, "upsample": "transposed", "image_size": 64,
@@ -220,9 +230,9 @@ def _steps_per_s(trainer, warm: int, n: int) -> float:
 
 
 def train_speed(quick: bool = False, device: str | None = None) -> dict:
-    """Steps/s and images/s at the shipped settings: the plain eager loop and the fast path (the
-    whole step captured as a CUDA graph) side by side, same model, same seed, same batch, in this
-    run. Data is random uint8 images of the right shape kept on the device (the loop's data source
+    """Steps/s and images/s at the shipped models' settings (DCGAN, VAE and their class-conditional
+    forms): the plain eager loop and the fast path (the whole step captured as a CUDA graph) side by
+    side, same model, same seed, same batch, in this run. Data is random uint8 images of the right shape kept on the device (the loop's data source
     does not change its speed). Off CUDA the fast path cannot run and the column says why."""
     import torch
 
@@ -235,14 +245,14 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
     )
     dev = choose_device(device)
     images = torch.randint(0, 256, (4096, 1, 28, 28), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (4096,))                 # the conditional models' classes
     colour = torch.randint(0, 256, (1024, 3, 64, 64), dtype=torch.uint8)
-    labels = torch.randint(0, 9, (1024,))
-    settings = {k: (k, *v) for k, v in SHIPPED_TRAINING.items()} | COLOUR_TRAINING
+    colour_labels = torch.randint(0, 9, (1024,))
+    settings = {k: (k.removeprefix("c"), *v) for k, v in SHIPPED_TRAINING.items()} | COLOUR_TRAINING
 
     def fresh(name):
         kind, model_cfg, train_cfg = settings[name]
-        data = colour if model_cfg.get("channels", 1) == 3 else images
-        y = labels if model_cfg.get("num_classes") else None
+        data, y = (colour, colour_labels) if model_cfg.get("channels", 1) == 3 else (images, labels)
         if kind == "dcgan":
             return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(data, dev, labels=y), dev)
         return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(data, dev, (0.0, 1.0), y), dev)
@@ -271,8 +281,9 @@ GPU_TARGETS = {"fast_path_speedup": 2.5, "dcgan_decode_images_per_s_batch1024": 
 
 
 def gpu(quick: bool = False) -> dict:
-    """The GPU figures the project promises, checked against their targets (issue 5): the
-    training fast path vs eager for the shipped DCGAN and VAE, and DCGAN decoding at batch 1024."""
+    """The GPU figures the project promises, checked against their targets: the training fast path
+    vs eager for every shipped model's settings, and DCGAN decoding at batch 1024; decoding is
+    timed for every shipped model (a class-conditional one draws every class in turn)."""
     import torch
     if not torch.cuda.is_available():
         return {"error": "no CUDA GPU is visible to this PyTorch; run this on a GPU machine"}

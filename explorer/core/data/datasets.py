@@ -64,13 +64,15 @@ class ImageDataset:
 
 
 def _idx_files(folder: Path, split: str) -> tuple[Path, Path] | None:
-    p = _PREFIX[split]
-    for suffix in (".gz", ""):
-        imgs = folder / f"{p}-images-idx3-ubyte{suffix}"
-        labs = folder / f"{p}-labels-idx1-ubyte{suffix}"
-        if imgs.is_file() and labs.is_file():
-            return imgs, labs
-    return None
+    """(images, labels) of a split in `folder`, each gzipped or raw on its own (a download tool may
+    have inflated one and not the other); the .gz copy is taken where both exist."""
+    found = []
+    for name in _file_names(split):
+        path = next((folder / (name + suffix) for suffix in (".gz", "") if (folder / (name + suffix)).is_file()), None)
+        if path is None:
+            return None
+        found.append(path)
+    return found[0], found[1]
 
 
 def _file_names(split: str) -> tuple[str, str]:

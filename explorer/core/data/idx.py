@@ -1,8 +1,8 @@
 """Reader for IDX files, the format of MNIST, Fashion-MNIST, KMNIST (http://yann.lecun.com/exdb/mnist/).
 
 Layout: two zero bytes, a type code, the number of dimensions n, then n big-endian uint32 sizes,
-then the data. Gzipped files are read transparently. Anything off (wrong magic, truncated data,
-trailing bytes) raises IdxError naming the file.
+then the data. Gzipped files are read transparently, recognised by their content, not their name.
+Anything off (wrong magic, truncated data, trailing bytes) raises IdxError naming the file.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from explorer.core.validation import UserError
 # type code -> numpy big-endian dtype
 _DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 MAX_BYTES = 2 * 1024 ** 3  # refuse absurd headers before allocating
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class IdxError(UserError):
@@ -24,15 +25,22 @@ class IdxError(UserError):
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The IDX bytes of `path`, inflated when the file is gzip data: recognised by its first two
+    bytes (an IDX file starts with two zero bytes), whatever the name says, so a pair may mix a
+    raw and a gzipped file, and an inflated file that kept its .gz name is still read."""
+    gzipped = False
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            gzipped = f.read(2) == GZIP_MAGIC
+            f.seek(0)
+            if gzipped:
+                with gzip.GzipFile(fileobj=f, mode="rb") as g:
+                    return g.read()
+            return f.read()
     except FileNotFoundError:
         raise IdxError(f"{path}: file not found.") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise IdxError(f"{path}: cannot be read as {'gzip' if path.suffix == '.gz' else 'a file'} ({exc}).") from None
+        raise IdxError(f"{path}: cannot be read as {'gzip' if gzipped else 'a file'} ({exc}).") from None
 
 
 def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:

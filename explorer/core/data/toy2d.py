@@ -9,6 +9,8 @@ import math
 
 import torch
 
+from explorer.core.validation import UserError
+
 TOY_NAMES = ("ring", "grid", "spiral", "moons")
 
 
@@ -31,7 +33,7 @@ def modes(name: str) -> torch.Tensor | None:
         return _grid_centres()
     if name in ("spiral", "moons"):
         return None
-    raise ValueError(f"Unknown toy distribution {name!r}; choose from {', '.join(TOY_NAMES)}.")
+    raise UserError(f"Unknown toy distribution {name!r}; choose from {', '.join(TOY_NAMES)}.")
 
 
 def mode_std(name: str) -> float:

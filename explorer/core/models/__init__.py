@@ -40,7 +40,7 @@ def make_config(kind: str, values: dict | None = None):
     """A config dataclass for `kind` from a dict; unknown keys are an error, not silently dropped.
     Every size is checked against models/limits.py here, before anything is built."""
     if kind not in CONFIGS:
-        raise ValueError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
+        raise UserError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
     cls = CONFIGS[kind]
     if values is not None and not isinstance(values, dict):
         raise UserError(f"A {kind} configuration must be a set of named settings, got {type(values).__name__}.")
@@ -48,7 +48,7 @@ def make_config(kind: str, values: dict | None = None):
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"Unknown {kind} setting(s) {unknown}; known: {sorted(known)}.")
+        raise UserError(f"Unknown {kind} setting(s) {unknown}; known: {sorted(known)}.")
     return cls(**values)
 
 
@@ -56,10 +56,24 @@ def build(kind: str, config=None) -> dict[str, nn.Module]:
     """Modules of a model kind, freshly initialised. `config` is a config dataclass or a dict.
     The parameter count is checked first on the "meta" device, where building allocates nothing."""
     cfg = config if isinstance(config, CONFIGS.get(kind, ())) else make_config(kind, config)
-    with torch.device("meta"):
+    with torch.device("meta"), _NoRandomFill():
         shapes = _build(kind, cfg)
     check_parameter_count(kind, sum(p.numel() for m in shapes.values() for p in m.parameters()))
     return _build(kind, cfg)
+
+
+class _NoRandomFill(torch.overrides.TorchFunctionMode):
+    """Skips `normal_` (nn.init's and Tensor's) while modules are built on the meta device only to
+    count their parameters: there is nothing to fill there, and PyTorch's meta `normal_` (Python,
+    torch._refs) imports torch._dynamo, seconds a training run would wait for before its first step."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.nn.init.normal_, torch.Tensor.normal_):
+            tensor = args[0] if args else kwargs.get("tensor")
+            if torch.is_tensor(tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
 
 
 def _build(kind: str, cfg) -> dict[str, nn.Module]:
@@ -87,4 +101,4 @@ def decoder_of(modules: dict[str, nn.Module]) -> nn.Module:
     for name in ("generator", "vae"):
         if name in modules and hasattr(modules[name], "generate"):
             return modules[name]
-    raise ValueError("This model has no image decoder (it is a classifier or a 2-D toy GAN).")
+    raise UserError("This model has no image decoder (it is a classifier or a 2-D toy GAN).")

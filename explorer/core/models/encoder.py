@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from explorer.core.models.layout import resolve_layout, stages
+from explorer.core.validation import UserError
 
 
 @dataclass
@@ -27,9 +28,9 @@ class EncoderConfig:
 
     def __post_init__(self):
         if self.image_size % 4 or self.image_size < 8:
-            raise ValueError(f"image_size must be a multiple of 4 and at least 8, got {self.image_size}.")
+            raise UserError(f"image_size must be a multiple of 4 and at least 8, got {self.image_size}.")
         if min(self.latent_dim, self.width, self.hidden, self.channels) < 1:
-            raise ValueError("latent_dim, width, hidden and channels must be at least 1.")
+            raise UserError("latent_dim, width, hidden and channels must be at least 1.")
         self.layout = resolve_layout(self.layout, self.image_size)
 
     def to_dict(self) -> dict:

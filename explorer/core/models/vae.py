@@ -124,9 +124,13 @@ class ConvVAE(nn.Module):
         out = self.decode(z, y, class_embedding)
         return torch.sigmoid(out) if self.cfg.recon == "bernoulli" else out.clamp(0, 1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None,
+                eps: torch.Tensor | None = None):
+        """(decoder output, mean, log-variance); eps (B, latent_dim) ~ N(0, I) is drawn from
+        `generator` unless given (data-parallel training draws it for the whole global batch)."""
         mean, logvar = self.encode(x, y)
-        eps = torch.randn(mean.shape, device=mean.device, dtype=mean.dtype, generator=generator)
+        if eps is None:
+            eps = torch.randn(mean.shape, device=mean.device, dtype=mean.dtype, generator=generator)
         z = mean + torch.exp(0.5 * logvar) * eps                    # reparameterisation trick
         return self.decode(z, y), mean, logvar
 

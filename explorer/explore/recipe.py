@@ -1,0 +1,103 @@
+"""A recipe: everything that determines an Explore picture, parsed and checked once where it enters.
+
+Values come from three edges: the Explore tab's widgets, the API's `/render`, and a pasted recipe
+or shared link. Each edge hands its raw values to `parse_recipe` together with the model they are
+for; it returns a typed, checked `Recipe` or raises a UserError naming the first bad value, its
+allowed range and what was given. Below that edge (Workspace.latent, Workspace.render) the code
+trusts its typed arguments and checks nothing again.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from explorer.core.loaded_model import MAX_LATENT, LoadedModel
+from explorer.core.validation import UserError, check_number, check_seed
+
+TEMPERATURE = (0.0, 3.0)       # scales the seed's noise: 0 = the centre, 3 = far out
+SLIDER = (-10.0, 10.0)         # principal-direction coordinates, in σ
+AMOUNT = (-5.0, 5.0)           # how far along a named direction
+EXAMPLE = '{"model": ..., "seed": 3, "sliders": [...]}'
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A checked recipe (make one with `parse_recipe`); shown to the user and pasteable back."""
+    model: str
+    seed: int = 0
+    temperature: float = 1.0          # small = typical, large = unusual
+    sliders: tuple[float, ...] = ()   # principal-direction coordinates, in sigmas (empty = the seed's own)
+    direction: str = ""               # a named direction ("more like Sneaker"), or ""
+    amount: float = 0.0               # how far along it
+    base: tuple[float, ...] = ()      # a starting latent (a map dot, your picture) used instead of the seed's
+    cls: int | None = None            # the class a class-conditional model draws (None: unconditional)
+
+    def to_dict(self) -> dict:
+        d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
+             "sliders": [round(s, 4) for s in self.sliders], "direction": self.direction, "amount": round(self.amount, 4)}
+        if self.cls is not None:
+            d["class"] = self.cls
+        if self.base:
+            d["base"] = [round(v, 5) for v in self.base]
+        return d
+
+    def to_text(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def recipe_values(text) -> dict:
+    """A pasted recipe or a link's ?recipe= value -> its raw values (a bare model name is a recipe too)."""
+    text = str(text or "").strip()
+    if text and not text.startswith("{"):
+        return {"model": text}
+    try:
+        d = json.loads(text)
+    except ValueError:
+        d = None
+    if not isinstance(d, dict) or not isinstance(d.get("model"), str):
+        raise UserError(f"Could not read that recipe; it looks like {EXAMPLE}.")
+    return d
+
+
+def _number(value):
+    """Text that reads as a number (an API client's "inf", "3") is that number, so the refusal
+    shows the number; other text is left for the check to refuse by name."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _numbers(what: str, seq) -> list:
+    if seq is None:
+        return []
+    if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__iter__"):
+        raise UserError(f"{what} must be a list of numbers, got {type(seq).__name__}.")
+    return [_number(v) for v in seq]
+
+
+def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
+    """The one check of a recipe's raw values for `model` (whose slider `directions` are given):
+    a typed Recipe, or a UserError naming the first bad value."""
+    if not isinstance(raw, Mapping):
+        raise UserError(f"A recipe is a set of named values, like {EXAMPLE}")
+    seed = check_seed(_number(raw.get("seed") if raw.get("seed") is not None else 0))
+    temperature = check_number("Temperature", _number(raw.get("temperature", 1.0)), *TEMPERATURE)
+    sliders = tuple(check_number(f"Slider {i + 1}", v, *SLIDER) for i, v in enumerate(_numbers("Sliders", raw.get("sliders"))))
+    direction = raw.get("direction") or ""
+    if not isinstance(direction, str):
+        raise UserError("A direction must be text (its name in the list).")
+    amount = check_number("Amount", _number(raw.get("amount") or 0.0), *AMOUNT)
+    base = [check_number(f"Base latent value {i + 1}", v, -MAX_LATENT, MAX_LATENT)
+            for i, v in enumerate(_numbers("The base latent", raw.get("base")))]
+    base = tuple(float(v) for v in model.check_one_latent(base, "The base latent")) if base else ()
+    cls = raw.get("class", raw.get("cls"))
+    cls = model.check_class(_number(cls) if cls != "" else None)
+    if len(sliders) > len(directions.basis):
+        raise UserError(f"{model.name} has {len(directions.basis)} slider directions, got {len(sliders)} values.")
+    if direction:
+        directions.info(direction)            # unknown, or one that does not work: refused by name
+    return Recipe(model.name, seed, temperature, sliders, direction, amount, base, cls)

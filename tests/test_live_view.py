@@ -1,0 +1,95 @@
+"""The live view's cost to the training thread (live/worker.py, live/probe.py): a grid on its way
+back from the GPU is published when ready without the training thread waiting for it, no second
+one is started meanwhile, a pause shows the last one asked for, and a costly view comes less often."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.live.probe import ClassGrid, class_grid, live_grid, sample_grid
+from explorer.live.settings import ImageSettings, image_trainer
+from explorer.live.worker import VIEW_SHARE, TrainingWorker, view_interval
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def wait_for(cond, timeout=60.0):
+    end = time.time() + timeout
+    while not cond():
+        assert time.time() < end, "condition not reached"
+        time.sleep(0.01)
+
+
+class SlowCopy:
+    """Stands in for probe.PendingView: not ready until `release` is set (as a GPU still busy)."""
+
+    def __init__(self, value, release: threading.Event):
+        self.value, self.release = value, release
+
+    def ready(self) -> bool:
+        return self.release.is_set()
+
+    def result(self):
+        return self.value
+
+
+def test_a_pending_view_is_published_when_ready_and_none_is_started_meanwhile(digits):
+    trainer, _, _ = image_trainer(ImageSettings(batch_size=8), "cpu")
+    release, calls = threading.Event(), []
+
+    def view():
+        calls.append(trainer.step)
+        return SlowCopy(f"frame {len(calls)}", release)
+
+    w = TrainingWorker(view_every=0.0)
+    w.start(trainer, view_fn=view)
+    try:
+        assert w.view == "frame 1" and calls == [0]         # the first frame is waited for: the audience sees the start
+        wait_for(lambda: len(calls) == 2 and trainer.step >= 5)
+        assert w.view == "frame 1" and len(calls) == 2       # training goes on; the copy is not waited for
+        release.set()
+        wait_for(lambda: w.view == "frame 2")                # published once ready
+        wait_for(lambda: len(calls) >= 4)                    # and the next ones follow
+        release.clear()                                      # the GPU is slow again...
+        wait_for(lambda: trainer.step >= calls[-1] + 5)
+        w.pause()                                            # ...when the run is paused:
+        wait_for(lambda: w.view == f"frame {len(calls)}")    # the last one asked for is shown
+    finally:
+        w.stop()
+
+
+def test_a_costly_view_comes_less_often():
+    assert view_interval(0.2, 0.001) == 0.2                   # cheap: as often as asked
+    assert view_interval(0.2, 0.05) == pytest.approx(0.05 / VIEW_SHARE)
+    assert 0.05 / view_interval(0.2, 0.05) <= VIEW_SHARE      # its share of the training thread is capped
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_live_grid_on_the_cpu_is_the_finished_grid(conditional):
+    trainer, ds, _ = image_trainer(ImageSettings(batch_size=8, conditional=conditional), "cpu")
+    names = ds.class_names if conditional else None
+    got = live_grid(trainer, names)
+    want = class_grid(trainer, names) if conditional else sample_grid(trainer)
+    if conditional:
+        assert isinstance(got, ClassGrid) and got.rows == want.rows
+        got, want = got.images, want.images
+    assert isinstance(got, np.ndarray) and got.dtype == np.uint8 and np.array_equal(got, want)
+
+
+@cuda
+@pytest.mark.parametrize("conditional", [False, True])
+def test_live_grid_on_cuda_comes_back_without_a_sync_and_matches(conditional):
+    from explorer.live.probe import PendingView
+    trainer, ds, _ = image_trainer(ImageSettings(batch_size=8, conditional=conditional), "cuda")
+    names = ds.class_names if conditional else None
+    pending = live_grid(trainer, names)
+    assert isinstance(pending, PendingView)
+    got, want = pending.result(), (class_grid(trainer, names) if conditional else sample_grid(trainer))
+    if conditional:
+        assert got.rows == want.rows
+        got, want = got.images, want.images
+    assert np.array_equal(got, want)
