@@ -26,7 +26,7 @@ from explorer.eval.evaluate import evaluate
 EXPLAIN = {
     "fd": "Frechet distance to the test images of its own dataset (lower is better)",
     "fd_real_floor": "the same distance between two halves of the real test set (the best one can hope for)",
-    "class_coverage": "how evenly the 10 classes appear (1.0 = all equally; mode collapse lowers it)",
+    "class_coverage": "how evenly the classes appear (1.0 = all equally; mode collapse lowers it)",
     "precision": "share of generated images that look like real ones (quality)",
     "recall": "share of real images the model can produce something close to (variety)",
     "neg_elbo": "test negative ELBO, nats per image (lower is better)",

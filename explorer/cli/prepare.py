@@ -1,5 +1,8 @@
 """`python -m explorer.prepare [--checkpoints-dir DIR]`: compute the caches the app opens with
-(slider directions and maps) for every explorable model, so its first start needs no waiting."""
+(slider directions and maps) for every explorable model, so its first start needs no waiting.
+
+`python -m explorer.prepare emoji [PATH]` and `python -m explorer.prepare folder PATH --name NAME`
+build a dataset instead (explorer/cli/prepare_data.py)."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +16,10 @@ from explorer.explore.workspace import Workspace
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("emoji", "folder"):
+        from explorer.cli.prepare_data import main as prepare_data
+        return prepare_data(argv)
     p = argparse.ArgumentParser(prog="python -m explorer.prepare", description=__doc__.split("\n")[0])
     p.add_argument("--checkpoints-dir", default=str(CHECKPOINT_DIR))
     args = p.parse_args(argv)

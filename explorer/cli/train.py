@@ -34,12 +34,16 @@ from explorer.core.checkpoints import check_writable, load_checkpoint
 from explorer.core.data import (
     DATASETS,
     TOY_NAMES,
+    guess_picture_shape,
     load_dataset,
     load_image_folder,
+    resize_images,
+    to_uint8,
     to_unit,
 )
 from explorer.core.device import choose_device
-from explorer.core.models.limits import HIDDEN, LATENT, MAX_DROPOUT, WIDTH
+from explorer.core.imaging import image_grid, save_png
+from explorer.core.models.limits import HIDDEN, IMAGE, LATENT, MAX_DROPOUT, WIDTH
 from explorer.core.validation import MAX_SEED, UserError
 from explorer.training import (
     LOSSES,
@@ -53,6 +57,7 @@ from explorer.training import (
     critic_settings,
     make_trainer,
 )
+from explorer.training.diffaugment import TRANSFORMS, parse_policy, resolve_policy
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,7 +69,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--dataset", default="fashion-mnist", help=f"one of {', '.join(DATASETS + TOY_NAMES)}")
     p.add_argument("--split", default="train", choices=["train", "test"])
     p.add_argument("--data-dir", help="folder with the IDX files, and only there (default: $EXPLORER_DATA if set, else /usr/share/datasets, then the shipped test split)")
-    p.add_argument("--image-folder", help="train on your own PNG/JPEG images instead of --dataset")
+    p.add_argument("--image-folder", help="train on your own PNG/JPEG images instead of --dataset (decoded once into a cache)")
+    p.add_argument("--image-size", type=whole("--image-size", *IMAGE),
+                   help="picture side in pixels (default: the dataset's own; an image folder's first picture if square, else 64)")
+    p.add_argument("--channels", type=whole("--channels", 1, 3), choices=[1, 3],
+                   help="1 = grey, 3 = RGB (default: the dataset's own; an image folder's first picture's)")
     p.add_argument("--steps", type=whole("--steps", 1, 10**9), help="total optimisation steps (overrides --epochs)")
     p.add_argument("--epochs", type=number("--epochs", 1e-6, 10_000), default=10.0, help="passes over the data (image datasets)")
     p.add_argument("--batch-size", type=whole("--batch-size", 1, 65_536), default=128)
@@ -110,10 +119,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument("--beta1", type=number("--beta1", 0.0, 0.9999))
     g.add_argument("--beta2", type=number("--beta2", 0.0, 0.9999))
     g.add_argument("--label-smoothing", type=number("--label-smoothing", 0.5, 1.0), default=1.0, help="real target for D; 0.9 = one-sided smoothing")
+    g.add_argument("--diffaugment", type=diffaugment_setting, default="auto", metavar="POLICY",
+                   help=f"DiffAugment for D's inputs: a comma-separated list of {', '.join(TRANSFORMS)}; off; or auto"
+                        " (all three for a training set of at most 10 000 pictures, off above)")
     v = p.add_argument_group("VAE / classifier training")
     v.add_argument("--lr", type=number("--lr", 1e-8, 1.0), help="learning rate (VAE: 1e-3, classifier: 2e-3)")
     v.add_argument("--beta", type=number("--beta", 0.0, 1000.0), default=1.0, help="VAE KL weight")
     return p.parse_args(argv)
+
+
+def diffaugment_setting(text: str) -> str:
+    if text == "auto":
+        return text
+    try:
+        return ",".join(parse_policy(text)) or "off"
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def model_config(args) -> dict:
@@ -124,18 +145,24 @@ def model_config(args) -> dict:
         cfg["num_classes"] = args.num_classes
     if args.model == "dcgan" and args.d_norm is None:
         cfg.update(critic_settings(args.loss))
+    if args.model == "classifier" and getattr(args, "class_total", 0):
+        cfg["num_classes"] = args.class_total                # one output per class of the data
+    if getattr(args, "image_shape", None) and args.model in ("dcgan", "vae", "classifier"):
+        cfg["channels"], cfg["image_size"] = args.image_shape[0], args.image_shape[1]   # the data's pictures
     return cfg
 
 
 def train_config(args):
     if args.model in ("dcgan", "toy_gan"):
         return GANTrainConfig(loss=args.loss, k=args.k, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
-                              beta1=args.beta1, beta2=args.beta2, label_smoothing=args.label_smoothing, seed=args.seed)
+                              beta1=args.beta1, beta2=args.beta2, label_smoothing=args.label_smoothing, seed=args.seed,
+                              diffaugment=resolve_policy(args.diffaugment, getattr(args, "data_size", 0))
+                              if args.model == "dcgan" else "")
     if args.model == "vae":
         return VAETrainConfig(batch_size=args.batch_size, lr=args.lr or 1e-3, beta=args.beta, seed=args.seed)
     # mirrored clothes are still the same clothes; a mirrored digit is not the same digit
     return ClassifierTrainConfig(batch_size=args.batch_size, lr=args.lr or 2e-3, seed=args.seed,
-                                 flip=args.dataset == "fashion-mnist" and not args.image_folder)
+                                 flip=args.dataset in ("fashion-mnist", "emoji") and not args.image_folder)
 
 
 def load_data(args, device, par: DataParallel | None = None):
@@ -146,14 +173,23 @@ def load_data(args, device, par: DataParallel | None = None):
             raise UserError(f"toy_gan trains on a 2-D distribution: --dataset must be one of {', '.join(TOY_NAMES)}, got {args.dataset!r}.")
         return ToySampler(args.dataset, device), None, {"name": args.dataset, "split": "sampled", "size": 0, "class_names": []}
     if args.image_folder:
-        ds, skipped = load_image_folder(args.image_folder)
+        size, channels = args.image_size, args.channels
+        if size is None or channels is None:
+            guess = guess_picture_shape(args.image_folder)
+            size, channels = size or guess[0], channels or guess[1]
+        ds, skipped = load_image_folder(args.image_folder, size, channels)
         if skipped:
             print(f"skipped {len(skipped)} unreadable file(s): " + "; ".join(skipped[:5]), file=sys.stderr)
     else:
         ds = load_dataset(args.dataset, args.split, args.data_dir)
+        ds.images = resize_images(ds.images, args.image_size or ds.image_shape[1], args.channels or ds.image_shape[0])
+    args.image_shape, args.data_size = ds.image_shape, len(ds)
+    args.class_total = max(len(ds.class_names), int(ds.labels.max()) + 1 if ds.labels is not None and len(ds) else 0)
     value_range = (-1.0, 1.0) if args.model == "dcgan" else (0.0, 1.0)
     meta = {"name": ds.name, "split": ds.split, "size": len(ds), "class_names": ds.class_names,
             "source": ds.source, "image_shape": list(ds.image_shape)}
+    if ds.attribution:
+        meta["attribution"] = ds.attribution
     if par is not None:
         return par.sampler(ds.images, device, value_range, ds.labels), ds, meta
     return ImageSampler(ds.images, device, value_range, ds.labels), ds, meta
@@ -162,6 +198,7 @@ def load_data(args, device, par: DataParallel | None = None):
 @torch.no_grad()
 def test_accuracy(net, args, device) -> float:
     ds = load_dataset(args.dataset, "test", args.data_dir)
+    ds.images = resize_images(ds.images, args.image_shape[1], args.image_shape[0])   # as the training pictures
     net.eval()
     correct = 0
     for i in range(0, len(ds), 1000):
@@ -279,7 +316,7 @@ def train(args, argv) -> int:
     if not main_process:
         return 0
     meta["train_seconds"] = time.perf_counter() - start
-    if args.model == "classifier" and ds is not None:
+    if args.model == "classifier" and ds is not None and not args.image_folder:
         acc = test_accuracy(trainer.net, args, device)
         meta["evaluation"] = {"test_accuracy": acc}
         print(f"test accuracy: {acc:.4f}")

@@ -28,7 +28,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from explorer.core.metadata import DatasetInfo
-from explorer.core.models import KINDS, build
+from explorer.core.models import KINDS, LAYOUT_KINDS, build, config_from_checkpoint
 from explorer.core.validation import UserError, os_error_words
 
 FORMAT = "latent-explorer"
@@ -164,6 +164,11 @@ def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], 
         for key, val in module.state_dict().items():
             tensors[f"{name}.{key}"] = val.detach().cpu().contiguous().clone()
     full = dict(meta)
+    cfg = full.get("config")
+    if kind in LAYOUT_KINDS and isinstance(cfg, dict) and "layout" not in cfg:
+        # a config without a layout reads as classic (old files): name the layout the modules were built in
+        layout = next((m.cfg.layout for m in modules.values() if hasattr(getattr(m, "cfg", None), "layout")), None)
+        full["config"] = {**cfg, "layout": layout} if layout else cfg
     full.update(format=FORMAT, format_version=FORMAT_VERSION, kind=kind, modules=sorted(modules))
     full.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     if optimizers:
@@ -233,7 +238,7 @@ def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = Fals
     meta = read_metadata(path)
     kind = meta["kind"]
     try:
-        modules = build(kind, meta.get("config", {}))
+        modules = build(kind, config_from_checkpoint(kind, meta.get("config", {})))
     except (TypeError, ValueError, UserError) as exc:
         raise CheckpointError(f"{path.name} has an invalid {kind} configuration: {exc}") from None
     names = [n for n in meta.get("modules", []) if n in modules] or list(modules)
@@ -301,6 +306,7 @@ def model_card(meta: dict, name: str = "") -> str:
         f"- **Kind:** {meta.get('kind')}" + (f" (latent size {cfg['latent_dim']})" if "latent_dim" in cfg else ""),
         f"- **Trained on:** {ds.get('name', '?')} {ds.get('split', '')} ({ds.get('size', '?')} images)",
         f"- **Classes:** {', '.join(ds.get('class_names', [])) or 'none'}",
+        *([f"- **Pictures' licence:** {ds['attribution']}"] if isinstance(ds.get("attribution"), str) else []),
         f"- **Steps trained:** {meta.get('steps', '?')}" + (f" ({meta['train_seconds']:.0f} s on {meta.get('device', '?')})" if meta.get("train_seconds") else ""),
         f"- **Created:** {meta.get('created', '?')}",
     ]

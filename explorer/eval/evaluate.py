@@ -123,7 +123,8 @@ def conditional_scores(fake, fake_y, fake_f, fake_pred, real_f, real_y, k: int) 
     """class_accuracy, fd_class_<i> and the style spread for samples from generate_conditional."""
     out = {"class_accuracy": float((fake_pred == fake_y).double().mean())}
     for c in range(k):
-        out[f"fd_class_{c}"] = frechet_distance(fake_f[fake_y == c], real_f[real_y == c])
+        if int((real_y == c).sum()) >= 2:    # a class without two real test pictures has no covariance to compare
+            out[f"fd_class_{c}"] = frechet_distance(fake_f[fake_y == c], real_f[real_y == c])
     style = style_measures(fake).view(-1, k, 2)                                # (n_z, K, 2)
     zscores = (style - style.mean(0)) / style.std(0).clamp(min=1e-8)           # within each class
     out["style_spread_fixed_z"] = float(zscores.std(1).mean())                 # across classes, one z

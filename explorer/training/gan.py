@@ -7,6 +7,8 @@ Losses, all in the numerically stable logit form (softplus(-l) = -log sigmoid(l)
 One-sided label smoothing (real target 0.9) is optional. Works for the DCGAN and the 2-D toy MLPs.
 A class-conditional DCGAN (cfg.num_classes > 0) sees real images with their labels and fakes with
 classes drawn uniformly from the trainer's generator; its fixed grid is rows = classes x columns = z.
+With a DiffAugment policy (training/diffaugment.py, Zhao et al. 2020) every picture D sees, real or
+fake, in both steps, is augmented first, with randomness from the trainer's generator.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import torch.nn.functional as F
 
 from explorer.core.validation import UserError
 from explorer.training.base import Trainer, make_adam
+from explorer.training.diffaugment import diff_augment, parse_policy
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
 GRID_COLUMNS = 8    # fixed latents per class in a conditional model's sample grid
@@ -49,6 +52,7 @@ class GANTrainConfig:
     label_smoothing: float = 1.0     # target for real images in D's loss; 0.9 = one-sided smoothing
     gp_weight: float = 10.0          # gradient-penalty weight (wgan-gp only)
     seed: int = 0
+    diffaugment: str = ""            # DiffAugment policy for D's inputs, e.g. "color,translation,cutout"; "" = off
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -63,6 +67,7 @@ class GANTrainConfig:
             raise UserError("k and batch_size must be at least 1.")
         if not 0.5 < self.label_smoothing <= 1.0:
             raise UserError("label_smoothing (the real-image target) must be in (0.5, 1].")
+        self.diffaugment = ",".join(parse_policy(self.diffaugment))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +103,9 @@ class GANTrainer(Trainer):
             self.grid_columns, self.fixed_labels = None, None
             self.fixed_noise = self.noise(64, fixed)
         self._last_d: dict[str, torch.Tensor] = {}
+        self.augment_policy = parse_policy(cfg.diffaugment)
+        if self.augment_policy and kind != "dcgan":
+            raise UserError("DiffAugment transforms pictures; a 2-D toy GAN trains without it.")
 
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -115,6 +123,10 @@ class GANTrainer(Trainer):
             return None
         return self.own_rows(torch.randint(self.num_classes, (n * self.world_size,), device=self.device, generator=self.gen))
 
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """What D sees of a batch: x itself, or x through the run's DiffAugment policy."""
+        return diff_augment(x, self.augment_policy, self.gen) if self.augment_policy else x
+
     # -- the two halves of Algorithm 1, public so the Train tab can step them one at a time
     def d_step(self) -> dict[str, torch.Tensor]:
         B, cfg = self.cfg.batch_size, self.cfg
@@ -124,11 +136,13 @@ class GANTrainer(Trainer):
             fake_y = self.fake_labels(B)
             with torch.no_grad():
                 fake = self.G(self.train_noise(B), fake_y)
+            real, fake = self.augment(real), self.augment(fake)
             real_logit, fake_logit = D(real, real_y), D(fake, fake_y)
         else:
             real = self.sample_real(B, self.gen)
             with torch.no_grad():
                 fake = self.G(self.train_noise(B))
+            real, fake = self.augment(real), self.augment(fake)
             real_logit, fake_logit = D(real), D(fake)
         if cfg.loss == "wgan-gp":
             gp = self._gradient_penalty(real, fake)
@@ -165,9 +179,9 @@ class GANTrainer(Trainer):
         G = self.forward_module("generator")         # D is frozen here: its plain module will do
         if self.num_classes:
             y = self.fake_labels(self.cfg.batch_size)
-            logit = self.D(G(self.train_noise(self.cfg.batch_size), y), y)
+            logit = self.D(self.augment(G(self.train_noise(self.cfg.batch_size), y)), y)
         else:
-            logit = self.D(G(self.train_noise(self.cfg.batch_size)))
+            logit = self.D(self.augment(G(self.train_noise(self.cfg.batch_size))))
         loss = generator_loss(self.cfg.loss, logit).mean()
         self.optimizers["generator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()

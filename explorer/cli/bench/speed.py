@@ -155,6 +155,7 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
                     row[key + "images_per_s"] = batch / dt
                     if variant == "app":
                         row["ms_per_batch"] = 1000 * dt
+                row["picture"] = f"{dec.cfg.image_size}x{dec.cfg.image_size}x{dec.cfg.channels}"   # side x side x channels
                 out[f"{name}@{dev}/batch{batch}"] = row
     return out
 
@@ -209,6 +210,12 @@ SHIPPED_TRAINING = {   # the shipped models' settings (checkpoints/train-shipped
                {"batch_size": 64, "label_smoothing": 0.9}),
     "cvae": ({"latent_dim": 16, "num_classes": 10}, {"batch_size": 128}),
 }
+COLOUR_TRAINING = {    # the shipped emoji models' settings: 64x64 RGB, nine classes (checkpoints/train-shipped.sh)
+    "dcgan_emoji64": ("dcgan", {"latent_dim": 64, "width": 16, "d_width": 32, "upsample": "transposed", "image_size": 64,
+                                "channels": 3, "num_classes": 9},
+                      {"batch_size": 32, "label_smoothing": 0.9, "diffaugment": "color,translation,cutout"}),
+    "vae_emoji64": ("vae", {"latent_dim": 32, "width": 32, "image_size": 64, "channels": 3}, {"batch_size": 64}),
+}
 
 
 def _steps_per_s(trainer, warm: int, n: int) -> float:
@@ -239,21 +246,28 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
     dev = choose_device(device)
     images = torch.randint(0, 256, (4096, 1, 28, 28), dtype=torch.uint8)
     labels = torch.randint(0, 10, (4096,))                 # the conditional models' classes
+    colour = torch.randint(0, 256, (1024, 3, 64, 64), dtype=torch.uint8)
+    colour_labels = torch.randint(0, 9, (1024,))
+    settings = {k: (k.removeprefix("c"), *v) for k, v in SHIPPED_TRAINING.items()} | COLOUR_TRAINING
 
     def fresh(name):
-        model_cfg, train_cfg = SHIPPED_TRAINING[name]
-        kind = name.removeprefix("c")
+        kind, model_cfg, train_cfg = settings[name]
+        data, y = (colour, colour_labels) if model_cfg.get("channels", 1) == 3 else (images, labels)
         if kind == "dcgan":
-            return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(images, dev, labels=labels), dev)
-        return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(images, dev, (0.0, 1.0), labels), dev)
+            return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(data, dev, labels=y), dev)
+        return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(data, dev, (0.0, 1.0), y), dev)
 
     out = {"device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
            "torch": torch.__version__}
     warm, n = (2, 5) if quick else (10, 30 if dev.type == "cpu" else 500)
-    for kind in SHIPPED_TRAINING:
-        batch = SHIPPED_TRAINING[kind][1]["batch_size"]
-        eager = _steps_per_s(fresh(kind), warm, n)
-        row = {"batch": batch, "eager_steps_per_s": eager, "eager_images_per_s": eager * batch}
+    for kind in settings:
+        if quick and kind in COLOUR_TRAINING and dev.type == "cpu":
+            continue              # seconds per step on a CPU: not for a quick run
+        batch = settings[kind][2]["batch_size"]
+        eager = _steps_per_s(fresh(kind), warm, n if kind not in COLOUR_TRAINING or dev.type != "cpu" else 5)
+        cfg = settings[kind][1]
+        row = {"batch": batch, "eager_steps_per_s": eager, "eager_images_per_s": eager * batch,
+               "picture": f"{cfg.get('image_size', 28)}x{cfg.get('image_size', 28)}x{cfg.get('channels', 1)}"}
         t = fresh(kind)
         if t.use_fast_path().startswith("CUDA graph"):
             fast = _steps_per_s(t, warm, n)      # warm-up includes the side-stream steps and the capture
@@ -282,6 +296,8 @@ def gpu(quick: bool = False) -> dict:
                                 "fast_steps_per_s": row.get("fast_steps_per_s"), "speedup": speedup,
                                 "fast_path": row["fast_path"], "target": f">= {GPU_TARGETS['fast_path_speedup']}x",
                                 "met": bool(speedup and speedup >= GPU_TARGETS["fast_path_speedup"])}
+    for kind in COLOUR_TRAINING:          # the 64-px emoji models: reported, no target yet
+        out[f"train_{kind}"] = train[kind]
     dec = decode(quick, None, variants=True)
     row = dec.get("fashion_dcgan@cuda/batch1024")
     if row is not None:   # absent with --quick (batches 1 and 64 only)

@@ -33,7 +33,11 @@ CLASS_NAMES = {
     "digits": [str(i) for i in range(10)],
 }
 IDX_DATASETS = ("fashion-mnist", "mnist", "kmnist")
-DATASETS = IDX_DATASETS + ("digits",)
+PREPARED_DATASETS = {   # built once by a command (data/prepared.py), then loaded by name: how to build each
+    "emoji": "Build it once with: python -m explorer.prepare emoji (it fetches npm's emoji-datasource-twitter"
+             " 16.0.0 with npm, or give the path of its downloaded .tgz).",
+}
+DATASETS = IDX_DATASETS + ("digits",) + tuple(PREPARED_DATASETS)
 _PREFIX = {"train": "train", "test": "t10k"}
 
 
@@ -49,6 +53,7 @@ class ImageDataset:
     labels: torch.Tensor | None     # (N,) int64, or None when unlabelled
     class_names: list[str] = field(default_factory=list)
     source: str = ""                # where the data was read from, for model cards
+    attribution: str = ""           # the pictures' licence and credit (e.g. CC-BY), for model cards
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -152,10 +157,39 @@ def load_digits(split: str = "train", image_size: int = 28) -> ImageDataset:
 
 
 def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = None) -> ImageDataset:
-    """Any named dataset (see DATASETS); an image folder goes through `load_image_folder` instead."""
+    """Any named dataset: DATASETS, or one prepared with `python -m explorer.prepare` (data/prepared.py);
+    an image folder goes through `load_image_folder` instead."""
     if name == "digits":
         return load_digits(split)
-    return load_idx_dataset(name, split, data_dir)
+    if name in IDX_DATASETS:
+        return load_idx_dataset(name, split, data_dir)
+    from explorer.core.data.prepared import find_prepared, list_prepared, load_prepared
+    if name not in PREPARED_DATASETS and find_prepared(name, data_dir) is None:
+        known = dict.fromkeys(DATASETS + tuple(p.name for p in list_prepared(data_dir)))
+        raise UserError(f"Unknown dataset {name!r}; known: {', '.join(known)}.")
+    return load_prepared(name, split, data_dir, PREPARED_DATASETS.get(name, ""))
+
+
+def resize_images(images: torch.Tensor, size: int, channels: int, batch: int = 4096) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> uint8 (N, channels, size, size): antialiased bilinear resizing, grey
+    repeated into RGB or RGB turned grey (ITU-R 601 luma). Unchanged pictures come back as they are."""
+    n, c, h, w = images.shape
+    if (c, h, w) == (channels, size, size):
+        return images
+    out = torch.empty((n, channels, size, size), dtype=torch.uint8)
+    luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    for i in range(0, n, batch):
+        x = images[i:i + batch].float()                                            # (b, C, H, W)
+        if (h, w) != (size, size):
+            x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        if c == 1 and channels == 3:
+            x = x.expand(-1, 3, -1, -1)
+        elif c == 3 and channels == 1:
+            x = (x * luma).sum(1, keepdim=True)
+        elif c != channels:
+            raise UserError(f"Cannot turn {c}-channel pictures into {channels}-channel ones; use 1 or 3.")
+        out[i:i + batch] = x.clamp(0, 255).round().to(torch.uint8)
+    return out
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:

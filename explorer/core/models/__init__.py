@@ -25,6 +25,15 @@ from explorer.core.validation import UserError
 CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig,
            "encoder": EncoderConfig}
 KINDS = tuple(CONFIGS)
+LAYOUT_KINDS = ("dcgan", "vae", "classifier", "encoder")   # convolutional: their blocks follow models/layout.py
+
+
+def config_from_checkpoint(kind: str, values):
+    """A checkpoint's config dict as `build` should read it. Files written before layouts existed
+    (every one of them 28 px) name none: they were built in the classic layout, and stay so."""
+    if kind in LAYOUT_KINDS and isinstance(values, dict) and "layout" not in values:
+        return {**values, "layout": "classic"}
+    return values
 
 
 def make_config(kind: str, values: dict | None = None):
@@ -80,7 +89,7 @@ def _build(kind: str, cfg) -> dict[str, nn.Module]:
 
 
 __all__ = [
-    "KINDS", "CONFIGS", "build", "make_config", "decoder_of",
+    "KINDS", "CONFIGS", "LAYOUT_KINDS", "build", "make_config", "config_from_checkpoint", "decoder_of",
     "DCGANConfig", "Generator", "Discriminator", "VAEConfig", "ConvVAE",
     "ToyGANConfig", "ToyGenerator", "ToyDiscriminator", "ClassifierConfig", "Classifier",
     "EncoderConfig", "Encoder",

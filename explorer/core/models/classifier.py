@@ -1,7 +1,9 @@
-"""Small CNN classifier for 28x28 grayscale images: the feature extractor of the evaluation.
+"""Small CNN classifier (grey or colour, 28 px to 256 px): the feature extractor of the evaluation.
 
 Inception features do not suit 28x28 grayscale and no weights can be downloaded here, so the
-Frechet distance and precision/recall use this network's penultimate layer instead.
+Frechet distance and precision/recall use this network's penultimate layer instead. Each block is
+two 3x3 convs and a 2x2 max-pool (VGG style); the classic 28-px layout has two blocks (28 -> 14 -> 7),
+the grow layout one per halving down to 4x4 (64 px: four), channels doubling (models/layout.py).
 """
 from __future__ import annotations
 
@@ -16,9 +18,9 @@ from explorer.core.models.limits import (
     IMAGE,
     MAX_DROPOUT,
     WIDTH,
-    check_image_size,
     check_sizes,
 )
+from explorer.core.models.layout import resolve_layout, smallest_side, stages
 from explorer.core.validation import check_number
 
 
@@ -30,10 +32,11 @@ class ClassifierConfig:
     width: int = 32          # channels of the first block; the second uses 2x
     feature_dim: int = 128   # size of the penultimate layer (the evaluation's feature space)
     dropout: float = 0.3
+    layout: str = "auto"     # "classic" (28 px) or "grow" (a block per halving down to 4x4); see layout.py
 
     def __post_init__(self):
         check_sizes(self, num_classes=(1, 1000), image_size=IMAGE, channels=CHANNELS, width=WIDTH, feature_dim=HIDDEN)
-        check_image_size(self.image_size)
+        self.layout = resolve_layout(self.layout, self.image_size)
         self.dropout = check_number("dropout", self.dropout, 0.0, MAX_DROPOUT)
 
     def to_dict(self) -> dict:
@@ -54,13 +57,17 @@ class Classifier(nn.Module):
     def __init__(self, cfg: ClassifierConfig):
         super().__init__()
         self.cfg = cfg
-        w, s = cfg.width, cfg.image_size // 4
+        w, s = cfg.width, smallest_side(cfg.layout, cfg.image_size)      # s: 7 (classic 28 px), 4 (grow)
+        n = stages(cfg.layout, cfg.image_size)
+        blocks, c = [], cfg.channels
+        for i in range(n):   # (B, c, H/2^i, .) -> (B, w*2^i, H/2^(i+1), .); classic: C -> w -> 2w
+            blocks += _block(c, w * 2 ** i)
+            c = w * 2 ** i
         self.body = nn.Sequential(
-            *_block(cfg.channels, w),       # (B, C, H, W) -> (B, w, H/2, W/2)
-            *_block(w, 2 * w),              # -> (B, 2w, H/4, W/4)
+            *blocks,                        # (B, C, H, W) -> (B, c, s, s)
             nn.Flatten(),
             nn.Dropout(cfg.dropout),
-            nn.Linear(2 * w * s * s, cfg.feature_dim), nn.BatchNorm1d(cfg.feature_dim), nn.ReLU(inplace=True),
+            nn.Linear(c * s * s, cfg.feature_dim), nn.BatchNorm1d(cfg.feature_dim), nn.ReLU(inplace=True),
         )
         self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.feature_dim, cfg.num_classes))
 

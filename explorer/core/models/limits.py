@@ -2,7 +2,8 @@
 
 A checkpoint's config comes from a file someone else wrote: `latent_dim = 1e9` must be a clear
 refusal, not an allocator failure. The limits are far above anything trained here (latent 64,
-width 64, 28x28 images) and below what a laptop's memory holds.
+width 64, 28x28 grey and 64x64 colour images) and below what a laptop's memory holds. Which image
+sizes each layout can build is checked in layout.py.
 """
 from __future__ import annotations
 
@@ -22,11 +23,6 @@ def check_sizes(cfg, **limits: tuple[int, int]) -> None:
     """Each named field of `cfg` must be an int within its (lo, hi)."""
     for name, (lo, hi) in limits.items():
         check_whole(name, getattr(cfg, name), lo, hi)
-
-
-def check_image_size(size: int) -> None:
-    if size % 4:
-        raise UserError(f"image_size must be a multiple of 4 between {IMAGE[0]} and {IMAGE[1]}, got {size}.")
 
 
 def check_parameter_count(kind: str, count: int) -> None:

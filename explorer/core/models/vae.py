@@ -1,9 +1,12 @@
-"""Convolutional VAE (Kingma & Welling 2014) for small single- or multi-channel images.
+"""Convolutional VAE (Kingma & Welling 2014) for grey or colour images, 28 px to 256 px.
 
 Encoder: strided convs with LeakyReLU and dropout -> (mean, log-variance), as in the MNIST
 MNIST-drawing VAE article the project started from; z = mean + std * eps (reparameterisation);
 decoder: linear -> transposed convolutions -> per-pixel logits (Bernoulli) or means (Gaussian).
 The loss is the negative ELBO in nats per image: reconstruction term + KL(q(z|x) || N(0, I)).
+How many convolutions (models/layout.py): two stride-2 stages in the classic 28-px layout, one per
+doubling from a 4x4 map in the grow layout (64 px: 64 -> 32 -> 16 -> 8 -> 4 and back), channels
+doubling on the way down (width, 2 width, ...) and halving on the way up.
 
 Class-conditional (num_classes > 0, a cVAE, Sohn et al. 2015): the encoder's hidden layer gets a
 learned per-class offset, so q(z | x, y) need not spend z on the class, and the decoder gets a
@@ -28,28 +31,29 @@ from explorer.core.models.limits import (
     LATENT,
     MAX_DROPOUT,
     WIDTH,
-    check_image_size,
     check_sizes,
 )
+from explorer.core.models.layout import resolve_layout, smallest_side, stages
 from explorer.core.validation import check_choice, check_number
 
 
 @dataclass
 class VAEConfig:
     latent_dim: int = 16          # 16 for exploring, 2 for the "decoded manifold" map
-    image_size: int = 28          # square, multiple of 4
-    channels: int = 1
-    width: int = 32               # channels of the first encoder conv; the second uses 2x
+    image_size: int = 28          # square: a multiple of 4 (classic layout) or 8, 16, ..., 256 (grow)
+    channels: int = 1             # 1 = grayscale, 3 = RGB
+    width: int = 32               # channels of the first encoder conv; the next use 2x, 4x, ...
     hidden: int = 256             # fully connected layer between convs and (mean, log-variance)
     dropout: float = 0.2          # encoder dropout in training (the article's keep-probability 0.8)
     recon: str = "bernoulli"      # "bernoulli" (cross-entropy) or "gaussian" (squared error)
     sigma: float = 0.1            # std of the Gaussian likelihood when recon == "gaussian"
     num_classes: int = 0          # 0 = unconditional; K > 0 = a cVAE (classes 0..K-1)
+    layout: str = "auto"          # "classic" (28 px) or "grow" (a block per doubling); see layout.py
 
     def __post_init__(self):
         # sizes are checked before anything is built or allocated (limits in models/limits.py)
         check_sizes(self, latent_dim=LATENT, image_size=IMAGE, channels=CHANNELS, width=WIDTH, hidden=HIDDEN)
-        check_image_size(self.image_size)
+        self.layout = resolve_layout(self.layout, self.image_size)
         self.dropout = check_number("dropout", self.dropout, 0.0, MAX_DROPOUT)
         check_choice("recon", self.recon, ("bernoulli", "gaussian"))
         self.sigma = check_number("sigma", self.sigma, 1e-4, 10.0)
@@ -63,15 +67,19 @@ class ConvVAE(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.cfg = cfg
-        w, s = cfg.width, cfg.image_size // 4
+        w, s = cfg.width, smallest_side(cfg.layout, cfg.image_size)    # s: 7 (classic 28 px), 4 (grow)
+        n = stages(cfg.layout, cfg.image_size)                           # 2 (classic), 4 for grow 64 px
+        top = w * 2 ** (n - 1)                                           # channels of the smallest map
         self.side = s
+        down, c = [], cfg.channels
+        for i in range(n):   # (B, c, H/2^i, .) -> (B, w*2^i, H/2^(i+1), .); classic: C -> w -> 2w
+            down += [nn.Conv2d(c, w * 2 ** i, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+                     nn.Dropout(cfg.dropout)]
+            c = w * 2 ** i
         self.encoder = nn.Sequential(
-            nn.Conv2d(cfg.channels, w, 4, stride=2, padding=1),     # (B, C, H, W) -> (B, w, H/2, W/2)
-            nn.LeakyReLU(0.2, inplace=True), nn.Dropout(cfg.dropout),
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),            # -> (B, 2w, H/4, W/4)
-            nn.LeakyReLU(0.2, inplace=True), nn.Dropout(cfg.dropout),
-            nn.Flatten(),                                           # -> (B, 2w*s*s)
-            nn.Linear(2 * w * s * s, cfg.hidden), nn.LeakyReLU(0.2, inplace=True),
+            *down,                                                  # (B, C, H, W) -> (B, top, s, s)
+            nn.Flatten(),                                           # -> (B, top*s*s)
+            nn.Linear(top * s * s, cfg.hidden), nn.LeakyReLU(0.2, inplace=True),
         )
         self.to_mean = nn.Linear(cfg.hidden, cfg.latent_dim)
         self.to_logvar = nn.Linear(cfg.hidden, cfg.latent_dim)
@@ -81,11 +89,13 @@ class ConvVAE(nn.Module):
             nn.init.normal_(self.enc_class.weight, 0.0, 0.1)
         self.decoder_fc = nn.Sequential(
             nn.Linear(cfg.latent_dim + (CLASS_DIM if cfg.num_classes else 0), cfg.hidden), nn.ReLU(inplace=True),
-            nn.Linear(cfg.hidden, 2 * w * s * s), nn.ReLU(inplace=True),
+            nn.Linear(cfg.hidden, top * s * s), nn.ReLU(inplace=True),
         )
+        up = []
+        for i in range(n - 1, 0, -1):   # (B, w*2^i, ., .) -> (B, w*2^(i-1), x2, x2); classic: 2w -> w
+            up += [nn.ConvTranspose2d(w * 2 ** i, w * 2 ** (i - 1), 4, stride=2, padding=1), nn.ReLU(inplace=True)]
         self.decoder_conv = nn.Sequential(
-            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1),   # (B, 2w, s, s) -> (B, w, 2s, 2s)
-            nn.ReLU(inplace=True),
+            *up,                                                    # (B, top, s, s) -> (B, w, H/2, W/2)
             nn.ConvTranspose2d(w, cfg.channels, 4, stride=2, padding=1),  # -> (B, C, H, W)
         )
 
