@@ -11,6 +11,7 @@ Raw widget values become a checked Recipe in one place, `Workspace.recipe`.
 """
 from __future__ import annotations
 
+import html
 import random
 
 import gradio as gr
@@ -107,23 +108,35 @@ class ExploreTab:
         """A click on the class row: draw that class (checked against the model)."""
         return {"cls": self.ws.model(model).check_class(getattr(evt, "index", None))}
 
-    def extras(self, model, cls, z, strip_dir):
+    def extras(self, model, cls, z, strip_dir, sliders=(), direction="", amount=0.0):
         """Slower views refreshed on release: the ±3σ strip and, for a 2-d model, the manifold marker.
-        `z` is the latent this tab last drew (server-side state)."""
+        `z` is the latent this tab last drew (server-side state); each event that calls this draws the
+        picture first in the same chain, so `z` is never the one before a drag."""
         m = self.ws.model(model)
         if not z or len(z) != m.latent_dim:
             return {}
         return self.extras_for(model, m.check_one_latent(z), m.check_class(cls if m.num_classes else None),
-                               strip_index(strip_dir))
+                               strip_index(strip_dir), sliders, direction, amount)
 
-    def extras_for(self, model, z, cls, index: int) -> dict:
+    def extras_for(self, model, z, cls, index: int, sliders=(), direction="", amount=0.0) -> dict:
         imgs, sigmas, here = self.ws.strip_around(model, z, index, cls)
-        out = {"strip": strip_html(imgs, sigmas, here)}
+        out = {"strip": strip_html(imgs, sigmas, here) + self.strip_note(index, sigmas[here], sliders, direction, amount)}
         if self.ws.model(model).latent_dim == 2:
             out["manifold"] = gr.update(visible=True, value=manifold_value(self.ws.manifold(model), z.tolist()))
         else:
             out["manifold"] = gr.update(visible=False)
         return out
+
+    @staticmethod
+    def strip_note(index: int, here: float, sliders, direction, amount) -> str:
+        """When the framed "you" is not where Direction k's slider says, one line saying what moved it
+        (a named direction moves the picture without moving the sliders: they stay the seed's own)."""
+        sliders = list(sliders or ())
+        if not direction or index >= len(sliders) or abs(float(sliders[index]) - here) < 0.05:
+            return ""
+        return (f'<p class="le-where" id="explore-strip-note">Direction {index + 1}\'s slider says '
+                f'{float(sliders[index]):+.1f}σ; the named direction “{html.escape(str(direction))}” (Amount '
+                f'{float(amount or 0):.2f}) moved the picture to {here:+.1f}σ along it.</p>')
 
     def view(self, r: Recipe) -> dict:
         """Everything this tab shows for the checked recipe `r`, in one go: its controls, the picture and
@@ -131,7 +144,7 @@ class ExploreTab:
         out = self.state_for(r)
         out.update(self.picture_for(r))
         z = self.ws.model(r.model).check_one_latent(out["z"])
-        out.update(self.extras_for(r.model, z, r.cls, 0))          # state_for puts the strip on Direction 1
+        out.update(self.extras_for(r.model, z, r.cls, 0, r.sliders, r.direction, r.amount))   # the strip on Direction 1
         return out
 
     def reseed(self, model, seed, temperature, base=None):
@@ -255,7 +268,7 @@ class ExploreTab:
                           amount=Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount",
                                            min_width=200))
                 p.add(direction_row=direction_row, direction_note=gr.HTML(elem_id="explore-direction-note"),
-                      temperature=Slider(*TEMPERATURE, value=1.0, step=0.05, label="Typical ↔ unusual (temperature)",
+                      temperature=Slider(*TEMPERATURE, value=1.0, step=0.05, label=texts.TEMPERATURE_LABEL,
                                             elem_id="explore-temperature"),
                       sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
                                          elem_id=f"explore-slider-{i}") for i in range(K_MAX)])
@@ -282,17 +295,19 @@ class ExploreTab:
         self.fast = event(p, self.show, CONTROLS, ["image", "recipe", "z", "cls_state", "raw", "class_row", "temperature",
                                                    "amount", "sliders"],
                           errors_to="image", trigger_mode="always_last")
-        self.extras_event = event(p, self.extras, ["model", "cls", "z", "strip_dir"], ["strip", "manifold"],
-                                  errors_to="strip", trigger_mode="always_last")
+        self.extras_event = event(p, self.extras, ["model", "cls", "z", "strip_dir", "sliders", "direction", "amount"],
+                                  ["strip", "manifold"], errors_to="strip", trigger_mode="always_last")
         self.share_event = dict(fn=None, inputs=[p["recipe"]], outputs=[p["share_link"]], js=SHARE_JS)
         self.redraw = (self.fast, self.extras_event, self.share_event)
+        # on release the picture is drawn again before the strip: the strip must frame the released
+        # picture, not whichever latent the last drag event had stored when the release arrived
         for s in p["sliders"] + [p["amount"]]:
             s.input(**self.fast).then(**self.share_event)       # the link follows the picture, not the mouse
-            s.release(**self.extras_event)
+            s.release(**self.fast).then(**self.extras_event)
         # temperature rescales the starting point: the sliders follow it, then the picture
-        p["temperature"].input(**event(p, self.reseed, ["model", "seed", "temperature", "base"], ["sliders"],
-                                       trigger_mode="always_last")).then(**self.fast)
-        p["temperature"].release(**self.extras_event).then(**self.share_event)
+        reseed = event(p, self.reseed, ["model", "seed", "temperature", "base"], ["sliders"], trigger_mode="always_last")
+        p["temperature"].input(**reseed).then(**self.fast)
+        p["temperature"].release(**reseed).then(**self.fast).then(**self.extras_event).then(**self.share_event)
         p["strip_dir"].change(**self.extras_event)
         self.then_all(p["direction"].change(**event(p, self.direction_info, ["model", "direction", "amount"],
                                                      ["direction_note", "amount"], errors_to="direction_note")))

@@ -62,10 +62,21 @@ CSS = """
 .le-where { font-size: 12px; color: var(--body-text-color-subdued); margin: 2px 0; }
 .le-error { color: #b00020; }
 .le-readout.le-info { color: var(--body-text-color-subdued); padding: 6px; }
-#tour-panel { position: fixed; right: 16px; bottom: 16px; width: 380px; z-index: 1000; box-shadow: 0 4px 18px rgba(0,0,0,.25);
+/* The tour panel sits over the header (title, model picker, tabs), which no step is about: each step's
+   subject (the picture, sliders, Play/Stop and the D cards, the Map buttons) is below it, and every step
+   scrolls the page to the top (page_js), so at 1280x720 the panel never covers what the step talks about.
+   Wide and short so it ends above the tab's content; on a phone, where the header is all there is, it
+   goes to the bottom instead. */
+#tour-panel { position: fixed; right: 12px; top: 6px; width: min(640px, calc(100vw - 24px)); max-height: 184px;
+              overflow-y: auto; z-index: 1000; box-shadow: 0 4px 18px rgba(0,0,0,.25); gap: 4px !important;
               border: 2px solid var(--color-accent); border-radius: 8px; background: var(--background-fill-primary);
-              padding: 10px; }
-#tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); }
+              padding: 6px 10px; }
+#tour-panel #tour-text p { margin: 2px 0 !important; font-size: 14px; line-height: 1.35; }
+#tour-panel .le-tour-row { align-items: center; gap: 6px; flex-wrap: nowrap; }
+#tour-panel .le-tour-row button { flex: 0 0 auto; min-width: 70px !important; }
+#tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); flex: 1 1 auto; }
+#tour-panel .le-tour-help p { margin: 0 !important; }
+@media (max-width: 720px) { #tour-panel { top: auto; bottom: 8px; max-height: 45vh; } }
 .le-label p { margin: 2px 0 !important; }
 """
 
@@ -82,6 +93,10 @@ def page_js() -> str:
     const brush = document.querySelector('#own-draw button[aria-label="Brush"]');
     if (brush && !brush.dataset.leAuto) { brush.dataset.leAuto = '1'; brush.click(); } };
   apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true});
+  // a tour step starts at the top of its tab, where its subject is laid out below the panel
+  document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('#tour-open, #tour-next, #tour-back')) window.scrollTo({top: 0});
+  }, true);
   const visible = (id) => { const el = document.getElementById(id); return el && el.getClientRects().length > 0 ? el : null; };
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;

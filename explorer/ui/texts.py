@@ -46,13 +46,18 @@ INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk th
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
             "the picture at that point of the plane. The red box is where you are.")
 
+# The temperature slider's label: what its ends do, honestly (0 is the centre, not "the most typical picture")
+TEMPERATURE_LABEL = "Temperature · 0 centre (fades) · 1 typical · 2 unusual"
+
 TIPS = {
     "model": "Which trained model makes the pictures. GANs draw sharper pictures; VAEs can also encode real ones.",
     "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",
-    "temperature": "Scales the starting point towards the centre (low: typical, safe pictures) or away from it "
-                   "(high: unusual ones). The sliders move with it.",
+    "temperature": "Scales the seed's starting point. 1: a typical random picture. Towards 0 the point moves to "
+                   "the centre of the latent space, where random points almost never land: a GAN's picture fades "
+                   "(a DCGAN may draw an empty, black square at 0), a VAE's turns into its blurry average. Above 1: "
+                   "further out, unusual pictures. The sliders move with it.",
     "slider": "Move along one of the model's main directions of variation, measured in standard deviations (σ).",
     "direction": "A direction with a name: from the average picture of one class towards another.",
     "amount": "How far to move along the named direction (1 = the full distance between the two class averages).",
@@ -153,4 +158,4 @@ TOUR = [
      "**grid** data with a high forger learning rate: count the clusters that have fakes.",
      "train"),
 ]
-TOUR_HELP = "Next / Back or the ← → keys. The tour never blocks the controls: use them as you talk."
+TOUR_HELP = "← → keys walk the tour; the controls below stay free to use as you talk."

@@ -1,7 +1,7 @@
 """The guided tour: 9 short steps for an audience, each opening the right tab with the right model.
 
-A small panel in the corner (Next / Back, or the ← → keys) that never covers or blocks a control:
-the presenter talks, the audience watches the real app underneath.
+A short panel over the header (Next / Back, or the ← → keys) that never covers the step's subject
+or blocks a control: the presenter talks, the audience watches the real app underneath.
 """
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ class Tour:
         p = self.parts = Parts(tabs=tabs, model=model, current_tab=current_tab, step=gr.State(-1))
         with gr.Column(visible=False, elem_id="tour-panel") as panel:
             p.add(panel=panel, text=gr.Markdown(elem_id="tour-text"))
-            with gr.Row():
-                p.add(back=gr.Button("← Back", size="sm", elem_id="tour-back"),
-                      next=gr.Button("Next →", size="sm", variant="primary", elem_id="tour-next"),
-                      close=gr.Button("Close", size="sm", elem_id="tour-close"))
-            gr.Markdown(texts.TOUR_HELP, elem_classes="le-tour-help")
+            with gr.Row(elem_classes="le-tour-row"):
+                p.add(back=gr.Button("← Back", size="sm", elem_id="tour-back", scale=0),
+                      next=gr.Button("Next →", size="sm", variant="primary", elem_id="tour-next", scale=0),
+                      close=gr.Button("Close", size="sm", elem_id="tour-close", scale=0))
+                gr.Markdown(texts.TOUR_HELP, elem_classes="le-tour-help")
 
     def wire(self, open_button: gr.Button, after_step):
         """`after_step(dependency)` chains what a step needs after its tab opens (a model switch, a refresh)."""
