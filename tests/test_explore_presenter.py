@@ -51,3 +51,37 @@ def test_after_a_named_direction_the_strip_says_what_moved_the_picture(ws):
     assert f"{here:+.1f}σ along it" in out["strip"] and "Amount 1.00" in out["strip"]
     plain = tab.view(ws.recipe({"model": "fashion_dcgan", "seed": 0, "sliders": sliders}))
     assert "explore-strip-note" not in plain["strip"]                # no named direction: nothing to explain
+
+
+@needs_shipped
+def test_named_directions_show_what_a_second_classifier_sees_and_say_what_amount_means(ws):
+    """Issue 19 #10: every option read "· 100%" (the steering classifier's own verdict); now a classifier
+    trained apart judges the route ends, and it agrees far less for some (the 16-d VAE's "more like Shirt")."""
+    tab = ExploreTab(ws)
+    second = ws.second_opinion("fashion_vae16")
+    d = ws.directions("fashion_vae16")
+    assert second is not None and set(second) == set(d.all_named())
+    assert all(d.info(n).success > 0.95 for n in d.named())          # the steering figure says ~100% for all…
+    assert second["more like Shirt"] < 0.8 and second["more like Trouser"] > 0.9       # …the second judge does not
+    choices = tab.state_for(ws.recipe({"model": "fashion_vae16"}))["direction"]["choices"]
+    assert ("more like Shirt · a 2nd classifier agrees " + f"{second['more like Shirt']:.0%}", "more like Shirt") in choices
+    note = tab.direction_info("fashion_vae16", "more like Shirt", 0.5)["direction_note"]
+    assert "never used to steer" in note and "0.5 goes halfway" in note
+    assert "halfway" in texts.TIPS["amount"] and "class averages" not in texts.TIPS["amount"]
+
+
+def test_a_pair_gets_its_weaker_ends_second_opinion():
+    import torch
+
+    from explorer.explore.class_routes import ClassRoutes
+    from explorer.explore.direction_check import class_agreement, direction_agreement
+    from explorer.explore.directions import Directions
+    routes = ClassRoutes(torch.zeros(2, 2), torch.tensor([0.9, 0.9]), torch.zeros(2, 1, 2), torch.ones(2, dtype=torch.long),
+                         torch.eye(2), torch.ones(2), torch.tensor([[0, 1]]), 10)
+    d = Directions(torch.eye(2), torch.ones(2) / 2, torch.zeros(2), torch.ones(2), ["Cat", "Dog"], routes)
+    # the route ends are the anchors (the steering judge is sure at once); the second judge always says "Cat"
+    steer = lambda z: torch.tensor([[0.95, 0.05]]).repeat(len(z), 1)                        # noqa: E731
+    always_cat = lambda z: torch.tensor([[0.9, 0.1]]).repeat(len(z), 1)                     # noqa: E731
+    per_class = class_agreement(d, steer, always_cat, 2, check=4)
+    assert per_class == {0: 1.0, 1: 0.0}
+    assert direction_agreement(d, per_class) == {"more like Cat": 1.0, "more like Dog": 0.0, "Cat ↔ Dog": 0.0}

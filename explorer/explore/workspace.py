@@ -52,6 +52,7 @@ class Workspace:
         self.cache_dir = Path(cache_dir)
         self.direction_samples = direction_samples
         self._directions: dict[str, Directions] = {}
+        self._second: dict[tuple, dict[str, float]] = {}     # second-judge figures per (model, digest, judge)
         self._direction_locks: dict[str, threading.Lock] = {}
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
@@ -168,6 +169,30 @@ class Workspace:
                     log.warning("directions for %s kept in memory only: cannot write %s (%s)", name, path, exc)
             self._directions[name] = d
             return d
+
+    def second_opinion(self, name: str, wait: bool = True) -> dict[str, float] | None:
+        """{named direction: share of test seeds a second classifier, trained apart and never used to steer,
+        sees as the named class at the route's end} (explore/direction_check.py); None where no second
+        judge of the model's dataset is installed. Computed once per model and judge, then cached; with
+        `wait=False` a figure not yet known is computed in the background and None is answered now."""
+        from explorer.explore import direction_check as dc
+        m = self.model(name)
+        dataset = DatasetInfo.from_meta(m.meta).name
+        path = dc.judge_path(dataset)
+        d = self.directions(name)
+        if path is None or d.routes is None or not d.named():
+            return None
+        key = (name, m.digest, str(path))
+        cache = (m.cache_dir or self.cache_dir) / f"{m.name}-{m.digest}-check-{dc.file_digest(path)}.json"
+        if key not in self._second and not wait and not cache.exists():
+            threading.Thread(target=self.second_opinion, args=(name,), daemon=True).start()
+            return None
+        if key not in self._second:
+            steer = classifier_judge(m.decoder, self.classifier(dataset), m.lock)
+            second = classifier_judge(m.decoder, load_classifier(path, self.registry.device), m.lock)
+            self._second[key] = dc.cached_agreement(cache, lambda: dc.direction_agreement(
+                d, dc.class_agreement(d, steer, second, m.latent_dim)))
+        return self._second[key]
 
     # ---------------------------------------------------------------- explore
     def recipe(self, raw) -> Recipe:

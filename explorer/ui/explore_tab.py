@@ -202,7 +202,7 @@ class ExploreTab:
     def state_for(self, r: Recipe) -> dict:
         """Every control of this tab set for the checked recipe `r` (its model's directions, its sliders)."""
         d = self.ws.directions(r.model)
-        names = [(f"{name} · {info.success:.0%}", name) for name, info in d.named().items()]
+        names = [(self.direction_label(r.model, name, info), name) for name, info in d.named().items()]
         strip_choices = [f"Direction {i + 1}" for i in range(min(len(d.basis), K_MAX))]
         vals = self.ws.slider_values(r)
         vals[:len(r.sliders)] = r.sliders
@@ -230,13 +230,25 @@ class ExploreTab:
         except UserError:                  # e.g. an out-of-range seed left in the box: start from seed 0
             return self.ws.recipe({"model": model})
 
+    def direction_label(self, model, name, info) -> str:
+        """The option's words: the second judge's share where one is installed (the steering classifier's
+        own share is near 100% by construction), else the steering one's, said as such."""
+        second = self.ws.second_opinion(model, wait=False) or {}
+        if name in second:
+            return f"{name} · a 2nd classifier agrees {second[name]:.0%}"
+        return f"{name} · {info.success:.0%} (its own classifier)"
+
     def direction_info(self, model, direction, amount):
         """The chosen direction's Amount range and one plain line on what it does and how reliably."""
         if not direction:
             return {"direction_note": "", "amount": gr.update(minimum=-2, maximum=2)}
         info = self.ws.directions(model).info(direction)
         lo, hi = info.amount_range
-        return {"direction_note": widgets.message(info.description, "info"),
+        second = (self.ws.second_opinion(model, wait=False) or {}).get(direction)
+        what = f"{info.minus} at −1 and {info.plus} at +1" if info.minus else f"{info.plus} at Amount 1"
+        check = (f" A second classifier, trained apart and never used to steer, sees {what} for "
+                 f"{'at least ' if info.minus else ''}{second:.0%} of test seeds." if second is not None else "")
+        return {"direction_note": widgets.message(info.description + check + " " + texts.AMOUNT_MEANS, "info"),
                 "amount": gr.update(minimum=lo, maximum=hi, value=min(hi, max(lo, float(amount or 0))))}
 
     # ---------------------------------------------------------------- layout

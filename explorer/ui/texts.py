@@ -49,6 +49,9 @@ MANIFOLD = ("This model has only two latent numbers, so its whole latent space f
 # The temperature slider's label: what its ends do, honestly (0 is the centre, not "the most typical picture")
 TEMPERATURE_LABEL = "Temperature · 0 centre (fades) · 1 typical · 2 unusual"
 
+AMOUNT_MEANS = ("Amount is the share of the way along that route: 0 leaves your picture, 0.5 goes halfway, 1 reaches "
+                "the route's end.")
+
 TIPS = {
     "model": "Which trained model makes the pictures. GANs draw sharper pictures; VAEs can also encode real ones.",
     "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
@@ -60,7 +63,8 @@ TIPS = {
                    "further out, unusual pictures. The sliders move with it.",
     "slider": "Move along one of the model's main directions of variation, measured in standard deviations (σ).",
     "direction": "A direction with a name: from the average picture of one class towards another.",
-    "amount": "How far to move along the named direction (1 = the full distance between the two class averages).",
+    "amount": "How far along the route to the named class: 0 = your picture, 0.5 = halfway, 1 = the route's end, "
+              "where the classifier that steers it is first 90% sure of the class (for “A ↔ B”, −1 is A's end).",
     "reset": "Back to the seed's own picture: all sliders where the seed puts them, no named direction.",
     "share": "A link that opens exactly this picture in another browser (model, seed, sliders, direction).",
     "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
