@@ -85,3 +85,18 @@ def test_a_pair_gets_its_weaker_ends_second_opinion():
     per_class = class_agreement(d, steer, always_cat, 2, check=4)
     assert per_class == {0: 1.0, 1: 0.0}
     assert direction_agreement(d, per_class) == {"more like Cat": 1.0, "more like Dog": 0.0, "Cat ↔ Dog": 0.0}
+
+
+@needs_shipped
+def test_surprise_me_avoids_seeds_the_classifier_cannot_name(ws):
+    import random
+
+    from explorer.explore.seeds import CLEAR, seed_confidence, surprise_seed
+    rngs = (k for k in range(200) if seed_confidence(ws, "fashion_dcgan", [random.Random(k).randrange(0, 1_000_000)])[0] < CLEAR)
+    k = next(rngs)                                   # a click whose first random seed draws an unclear picture
+    bad = random.Random(k).randrange(0, 1_000_000)
+    chosen = surprise_seed(ws, "fashion_dcgan", 1.0, random.Random(k))
+    assert chosen != bad and seed_confidence(ws, "fashion_dcgan", [chosen])[0] >= CLEAR
+    out = ExploreTab(ws).surprise("fashion_dcgan", 1.0)
+    assert seed_confidence(ws, "fashion_dcgan", [out["seed"]])[0] >= CLEAR
+    assert surprise_seed(ws, "fashion_cdcgan", 1.0, random.Random(0)) == random.Random(0).randrange(0, 1_000_000)

@@ -12,12 +12,12 @@ Raw widget values become a checked Recipe in one place, `Workspace.recipe`.
 from __future__ import annotations
 
 import html
-import random
 
 import gradio as gr
 
 from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
+from explorer.explore.seeds import surprise_seed
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
 from explorer.ui.explore_widgets import (
@@ -166,7 +166,8 @@ class ExploreTab:
             return {}
 
     def surprise(self, model, temperature):
-        seed = random.randrange(0, 1_000_000)
+        """A random seed the model's classifier can name: never one of its garbled pictures (explore/seeds.py)."""
+        seed = surprise_seed(self.ws, model, clamped("Temperature", temperature, *TEMPERATURE))
         return {"seed": seed, "base": None, "direction": "", "amount": 0.0, **self.reseed(model, seed, temperature)}
 
     def reset(self, model, seed, temperature):

@@ -20,7 +20,8 @@ from explorer.ui.inputs import Dropdown, Number, Slider, clamped
 from explorer.ui.wiring import Parts, event
 
 SEED, EXPLORE, MAP, TEST = "Seed", "Explore picture", "Map dot", "Test picture"
-MIRROR = "Mirror of the start (−z)"     # the default end: where lerp and slerp differ most visibly
+MIRROR = "Mirror (−start)"     # the default end: where lerp and slerp differ most visibly (short: no cut-off label)
+NUMBERED = (SEED, TEST)   # the sources that read the number box; for the others it is hidden
 STYLE, CLASS = "Style: two latent points, one class", "Class: one latent point, two classes"
 
 
@@ -110,7 +111,15 @@ class InterpolateTab:
                 "plot": gr.Plot(norm_plot(res, what), label=f"Length of the {what} along each path"),
                 "sentence": sentence, "path": path, **({"frames": frames} if notes else {})}
 
-    def conditional_controls(self, model, mode=STYLE, class_a=0, class_b=1) -> dict:
+    @staticmethod
+    def number_box(source) -> dict:
+        """The number box beside a source: shown only where that source reads it (a seed, a test picture)."""
+        return gr.update(visible=source in NUMBERED, label="Test picture no." if source == TEST else "Seed")
+
+    def on_source(self, src_a, src_b, mode=STYLE):
+        return {"val_a": self.number_box(src_a), "val_b": self.number_box(src_b) if mode != CLASS else gr.update(visible=False)}
+
+    def conditional_controls(self, model, mode=STYLE, class_a=0, class_b=1, src_b=MIRROR) -> dict:
         """The walk and class pickers: shown for a class-conditional model only; the end point only when it is used."""
         m = self.ws.model(model)
         cond = bool(m.num_classes)
@@ -121,11 +130,12 @@ class InterpolateTab:
                                      label="From class" if by_class else "Class"),
                 "class_b": gr.update(visible=by_class, choices=choices,
                                      value=min(class_b, m.num_classes - 1) if cond else None),
-                "src_b": gr.update(visible=not by_class), "val_b": gr.update(visible=not by_class),
+                "src_b": gr.update(visible=not by_class),
+                "val_b": gr.update(visible=False) if by_class else self.number_box(src_b),
                 "src_a": gr.update(label="Style from (one latent point)" if by_class else "Start")}
 
-    def on_mode(self, model, mode, class_a, class_b):
-        return self.conditional_controls(model, mode, class_a, class_b)
+    def on_mode(self, model, mode, class_a, class_b, src_b=MIRROR):
+        return self.conditional_controls(model, mode, class_a, class_b, src_b)
 
     def on_model(self, model):
         """A model switch: the old model's strips, plot and chosen map dots are cleared (their latents no longer fit)."""
@@ -135,6 +145,7 @@ class InterpolateTab:
                **self.conditional_controls(model)}
         out["src_a"] = gr.update(choices=sources_for(kind, "start"), value=SEED, label="Start")
         out["src_b"] = gr.update(choices=sources_for(kind, "end"), value=MIRROR, visible=True)
+        out["val_a"] = self.number_box(SEED)
         return out
 
     def take_map_dot(self, which: str, map_ends: dict | None, selection: dict | None) -> dict:
@@ -160,13 +171,13 @@ class InterpolateTab:
                 with gr.Row(elem_classes="le-compact"):
                     p.add(src_a=Dropdown(sources_for("dcgan"), value=SEED, label="Start", elem_id="interp-src-a",
                                             min_width=120),
-                          val_a=Number(precision=None, value=1, label="Seed / picture no.", elem_id="interp-val-a",
+                          val_a=Number(precision=None, value=1, label="Seed", elem_id="interp-val-a",
                                           min_width=90))
                 with gr.Row(elem_classes="le-compact"):
                     p.add(src_b=Dropdown(sources_for("dcgan", "end"), value=MIRROR, label="End", elem_id="interp-src-b",
                                             min_width=120),
-                          val_b=Number(precision=None, value=2, label="Seed / picture no.", elem_id="interp-val-b",
-                                          min_width=90))
+                          val_b=Number(precision=None, value=2, label="Seed", elem_id="interp-val-b",
+                                          min_width=90, visible=False))
                 p.add(frames=Slider(2, MAX_FRAMES, value=10, step=1, label="Frames", elem_id="interp-frames"),
                       go=gr.Button("Interpolate", variant="primary", elem_id="interp-run"),
                       gif=gr.Image(label="Animation: straight (left) and great circle (right)", type="filepath",
@@ -185,7 +196,9 @@ class InterpolateTab:
                                ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path", "frames"],
                                errors_to="linear", toast=True, on_error={"spherical": ""}, show_progress="full")
         p["go"].click(**self.run_event)
-        p["mode"].input(**event(p, self.on_mode, ["model", "mode", "class_a", "class_b"],
+        p["mode"].input(**event(p, self.on_mode, ["model", "mode", "class_a", "class_b", "src_b"],
                                 ["mode", "class_a", "class_b", "src_a", "src_b", "val_b"]))
+        for src in ("src_a", "src_b"):          # the number box only beside a source that reads it
+            p[src].change(**event(p, self.on_source, ["src_a", "src_b", "mode"], ["val_a", "val_b"]))
         self.model_outputs = ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path", "map_ends", "src_a",
-                              "src_b", "val_b", "mode", "class_a", "class_b"]       # what on_model sets
+                              "src_b", "val_a", "val_b", "mode", "class_a", "class_b"]       # what on_model sets

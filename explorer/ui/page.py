@@ -92,6 +92,18 @@ def page_js() -> str:
     // the drawing canvas starts with its brush in hand (Gradio's editor otherwise asks to pick a tool first)
     const brush = document.querySelector('#own-draw button[aria-label="Brush"]');
     if (brush && !brush.dataset.leAuto) { brush.dataset.leAuto = '1'; brush.click(); } };
+  // "Clear canvas" puts Gradio's brush down: take it up again once the editor has redrawn its tools
+  // (checked for a couple of seconds of frames, then left alone)
+  document.addEventListener('click', (e) => {
+    if (!(e.target.closest && e.target.closest('#own-draw button[aria-label="Clear canvas"]'))) return;
+    let frames = 120;
+    const again = () => {
+      const b = document.querySelector('#own-draw button[aria-label="Brush"]');
+      if (b && !b.classList.contains('highlight')) { b.click(); return; }
+      if (--frames > 0) requestAnimationFrame(again);
+    };
+    requestAnimationFrame(again);
+  }, true);
   apply(); new MutationObserver(apply).observe(document.body, {childList: true, subtree: true});
   // a tour step starts at the top of its tab, where its subject is laid out below the panel
   document.addEventListener('click', (e) => {

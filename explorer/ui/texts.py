@@ -44,7 +44,7 @@ INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk th
                            "**class** (one latent point, the class blended from one class to another: the "
                            "pictures in between are mixtures no class name describes).")
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
-            "the picture at that point of the plane. The red box is where you are.")
+            "the picture at that point of the plane. The orange circle is where you are; click a tile to go there.")
 
 # The temperature slider's label: what its ends do, honestly (0 is the centre, not "the most typical picture")
 TEMPERATURE_LABEL = "Temperature · 0 centre (fades) · 1 typical · 2 unusual"
@@ -99,10 +99,10 @@ TRAIN_COLLAPSE = (
     "loss (WGAN-GP) gives the forger a useful signal even far from the data, which helps it spread out."
 )
 TRAIN_IMAGES = (
-    "The grid shows the forger's pictures for the **same** 64 noise vectors throughout, so you watch the same "
+    "The grid shows the model's pictures (a GAN's forger, or a VAE's decoder) for the **same** 64 noise vectors throughout, so you watch the same "
     "pictures sharpen. FD (lower is better) and class coverage (1.0 = every class equally) are quick estimates "
     "on 500 pictures, measured every few hundred steps. A class-conditional run draws one row per class "
-    "and also says how often the classifier sees the class the forger was asked for."
+    "and also says how often the classifier sees the class the model was asked for."
 )
 TIPS.update({
     "train_mode": "2-D points train in a blink and show the whole game; images train a real picture model.",
