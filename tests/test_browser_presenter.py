@@ -97,3 +97,17 @@ def test_after_a_temperature_drag_the_strip_frames_the_picture_on_show(app):
         assert abs(_you(pg) - _slider(pg)) < 0.06
     finally:
         pg.close()
+
+
+def test_the_explanation_comes_before_the_controls_and_the_brush_survives_clear_canvas(app):
+    pg = open_page(app)
+    try:
+        intro, seed = (pg.locator(s).first.bounding_box() for s in ("#explore-intro", "#explore-seed"))
+        assert intro["y"] < seed["y"]                                      # read first, not below ten sliders
+        pg.locator("#own-picture button").first.click()
+        brush_up = "() => { const b = document.querySelector('#own-draw button[aria-label=\"Brush\"]'); return b && b.classList.contains('highlight'); }"
+        pg.wait_for_function(brush_up, timeout=20_000)
+        pg.locator('#own-draw button[aria-label="Clear canvas"]').first.click()
+        pg.wait_for_function(brush_up, timeout=10_000)                     # Gradio put it down; the page takes it up
+    finally:
+        pg.close()

@@ -64,7 +64,7 @@ def test_named_directions_show_what_a_second_classifier_sees_and_say_what_amount
     assert all(d.info(n).success > 0.95 for n in d.named())          # the steering figure says ~100% for all…
     assert second["more like Shirt"] < 0.8 and second["more like Trouser"] > 0.9       # …the second judge does not
     choices = tab.state_for(ws.recipe({"model": "fashion_vae16"}))["direction"]["choices"]
-    assert ("more like Shirt · a 2nd classifier agrees " + f"{second['more like Shirt']:.0%}", "more like Shirt") in choices
+    assert (f"more like Shirt · 2nd judge {second['more like Shirt']:.0%}", "more like Shirt") in choices
     note = tab.direction_info("fashion_vae16", "more like Shirt", 0.5)["direction_note"]
     assert "never used to steer" in note and "0.5 goes halfway" in note
     assert "halfway" in texts.TIPS["amount"] and "class averages" not in texts.TIPS["amount"]
@@ -100,3 +100,18 @@ def test_surprise_me_avoids_seeds_the_classifier_cannot_name(ws):
     out = ExploreTab(ws).surprise("fashion_dcgan", 1.0)
     assert seed_confidence(ws, "fashion_dcgan", [out["seed"]])[0] >= CLEAR
     assert surprise_seed(ws, "fashion_cdcgan", 1.0, random.Random(0)) == random.Random(0).randrange(0, 1_000_000)
+
+
+def test_the_smaller_words_and_boxes_of_issue_19(shared_app):
+    from explorer.live.verdict import game_verdict
+    from explorer.ui.explore_widgets import CLASS_ROW_JS
+    from explorer.ui.interpolate_tab import MIRROR, SEED, TEST, InterpolateTab
+    tab = InterpolateTab(shared_app.ws)
+    assert tab.on_model("tiny_gan")["val_b"]["visible"] is False          # the end is the mirror: no seed box beside it
+    assert tab.on_source(SEED, MIRROR) == {"val_a": tab.number_box(SEED), "val_b": tab.number_box(MIRROR)}
+    assert tab.number_box(SEED)["visible"] and tab.number_box(TEST)["label"] == "Test picture no."
+    assert len(MIRROR) <= 16                                               # fits its box: no "Mirror of the st…"
+    assert "text-overflow:ellipsis" not in CLASS_ROW_JS                    # no "Sneak…", "Pullov…"
+    assert "red box" not in texts.MANIFOLD and "orange circle" in texts.MANIFOLD
+    assert "forger's pictures" not in texts.TRAIN_IMAGES and "VAE's decoder" in texts.TRAIN_IMAGES
+    assert "1 cluster has no fakes" in game_verdict(3000, 0.5, 0.5, (7, 8), [(2000, 6), (3000, 7)])[1]

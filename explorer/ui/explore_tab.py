@@ -236,7 +236,7 @@ class ExploreTab:
         own share is near 100% by construction), else the steering one's, said as such."""
         second = self.ws.second_opinion(model, wait=False) or {}
         if name in second:
-            return f"{name} · a 2nd classifier agrees {second[name]:.0%}"
+            return f"{name} · 2nd judge {second[name]:.0%}"
         return f"{name} · {info.success:.0%} (its own classifier)"
 
     def direction_info(self, model, direction, amount):
@@ -247,7 +247,7 @@ class ExploreTab:
         lo, hi = info.amount_range
         second = (self.ws.second_opinion(model, wait=False) or {}).get(direction)
         what = f"{info.minus} at −1 and {info.plus} at +1" if info.minus else f"{info.plus} at Amount 1"
-        check = (f" A second classifier, trained apart and never used to steer, sees {what} for "
+        check = (f" A second classifier (the list's “2nd judge”), trained apart and never used to steer, sees {what} for "
                  f"{'at least ' if info.minus else ''}{second:.0%} of test seeds." if second is not None else "")
         return {"direction_note": widgets.message(info.description + check + " " + texts.AMOUNT_MEANS, "info"),
                 "amount": gr.update(minimum=lo, maximum=hi, value=min(hi, max(lo, float(amount or 0))))}
@@ -267,6 +267,10 @@ class ExploreTab:
                       manifold=gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
                                        visible=False, elem_id="explore-manifold"))
             with gr.Column(scale=3):
+                # the explanation first, where a newcomer starts reading (not below ten sliders)
+                with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as intro:
+                    gr.Markdown(texts.EXPLORE)
+                p.add(intro=intro)
                 p.add(conditional_note=gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False,
                                                    elem_id="explore-conditional-note"))
                 with gr.Row(elem_classes="le-compact"):
@@ -296,9 +300,6 @@ class ExploreTab:
                 with gr.Accordion("Advanced: raw latent coordinates", open=False):
                     p.add(raw=gr.Textbox(label="Latent vector", lines=3, elem_id="explore-raw"),
                           apply_raw=gr.Button("Apply raw latent", size="sm", elem_id="explore-apply-raw"))
-                with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as intro:
-                    gr.Markdown(texts.EXPLORE)
-                p.add(intro=intro)
         self._wire()
         self.own.wire()
 

@@ -100,15 +100,16 @@ const draw = () => {
   row.replaceChildren(...v.cells.map((c, i) => {
     const fig = document.createElement('figure');
     fig.className = 'le-cell' + (i === v.current ? ' le-current' : '');
-    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:40px';
-    fig.title = 'Draw this class';
+    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:42px';
+    fig.title = 'Draw this class: ' + c.name;
     const img = document.createElement('img');
     img.src = c.src;
     img.alt = c.name;
     img.style.cssText = 'image-rendering:pixelated;width:34px;height:34px;background:#000;box-sizing:content-box;border:3px solid '
       + (i === v.current ? '#e8a200' : 'transparent');
     const cap = document.createElement('figcaption');
-    cap.style.cssText = 'font-size:10px;line-height:1.1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap';
+    // the whole name, on two lines if it must ("Ankle / boot"): a cut-off "Sneak…" says nothing
+    cap.style.cssText = 'font-size:9.5px;line-height:1.1;white-space:normal;overflow-wrap:anywhere;letter-spacing:-0.2px';
     cap.textContent = c.name;
     fig.append(img, cap);
     fig.addEventListener('click', () => trigger('click', {index: i}));
