@@ -53,6 +53,7 @@ class Workspace:
         self.direction_samples = direction_samples
         self._directions: dict[str, Directions] = {}
         self._second: dict[tuple, dict[str, float]] = {}     # second-judge figures per (model, digest, judge)
+        self._second_running: set[tuple] = set()
         self._direction_locks: dict[str, threading.Lock] = {}
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
@@ -185,7 +186,11 @@ class Workspace:
         key = (name, m.digest, str(path))
         cache = (m.cache_dir or self.cache_dir) / f"{m.name}-{m.digest}-check-{dc.file_digest(path)}.json"
         if key not in self._second and not wait and not cache.exists():
-            threading.Thread(target=self.second_opinion, args=(name,), daemon=True).start()
+            with self._lock:                              # one background computation per model at a time
+                start = key not in self._second_running
+                self._second_running.add(key)
+            if start:
+                threading.Thread(target=self._second_in_background, args=(name, key), daemon=True).start()
             return None
         if key not in self._second:
             steer = classifier_judge(m.decoder, self.classifier(dataset), m.lock)
@@ -193,6 +198,15 @@ class Workspace:
             self._second[key] = dc.cached_agreement(cache, lambda: dc.direction_agreement(
                 d, dc.class_agreement(d, steer, second, m.latent_dim)))
         return self._second[key]
+
+    def _second_in_background(self, name: str, key: tuple) -> None:
+        try:
+            self.second_opinion(name)
+        except Exception:                                 # a figure that could not be computed is left out
+            log.exception("second-judge figures for %s", name)
+        finally:
+            with self._lock:
+                self._second_running.discard(key)
 
     # ---------------------------------------------------------------- explore
     def recipe(self, raw) -> Recipe:
