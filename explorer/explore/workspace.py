@@ -202,7 +202,7 @@ class Workspace:
     def _second_in_background(self, name: str, key: tuple) -> None:
         try:
             self.second_opinion(name)
-        except Exception:                                 # a figure that could not be computed is left out
+        except Exception:  # noqa: BLE001 - a figure that could not be computed is left out, its traceback logged
             log.exception("second-judge figures for %s", name)
         finally:
             with self._lock:
