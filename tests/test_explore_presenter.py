@@ -115,3 +115,26 @@ def test_the_smaller_words_and_boxes_of_issue_19(shared_app):
     assert "red box" not in texts.MANIFOLD and "orange circle" in texts.MANIFOLD
     assert "forger's pictures" not in texts.TRAIN_IMAGES and "VAE's decoder" in texts.TRAIN_IMAGES
     assert "1 cluster has no fakes" in game_verdict(3000, 0.5, 0.5, (7, 8), [(2000, 6), (3000, 7)])[1]
+
+
+def _chain_after(cfg, elem_id: str, trigger: str) -> list[str]:
+    """The handler names an event runs in order: its own, then each `.then` after it."""
+    import re
+    comp = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    deps = cfg["dependencies"]
+    dep = next(d for d in deps if (comp, trigger) in [tuple(t) for t in d["targets"]])
+    names = []
+    while dep is not None:
+        names.append(re.sub(r"_\d+$", "", str(dep["api_name"])))
+        dep = next((d for d in deps if d.get("trigger_after") == dep["id"]), None)
+    return names
+
+
+@pytest.mark.parametrize("elem_id", ["explore-temperature", "explore-slider-0", "explore-amount"])
+def test_on_release_the_picture_is_drawn_before_the_strip_that_frames_it(shared_app, elem_id):
+    """Issue 19 #5: the strip read the latent the last drag event had stored when the release arrived (a
+    stale "you" after a temperature drag); now each release draws the picture first, in the same chain."""
+    names = _chain_after(shared_app.demo.get_config_file(), elem_id, "release")
+    assert "extras" in names and "show" in names[:names.index("extras")], names
+    if elem_id == "explore-temperature":
+        assert names.index("reseed") < names.index("show")              # the sliders follow the released temperature
