@@ -65,8 +65,8 @@ CSS = """
 /* The tour panel sits over the header (title, model picker, tabs), which no step is about: each step's
    subject (the picture, sliders, Play/Stop and the D cards, the Map buttons) is below it, and every step
    scrolls the page to the top (page_js), so at 1280x720 the panel never covers what the step talks about.
-   Wide and short so it ends above the tab's content; on a phone, where the header is all there is, it
-   goes to the bottom instead. */
+   Wide and short so it ends above the tab's content; on a phone the header is taller than the panel
+   (which drops the keyboard line there). */
 #tour-panel { position: fixed; right: 12px; top: 6px; width: min(640px, calc(100vw - 24px)); max-height: 184px;
               overflow-y: auto; z-index: 1000; box-shadow: 0 4px 18px rgba(0,0,0,.25); gap: 4px !important;
               border: 2px solid var(--color-accent); border-radius: 8px; background: var(--background-fill-primary);
@@ -76,7 +76,7 @@ CSS = """
 #tour-panel .le-tour-row button { flex: 0 0 auto; min-width: 70px !important; }
 #tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); flex: 1 1 auto; }
 #tour-panel .le-tour-help p { margin: 0 !important; }
-@media (max-width: 720px) { #tour-panel { top: auto; bottom: 8px; max-height: 45vh; } }
+@media (max-width: 720px) { #tour-panel { max-height: 40vh; } #tour-panel .le-tour-help { display: none; } }
 .le-label p { margin: 2px 0 !important; }
 """
 
