@@ -26,10 +26,10 @@ from explorer.ui.explore_widgets import (
     MANIFOLD_TEMPLATE,
     class_row_value,
     manifold_value,
-    strip_html,
 )
 from explorer.ui.inputs import Dropdown, Number, Slider, clamped
 from explorer.ui.own_picture import OwnPicture
+from explorer.ui.strip_view import STRIP_JS, STRIP_TEMPLATE, slider_move, strip_value
 from explorer.ui.wiring import Parts, event
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
@@ -116,9 +116,14 @@ class ExploreTab:
         return self.extras_for(model, m.check_one_latent(z), m.check_class(cls if m.num_classes else None),
                                strip_index(strip_dir))
 
+    def strip_click(self, evt, strip_dir):
+        """A click on a strip picture: that direction's slider goes to the picture's place."""
+        moved = slider_move(strip_index(strip_dir), getattr(evt, "sigma", None), K_MAX, SLIDER_RANGE)
+        return {"sliders": [gr.update() if v is None else v for v in moved]}
+
     def extras_for(self, model, z, cls, index: int) -> dict:
         imgs, sigmas, here = self.ws.strip_around(model, z, index, cls)
-        out = {"strip": strip_html(imgs, sigmas, here)}
+        out = {"strip": strip_value(imgs, sigmas, here)}
         if self.ws.model(model).latent_dim == 2:
             out["manifold"] = gr.update(visible=True, value=manifold_value(self.ws.manifold(model), z.tolist()))
         else:
@@ -237,7 +242,7 @@ class ExploreTab:
                                         visible=False, elem_id="explore-class-row"),
                       strip_dir=Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
                                             container=False),
-                      strip=gr.HTML(elem_id="explore-strip"),
+                      strip=gr.HTML(value=None, html_template=STRIP_TEMPLATE, js_on_load=STRIP_JS, elem_id="explore-strip"),
                       manifold=gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
                                        visible=False, elem_id="explore-manifold"))
             with gr.Column(scale=3):
@@ -248,7 +253,8 @@ class ExploreTab:
                                           filterable=True, min_width=160),
                           seed=Number(precision=None, label="Seed", value=0, elem_id="explore-seed", min_width=100),
                           surprise=gr.Button("Surprise me", elem_id="explore-surprise", min_width=100),
-                          reset=gr.Button("Reset", elem_id="explore-reset", min_width=80))
+                          reset=gr.Button("Reset", elem_id="explore-reset", min_width=80),
+                          undo=gr.Button("↶ Undo", elem_id="explore-undo", min_width=80))
                 with gr.Row(elem_classes="le-compact") as direction_row:
                     p.add(direction=Dropdown(label="Named direction", choices=[("(none)", "")], value="",
                                                 elem_id="explore-direction", filterable=True, min_width=200),
@@ -267,7 +273,7 @@ class ExploreTab:
                           recipe=gr.Textbox(label="Recipe (checkpoint, seed, slider values)", elem_id="explore-recipe",
                                             max_lines=3),
                           apply_recipe=gr.Button("Apply recipe", size="sm", elem_id="explore-apply-recipe"))
-                with gr.Accordion("Advanced: raw latent coordinates", open=False):
+                with gr.Accordion("Advanced: raw latent coordinates", open=False, elem_id="explore-raw-panel"):
                     p.add(raw=gr.Textbox(label="Latent vector", lines=3, elem_id="explore-raw"),
                           apply_raw=gr.Button("Apply raw latent", size="sm", elem_id="explore-apply-raw"))
                 with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as intro:
@@ -302,6 +308,7 @@ class ExploreTab:
         self.then_all(p["surprise"].click(**event(p, self.surprise, ["model", "temperature"], ["seed", *POINT])))
         self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature"], POINT)))
         # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
+        self.then_all(p["strip"].click(**event(p, self.strip_click, ["strip_dir"], ["sliders"])))
         self.then_all(p["cls"].input(**self.fast))
         self.then_all(p["class_row"].click(**event(p, self.pick_class, ["model"], ["cls"])))
         self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))

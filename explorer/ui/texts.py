@@ -57,6 +57,8 @@ TIPS = {
     "direction": "A direction with a name: from the average picture of one class towards another.",
     "amount": "How far to move along the named direction (1 = the full distance between the two class averages).",
     "reset": "Back to the seed's own picture: all sliders where the seed puts them, no named direction.",
+    "undo": "Back to the picture before your last change (model, seed, sliders, class…). Key: Ctrl+Z.",
+    "present": "Presentation mode: the picture as large as the screen allows, big text, few controls. Key: P; Esc leaves.",
     "share": "A link that opens exactly this picture in another browser (model, seed, sliders, direction).",
     "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
     "raw": "The latent vector itself, one number per dimension, comma-separated. Edit and press Apply.",

@@ -1,0 +1,85 @@
+"""A presenter's helpers, below the browser: undo's history, the clickable ±3σ strip, and the
+presentation mode's script (keys never fire while typing). Browser tests: test_browser_presenter.py."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from explorer.core.validation import UserError
+from explorer.ui import presentation, undo
+from explorer.ui.strip_view import slider_move, strip_value
+
+
+def recipe(seed, sliders=()):
+    return json.dumps({"model": "m", "seed": seed, "sliders": list(sliders)})
+
+
+def test_undo_steps_back_one_change_at_a_time():
+    h = undo.remember([], recipe(0), now=0)
+    h = undo.remember(h, recipe(1), now=10)
+    h = undo.remember(h, recipe(2), now=20)
+    back, h = undo.step_back(h)
+    assert json.loads(back)["seed"] == 1
+    back, h = undo.step_back(h)
+    assert json.loads(back)["seed"] == 0
+    with pytest.raises(UserError, match="Nothing to undo"):
+        undo.step_back(h)
+
+
+def test_a_drag_is_one_step_and_the_same_recipe_is_not_a_step():
+    h = undo.remember([], recipe(0), now=0)
+    h = undo.remember(h, recipe(3), now=10)
+    for i, t in enumerate((20, 20.2, 20.4, 20.6)):       # one drag of slider 1: four pictures in quick succession
+        h = undo.remember(h, recipe(3, [0.1 * (i + 1)]), now=t)
+    h = undo.remember(h, recipe(3, [0.4]), now=30)       # the same picture again (a redraw)
+    assert len(h) == 3
+    back, h = undo.step_back(h)
+    assert json.loads(back) == json.loads(recipe(3))     # where the drag started, not its last pixel but one
+
+
+def test_the_step_undone_to_is_not_replaced_by_the_next_change():
+    h = [["a", 0], ["b", 10], ["c", 20]]
+    back, h = undo.step_back(h)
+    h = undo.remember(h, recipe(9), now=10.05)        # a change right after the undo
+    assert [e[0] for e in h] == ["a", "b", recipe(9)]
+
+
+def test_the_history_is_bounded():
+    h = []
+    for i in range(undo.LIMIT + 20):
+        h = undo.remember(h, recipe(i), now=10.0 * i)
+    assert len(h) == undo.LIMIT and json.loads(h[-1][0])["seed"] == undo.LIMIT + 19
+
+
+def test_the_strip_knows_where_each_picture_is():
+    imgs = np.zeros((3, 4, 4, 1), np.uint8)
+    v = strip_value(imgs, [-3.0, 0.37, 3.0], 1)
+    assert [c["sigma"] for c in v["cells"]] == [-3.0, 0.37, 3.0] and v["current"] == 1
+    assert v["cells"][1]["caption"] == "+0.4σ · you" and v["cells"][2]["caption"] == "+3σ"
+
+
+def test_a_strip_click_moves_only_its_slider_and_refuses_nonsense():
+    assert slider_move(2, 2.0, 5, 4.0) == [None, None, 2.0, None, None]
+    for bad in (None, "x", float("nan"), 9.0, float("inf")):
+        with pytest.raises(UserError):
+            slider_move(0, bad, 5, 4.0)
+    with pytest.raises(UserError):
+        slider_move(7, 1.0, 5, 4.0)
+
+
+def test_the_explore_handler_sets_the_strips_slider(tmp_path):
+    from explorer.ui.explore_tab import K_MAX, ExploreTab
+    tab = ExploreTab(ws=None)
+    out = tab.strip_click(SimpleNamespace(sigma=-2.0), "Direction 3")
+    assert out["sliders"][2] == -2.0 and len(out["sliders"]) == K_MAX
+    assert all(not isinstance(v, float) for i, v in enumerate(out["sliders"]) if i != 2)   # the others unchanged
+
+
+def test_the_presentation_script_skips_typing_and_has_a_way_out():
+    js = presentation.JS
+    assert "typing(e.target)" in js and "'input', 'textarea', 'select'" in js
+    assert "Escape" in js and "le-present-exit" in js
+    assert "body.le-present" in presentation.CSS
