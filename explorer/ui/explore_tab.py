@@ -29,13 +29,14 @@ from explorer.ui.explore_widgets import (
 )
 from explorer.ui.inputs import Dropdown, Number, Slider, clamped
 from explorer.ui.own_picture import OwnPicture
+from explorer.ui.slider_labels import slider_labels, typed_names
 from explorer.ui.strip_view import STRIP_JS, STRIP_TEMPLATE, slider_move, strip_value
 from explorer.ui.wiring import Parts, event
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
 SLIDER_RANGE = 4.0
 TEMPERATURE = (0.0, 2.0)     # the slider's range (a recipe may say up to 3)
-CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders"]   # what makes the picture
+CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders", "names"]   # what makes the picture
 # what a model switch, a recipe, a map dot or your own picture set
 POINT = ["base", "direction", "amount", "temperature", "cls", "sliders"]
 
@@ -53,19 +54,21 @@ class ExploreTab:
         self.ws = ws
 
     # ---------------------------------------------------------------- plain helpers
-    def slider_updates(self, model: str, values: list[float]) -> dict:
+    def slider_updates(self, model: str, values: list[float], names=None) -> dict:
+        """The sliders at `values`; relabelled (a model's first view, a recipe) when `names` is given."""
         d = self.ws.directions(model)
+        labels = slider_labels(self.ws, model, K_MAX, names) if names is not None else None
         out = []
         for i in range(K_MAX):
             if i < len(d.basis):
                 out.append(gr.update(visible=True, value=round(max(-SLIDER_RANGE, min(SLIDER_RANGE, values[i])), 3),
-                                     label=f"Direction {i + 1} · {100 * float(d.explained[i]):.1f}% of the variation"))
+                                     **({"label": labels[i]} if labels else {})))
             else:
                 out.append(gr.update(visible=False, value=0.0))
         return {"sliders": out}
 
     def recipe(self, model, cls=None, seed=0, temperature=1.0, base=None, direction="", amount=0.0, sliders=(),
-               notes: list[str] | None = None) -> Recipe:
+               notes: list[str] | None = None, names="") -> Recipe:
         """The widgets' raw values -> a checked Recipe (only the sliders on show; a class only for a conditional
         model). A slider typed beyond its range is set to its nearest end, said in `notes`."""
         d = self.ws.directions(model)
@@ -75,14 +78,20 @@ class ExploreTab:
         return self.ws.recipe({"model": model, "seed": seed, "sliders": sliders, "direction": direction or "",
                                "temperature": clamped("Temperature", temperature, *TEMPERATURE, notes),
                                "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
-                               "class": cls if self.ws.model(model).num_classes else None})
+                               "class": cls if self.ws.model(model).num_classes else None,
+                               "names": typed_names(names)[:n]})
+
+    def rename(self, model, names):
+        """The presenter named the sliders (one name per line): the labels follow."""
+        labels = slider_labels(self.ws, model, K_MAX, typed_names(names))
+        return {"sliders": [gr.update(label=label) for label in labels] + [gr.update()] * (K_MAX - len(labels))}
 
     # ---------------------------------------------------------------- handlers
-    def show(self, model, cls, seed, temperature, base, direction, amount, sliders):
+    def show(self, model, cls, seed, temperature, base, direction, amount, sliders, names=""):
         """The picture for the controls' values, with its recipe, latent and (conditional) class row; a slider
         typed beyond its range is moved to its end and the visitor told."""
         notes: list[str] = []
-        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes)
+        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes, names)
         out = self.picture_for(r)
         if notes:
             widgets.info(" ".join(notes))
@@ -209,7 +218,7 @@ class ExploreTab:
                 "seed": r.seed, "temperature": r.temperature, "base": list(r.base) or None,
                 "direction": gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 "amount": r.amount, "strip_dir": gr.update(choices=strip_choices, value=strip_choices[0]),
-                **self.slider_updates(r.model, vals)}
+                "names": "\n".join(r.names), **self.slider_updates(r.model, vals, r.names)}
 
     def recipe_text(self, recipe) -> Recipe:
         """A pasted recipe, checked."""
@@ -265,6 +274,9 @@ class ExploreTab:
                                             elem_id="explore-temperature"),
                       sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
                                          elem_id=f"explore-slider-{i}") for i in range(K_MAX)])
+                with gr.Accordion("Name the sliders", open=False, elem_id="explore-names-panel"):
+                    p.add(names=gr.Textbox(label="One name per line: line 1 names Direction 1 (empty: the automatic name)",
+                                           lines=3, max_lines=10, elem_id="explore-slider-names"))
                 self.own = OwnPicture(self.ws, self)
                 self.own.build()
                 with gr.Accordion("Share this picture", open=False, elem_id="explore-share"):
@@ -309,11 +321,12 @@ class ExploreTab:
         self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature"], POINT)))
         # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
         self.then_all(p["strip"].click(**event(p, self.strip_click, ["strip_dir"], ["sliders"])))
+        self.then_all(p["names"].input(**event(p, self.rename, ["model", "names"], ["sliders"], trigger_mode="always_last")))
         self.then_all(p["cls"].input(**self.fast))
         self.then_all(p["class_row"].click(**event(p, self.pick_class, ["model"], ["cls"])))
         self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))
         self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
-        self.all_controls = ["model", "seed", "strip_dir", "conditional_note", "direction_row", *POINT]
+        self.all_controls = ["model", "seed", "strip_dir", "conditional_note", "direction_row", "names", *POINT]
         self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "strip",
                              "manifold"]
 
