@@ -123,3 +123,40 @@ def test_a_click_on_the_strip_goes_there_and_undo_comes_back(app):
         assert error_toasts(pg) == []
     finally:
         pg.close()
+
+
+def slider_label(pg, i: int) -> str:
+    return pg.eval_on_selector(f"#explore-slider-{i}", "e => e.innerText.split('\\n')[0]")
+
+
+def test_a_slider_renamed_by_the_presenter_keeps_its_name_in_the_link_and_markup_stays_text(app):
+    import json
+    import urllib.parse
+    hostile = '<img src=x onerror="window.__pwned=9">'
+    recipe = json.dumps({"model": "evil_gan", "names": [hostile]})
+    pg = open_page(app, query="?recipe=" + urllib.parse.quote(recipe))
+    try:
+        pg.wait_for_function("h => { const e = document.querySelector('#explore-slider-0');"
+                             " return e && e.innerText.includes(h); }", arg=hostile, timeout=30_000)
+        # the hostile model's own class names may name the other sliders: shown as text, never run
+        assert pg.evaluate("() => window.__pwned") is None
+        assert pg.locator("#explore-slider-0 img").count() == 0
+        pg.click("#explore-names-panel")                                  # the presenter names slider 2
+        pg.locator("#explore-slider-names textarea").click()
+        pg.keyboard.press("Enter")                                         # line 1 empty: Direction 1 keeps its name
+        pg.keyboard.type("Sleeve length")
+        pg.wait_for_function("() => document.querySelector('#explore-slider-1').innerText.startsWith('Sleeve length')",
+                             timeout=30_000)
+        pg.wait_for_function("() => (new URLSearchParams(location.search).get('recipe') || '').includes('Sleeve length')", timeout=30_000)
+        link = pg.url
+    finally:
+        pg.close()
+    browser, _, _ = app
+    other = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        other.goto(link)                                                  # the link keeps the name
+        other.wait_for_function("() => { const e = document.querySelector('#explore-slider-1');"
+                                " return e && e.innerText.startsWith('Sleeve length'); }", timeout=30_000)
+        assert other.evaluate("() => window.__pwned") is None
+    finally:
+        other.close()
