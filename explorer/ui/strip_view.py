@@ -38,6 +38,7 @@ def slider_move(index: int, value, count: int, limit: float) -> list:
 
 STRIP_TEMPLATE = """
 <div class="le-strip-wrap">
+  <div class="le-strip-hint" style="font-size:11px;color:var(--body-text-color-subdued)">Click a picture to go there.</div>
   <div class="le-strip" style="display:flex;flex-wrap:wrap;gap:3px"></div>
   <div class="le-strip-message"></div>
 </div>
