@@ -83,3 +83,38 @@ def test_the_presentation_script_skips_typing_and_has_a_way_out():
     assert "typing(e.target)" in js and "'input', 'textarea', 'select'" in js
     assert "Escape" in js and "le-present-exit" in js
     assert "body.le-present" in presentation.CSS
+
+
+def toy_view():
+    rng = np.random.default_rng(0)
+    ticks = np.linspace(-3, 3, 5)
+    return {"ticks": ticks, "heat": rng.random((5, 5)), "wgan": False, "mesh": rng.normal(size=(4, 4, 2)),
+            "real": rng.normal(size=(20, 2)), "fake": rng.normal(size=(20, 2)), "arrows": rng.normal(size=(20, 2))}
+
+
+def test_the_2d_game_layers_switch_on_and_off():
+    from explorer.ui.train_figures import LAYERS, toy_figure
+
+    def drawn(layers):
+        fig = toy_figure(toy_view(), layers)
+        return {t.get("name") or t["type"] for t in fig["data"]}, fig
+    everything, _ = drawn(None)
+    assert {"heatmap", "noise mesh", "push on fakes", "real data", "fakes G(z)"} <= everything
+    assert drawn(tuple(LAYERS))[0] == everything
+    bare, _ = drawn(())
+    assert bare == {"real data", "fakes G(z)"}                         # the data never switches off
+    assert drawn(["mesh"])[0] == {"noise mesh", "real data", "fakes G(z)"}
+    assert drawn(["field", "arrows"])[0] == everything - {"noise mesh"}
+
+
+def test_the_train_tab_draws_the_layers_the_visitor_left_on(monkeypatch):
+    from explorer.ui import train_tab
+    monkeypatch.setattr(train_tab, "readout", lambda *a, **k: "")       # the cards are tested elsewhere
+
+    class Session:
+        view = toy_view()
+
+        def status(self, token):
+            return {"kind": "toy_gan", "state": "paused", "settings": {}, "history": [], "step": 3}
+    out = train_tab.TrainTab(Session(), choices=lambda: []).refresh("t", ["mesh"])
+    assert {t.get("name") or t["type"] for t in out["toy_plot"]["data"]} == {"noise mesh", "real data", "fakes G(z)"}
