@@ -46,9 +46,9 @@ body.le-present #explore-slider-3, body.le-present #explore-slider-4, body.le-pr
 body.le-present #explore-slider-6, body.le-present #explore-slider-7, body.le-present #explore-slider-8,
 body.le-present #explore-slider-9 { display: none !important; }
 /* the picture: as large as the screen allows beside its controls */
-body.le-present .le-sticky:has(#explore-image) { flex: 0 0 auto !important; width: auto !important; max-width: 62vw; }
-body.le-present #explore-image img { width: min(calc(100vh - 175px), 60vw) !important;
-  height: min(calc(100vh - 175px), 60vw) !important; image-rendering: auto !important; }
+body.le-present .le-sticky:has(#explore-image) { flex: 0 0 auto !important; width: auto !important; max-width: 54vw; }
+body.le-present #explore-image img { width: min(calc(100vh - 175px), 52vw) !important;
+  height: min(calc(100vh - 175px), 52vw) !important; image-rendering: auto !important; }
 body.le-present.le-pixels #explore-image img, body.le-present.le-pixels #interp-linear img,
 body.le-present.le-pixels #interp-spherical img, body.le-present.le-pixels #train-grid img,
 body.le-present.le-pixels #interp-gif img { image-rendering: pixelated !important; }
