@@ -118,3 +118,32 @@ def test_the_train_tab_draws_the_layers_the_visitor_left_on(monkeypatch):
             return {"kind": "toy_gan", "state": "paused", "settings": {}, "history": [], "step": 3}
     out = train_tab.TrainTab(Session(), choices=lambda: []).refresh("t", ["mesh"])
     assert {t.get("name") or t["type"] for t in out["toy_plot"]["data"]} == {"noise mesh", "real data", "fakes G(z)"}
+
+
+def test_map_search_finds_dots_by_number_and_class():
+    from explorer.maps.layout import LatentMap
+    from explorer.maps.search import find_dots, nearest_dots
+    lm = LatentMap(np.zeros((10, 2), np.float32), np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10) % 3,
+                   ["T-shirt", "Trouser", "Bag"], "samples", "umap")
+    assert find_dots(lm, " #3 ") == ([3], "number")
+    assert find_dots(lm, "bag") == ([2, 5, 8], "Bag") and find_dots(lm, "Trou") == ([1, 4, 7], "Trouser")
+    for bad, words in (("", "Type"), ("10", "does not exist"), ("Sock", "the classes are"), ("T", "could be")):
+        with pytest.raises(UserError, match=words):
+            find_dots(lm, bad)
+    assert nearest_dots(lm, 0, 3) == [1, 2, 3] and 4 not in nearest_dots(lm, 4)
+
+
+def test_the_map_tab_finds_a_dot_and_shows_its_neighbours(shared_app):
+    from explorer.ui.map_tab import MapTab
+    ws = shared_app.ws
+    assert ws.wait_for_map("tiny_vae2", 120) is not None
+    tab = MapTab(ws)
+    out = tab.find("tiny_vae2", "7", None)
+    assert out["selection"]["index"] == 7 and "Nearest dots" in out["selected"] and out["selected"].count("<img") >= 7
+    lm = ws.map("tiny_vae2", start=False)
+    name = lm.class_names[int(lm.labels[0])]
+    first = tab.find("tiny_vae2", name.lower(), None)["selection"]
+    again = tab.find("tiny_vae2", name, first)["selection"]              # Find again: the next dot of that class
+    assert first["label"] == again["label"] == name and again["index"] > first["index"]
+    with pytest.raises(UserError):
+        tab.find("tiny_vae2", "100000", None)
