@@ -183,3 +183,24 @@ def test_the_2d_game_layers_switch_off_and_on(app):
             pg.wait_for_function("() => /stopped|Nothing/i.test(document.querySelector('#train-toy-readout').innerText)",
                                  timeout=30_000)
         pg.close()
+
+
+def test_map_search_selects_the_dot_and_lists_its_neighbours(app):
+    app[2].wait_for_map("tiny_vae2", 120)
+    pg = open_page(app, query="?recipe=tiny_vae2")
+    try:
+        pg.get_by_role("tab", name="Map").click()
+        pg.wait_for_selector("#map-find textarea, #map-find input", state="visible", timeout=30_000)
+        box = pg.locator("#map-find textarea, #map-find input").first
+        box.click()
+        pg.keyboard.type("12")
+        pg.keyboard.press("p")                  # typing: no shortcut fires (the box gets the letter)
+        pg.keyboard.press("Backspace")
+        assert not presenting(pg)
+        pg.click("#map-find-go")
+        pg.wait_for_function("() => document.querySelector('#map-selected').innerText.includes('Dot #12')", timeout=30_000)
+        pg.wait_for_function("() => document.querySelectorAll('#map-selected .le-neighbours img').length === 6",
+                             timeout=30_000)
+        assert error_toasts(pg) == []
+    finally:
+        pg.close()
