@@ -23,7 +23,7 @@ TOGGLE_JS = "() => { if (window.leTogglePresent) window.leTogglePresent(); }"
 
 def present_button() -> gr.Button:
     """The header's "Present" button (its click runs in the browser only)."""
-    button = gr.Button("Present (P)", elem_id=PRESENT_BUTTON_ID, scale=0, min_width=100)
+    button = gr.Button("Present (P)", elem_id=PRESENT_BUTTON_ID, scale=0, min_width=130)
     button.click(fn=None, js=TOGGLE_JS)
     return button
 
