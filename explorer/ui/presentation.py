@@ -58,6 +58,8 @@ body.le-present #interp-gif img { height: min(40vh, 360px) !important; image-ren
 body.le-present #interp-gif { height: auto !important; }
 body.le-present #train-grid img { width: 100% !important; height: auto !important; max-height: calc(100vh - 170px);
   object-fit: contain; image-rendering: auto; }
+body.le-present #map-plot .le-map { height: max(480px, calc(100vh - 250px)) !important; }
+body.le-present #tour-open { min-width: 110px !important; }
 body.le-present .le-card-value { font-size: 26px; }
 body.le-present .le-card-label { font-size: 16px; }
 body.le-present .le-verdict { font-size: 22px; }
