@@ -43,6 +43,7 @@ def test_a_drag_is_one_step_and_the_same_recipe_is_not_a_step():
 def test_the_step_undone_to_is_not_replaced_by_the_next_change():
     h = [["a", 0], ["b", 10], ["c", 20]]
     back, h = undo.step_back(h)
+    assert back == "b"
     h = undo.remember(h, recipe(9), now=10.05)        # a change right after the undo
     assert [e[0] for e in h] == ["a", "b", recipe(9)]
 
@@ -116,7 +117,7 @@ def test_the_train_tab_draws_the_layers_the_visitor_left_on(monkeypatch):
 
         def status(self, token):
             return {"kind": "toy_gan", "state": "paused", "settings": {}, "history": [], "step": 3}
-    out = train_tab.TrainTab(Session(), choices=lambda: []).refresh("t", ["mesh"])
+    out = train_tab.TrainTab(Session(), choices=list).refresh("t", ["mesh"])
     assert {t.get("name") or t["type"] for t in out["toy_plot"]["data"]} == {"noise mesh", "real data", "fakes G(z)"}
 
 
