@@ -160,7 +160,8 @@ def test_clicking_a_map_dot_selects_and_highlights_it(page):
             page.mouse.move(5, 5)
     click_dot(page, 0)
     assert "Dot #" in page.inner_text("#map-selected")
-    assert page.locator("#map-selected img").count() == 2           # the test picture and its decoding
+    assert page.locator("#map-selected figure.le-picture img").count() == 2    # the test picture and its decoding
+    assert page.locator("#map-selected .le-neighbours img").count() == 6      # and its nearest dots
     page.wait_for_function("() => document.querySelector('#map-plot .le-map')._fullData.some(t => t.name === 'selected dot')",
                            timeout=20_000)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from explorer.core.loaded_model import MAX_LATENT, LoadedModel
 from explorer.core.validation import UserError, check_number, check_seed
+from explorer.explore.slider_names import MAX_NAME
 
 TEMPERATURE = (0.0, 3.0)       # scales the seed's noise: 0 = the centre, 3 = far out
 SLIDER = (-10.0, 10.0)         # principal-direction coordinates, in σ
@@ -32,6 +33,7 @@ class Recipe:
     amount: float = 0.0               # how far along it
     base: tuple[float, ...] = ()      # a starting latent (a map dot, your picture) used instead of the seed's
     cls: int | None = None            # the class a class-conditional model draws (None: unconditional)
+    names: tuple[str, ...] = ()       # a presenter's names for the sliders ("" = the automatic name)
 
     def to_dict(self) -> dict:
         d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
@@ -40,6 +42,8 @@ class Recipe:
             d["class"] = self.cls
         if self.base:
             d["base"] = [round(v, 5) for v in self.base]
+        if any(self.names):
+            d["names"] = list(self.names)
         return d
 
     def to_text(self) -> str:
@@ -100,4 +104,27 @@ def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
         raise UserError(f"{model.name} has {len(directions.basis)} slider directions, got {len(sliders)} values.")
     if direction:
         directions.info(direction)            # unknown, or one that does not work: refused by name
-    return Recipe(model.name, seed, temperature, sliders, direction, amount, base, cls)
+    return Recipe(model.name, seed, temperature, sliders, direction, amount, base, cls, _names(raw.get("names"), directions))
+
+
+def _names(raw, directions) -> tuple[str, ...]:
+    """A presenter's slider names: a list of text, one per slider at most, each one line of MAX_NAME
+    characters at most (longer is refused, not cut); trailing empty names dropped."""
+    if raw is None:
+        return ()
+    if isinstance(raw, (str, bytes, dict)) or not hasattr(raw, "__iter__"):
+        raise UserError("Slider names must be a list of text, one per slider.")
+    names = list(raw)
+    if len(names) > len(directions.basis):
+        raise UserError(f"{len(directions.basis)} sliders can take {len(directions.basis)} names, got {len(names)}.")
+    out = []
+    for i, n in enumerate(names):
+        if not isinstance(n, str):
+            raise UserError(f"The name of slider {i + 1} must be text.")
+        n = " ".join(n.split())
+        if len(n) > MAX_NAME:
+            raise UserError(f"The name of slider {i + 1} is {len(n)} characters; at most {MAX_NAME} fit.")
+        out.append(n)
+    while out and not out[-1]:
+        out.pop()
+    return tuple(out)

@@ -18,6 +18,7 @@ from explorer.explore.recipe import recipe_values
 from explorer.explore.workspace import Workspace
 from explorer.live.session import TrainingSession
 from explorer.ui import api
+from explorer.ui import undo as undo_history
 from explorer.ui.explore_tab import POINT, ExploreTab
 from explorer.ui.gradio_files import use_runtime_folder
 from explorer.ui.interpolate_tab import InterpolateTab
@@ -83,6 +84,15 @@ class App:
 
     def apply_recipe(self, recipe):
         return self.open_view(self.explore.recipe_text(recipe))
+
+    def undo(self, history):
+        """The Explore picture before the last change (the history without its newest step)."""
+        recipe, history = undo_history.step_back(history)
+        return {**self.apply_recipe(recipe), "history": history}
+
+    @staticmethod
+    def remember(history, recipe):
+        return {"history": undo_history.remember(history, recipe)}
 
     def load_view(self, request, visited):
         """A page opens: the view in its address (a shared link or a reload), else the default model's seed 0;
@@ -163,6 +173,10 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         flows.after_model_set(model.input(**switch))
         flows.after_model_set(picker.upload_event.then(**switch))
         flows.after_model_set(explore.parts["apply_recipe"].click(**event(p, app.apply_recipe, ["recipe"], app.outputs())))
+        # undo: every picture's recipe is remembered; the button (or Ctrl+Z) opens the one before
+        p.add(history=gr.State([]))
+        explore.parts["recipe"].change(**event(p, app.remember, ["history", "recipe"], ["history"], trigger_mode="always_last"))
+        flows.after_model_set(explore.parts["undo"].click(**event(p, app.undo, ["history"], [*app.outputs(), "history"])))
         tour.wire(picker.tour_button, lambda dep: flows.after_model_set(dep.then(**switch)).then(**interp.run_event))
 
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)

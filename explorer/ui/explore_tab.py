@@ -11,7 +11,6 @@ Raw widget values become a checked Recipe in one place, `Workspace.recipe`.
 """
 from __future__ import annotations
 
-import html
 
 import gradio as gr
 
@@ -27,16 +26,17 @@ from explorer.ui.explore_widgets import (
     MANIFOLD_TEMPLATE,
     class_row_value,
     manifold_value,
-    strip_html,
 )
 from explorer.ui.inputs import Dropdown, Number, Slider, clamped
 from explorer.ui.own_picture import OwnPicture
+from explorer.ui.slider_labels import slider_labels, typed_names
+from explorer.ui.strip_view import STRIP_JS, STRIP_TEMPLATE, slider_move, strip_value
 from explorer.ui.wiring import Parts, event
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
 SLIDER_RANGE = 4.0
 TEMPERATURE = (0.0, 2.0)     # the slider's range (a recipe may say up to 3)
-CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders"]   # what makes the picture
+CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders", "names"]   # what makes the picture
 # what a model switch, a recipe, a map dot or your own picture set
 POINT = ["base", "direction", "amount", "temperature", "cls", "sliders"]
 
@@ -54,19 +54,21 @@ class ExploreTab:
         self.ws = ws
 
     # ---------------------------------------------------------------- plain helpers
-    def slider_updates(self, model: str, values: list[float]) -> dict:
+    def slider_updates(self, model: str, values: list[float], names=None) -> dict:
+        """The sliders at `values`; relabelled (a model's first view, a recipe) when `names` is given."""
         d = self.ws.directions(model)
+        labels = slider_labels(self.ws, model, K_MAX, names) if names is not None else None
         out = []
         for i in range(K_MAX):
             if i < len(d.basis):
                 out.append(gr.update(visible=True, value=round(max(-SLIDER_RANGE, min(SLIDER_RANGE, values[i])), 3),
-                                     label=f"Direction {i + 1} · {100 * float(d.explained[i]):.1f}% of the variation"))
+                                     **({"label": labels[i]} if labels else {})))
             else:
                 out.append(gr.update(visible=False, value=0.0))
         return {"sliders": out}
 
     def recipe(self, model, cls=None, seed=0, temperature=1.0, base=None, direction="", amount=0.0, sliders=(),
-               notes: list[str] | None = None) -> Recipe:
+               notes: list[str] | None = None, names="") -> Recipe:
         """The widgets' raw values -> a checked Recipe (only the sliders on show; a class only for a conditional
         model). A slider typed beyond its range is set to its nearest end, said in `notes`."""
         d = self.ws.directions(model)
@@ -76,14 +78,20 @@ class ExploreTab:
         return self.ws.recipe({"model": model, "seed": seed, "sliders": sliders, "direction": direction or "",
                                "temperature": clamped("Temperature", temperature, *TEMPERATURE, notes),
                                "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
-                               "class": cls if self.ws.model(model).num_classes else None})
+                               "class": cls if self.ws.model(model).num_classes else None,
+                               "names": typed_names(names)[:n]})
+
+    def rename(self, model, names):
+        """The presenter named the sliders (one name per line): the labels follow."""
+        labels = slider_labels(self.ws, model, K_MAX, typed_names(names))
+        return {"sliders": [gr.update(label=label) for label in labels] + [gr.update()] * (K_MAX - len(labels))}
 
     # ---------------------------------------------------------------- handlers
-    def show(self, model, cls, seed, temperature, base, direction, amount, sliders):
+    def show(self, model, cls, seed, temperature, base, direction, amount, sliders, names=""):
         """The picture for the controls' values, with its recipe, latent and (conditional) class row; a slider
         typed beyond its range is moved to its end and the visitor told."""
         notes: list[str] = []
-        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes)
+        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes, names)
         out = self.picture_for(r)
         if notes:
             widgets.info(" ".join(notes))
@@ -118,9 +126,14 @@ class ExploreTab:
         return self.extras_for(model, m.check_one_latent(z), m.check_class(cls if m.num_classes else None),
                                strip_index(strip_dir), sliders, direction, amount)
 
+    def strip_click(self, evt, strip_dir):
+        """A click on a strip picture: that direction's slider goes to the picture's place."""
+        moved = slider_move(strip_index(strip_dir), getattr(evt, "sigma", None), K_MAX, SLIDER_RANGE)
+        return {"sliders": [gr.update() if v is None else v for v in moved]}
+
     def extras_for(self, model, z, cls, index: int, sliders=(), direction="", amount=0.0) -> dict:
         imgs, sigmas, here = self.ws.strip_around(model, z, index, cls)
-        out = {"strip": strip_html(imgs, sigmas, here) + self.strip_note(index, sigmas[here], sliders, direction, amount)}
+        out = {"strip": strip_value(imgs, sigmas, here, self.strip_note(index, sigmas[here], sliders, direction, amount))}
         if self.ws.model(model).latent_dim == 2:
             out["manifold"] = gr.update(visible=True, value=manifold_value(self.ws.manifold(model), z.tolist()))
         else:
@@ -134,9 +147,8 @@ class ExploreTab:
         sliders = list(sliders or ())
         if not direction or index >= len(sliders) or abs(float(sliders[index]) - here) < 0.05:
             return ""
-        return (f'<p class="le-where" id="explore-strip-note">Direction {index + 1}\'s slider says '
-                f'{float(sliders[index]):+.1f}σ; the named direction “{html.escape(str(direction))}” (Amount '
-                f'{float(amount or 0):.2f}) moved the picture to {here:+.1f}σ along it.</p>')
+        return (f"Direction {index + 1}'s slider says {float(sliders[index]):+.1f}σ; the named direction "
+                f"“{str(direction)[:80]}” (Amount {float(amount or 0):.2f}) moved the picture to {here:+.1f}σ along it.")
 
     def view(self, r: Recipe) -> dict:
         """Everything this tab shows for the checked recipe `r`, in one go: its controls, the picture and
@@ -218,7 +230,7 @@ class ExploreTab:
                 "seed": r.seed, "temperature": r.temperature, "base": list(r.base) or None,
                 "direction": gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 "amount": r.amount, "strip_dir": gr.update(choices=strip_choices, value=strip_choices[0]),
-                **self.slider_updates(r.model, vals)}
+                "names": "\n".join(r.names), **self.slider_updates(r.model, vals, r.names)}
 
     def recipe_text(self, recipe) -> Recipe:
         """A pasted recipe, checked."""
@@ -263,7 +275,7 @@ class ExploreTab:
                                         visible=False, elem_id="explore-class-row"),
                       strip_dir=Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
                                             container=False),
-                      strip=gr.HTML(elem_id="explore-strip"),
+                      strip=gr.HTML(value=None, html_template=STRIP_TEMPLATE, js_on_load=STRIP_JS, elem_id="explore-strip"),
                       manifold=gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
                                        visible=False, elem_id="explore-manifold"))
             with gr.Column(scale=3):
@@ -278,7 +290,8 @@ class ExploreTab:
                                           filterable=True, min_width=160),
                           seed=Number(precision=None, label="Seed", value=0, elem_id="explore-seed", min_width=100),
                           surprise=gr.Button("Surprise me", elem_id="explore-surprise", min_width=100),
-                          reset=gr.Button("Reset", elem_id="explore-reset", min_width=80))
+                          reset=gr.Button("Reset", elem_id="explore-reset", min_width=80),
+                          undo=gr.Button("↶ Undo", elem_id="explore-undo", min_width=80))
                 with gr.Row(elem_classes="le-compact") as direction_row:
                     p.add(direction=Dropdown(label="Named direction", choices=[("(none)", "")], value="",
                                                 elem_id="explore-direction", filterable=True, min_width=200),
@@ -289,6 +302,9 @@ class ExploreTab:
                                             elem_id="explore-temperature"),
                       sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
                                          elem_id=f"explore-slider-{i}") for i in range(K_MAX)])
+                with gr.Accordion("Name the sliders", open=False, elem_id="explore-names-panel"):
+                    p.add(names=gr.Textbox(label="One name per line: line 1 names Direction 1 (empty: the automatic name)",
+                                           lines=3, max_lines=10, elem_id="explore-slider-names"))
                 self.own = OwnPicture(self.ws, self)
                 self.own.build()
                 with gr.Accordion("Share this picture", open=False, elem_id="explore-share"):
@@ -297,7 +313,7 @@ class ExploreTab:
                           recipe=gr.Textbox(label="Recipe (checkpoint, seed, slider values)", elem_id="explore-recipe",
                                             max_lines=3),
                           apply_recipe=gr.Button("Apply recipe", size="sm", elem_id="explore-apply-recipe"))
-                with gr.Accordion("Advanced: raw latent coordinates", open=False):
+                with gr.Accordion("Advanced: raw latent coordinates", open=False, elem_id="explore-raw-panel"):
                     p.add(raw=gr.Textbox(label="Latent vector", lines=3, elem_id="explore-raw"),
                           apply_raw=gr.Button("Apply raw latent", size="sm", elem_id="explore-apply-raw"))
         self._wire()
@@ -331,11 +347,13 @@ class ExploreTab:
         self.then_all(p["surprise"].click(**event(p, self.surprise, ["model", "temperature"], ["seed", *POINT])))
         self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature"], POINT)))
         # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
+        self.then_all(p["strip"].click(**event(p, self.strip_click, ["strip_dir"], ["sliders"])))
+        self.then_all(p["names"].input(**event(p, self.rename, ["model", "names"], ["sliders"], trigger_mode="always_last")))
         self.then_all(p["cls"].input(**self.fast))
         self.then_all(p["class_row"].click(**event(p, self.pick_class, ["model"], ["cls"])))
         self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))
         self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
-        self.all_controls = ["model", "seed", "strip_dir", "conditional_note", "direction_row", *POINT]
+        self.all_controls = ["model", "seed", "strip_dir", "conditional_note", "direction_row", "names", *POINT]
         self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "strip",
                              "manifold"]
 

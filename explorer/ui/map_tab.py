@@ -8,6 +8,7 @@ the point's index. Whatever the browser sends is validated by Workspace.map_item
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from explorer.core.imaging import png_data_url
 from explorer.core.validation import UserError, check_int
 from explorer.explore.workspace import Workspace
+from explorer.maps.search import find_dots, nearest_dots
 from explorer.ui import texts, widgets
 from explorer.ui.plotly_html import PLOTLY_HEAD
 from explorer.ui.wiring import Parts, event
@@ -180,10 +182,36 @@ class MapTab:
         pics.append(widgets.picture(item["decoded"], 120, "what the model draws from its latent"))
         label = f"· {widgets.escape(widgets.shorten(item['label'], 60))}" if item["label"] else ""   # from the checkpoint
         head = f"<p><b>Dot #{item['index']}</b> {label}</p>"
-        body = head + '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(pics) + "</div>"
+        body = head + '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(pics) + "</div>" + self.neighbours(model, item["index"])
         selection = {"model": model, "index": item["index"], "label": item["label"], "latent": item["latent"].tolist(),
                      "class": item["class"]}
         return {"selected": body, "selected_text": f"Selected dot #{item['index']}", "selection": selection}
+
+    def neighbours(self, model, index: int) -> str:
+        """The selected dot's nearest dots (by what the map was laid out from), small, with their numbers."""
+        lm = self.ws.map(model, start=False)
+        if lm is None or len(lm.latents) < 2:
+            return ""
+        near = nearest_dots(lm, index)
+        cls = None if lm.classes is None else lm.classes[near]
+        pics = self.ws.model(model).decode(lm.latents[near], cls)
+        cells = "".join(widgets.picture(im, 48, f"#{i}", "le-cell") for im, i in zip(pics, near))
+        return (f'<p style="margin:6px 0 2px">Nearest dots (type a number in Find to go there):</p>'
+                f'<div class="le-neighbours" style="display:flex;gap:4px;flex-wrap:wrap;font-size:11px">{cells}</div>')
+
+    def find(self, model, query, selection):
+        """Find a dot by its number or its class (again: the next dot of that class), and select it."""
+        lm = self.ws.map(model, start=False)
+        if lm is None:
+            raise UserError(f"The map of {model} is still being computed; try again in a moment.")
+        dots, what = find_dots(lm, query)
+        current = (selection or {}).get("index") if (selection or {}).get("model") == model else None
+        i = dots[(dots.index(current) + 1) % len(dots)] if current in dots and what != "number" else dots[0]
+        out = self.select(SimpleNamespace(index=i), model)
+        if what != "number":
+            note = f"{len(dots)} dots are {what}; this is #{i} (Find again for the next)."
+            out["selected"] = widgets.message(note, "info") + out["selected"]
+        return out
 
     def build(self, model, explore_z, explore_cls, path_state, current_tab):
         def thumbnail(query):  # a server function: a plain function of one argument, here [model, index]
@@ -201,6 +229,10 @@ class MapTab:
                 p.add(plot=gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
                                    head=PLOTLY_HEAD, server_functions=[thumbnail]))
             with gr.Column(scale=1, min_width=260):
+                with gr.Row(elem_classes="le-compact"):
+                    p.add(query=gr.Textbox(label="Find a dot: its number or a class", placeholder="e.g. 42 or Sneaker",
+                                           elem_id="map-find", scale=3, min_width=120),
+                          find=gr.Button("Find", elem_id="map-find-go", scale=1, min_width=60))
                 p.add(selected=gr.HTML(widgets.message("Click a dot to select it.", "info"), elem_id="map-selected"),
                       selected_text=gr.Textbox(label="Selection", interactive=False, elem_id="map-selected-text"),
                       to_explore=gr.Button("Open in Explore", elem_id="map-to-explore"),
@@ -215,4 +247,8 @@ class MapTab:
         p["timer"].tick(**self.refresh_event)
         p["plot"].click(**event(p, self.select, ["model"], ["selected", "selected_text", "selection"],
                                 errors_to="selected", show_progress="full")).then(**self.refresh_event)
+        find = event(p, self.find, ["model", "query", "selection"], ["selected", "selected_text", "selection"],
+                     errors_to="selected", show_progress="full")
+        for trigger in (p["find"].click, p["query"].submit):
+            trigger(**find).then(**self.refresh_event)
         self.model_outputs = ["selection", "selected", "selected_text", "plot", "status"]   # what on_model sets

@@ -9,12 +9,13 @@ import json
 
 import gradio as gr
 
-from explorer.ui import texts
+from explorer.ui import presentation, texts
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
 TOOLTIP_IDS = {
     "model-picker": "model", "model-upload": "upload", "explore-seed": "seed", "explore-surprise": "surprise",
     "explore-temperature": "temperature", "explore-direction": "direction", "explore-amount": "amount",
+    "explore-undo": "undo", "present-toggle": "present",
     "explore-reset": "reset", "explore-class": "class", "interp-class-a": "class", "interp-class-b": "class",
     "explore-recipe": "recipe", "explore-apply-recipe": "recipe", "explore-raw": "raw",
     "explore-apply-raw": "raw", "explore-strip-dir": "strip", "explore-share-link": "share", "interp-frames": "frames",
@@ -78,14 +79,14 @@ CSS = """
 #tour-panel .le-tour-help p { margin: 0 !important; }
 @media (max-width: 720px) { #tour-panel { max-height: 40vh; } #tour-panel .le-tour-help { display: none; } }
 .le-label p { margin: 2px 0 !important; }
-"""
+""" + presentation.CSS
 
 
 def page_js() -> str:
     """Runs once at page load: tooltips on every control, and the keyboard: ← → walk the tour, space
     plays/pauses training on the Train tab (never while typing, and never instead of a focused control)."""
     tips = {eid: texts.TIPS[key] for eid, key in TOOLTIP_IDS.items()}
-    return ("() => { const tips = " + json.dumps(tips) + ";"
+    return ("() => { " + presentation.JS + " const tips = " + json.dumps(tips) + ";"
             """
   const apply = () => { for (const [id, tip] of Object.entries(tips)) {
       const el = document.getElementById(id); if (el && !el.title) el.title = tip; }

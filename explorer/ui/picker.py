@@ -15,6 +15,7 @@ from explorer.core.checkpoints import model_card
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
 from explorer.ui import gradio_files, texts
+from explorer.ui.presentation import present_button
 from explorer.ui.widgets import info, md_text, shorten, warn
 from explorer.ui.wiring import Parts, event
 
@@ -108,6 +109,7 @@ class Picker:
             model = gr.Dropdown(choices(self.ws), value=self.default, label="Model", elem_id="model-picker", scale=3,
                                 min_width=240)
             self.tour_button = gr.Button("▶ Tour", elem_id="tour-open", scale=0, min_width=90)
+            present_button()
         with gr.Row(elem_id="le-header-panels"):
             with gr.Accordion("Model card", open=False, elem_id="model-card-panel"):
                 card = gr.Markdown(self.card(self.default), elem_id="model-card")

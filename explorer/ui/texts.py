@@ -66,6 +66,8 @@ TIPS = {
     "amount": "How far along the route to the named class: 0 = your picture, 0.5 = halfway, 1 = the route's end, "
               "where the classifier that steers it is first 90% sure of the class (for “A ↔ B”, −1 is A's end).",
     "reset": "Back to the seed's own picture: all sliders where the seed puts them, no named direction.",
+    "undo": "Back to the picture before your last change (model, seed, sliders, class…). Key: Ctrl+Z.",
+    "present": "Presentation mode: the picture as large as the screen allows, big text, few controls. Key: P; Esc leaves.",
     "share": "A link that opens exactly this picture in another browser (model, seed, sliders, direction).",
     "recipe": "Everything that made this picture. Copy it to share; paste one and press Apply to get that picture back.",
     "raw": "The latent vector itself, one number per dimension, comma-separated. Edit and press Apply.",

@@ -10,6 +10,8 @@ from explorer.live.toy_view import EXTENT
 from explorer.live.verdict import game_verdict
 
 REAL, FAKE, ARROW = "#111111", "#ff7f0e", "#7a1020"
+# the 2-D game's switchable layers (as in GAN Lab): key -> what the switch says; real data and fakes always show
+LAYERS = {"field": "Inspector's verdict (background)", "mesh": "Noise mesh", "arrows": "Push on the fakes (arrows)"}
 
 
 def _axes(layout: dict) -> dict:
@@ -30,28 +32,32 @@ def preview_figure(preview: dict, dataset: str) -> dict:
                                                             "showarrow": False, "font": {"size": 14}}]})}
 
 
-def toy_figure(f: dict) -> dict:
+def toy_figure(f: dict, layers=tuple(LAYERS)) -> dict:
+    """The 2-D game's figure, with only the switchable `layers` (keys of LAYERS) that are on."""
+    layers = set(LAYERS if layers is None else layers)
     ticks = f["ticks"].tolist()
     heat = f["heat"]
     if f["wgan"]:
         heat = (heat - heat.mean()) / (np.abs(heat).max() + 1e-8) * 0.5 + 0.5      # critic scores, centred
-    data = [{"type": "heatmap", "x": ticks, "y": ticks, "z": np.round(heat, 3).tolist(), "zmin": 0, "zmax": 1,
+    field = [{"type": "heatmap", "x": ticks, "y": ticks, "z": np.round(heat, 3).tolist(), "zmin": 0, "zmax": 1,
              "colorscale": "RdBu", "reversescale": True, "zsmooth": "best", "opacity": 0.55, "showscale": True, "hoverinfo": "skip",
              "colorbar": {"title": {"text": "critic" if f["wgan"] else "D(x)"}, "len": 0.6,
                           "tickvals": [0, 0.5, 1], "ticktext": ["fake", "½", "real"]}}]
+    data = field if "field" in layers else []
     mesh = f["mesh"]
     lines_x, lines_y = [], []
     for grid in (mesh, mesh.transpose(1, 0, 2)):
         for row in grid:
             lines_x += row[:, 0].tolist() + [None]
             lines_y += row[:, 1].tolist() + [None]
-    data.append({"type": "scatter", "mode": "lines", "x": lines_x, "y": lines_y, "name": "noise mesh",
-                 "line": {"color": "rgba(90,90,90,0.45)", "width": 1}, "hoverinfo": "skip"})
+    if "mesh" in layers:
+        data.append({"type": "scatter", "mode": "lines", "x": lines_x, "y": lines_y, "name": "noise mesh",
+                     "line": {"color": "rgba(90,90,90,0.45)", "width": 1}, "hoverinfo": "skip"})
     data.append({"type": "scatter", "mode": "markers", "x": f["real"][:, 0].tolist(), "y": f["real"][:, 1].tolist(),
                  "name": "real data", "marker": {"size": 4, "color": REAL}, "hoverinfo": "skip"})
     data.append({"type": "scatter", "mode": "markers", "x": f["fake"][:, 0].tolist(), "y": f["fake"][:, 1].tolist(),
                  "name": "fakes G(z)", "marker": {"size": 5, "color": FAKE}, "hoverinfo": "skip"})
-    if "arrows" in f:
+    if "arrows" in f and "arrows" in layers:
         data += _arrows(f["fake"][::4], f["arrows"][::4])
     return {"data": data, "layout": _axes({})}
 

@@ -19,6 +19,7 @@ from explorer.ui import texts, widgets
 from explorer.ui.inputs import Number
 from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD
 from explorer.ui.train_figures import (
+    LAYERS,
     class_grid_picture,
     curves_figure,
     preview_figure,
@@ -74,13 +75,14 @@ class TrainTab:
             return {}
         return {"toy_plot": preview_figure(real_data_preview(toy_dataset), toy_dataset)}
 
-    def refresh(self, token=None) -> dict:
+    def refresh(self, token=None, toy_layers=None) -> dict:
+        """What the run shows now; the 2-D game with the layers switched on (`toy_layers`, keys of LAYERS)."""
         status = self.session.status(token)
         view, kind = self.session.view, status["kind"]
         out = {"toy_readout": readout(status, view if kind == "toy_gan" else None),
                "img_readout": readout(status), "timer": gr.Timer(active=status["state"] == "running")}
         if kind == "toy_gan" and isinstance(view, dict):
-            out["toy_plot"] = toy_figure(view)
+            out["toy_plot"] = toy_figure(view, toy_layers)
         elif kind in ("dcgan", "vae") and isinstance(view, (np.ndarray, ClassGrid)):
             out["grid"] = grid_picture(view)
             wgan = status["settings"].get("loss") == "wgan-gp"
@@ -103,7 +105,9 @@ class TrainTab:
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(toy_plot=gr.HTML(value=preview_figure(real_data_preview("ring"), "ring"),
                                                html_template='<div class="le-live" style="width:100%;height:470px"></div>',
-                                               js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot"))
+                                               js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot"),
+                              toy_layers=gr.CheckboxGroup([(label, key) for key, label in LAYERS.items()], value=list(LAYERS),
+                                                          label="Show", elem_id="train-layers"))
                         with gr.Accordion("How to read this picture", open=False):
                             gr.Markdown(texts.TRAIN_2D)
                             gr.Markdown(texts.TRAIN_COLLAPSE)
@@ -171,7 +175,8 @@ class TrainTab:
     def _wire(self):
         p = self.parts
         outs = ["toy_plot", "curves", "grid", "toy_readout", "img_readout", "timer"]
-        self.refresh_event = event(p, self.refresh, ["token"], outs)
+        self.refresh_event = event(p, self.refresh, ["token", "toy_layers"], outs)
+        p["toy_layers"].change(**self.refresh_event)          # a switch redraws at once, paused or not
         toy = ["toy_dataset", "toy_loss", "lr_g", "lr_d", "toy_k", "toy_batch", "noise", "pace", "token"]
         p["toy_start"].click(**event(p, self.start_toy, toy, ["token"])).then(**self.refresh_event)
         images = ["img_dataset", "img_model", "img_loss", "img_lr", "img_k", "img_batch", "smoothing", "img_conditional",
