@@ -13,7 +13,7 @@ from explorer.ui import texts
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
 TOOLTIP_IDS = {
-    "model-picker": "model", "model-upload": "upload", "explore-seed": "seed", "explore-surprise": "surprise",
+    "model-picker": "model", "model-upload": "upload", "show-pixels": "show_pixels", "explore-seed": "seed", "explore-surprise": "surprise",
     "explore-temperature": "temperature", "explore-direction": "direction", "explore-amount": "amount",
     "explore-reset": "reset", "explore-class": "class", "interp-class-a": "class", "interp-class-b": "class",
     "explore-recipe": "recipe", "explore-apply-recipe": "recipe", "explore-raw": "raw",
@@ -67,6 +67,10 @@ CSS = """
               padding: 10px; }
 #tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); }
 .le-label p { margin: 2px 0 !important; }
+/* upscaling (widgets.rendering): 28-px pictures crisp, 64-px ones smooth; "Show the pixels" makes all crisp */
+img.le-crisp, .le-show-pixels img.le-smooth { image-rendering: pixelated; }
+img.le-smooth { image-rendering: auto; }
+#show-pixels { flex-grow: 0; min-width: 130px; }
 """
 
 

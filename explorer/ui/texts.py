@@ -48,6 +48,8 @@ MANIFOLD = ("This model has only two latent numbers, so its whole latent space f
 
 TIPS = {
     "model": "Which trained model makes the pictures. GANs draw sharper pictures; VAEs can also encode real ones.",
+    "show_pixels": "Large pictures of the 64-pixel colour models are smoothed so they look like pictures; tick this "
+                   "to see every pixel as a square instead (the 28-pixel grey models always show their pixels).",
     "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",

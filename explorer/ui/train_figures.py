@@ -8,6 +8,7 @@ import numpy as np
 from explorer.core.imaging import png_data_url
 from explorer.live.toy_view import EXTENT
 from explorer.live.verdict import game_verdict
+from explorer.ui.widgets import rendering
 
 REAL, FAKE, ARROW = "#111111", "#ff7f0e", "#7a1020"
 
@@ -94,7 +95,7 @@ def curves_figure(history: list[dict], wgan: bool, vae: bool) -> dict:
     return {"data": data, "layout": layout}
 
 
-def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str = "") -> str:
+def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str = "", side: int = 28) -> str:
     """A class-conditional run's grid (one tile row per class, `rows` its class names) with each class
     name at the start of its row. Names come from data or checkpoints: escaped."""
     height = round(width * tiles.shape[0] / tiles.shape[1])
@@ -108,7 +109,7 @@ def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str =
             f'<div class="le-row-labels" style="display:flex;flex-direction:column;height:{height}px;'
             f'padding:{pad:.1f}px 0;box-sizing:border-box;font-size:12px;text-align:right">{labels}</div>'
             f'<img src="{png_data_url(tiles)}" width="{width}" height="{height}" alt="{html.escape(alt)}" '
-            f'style="image-rendering:pixelated;width:{width}px;height:{height}px;background:#000"/></div>{cap}</figure>')
+            f'class="{rendering(side)}" style="width:{width}px;height:{height}px;background:#000"/></div>{cap}</figure>')
 
 
 def _fast_note(status: str) -> str:
