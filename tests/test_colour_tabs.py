@@ -6,68 +6,20 @@ datasets, the tour's colour step, upscaling and the model card's attribution."""
 from __future__ import annotations
 
 import io
-import os
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from explorer.core.checkpoints import save_checkpoint
-from explorer.core.data.prepared import write_prepared
 from explorer.core.imaging import gif_bytes
-from explorer.core.models import build
 from explorer.core.validation import UserError
-
-SIDE = 32
-CLASSES = ["Red things", "Green things", "Blue things"]
-ATTRIBUTION = 'Pictures: <img src=x onerror="window.__pwned=1"> licensed CC-BY 4.0'
-DATA = {"name": "tinycolour", "split": "train", "size": 60, "class_names": CLASSES, "attribution": ATTRIBUTION}
-MODELS = {
-    "colour_cgan": ("dcgan", {"width": 4, "d_width": 4, "latent_dim": 6, "image_size": SIDE, "channels": 3, "num_classes": 3}),
-    "colour_gan": ("dcgan", {"width": 4, "d_width": 4, "latent_dim": 6, "image_size": SIDE, "channels": 3}),
-    "colour_vae2": ("vae", {"width": 4, "hidden": 16, "latent_dim": 2, "image_size": SIDE, "channels": 3}),
-    "tinycolour_classifier": ("classifier", {"width": 4, "image_size": SIDE, "channels": 3, "num_classes": 3}),
-}
-
-
-def colour_pictures(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n pictures (n, 3, SIDE, SIDE): a square of its class's colour on white, at a random place."""
-    rng = np.random.default_rng(0)
-    images = np.full((n, 3, SIDE, SIDE), 255, np.uint8)
-    labels = np.arange(n) % 3
-    for i, c in enumerate(labels):
-        y, x = rng.integers(0, SIDE // 2, 2)
-        images[i, :, y:y + SIDE // 2, x:x + SIDE // 2] = 40
-        images[i, c, y:y + SIDE // 2, x:x + SIDE // 2] = 230
-    return images, labels
-
-
-def save_colour_models(folder) -> None:
-    torch.manual_seed(0)
-    for name, (kind, cfg) in MODELS.items():
-        mods = build(kind, cfg)
-        for m in mods.values():
-            m.eval()
-        save_checkpoint(folder / f"{name}.safetensors", kind, mods,
-                        {"title": name.replace("_", " "), "config": cfg, "dataset": DATA, "steps": 0})
+from tests.colourhelpers import CLASSES, SIDE, colour_data, is_colour, save_colour_models
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    """The prepared dataset, found through EXPLORER_DATA while this module runs (the map worker, a process
-    of its own, reads it there too)."""
-    root = tmp_path_factory.mktemp("colour-data")
-    images, labels = colour_pictures(90)
-    write_prepared(root / "tinycolour", {"name": "tinycolour", "class_names": CLASSES, "attribution": ATTRIBUTION},
-                   images, labels, {"train": np.arange(60), "test": np.arange(60, 90)})
-    before = os.environ.get("EXPLORER_DATA")
-    os.environ["EXPLORER_DATA"] = str(root)
-    yield root
-    if before is None:
-        os.environ.pop("EXPLORER_DATA", None)
-    else:
-        os.environ["EXPLORER_DATA"] = before
+    with colour_data(tmp_path_factory.mktemp("colour-data")) as root:
+        yield root
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +30,6 @@ def ws(data_dir, tmp_path_factory):
     w = small_workspace(folder)
     yield w
     w.close()
-
-
-def is_colour(image: np.ndarray) -> bool:
-    """(…, H, W, 3) with channels that differ somewhere: not a grey picture stored as RGB."""
-    return image.shape[-1] == 3 and bool((image[..., 0] != image[..., 1]).any() or (image[..., 1] != image[..., 2]).any())
 
 
 @pytest.mark.parametrize("name", ["colour_cgan", "colour_gan", "colour_vae2"])
@@ -185,7 +132,7 @@ def test_large_colour_pictures_are_smooth_and_small_grey_ones_crisp():
     assert 'class="le-smooth"' in html and "pixelated" not in html
     grid = widgets.picture(np.zeros((122, 122, 1), np.uint8), 300, side=28)          # a grid of 28-px tiles
     assert 'class="le-crisp"' in grid
-    assert ".le-show-pixels img.le-smooth" in page.CSS
+    assert "body.le-show-pixels img.le-smooth" in page.CSS
 
 
 def test_the_model_card_credits_the_pictures_escaped(ws):

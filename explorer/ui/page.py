@@ -67,9 +67,11 @@ CSS = """
               padding: 10px; }
 #tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); }
 .le-label p { margin: 2px 0 !important; }
-/* upscaling (widgets.rendering): 28-px pictures crisp, 64-px ones smooth; "Show the pixels" makes all crisp */
-img.le-crisp, .le-show-pixels img.le-smooth { image-rendering: pixelated; }
+/* upscaling (widgets.rendering): 28-px pictures crisp, 64-px ones smooth; "Show the pixels" (a class on <body>,
+   outside the container Gradio scopes these rules to: hence !important) makes all crisp */
+img.le-crisp { image-rendering: pixelated; }
 img.le-smooth { image-rendering: auto; }
+body.le-show-pixels img.le-smooth { image-rendering: pixelated !important; }
 #show-pixels { flex-grow: 0; min-width: 130px; }
 """
 
