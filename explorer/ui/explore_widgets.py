@@ -101,17 +101,18 @@ const draw = () => {
   row.replaceChildren(...v.cells.map((c, i) => {
     const fig = document.createElement('figure');
     fig.className = 'le-cell' + (i === v.current ? ' le-current' : '');
-    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:40px';
-    fig.title = 'Draw this class';
+    const wide = v.cells.length <= 9;          // nine emoji categories fit a row at 46 px; ten classes at 40
+    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:' + (wide ? 46 : 40) + 'px';
+    fig.title = 'Draw this class: ' + c.name;
     const img = document.createElement('img');
     img.src = c.src;
     img.alt = c.name;
     img.className = v.rendering || 'le-crisp';
-    img.style.cssText = 'width:34px;height:34px;background:#000;box-sizing:content-box;border:3px solid '
+    img.style.cssText = (wide ? 'width:40px;height:40px;' : 'width:34px;height:34px;') + 'background:#000;box-sizing:content-box;border:3px solid '
       + (i === v.current ? '#e8a200' : 'transparent');
     const cap = document.createElement('figcaption');
     cap.style.cssText = 'font-size:10px;line-height:1.1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap';
-    cap.textContent = c.name;
+    cap.textContent = c.name.split(' & ')[0];     // "Food & Drink" -> "Food": the full name is in the title
     fig.append(img, cap);
     fig.addEventListener('click', () => trigger('click', {index: i}));
     return fig;

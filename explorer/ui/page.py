@@ -72,7 +72,7 @@ CSS = """
 img.le-crisp { image-rendering: pixelated; }
 img.le-smooth { image-rendering: auto; }
 body.le-show-pixels img.le-smooth { image-rendering: pixelated !important; }
-#show-pixels { flex-grow: 0; min-width: 130px; }
+#show-pixels { flex: 0 0 150px !important; width: 150px !important; min-width: 150px !important; white-space: nowrap; }
 """
 
 
