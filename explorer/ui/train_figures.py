@@ -112,6 +112,11 @@ def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str =
             f'class="{rendering(side)}" style="width:{width}px;height:{height}px;background:#000"/></div>{cap}</figure>')
 
 
+def _rate(per_s: float) -> str:
+    """Steps a second in as many digits as say something: a 64-px run on a CPU makes well under one (0.4, not 0)."""
+    return f"{per_s:.0f}" if per_s >= 10 else f"{per_s:.1f}" if per_s >= 0.1 else f"{per_s:.2f}"
+
+
 def _fast_note(status: str) -> str:
     """Only on GPUs: whether each step runs as one captured CUDA graph (and why not, if not)."""
     if status == "CUDA graph":
@@ -141,7 +146,7 @@ def readout(status: dict, frame: dict | None = None) -> str:
     owner = "yours" if status["mine"] else "started by another visitor"
     cards = [_card("State", f"{state} ({owner})", "le-warn" if state == "diverged" else ""),
              _card("Step", f"{status['step']:,}"),
-             _card("Speed", f"{status['steps_per_s']:.0f} steps/s" + _fast_note(status.get("fast_path", "off")))]
+             _card("Speed", f"{_rate(status['steps_per_s'])} steps/s" + _fast_note(status.get("fast_path", "off")))]
     frame = frame or {}
     d_real, d_fake = frame.get("d_real", last.get("d_real")), frame.get("d_fake", last.get("d_fake"))
     if d_real is not None and d_fake is not None and not frame.get("wgan"):
