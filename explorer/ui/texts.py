@@ -157,8 +157,9 @@ TOUR = [
 ]
 # shown as step 9 (before mode collapse) when a colour model is installed (explorer/ui/tour.py)
 TOUR_COLOUR = ("In colour",
-               "This model draws colour pictures: 64 × 64 pixels of red, green and blue. Everything you saw works "
-               "the same way here: the sliders, the class row, the Map, interpolation, and your own picture. Large "
-               "pictures are smoothed so they look like pictures; tick **Show the pixels** at the top to see the squares.",
+               "This model draws colour pictures, every pixel a mix of red, green and blue. Everything you saw works "
+               "the same way here: the sliders, the Map, interpolation and, for a model told the class, the class row. "
+               "Large pictures are smoothed so they look like pictures; tick **Show the pixels** at the top to see the "
+               "squares.",
                "explore")
 TOUR_HELP = "Next / Back or the ← → keys. The tour never blocks the controls: use them as you talk."
