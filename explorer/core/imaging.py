@@ -45,11 +45,27 @@ def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
-def gif_bytes(frames: np.ndarray, fps: float = 12.0, scale: int = 4) -> bytes:
-    """An animated, looping GIF (bytes) of uint8 frames (T, H, W, C), upscaled crisply, played there and back."""
+SMOOTH_FROM = 32     # pictures this many pixels high or more are upscaled smoothly; smaller ones crisply
+
+
+def upscale(frames: np.ndarray, scale: int, smooth: bool) -> np.ndarray:
+    """uint8 (T, H, W, C) -> (T, scale*H, scale*W, C): nearest neighbour (crisp pixels) or Lanczos (a picture)."""
+    if not smooth:
+        return frames.repeat(scale, axis=1).repeat(scale, axis=2)
+    from PIL import Image
+
+    t, h, w, c = frames.shape
+    out = [np.asarray(Image.fromarray(f[..., 0] if c == 1 else f).resize((w * scale, h * scale), Image.Resampling.LANCZOS))
+           for f in frames]
+    return np.stack(out).reshape(t, h * scale, w * scale, c)
+
+
+def gif_bytes(frames: np.ndarray, fps: float = 12.0, scale: int = 4, smooth: bool | None = None) -> bytes:
+    """An animated, looping GIF (bytes) of uint8 frames (T, H, W, C), upscaled (smoothly from SMOOTH_FROM pixels
+    high unless `smooth` says otherwise), played there and back."""
     import imageio.v3 as iio
 
-    f = frames.repeat(scale, axis=1).repeat(scale, axis=2)
+    f = upscale(frames, scale, frames.shape[1] >= SMOOTH_FROM if smooth is None else smooth)
     if f.shape[-1] == 1:
         f = f[..., 0]
     buf = io.BytesIO()

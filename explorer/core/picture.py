@@ -55,8 +55,8 @@ class PreparedPicture:
         return self.tensor[None].float() / 255.0
 
 
-def prepare_picture(picture) -> PreparedPicture:
-    """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture, or UserError."""
+def prepare_picture(picture, side: int = SIDE) -> PreparedPicture:
+    """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (side x side grey), or UserError."""
     notes: list[str] = []
     if isinstance(picture, dict):
         picture = _from_editor(picture)
@@ -73,12 +73,12 @@ def prepare_picture(picture) -> PreparedPicture:
         _check_pixels(*size)
         image = _array_as_image(picture)
         if image is None:
-            return _finish(_array_to_gray(picture, notes), notes, size)
+            return _finish(_array_to_gray(picture, notes), notes, size, side)
     else:
         raise UserError(f"A picture must be image bytes, an array or an image, got {type(picture).__name__}.")
     size = image.size
     gray = _pil_to_gray(image, notes)
-    return _finish(gray, notes, size)
+    return _finish(gray, notes, size, side)
 
 
 def read_picture_file(path) -> bytes:
@@ -265,7 +265,7 @@ def _refuse_flat(gray: np.ndarray) -> None:
                     "piece of clothing.")
 
 
-def _finish(gray: np.ndarray, notes: list[str], size: tuple[int, int]) -> PreparedPicture:
+def _finish(gray: np.ndarray, notes: list[str], size: tuple[int, int], side: int = SIDE) -> PreparedPicture:
     _refuse_flat(gray)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
@@ -280,11 +280,11 @@ def _finish(gray: np.ndarray, notes: list[str], size: tuple[int, int]) -> Prepar
     top = float(crop.max())
     crop = np.clip((crop - background) / (top - background), 0.0, 1.0)   # background black, brightest white
     h, w = crop.shape
-    scale = SIDE / max(h, w)
+    scale = side / max(h, w)
     new = (max(1, round(w * scale)), max(1, round(h * scale)))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC
     small = Image.fromarray((crop * 255).round().astype(np.uint8), "L").resize(new, resample)
-    canvas = Image.new("L", (SIDE, SIDE), 0)
-    canvas.paste(small, ((SIDE - new[0]) // 2, (SIDE - new[1]) // 2))   # bounding box in the centre
+    canvas = Image.new("L", (side, side), 0)
+    canvas.paste(small, ((side - new[0]) // 2, (side - new[1]) // 2))   # bounding box in the centre
     out = np.asarray(canvas, dtype=np.uint8).copy()
     return PreparedPicture(torch.from_numpy(out)[None], out, notes, (int(size[0]), int(size[1])))

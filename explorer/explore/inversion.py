@@ -22,6 +22,7 @@ import torch
 
 from explorer.core.checkpoints import CheckpointError, load_checkpoint, read_metadata
 from explorer.core.latent import sample_z
+from explorer.core.colour_picture import prepare_colour_picture
 from explorer.core.picture import PreparedPicture, prepare_picture
 from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.eval.inversion import scores
@@ -37,7 +38,7 @@ class Encoding:
     model: str
     kind: str                                   # "vae" or "dcgan"
     latent: np.ndarray                          # float32 (D,): the point (VAE: posterior mean; GAN: refined)
-    input: np.ndarray                           # uint8 (28, 28): the prepared picture the model saw
+    input: np.ndarray                           # uint8 (H, W) grey or (H, W, 3) colour: the prepared picture the model saw
     reconstruction: np.ndarray                  # uint8 (H, W, C): the latent decoded
     scores: dict                                # pixel_mse, feature_distance, label(s), same_label, verdict
     notes: list[str] = field(default_factory=list)
@@ -70,8 +71,15 @@ def _unit(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0
 
 
-def _prepared(picture) -> PreparedPicture:
-    return picture if isinstance(picture, PreparedPicture) else prepare_picture(picture)
+def _prepared(model: LoadedModel, picture) -> PreparedPicture:
+    """The picture prepared for the model's size and colours: a grey model's the Fashion-MNIST way,
+    a colour model's the emoji way (explorer/core/colour_picture.py)."""
+    if isinstance(picture, PreparedPicture):
+        return picture
+    cfg = model.decoder.cfg
+    if cfg.channels == 3:
+        return prepare_colour_picture(picture, cfg.image_size)
+    return prepare_picture(picture, cfg.image_size)
 
 
 def _decoding(model: LoadedModel):
@@ -137,8 +145,8 @@ class PictureEncoder:
     def _warm_up(self, model: LoadedModel, encoder) -> None:
         """Two refinement steps on a blank picture: the first backward pass through a model builds its
         kernels (up to 8 s measured on the shared 2-core CPU), which would otherwise eat a person's time budget."""
-        side = model.decoder.cfg.image_size
-        x = torch.zeros(1, 1, side, side, device=model.device)
+        cfg = model.decoder.cfg
+        x = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=model.device)
         with torch.no_grad():
             z0 = encoder(x) if not isinstance(encoder, str) else torch.zeros(1, model.latent_dim, device=model.device)
         refine_latent(_decoding(model), self.classifier().features, x, z0, steps=2, seconds=None)
@@ -148,7 +156,7 @@ class PictureEncoder:
         samples = check_int("Samples", samples, 0, MAX_SAMPLES)
         seed = check_seed(seed)
         t0 = time.perf_counter()
-        pic = _prepared(picture)
+        pic = _prepared(model, picture)
         t1 = time.perf_counter()
         vae = model.checkpoint.modules["vae"]
         with model.lock, torch.inference_mode():
@@ -171,9 +179,9 @@ class PictureEncoder:
         seed = check_seed(seed)
         encoder = self.encoder_for(model)          # loaded (and warmed up) once per model
         t0 = time.perf_counter()                   # the time budget counts from here: preparing included
-        pic = _prepared(picture)
+        pic = _prepared(model, picture)
         notes = list(pic.notes)
-        x = pic.unit().to(model.device)                                               # (1, 1, 28, 28)
+        x = pic.unit().to(model.device)                                               # (1, C, H, W)
         classifier = self.classifier()
         decode = _decoding(model)
 

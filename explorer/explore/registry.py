@@ -26,6 +26,19 @@ EXPLORABLE = ("dcgan", "vae")
 def explorable(meta) -> bool:
     """GANs and VAEs with an image decoder, unconditional or class-conditional."""
     return isinstance(meta, dict) and meta.get("kind") in EXPLORABLE
+def colour_model(listing: dict[str, dict]) -> str | None:
+    """The model that shows colour best (the tour's colour step): a colour (3-channel) model, a
+    class-conditional GAN first, then any GAN, then any other; None when no colour model is listed.
+    Picked by what the metadata says, never by file name."""
+    def rank(item):
+        name, meta = item
+        cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+        return (meta.get("kind") != "dcgan", not cfg.get("num_classes"), name)
+    colour = [(n, m) for n, m in listing.items() if isinstance(m, dict) and isinstance(m.get("config"), dict)
+              and m["config"].get("channels") == 3]
+    return min(colour, key=rank)[0] if colour else None
+
+
 class ModelRegistry:
     """Explorable checkpoints in a folder (plus uploads), loaded lazily once and shared.
 

@@ -47,6 +47,7 @@ class RunInfo:
     where: str                           # where it runs, in words
     data: DatasetInfo = field(default_factory=DatasetInfo)
     settings: dict = field(default_factory=dict)
+    attribution: str = ""                # the pictures' licence and credit (emoji: CC-BY 4.0), kept in a saved model
     started: float = field(default_factory=time.time)
 
 
@@ -118,7 +119,8 @@ class TrainingSession:
             trainer, ds, note = image_trainer(settings, self.device)
             probe = self._probe(ds)
             info = RunInfo(settings.model, settings.describe(note), f"on {self.device}",
-                           DatasetInfo(ds.name, ds.split, len(ds), tuple(ds.class_names)), vars(settings))
+                           DatasetInfo(ds.name, ds.split, len(ds), tuple(ds.class_names)), vars(settings),
+                           attribution=ds.attribution)
             # a conditional run's grid is rows = classes x columns = the same noise vectors, named by class
             view = partial(live_grid, trainer, ds.class_names if settings.conditional else None)
             self._begin(owner, info, trainer, view, probe, paused)
@@ -186,7 +188,8 @@ class TrainingSession:
                                 "already has; that model stays as it is. Choose another title.")
             last = self.worker.history[-1] if self.worker.history else {}
             meta = {"title": title, "description": f"Trained live in the Train tab: {info.description}.",
-                    "command": f"Train tab: {info.description}", "dataset": info.data.to_dict(),
+                    "command": f"Train tab: {info.description}", "dataset": {**info.data.to_dict(),
+                    **({"attribution": info.attribution} if info.attribution else {})},
                     "train_seconds": self.worker.snapshot()["train_seconds"],
                     "evaluation": {k: last[k] for k in ("fd_fast", "coverage", "class_match") if k in last}}
             try:

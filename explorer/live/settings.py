@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from explorer.core.data import TOY_NAMES, DataNotFound, ImageDataset, load_dataset
+from explorer.core.data import TOY_NAMES, DataNotFound, ImageDataset, list_prepared, load_dataset
 from explorer.core.validation import check_choice, check_flag, check_int, check_number, check_seed
 from explorer.training import (
     LOSSES,
@@ -33,8 +33,14 @@ TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the ap
 TOY_MODEL = {"hidden": 64, "layers": 3}
 IMAGE_MODELS = {"dcgan": {"width": 16, "d_width": 16, "latent_dim": 32},
                 "vae": {"width": 16, "hidden": 128, "latent_dim": 16}}
-IMAGE_DATASETS = ("digits", "fashion-mnist")
+IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
+
+
+def image_datasets(data_dir=None) -> tuple[str, ...]:
+    """What image mode can train on: digits, Fashion-MNIST and every prepared dataset found
+    (`python -m explorer.prepare emoji` / `folder`), each at its own size and colours."""
+    return IMAGE_DATASETS + tuple(p.name for p in list_prepared(data_dir) if p.name not in IMAGE_DATASETS)
 
 
 @dataclass
@@ -62,7 +68,7 @@ class ToySettings:
 
 @dataclass
 class ImageSettings:
-    dataset: str = "digits"        # "fashion-mnist" or "digits"
+    dataset: str = "digits"        # "digits", "fashion-mnist" or a prepared dataset's name ("emoji")
     model: str = "dcgan"           # "dcgan" or "vae"
     loss: str = "non-saturating"
     lr: float = 2e-4
@@ -72,8 +78,9 @@ class ImageSettings:
     seed: int = 0
     conditional: bool = False      # class-conditional: told which class to draw; the grid gets one row per class
 
-    def validated(self) -> "ImageSettings":
-        s = ImageSettings(check_choice("Data", self.dataset, IMAGE_DATASETS),
+    def validated(self, data_dir=None) -> "ImageSettings":
+        offered = IMAGE_DATASETS if self.dataset in IMAGE_DATASETS else image_datasets(data_dir)
+        s = ImageSettings(check_choice("Data", self.dataset, offered),
                           check_choice("Model", self.model, tuple(IMAGE_MODELS)), check_choice("Loss", self.loss, LOSSES),
                           check_number("Learning rate", self.lr, 1e-6, 1.0),
                           check_int("k (inspector steps per forger step)", self.k, 1, 20),
@@ -100,6 +107,9 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
     """(training images, a note on which): Fashion-MNIST's 60 000 when installed, else the shipped 10 000."""
     if dataset == "digits":
         return load_dataset("digits", "train"), "scikit-learn's 1 497 training digits"
+    if dataset != "fashion-mnist":              # a prepared dataset: its own training split
+        ds = load_dataset(dataset, "train", data_dir)
+        return ds, f"its {len(ds.images):,} training pictures, {ds.images.shape[-1]} px".replace(",", " ")
     try:
         return load_dataset(dataset, "train", data_dir), "the full 60 000-image training set"
     except DataNotFound:
@@ -109,11 +119,12 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
 def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, ImageDataset, str]:
     """(trainer, its training images, a note on which): a fresh DCGAN or VAE, class-conditional if asked,
     with one class per class name of the dataset."""
-    s = s.validated()
+    s = s.validated(data_dir)
     ds, note = image_data(s.dataset, data_dir)
     value_range = (0.0, 1.0) if s.model == "vae" else (-1.0, 1.0)
     sampler = ImageSampler(ds.images, device, value_range, ds.labels if s.conditional else None)
-    model = dict(IMAGE_MODELS[s.model])
+    channels, side = ds.images.shape[1], ds.images.shape[-1]                  # (N, C, H, W)
+    model = dict(IMAGE_MODELS[s.model], **({} if (channels, side) == (1, 28) else {"image_size": side, "channels": channels}))
     if s.conditional:
         model["num_classes"] = class_count(s.model, s.loss, sampler, ds.class_names)
     if s.model == "vae":

@@ -138,7 +138,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
     use_runtime_folder()                 # Gradio's files go to the runtime folder, removed at exit
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
-    train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.model_names)
+    train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.listing)
     app = App(ws, default_model, explore, interp, map_tab)
     with gr.Blocks(title=TITLE) as demo:
         api.register(ws, session)        # first, so the public endpoints keep their plain names

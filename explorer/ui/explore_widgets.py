@@ -8,6 +8,7 @@ import numpy as np
 
 from explorer.core.imaging import png_data_url
 from explorer.ui import texts
+from explorer.ui.widgets import rendering
 
 MANIFOLD_N, MANIFOLD_EXTENT = 15, 3.0
 
@@ -19,7 +20,7 @@ def strip_html(images: np.ndarray, sigmas: list[float], here: int, size: int = 5
         cap = f"{s:+.1f}σ · you" if current else f"{s:+g}σ"
         border = "3px solid #e8a200" if current else "3px solid transparent"
         cells.append(f'<figure class="le-cell{" le-current" if current else ""}" style="margin:0;text-align:center">'
-                     f'<img src="{png_data_url(im)}" alt="{html.escape(cap)}" style="image-rendering:pixelated;'
+                     f'<img class="{rendering(im.shape[0])}" src="{png_data_url(im)}" alt="{html.escape(cap)}" style="'
                      f'width:{size}px;height:{size}px;background:#000;border:{border};box-sizing:content-box"/>'
                      f'<figcaption style="font-size:11px">{html.escape(cap)}</figcaption></figure>')
     return f'<div class="le-strip" style="display:flex;flex-wrap:wrap;gap:3px">{"".join(cells)}</div>'
@@ -81,7 +82,7 @@ def class_row_value(images: np.ndarray, names: list[str], current: int | None) -
     """What the "one z, every class" row draws: each class's picture and name, the current one framed.
     Names come from the checkpoint: the script shows them as text (textContent), never as HTML."""
     return {"cells": [{"src": png_data_url(im), "name": str(n)} for im, n in zip(images, names)],
-            "current": current, "caption": texts.CLASS_ROW}
+            "current": current, "caption": texts.CLASS_ROW, "rendering": rendering(images.shape[1])}
 
 
 CLASS_ROW_TEMPLATE = """
@@ -100,12 +101,14 @@ const draw = () => {
   row.replaceChildren(...v.cells.map((c, i) => {
     const fig = document.createElement('figure');
     fig.className = 'le-cell' + (i === v.current ? ' le-current' : '');
-    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:42px';
+    const wide = v.cells.length <= 9;          // nine emoji categories fit a row at 46 px; ten classes at 40
+    fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:' + (wide ? 46 : 40) + 'px';
     fig.title = 'Draw this class: ' + c.name;
     const img = document.createElement('img');
     img.src = c.src;
     img.alt = c.name;
-    img.style.cssText = 'image-rendering:pixelated;width:34px;height:34px;background:#000;box-sizing:content-box;border:3px solid '
+    img.className = v.rendering || 'le-crisp';
+    img.style.cssText = (wide ? 'width:40px;height:40px;' : 'width:34px;height:34px;') + 'background:#000;box-sizing:content-box;border:3px solid '
       + (i === v.current ? '#e8a200' : 'transparent');
     const cap = document.createElement('figcaption');
     // the whole name, on two lines if it must ("Ankle / boot"): a cut-off "Sneak…" says nothing

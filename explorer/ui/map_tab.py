@@ -27,7 +27,7 @@ MAP_TEMPLATE = """
 <div class="le-map-wrap" style="position:relative">
   <div class="le-map" style="width:100%;height:480px"></div>
   <img class="le-hover" alt="hovered picture" style="position:absolute;display:none;width:112px;height:112px;
-       image-rendering:pixelated;border:2px solid #333;background:#000;pointer-events:none;z-index:10"/>
+       border:2px solid #333;background:#000;pointer-events:none;z-index:10"/>
 </div>
 """
 
@@ -46,6 +46,7 @@ const draw = () => {
   }
   if (!window.Plotly) { setTimeout(draw, 100); return; }
   Plotly.react(div, v.data, v.layout, {displaylogo: false, responsive: true});
+  hover.className = 'le-hover ' + (v.rendering || 'le-crisp');
   if (div.dataset.bound) return;
   div.dataset.bound = '1';
   div.on('plotly_click', (ev) => {
@@ -124,7 +125,7 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
               "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"},
               "legend": {"itemsizing": "constant", "title": {"text": "Class (double-click to isolate)"}},
               "plot_bgcolor": "#fafafa", "uirevision": name}
-    return {"model": name, "data": traces, "layout": layout}
+    return {"model": name, "data": traces, "layout": layout, "rendering": widgets.rendering(m.decoder.cfg.image_size)}
 
 
 def note_for(m, points: int) -> str:

@@ -48,7 +48,7 @@ def result_html(enc, live_picture=None, live_step: int | None = None) -> str:
 
 def progress_html(step: int, picture: np.ndarray) -> str:
     return (f'<div style="display:flex;gap:8px;align-items:center">{widgets.picture(_gray(picture), 112, f"step {step}")}'
-            f"<p>Refining: moving the 64 numbers so the picture looks more like yours… step {step}</p></div>")
+            f"<p>Refining: moving the latent numbers so the picture looks more like yours… step {step}</p></div>")
 
 
 class OwnPicture:

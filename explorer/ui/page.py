@@ -13,7 +13,7 @@ from explorer.ui import presentation, texts
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
 TOOLTIP_IDS = {
-    "model-picker": "model", "model-upload": "upload", "explore-seed": "seed", "explore-surprise": "surprise",
+    "model-picker": "model", "model-upload": "upload", "show-pixels": "show_pixels", "explore-seed": "seed", "explore-surprise": "surprise",
     "explore-temperature": "temperature", "explore-direction": "direction", "explore-amount": "amount",
     "explore-undo": "undo", "present-toggle": "present",
     "explore-reset": "reset", "explore-class": "class", "interp-class-a": "class", "interp-class-b": "class",
@@ -79,6 +79,12 @@ CSS = """
 #tour-panel .le-tour-help p { margin: 0 !important; }
 @media (max-width: 720px) { #tour-panel { max-height: 40vh; } #tour-panel .le-tour-help { display: none; } }
 .le-label p { margin: 2px 0 !important; }
+/* upscaling (widgets.rendering): 28-px pictures crisp, 64-px ones smooth; "Show the pixels" (a class on <body>,
+   outside the container Gradio scopes these rules to: hence !important) makes all crisp */
+img.le-crisp { image-rendering: pixelated; }
+img.le-smooth { image-rendering: auto; }
+body.le-show-pixels img.le-smooth { image-rendering: pixelated !important; }
+#show-pixels { flex: 0 0 150px !important; width: 150px !important; min-width: 150px !important; white-space: nowrap; }
 """ + presentation.CSS
 
 

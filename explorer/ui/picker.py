@@ -66,6 +66,10 @@ def safe_card(meta: dict, name: str) -> str:
     return model_card(safe, title)
 
 
+# the page's own switch: a class on the page, no server call (page.py's CSS reads it)
+SHOW_PIXELS_JS = "(on) => { document.body.classList.toggle('le-show-pixels', !!on); }"
+
+
 class Picker:
     def __init__(self, ws: Workspace, default: str):
         self.ws, self.default = ws, default
@@ -108,8 +112,11 @@ class Picker:
             gr.HTML(f'<div class="le-title"><b>{texts.TITLE}</b><span>{texts.TAGLINE_SHORT}</span></div>', scale=3)
             model = gr.Dropdown(choices(self.ws), value=self.default, label="Model", elem_id="model-picker", scale=3,
                                 min_width=240)
+            show_pixels = gr.Checkbox(False, label="Show the pixels", elem_id="show-pixels", scale=0, min_width=130,
+                                      container=False)
             self.tour_button = gr.Button("▶ Tour", elem_id="tour-open", scale=0, min_width=90)
             present_button()
+        show_pixels.change(fn=None, inputs=[show_pixels], js=SHOW_PIXELS_JS)
         with gr.Row(elem_id="le-header-panels"):
             with gr.Accordion("Model card", open=False, elem_id="model-card-panel"):
                 card = gr.Markdown(self.card(self.default), elem_id="model-card")

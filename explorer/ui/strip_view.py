@@ -13,6 +13,7 @@ import numpy as np
 
 from explorer.core.imaging import png_data_url
 from explorer.core.validation import UserError
+from explorer.ui.widgets import rendering
 
 
 def strip_value(images: np.ndarray, sigmas: list[float], here: int, note: str = "") -> dict:
@@ -20,7 +21,7 @@ def strip_value(images: np.ndarray, sigmas: list[float], here: int, note: str = 
     as text, never markup) when what moved the picture is not the slider (a named direction)."""
     cells = [{"src": png_data_url(im), "sigma": round(float(s), 4),
               "caption": f"{s:+.1f}σ · you" if i == here else f"{s:+g}σ"} for i, (im, s) in enumerate(zip(images, sigmas))]
-    return {"cells": cells, "current": here, "note": note}
+    return {"cells": cells, "current": here, "note": note, "rendering": rendering(images.shape[1])}
 
 
 def slider_move(index: int, value, count: int, limit: float) -> list:
@@ -67,7 +68,8 @@ const draw = () => {
     const img = document.createElement('img');
     img.src = c.src;
     img.alt = c.caption;
-    img.style.cssText = 'image-rendering:pixelated;width:56px;height:56px;background:#000;box-sizing:content-box;border:3px solid '
+    img.className = v.rendering || 'le-crisp';
+    img.style.cssText = 'width:56px;height:56px;background:#000;box-sizing:content-box;border:3px solid '
       + (here ? '#e8a200' : 'transparent');
     const cap = document.createElement('figcaption');
     cap.style.cssText = 'font-size:11px';

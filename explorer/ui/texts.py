@@ -54,6 +54,8 @@ AMOUNT_MEANS = ("Amount is the share of the way along that route: 0 leaves your 
 
 TIPS = {
     "model": "Which trained model makes the pictures. GANs draw sharper pictures; VAEs can also encode real ones.",
+    "show_pixels": "Large pictures of the 64-pixel colour models are smoothed so they look like pictures; tick this "
+                   "to see every pixel as a square instead (the 28-pixel grey models always show their pixels).",
     "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",
@@ -164,4 +166,11 @@ TOUR = [
      "**grid** data with a high forger learning rate: count the clusters that have fakes.",
      "train"),
 ]
+# shown as step 9 (before mode collapse) when a colour model is installed (explorer/ui/tour.py)
+TOUR_COLOUR = ("In colour",
+               "This model draws colour pictures, every pixel a mix of red, green and blue. Everything you saw works "
+               "the same way here: the sliders, the Map, interpolation and, for a model told the class, the class row. "
+               "Large pictures are smoothed so they look like pictures; tick **Show the pixels** at the top to see the "
+               "squares.",
+               "explore")
 TOUR_HELP = "← → keys walk the tour; the controls below stay free to use as you talk."

@@ -1,4 +1,5 @@
-"""The guided tour: 9 short steps for an audience, each opening the right tab with the right model.
+"""The guided tour: 9 short steps for an audience (10 with a colour model), each opening the right tab with
+the right model.
 
 A short panel over the header (Next / Back, or the ← → keys) that never covers the step's subject
 or blocks a control: the presenter talks, the audience watches the real app underneath.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from explorer.explore.registry import colour_model
 from explorer.ui import texts
 from explorer.ui.wiring import Parts, event
 
@@ -15,18 +17,36 @@ STEP_MODELS = {2: "fashion_dcgan", 3: "fashion_dcgan", 4: "fashion_dcgan", 5: "f
                7: "fashion_cdcgan"}
 
 
+COLOUR_STEP = 8           # where the colour step goes when a colour model is installed (before mode collapse)
+
+
+def tour_steps(listing: dict[str, dict]) -> tuple[list[tuple], dict[int, str]]:
+    """(steps, step -> model): the tour for the models installed now; a colour model, when there is one
+    (found by its metadata: 3 channels), gets a step of its own, otherwise the nine steps stay as they are."""
+    colour = colour_model(listing)
+    if colour is None:
+        return list(texts.TOUR), dict(STEP_MODELS)
+    after = {(s + 1 if s >= COLOUR_STEP else s): m for s, m in STEP_MODELS.items()}
+    return texts.TOUR[:COLOUR_STEP] + [texts.TOUR_COLOUR] + texts.TOUR[COLOUR_STEP:], {**after, COLOUR_STEP: colour}
+
+
 class Tour:
-    def __init__(self, model_names):
-        self.model_names = model_names        # callable: the models installed now
+    def __init__(self, listing):
+        self.listing = listing                # callable: name -> metadata of the models installed now
+
+    def steps(self) -> list[tuple]:
+        return tour_steps(self.listing())[0]
 
     def show(self, step: int, model: str) -> dict:
-        step = max(0, min(len(texts.TOUR) - 1, int(step)))
-        title, body, tab = texts.TOUR[step]
-        wanted = STEP_MODELS.get(step)
+        steps, models = tour_steps(self.listing())
+        step = max(0, min(len(steps) - 1, int(step)))
+        title, body, tab = steps[step]
+        title = f"{step + 1} · {title.split(' · ', 1)[-1]}"      # numbered as walked (a colour step moves the rest on)
+        wanted = models.get(step)
         return {"step": step, "panel": gr.Column(visible=True), "text": f"**{title}**\n\n{body}",
                 "tabs": gr.Tabs(selected=tab), "current_tab": tab, "back": gr.Button(interactive=step > 0),
-                "next": gr.Button(value="Next →" if step < len(texts.TOUR) - 1 else "Finish"),
-                "model": wanted if wanted in self.model_names() else model}
+                "next": gr.Button(value="Next →" if step < len(steps) - 1 else "Finish"),
+                "model": wanted if wanted in self.listing() else model}
 
     def open(self, model):
         return self.show(0, model)
@@ -35,7 +55,7 @@ class Tour:
         return self.show(step - 1, model)
 
     def forward(self, step, model):
-        return self.close() if step >= len(texts.TOUR) - 1 else self.show(step + 1, model)
+        return self.close() if step >= len(self.steps()) - 1 else self.show(step + 1, model)
 
     def close(self) -> dict:
         return {"step": -1, "panel": gr.Column(visible=False)}

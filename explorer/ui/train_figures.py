@@ -8,6 +8,7 @@ import numpy as np
 from explorer.core.imaging import png_data_url
 from explorer.live.toy_view import EXTENT
 from explorer.live.verdict import game_verdict
+from explorer.ui.widgets import rendering
 
 REAL, FAKE, ARROW = "#111111", "#ff7f0e", "#7a1020"
 # the 2-D game's switchable layers (as in GAN Lab): key -> what the switch says; real data and fakes always show
@@ -100,7 +101,7 @@ def curves_figure(history: list[dict], wgan: bool, vae: bool) -> dict:
     return {"data": data, "layout": layout}
 
 
-def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str = "") -> str:
+def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str = "", side: int = 28) -> str:
     """A class-conditional run's grid (one tile row per class, `rows` its class names) with each class
     name at the start of its row. Names come from data or checkpoints: escaped."""
     height = round(width * tiles.shape[0] / tiles.shape[1])
@@ -114,7 +115,12 @@ def class_grid_picture(tiles: np.ndarray, rows, width: int = 300, caption: str =
             f'<div class="le-row-labels" style="display:flex;flex-direction:column;height:{height}px;'
             f'padding:{pad:.1f}px 0;box-sizing:border-box;font-size:12px;text-align:right">{labels}</div>'
             f'<img src="{png_data_url(tiles)}" width="{width}" height="{height}" alt="{html.escape(alt)}" '
-            f'style="image-rendering:pixelated;width:{width}px;height:{height}px;background:#000"/></div>{cap}</figure>')
+            f'class="{rendering(side)}" style="width:{width}px;height:{height}px;background:#000"/></div>{cap}</figure>')
+
+
+def _rate(per_s: float) -> str:
+    """Steps a second in as many digits as say something: a 64-px run on a CPU makes well under one (0.4, not 0)."""
+    return f"{per_s:.0f}" if per_s >= 10 else f"{per_s:.1f}" if per_s >= 0.1 else f"{per_s:.2f}"
 
 
 def _fast_note(status: str) -> str:
@@ -146,7 +152,7 @@ def readout(status: dict, frame: dict | None = None) -> str:
     owner = "yours" if status["mine"] else "started by another visitor"
     cards = [_card("State", f"{state} ({owner})", "le-warn" if state == "diverged" else ""),
              _card("Step", f"{status['step']:,}"),
-             _card("Speed", f"{status['steps_per_s']:.0f} steps/s" + _fast_note(status.get("fast_path", "off")))]
+             _card("Speed", f"{_rate(status['steps_per_s'])} steps/s" + _fast_note(status.get("fast_path", "off")))]
     frame = frame or {}
     d_real, d_fake = frame.get("d_real", last.get("d_real")), frame.get("d_fake", last.get("d_fake"))
     if d_real is not None and d_fake is not None and not frame.get("wgan"):

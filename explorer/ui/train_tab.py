@@ -12,7 +12,7 @@ from explorer.core.imaging import image_grid
 from explorer.core.validation import UserError
 from explorer.live.probe import ClassGrid
 from explorer.live.session import TrainingSession
-from explorer.live.settings import IMAGE_DATASETS, ImageSettings, ToySettings
+from explorer.live.settings import ImageSettings, ToySettings, image_datasets
 from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
@@ -150,7 +150,7 @@ class TrainTab:
                                   img_play=gr.Button("Play", elem_id="train-img-play"),
                                   img_stop=gr.Button("Stop", elem_id="train-img-stop"))
                         p.add(img_readout=gr.HTML(elem_id="train-img-readout"),
-                              img_dataset=gr.Radio(list(IMAGE_DATASETS), value="digits", label="Data"),
+                              img_dataset=gr.Radio(list(image_datasets()), value="digits", label="Data"),
                               img_model=gr.Radio(["dcgan", "vae"], value="dcgan", label="Model"),
                               img_conditional=gr.Checkbox(False, label="Class-conditional (one row per class)",
                                                           info=texts.TIPS["conditional"], elem_id="train-img-conditional"))
@@ -199,8 +199,9 @@ def grid_picture(view) -> str:
         rows, cols = view.images.shape[:2]
         tiles = _tiles(view.images.reshape(rows * cols, *view.images.shape[2:]), cols)
         return class_grid_picture(tiles, view.rows, 300,
-                                  f"one row per class, the same {cols} noise vectors in every row, all through training")
-    return widgets.picture(_tiles(view, 8), 360, "the same 64 noise vectors, all through training")
+                                  f"one row per class, the same {cols} noise vectors in every row, all through training",
+                                  side=view.images.shape[2])
+    return widgets.picture(_tiles(view, 8), 360, "the same 64 noise vectors, all through training", side=view.shape[1])
 
 
 def _tiles(images: np.ndarray, columns: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Small HTML builders shared by the tabs (pictures as crisp, pixelated data-URL images), and the
+"""Small HTML builders shared by the tabs (pictures as data-URL images, upscaled as `rendering` says), and the
 one way text from outside (checkpoint metadata, file names, requests) is made safe to show:
 `escape` for HTML, `plot_text` for plotly labels, `md_text` for Markdown, `warn`/`info` for toasts."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 import gradio as gr
 import numpy as np
 
-from explorer.core.imaging import png_data_url
+from explorer.core.imaging import SMOOTH_FROM, png_data_url
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
@@ -51,11 +51,20 @@ def info(text) -> None:
     gr.Info(escape(text))
 
 
-def picture(image: np.ndarray, size: int = 384, caption: str = "", elem_class: str = "le-picture") -> str:
+def rendering(side: int) -> str:
+    """The CSS class that upscales a picture `side` pixels high: from SMOOTH_FROM pixels (the 64-px colour
+    models) smoothly, so it looks like a picture; below (the 28-px grey ones) crisply, since a 28-px picture
+    smoothed to 300 px is only a blur. "Show the pixels" in the header makes every picture crisp (page.py)."""
+    return "le-smooth" if side >= SMOOTH_FROM else "le-crisp"
+
+
+def picture(image: np.ndarray, size: int = 384, caption: str = "", elem_class: str = "le-picture",
+            side: int | None = None) -> str:
+    """One picture `size` px wide on screen; `side`: its tiles' height when it is a grid (default: its own)."""
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (f'<figure class="{elem_class}" style="margin:0;text-align:center">'
-            f'<img src="{png_data_url(image)}" width="{size}" height="{size}" alt="{html.escape(caption or "picture")}" '
-            f'style="image-rendering:pixelated;width:{size}px;height:{size}px;background:#000"/>{cap}</figure>')
+            f'<img class="{rendering(side or image.shape[0])}" src="{png_data_url(image)}" width="{size}" height="{size}" '
+            f'alt="{html.escape(caption or "picture")}" style="width:{size}px;height:{size}px;background:#000"/>{cap}</figure>')
 
 
 def strip(images: np.ndarray, captions: list[str], size: int = 84, elem_class: str = "le-strip") -> str:

@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
-    p.add_argument("--model", default="fashion_dcgan")
+    p.add_argument("--model", default="fashion_dcgan",
+                   help="latency: the model to render; 'colour' picks the folder's colour model (a conditional GAN first)")
     p.add_argument("--checkpoints-dir")
     p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
     p.add_argument("--procs", type=int, help="ddp: processes to compare with one (default: GPUs, or 2 on a CPU)")
@@ -104,10 +105,22 @@ def main(argv=None) -> int:
         res = train_ui(args.quick, args.device, args.toy_threads)
         print(json.dumps(res)) if args.json else _print_train_ui(res)
         return 0
-    res = latency(args.quick, args.model, Path(args.checkpoints_dir) if args.checkpoints_dir else None)
+    folder = Path(args.checkpoints_dir) if args.checkpoints_dir else None
+    model = _colour_model(folder) if args.model == "colour" else args.model
+    if model is None:
+        print("error: --model colour: no colour (3-channel) model in the models folder", file=sys.stderr)
+        return 2
+    res = latency(args.quick, model, folder)
     res["machine"] = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     print(json.dumps(res, indent=None)) if args.json else _print_latency(res)
     return 1 if res["concurrent"]["errors"] or res["concurrent"]["mismatches"] else 0
+
+
+def _colour_model(folder: Path | None) -> str | None:
+    """The colour model the tour would show, from the models folder's metadata (never its file names)."""
+    from explorer.core.checkpoints import CHECKPOINT_DIR, list_checkpoints
+    from explorer.explore.registry import colour_model, explorable
+    return colour_model({p.stem: m for p, m in list_checkpoints(folder or CHECKPOINT_DIR) if explorable(m)})
 
 
 def _quality_time(args) -> int:
