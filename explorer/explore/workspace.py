@@ -21,7 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
-from explorer.core.data import to_unit
+from explorer.core.data import DataNotFound, to_unit
 from explorer.core.latent import fractions, lerp, sample_z, slerp
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
@@ -430,8 +430,10 @@ class Workspace:
         decoded = m.decode(z[None], cls)[0]
         original = None
         if lm.source == "test-images":
-            test = self.test_set(name)
-            original = test.images[i].permute(1, 2, 0).numpy()
+            try:
+                original = self.test_set(name).images[i].permute(1, 2, 0).numpy()
+            except DataNotFound:     # a shipped map whose pictures were not prepared here: the decoding alone
+                original = None
         return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original, "class": cls}
 
 
