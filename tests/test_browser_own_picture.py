@@ -15,7 +15,9 @@ FOOTWEAR = {"Sneaker", "Sandal", "Ankle boot"}
 
 def draw_sneaker(pg) -> None:
     """A wedge like the dataset's sneakers: low toe on the left rising to the collar on the right."""
-    box = pg.locator("#own-draw canvas").last.bounding_box()
+    canvas = pg.locator("#own-draw canvas").last
+    canvas.scroll_into_view_if_needed()           # the mouse draws only where the page shows the canvas
+    box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for k in range(12):
         y = cy - 10 + k * 6
