@@ -166,22 +166,22 @@ def test_the_2d_game_layers_switch_off_and_on(app):
     pg = open_page(app)
     try:
         press_on_page(pg, "4")                                            # the Train tab, by its key
-        pg.wait_for_selector("#train-toy-start", state="visible", timeout=30_000)
+        pg.wait_for_selector("#train-toy-start", state="visible", timeout=90_000)
         pg.click("#train-toy-start")
         traces = "() => { const d = document.querySelector('#train-toy-plot .le-live'); return d && d.data ? d.data.map(t => t.name || t.type) : []; }"
         pg.wait_for_function(f"() => ({traces})().includes('heatmap') && ({traces})().includes('noise mesh')", timeout=60_000)
         pg.get_by_label("Inspector's verdict (background)").uncheck()
         pg.get_by_label("Noise mesh").uncheck()
         pg.wait_for_function(f"() => {{ const t = ({traces})(); return !t.includes('heatmap') && !t.includes('noise mesh')"
-                             " && t.includes('fakes G(z)'); }", timeout=30_000)
+                             " && t.includes('fakes G(z)'); }", timeout=90_000)
         pg.get_by_label("Noise mesh").check()
-        pg.wait_for_function(f"() => ({traces})().includes('noise mesh')", timeout=30_000)
+        pg.wait_for_function(f"() => ({traces})().includes('noise mesh')", timeout=90_000)
         assert "heatmap" not in pg.evaluate(traces)
     finally:
         if pg.locator("#train-toy-stop").is_visible():
             pg.click("#train-toy-stop")
             pg.wait_for_function("() => /stopped|Nothing/i.test(document.querySelector('#train-toy-readout').innerText)",
-                                 timeout=30_000)
+                                 timeout=90_000)
         pg.close()
 
 
