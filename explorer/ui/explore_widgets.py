@@ -1,8 +1,7 @@
-"""The Explore tab's own pictures: the ±3σ strip with the current picture framed, and the clickable
+"""The Explore tab's own pictures (the ±3σ strip is ui/strip_view.py): the class row and the clickable
 decoded manifold of a 2-d model (axes, a marker where you are; a click moves you there)."""
 from __future__ import annotations
 
-import html
 
 import numpy as np
 
@@ -11,19 +10,6 @@ from explorer.ui import texts
 from explorer.ui.widgets import rendering
 
 MANIFOLD_N, MANIFOLD_EXTENT = 15, 3.0
-
-
-def strip_html(images: np.ndarray, sigmas: list[float], here: int, size: int = 56) -> str:
-    cells = []
-    for i, (im, s) in enumerate(zip(images, sigmas)):
-        current = i == here
-        cap = f"{s:+.1f}σ · you" if current else f"{s:+g}σ"
-        border = "3px solid #e8a200" if current else "3px solid transparent"
-        cells.append(f'<figure class="le-cell{" le-current" if current else ""}" style="margin:0;text-align:center">'
-                     f'<img class="{rendering(im.shape[0])}" src="{png_data_url(im)}" alt="{html.escape(cap)}" style="'
-                     f'width:{size}px;height:{size}px;background:#000;border:{border};box-sizing:content-box"/>'
-                     f'<figcaption style="font-size:11px">{html.escape(cap)}</figcaption></figure>')
-    return f'<div class="le-strip" style="display:flex;flex-wrap:wrap;gap:3px">{"".join(cells)}</div>'
 
 
 def _fraction(v: float) -> float:
