@@ -48,14 +48,15 @@ def make_checkpoints(folder: Path) -> Path:
     return save_models(folder, {**TINY, "fashion_classifier": ("classifier", {"width": 8})})
 
 
-def save_models(folder: Path, specs: dict) -> Path:
-    """Random-weight checkpoints of Fashion-MNIST models, {name: (kind, config)}, saved into `folder`."""
+def save_models(folder: Path, specs: dict, dataset: dict = FASHION) -> Path:
+    """Random-weight checkpoints, {name: (kind, config)}, of models of `dataset` (Fashion-MNIST unless
+    told), saved into `folder`."""
     for name, (kind, cfg) in specs.items():
         mods = build(kind, cfg)
         for m in mods.values():
             m.eval()
         save_checkpoint(folder / f"{name}.safetensors", kind, mods,
-                        {"title": name.replace("_", " "), "config": cfg, "dataset": FASHION, "steps": 0})
+                        {"title": name.replace("_", " "), "config": cfg, "dataset": dataset, "steps": 0})
     return folder
 
 

@@ -9,9 +9,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from explorer.core.checkpoints import save_checkpoint
 from explorer.core.data.prepared import write_prepared
-from explorer.core.models import build
+from tests.apphelpers import save_models
 
 SIDE = 32
 CLASSES = ["Red things", "Green things", "Blue things"]
@@ -39,12 +38,7 @@ def colour_pictures(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def save_colour_models(folder) -> None:
     torch.manual_seed(0)
-    for name, (kind, cfg) in MODELS.items():
-        mods = build(kind, cfg)
-        for m in mods.values():
-            m.eval()
-        save_checkpoint(folder / f"{name}.safetensors", kind, mods,
-                        {"title": name.replace("_", " "), "config": cfg, "dataset": DATA, "steps": 0})
+    save_models(folder, MODELS, DATA)
 
 
 @contextmanager

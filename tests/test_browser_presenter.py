@@ -10,14 +10,17 @@ pytestmark = pytest.mark.slow
 
 # step -> what it talks about (what must stay uncovered), checked where visible
 SUBJECTS = {1: ["#train-toy-start", "#train-toy-plot", "#train-toy-readout"],
-            2: ["#train-toy-plot", "#train-toy-readout", "#train-pause", "#train-play", "#train-toy-stop"],
-            3: ["#explore-image", "#explore-slider-0", "#explore-slider-1", "#explore-slider-2"],
+            2: ["#train-toy-plot", "#train-toy-readout", "#train-pause", "#train-play", "#train-toy-stop", "#train-layers"],
+            3: ["#explore-image", "#explore-slider-0", "#explore-slider-1", "#explore-slider-2", "#explore-strip",
+                "#explore-undo"],
             4: ["#explore-image", "#explore-direction", "#explore-amount"],
             5: ["#interp-src-a", "#interp-src-b", "#interp-run", "#interp-linear", "#interp-spherical"],
             6: ["#interp-linear", "#interp-spherical", "#interp-plot", "#interp-sentence"],
-            7: ["#map-plot", "#map-to-explore", "#map-as-start", "#map-as-end", "#map-selected"],
+            7: ["#map-plot", "#map-to-explore", "#map-as-start", "#map-as-end", "#map-selected", "#map-find",
+                "#map-find-go"],
             8: ["#explore-image", "#explore-class-row", "#explore-class"],
-            9: ["#train-toy-data", "#train-toy-start", "#train-toy-plot", "#train-toy-readout", "#train-pace"]}
+            9: ["#train-toy-data", "#train-toy-start", "#train-toy-plot", "#train-toy-readout", "#train-pace"],
+            10: ["#explore-image", "#present-toggle"]}
 
 
 @pytest.fixture(scope="module")

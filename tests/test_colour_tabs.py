@@ -72,6 +72,21 @@ def test_map_of_a_colour_vae_shows_its_prepared_test_pictures(ws):
     assert item["decoded"].shape == (SIDE, SIDE, 3)
 
 
+def test_a_shipped_map_without_its_prepared_pictures_shows_the_decoding_alone(ws, tmp_path, monkeypatch):
+    """The emoji maps ship, their test pictures do not (they are prepared on the user's machine): a
+    clicked dot still gives its latent, label and decoding, and no picture rather than an error."""
+    from tests.apphelpers import small_workspace
+    assert ws.wait_for_map("colour_vae2", 120) is not None
+    monkeypatch.setenv("EXPLORER_DATA", str(tmp_path))                 # an empty data folder
+    fresh = small_workspace(ws.folder)                                 # the same caches
+    try:
+        item = fresh.map_item("colour_vae2", 4)                         # the map comes from the cache
+        assert item["original"] is None and item["label"] in CLASSES
+        assert item["decoded"].shape == (SIDE, SIDE, 3) and is_colour(item["decoded"])
+    finally:
+        fresh.close()
+
+
 def test_map_of_a_colour_gan_is_laid_out_by_the_classifier(ws):
     from explorer.maps.features import encode_items
     from explorer.maps.layout import MapParams

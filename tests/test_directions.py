@@ -12,7 +12,7 @@ from safetensors.torch import load, save
 from explorer.core.checkpoints import CHECKPOINT_DIR, load_checkpoint
 from explorer.core.latent import sample_z
 from explorer.core.validation import UserError
-from explorer.explore import workspace as workspace_module
+from explorer.explore import direction_store as store_module
 from explorer.explore.class_routes import CHECK_SEED0, classifier_judge, fit_class_routes
 from explorer.explore.directions import PASS, Directions, gan_directions
 from explorer.explore.workspace import Workspace
@@ -169,7 +169,7 @@ def test_workspace_recomputes_an_old_cache(tiny, monkeypatch):
     def quick(ck, classifier=None, **sizes):
         calls.append(1)
         return gan_directions(ck, samples=300, classifier=clf, check=5, class_samples=200)
-    monkeypatch.setattr(workspace_module, "gan_directions", quick)
+    monkeypatch.setattr(store_module, "gan_directions", quick)
     assert ws.directions("tiny_gan").routes is not None and calls == [1]
     assert int(load(path.read_bytes())["format_version"][0]) == 2
 

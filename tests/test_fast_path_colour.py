@@ -9,7 +9,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from explorer.training import GANTrainConfig, ImageSampler, VAETrainConfig, make_trainer
 from explorer.training.diffaugment import PAPER_POLICY
 from tests.cuda_stand_ins import CpuGraph, patch_graphs
-from tests.test_fast_path import HOST_READS, _enable, params
+from tests.test_fast_path import HOST_READS, _enable, assert_replays_never_sync, params
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -79,16 +79,4 @@ def test_cuda_graph_step_trains_the_64_px_colour_models_like_eager(make):
 
 @cuda
 def test_cuda_graph_replays_of_the_64_px_gan_with_diffaugment_never_sync():
-    from explorer.training import fast
-    t = cgan(64, "cuda", 16)
-    t.use_fast_path()
-    for _ in t.run(fast.WARMUP_STEPS + 2):
-        pass
-    assert t.fast_path_status == "CUDA graph"
-    torch.cuda.set_sync_debug_mode("error")
-    try:
-        for _ in range(20):
-            t.train_step()
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
-    t.check_finite()
+    assert_replays_never_sync(cgan(64, "cuda", 16))

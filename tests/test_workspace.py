@@ -240,17 +240,17 @@ def test_a_gan_does_not_pretend_to_encode_a_test_picture(ws):
 
 
 def counted(monkeypatch, name: str, pause: float = 0.0) -> list:
-    """Count the calls of workspace.<name> (a directions computation), each held `pause` seconds."""
+    """Count the calls of direction_store.<name> (a directions computation), each held `pause` seconds."""
     import time
 
-    import explorer.explore.workspace as workspace
-    calls, real = [], getattr(workspace, name)
+    import explorer.explore.direction_store as store
+    calls, real = [], getattr(store, name)
 
     def wrapper(*args, **kwargs):
         calls.append(1)
         time.sleep(pause)
         return real(*args, **kwargs)
-    monkeypatch.setattr(workspace, name, wrapper)
+    monkeypatch.setattr(store, name, wrapper)
     return calls
 
 
@@ -273,11 +273,11 @@ def test_a_read_only_cache_folder_keeps_the_directions_in_memory(ws, tmp_path, m
     import errno
     import os
 
-    import explorer.explore.workspace as workspace
+    import explorer.explore.direction_store as store
 
     def read_only(path, blob):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
-    monkeypatch.setattr(workspace, "_write_atomic", read_only)
+    monkeypatch.setattr(store, "_write_atomic", read_only)
     calls = counted(monkeypatch, "vae_directions")
     fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path / "cache", direction_samples=DIRECTION_SAMPLES)
     first = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1}))[0]

@@ -21,11 +21,8 @@ from explorer.core.picture import (
     FLAT,
     TRIM,
     PreparedPicture,
-    _check_pixels,
-    _first_frame,
-    _from_editor,
     _shrink,
-    open_picture_bytes,
+    picture_source,
 )
 from explorer.core.validation import UserError
 
@@ -33,18 +30,8 @@ from explorer.core.validation import UserError
 def prepare_colour_picture(picture, side: int) -> PreparedPicture:
     """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (3, side, side), or UserError."""
     notes: list[str] = []
-    if isinstance(picture, dict):
-        picture = _from_editor(picture)
-    if picture is None:
-        raise UserError("No picture was given: draw something on the canvas or upload a picture.")
-    if isinstance(picture, (bytes, bytearray, memoryview)):
-        image = open_picture_bytes(bytes(picture), notes)
-    elif isinstance(picture, Image.Image):
-        image = _first_frame(picture, notes)
-    elif isinstance(picture, np.ndarray):
-        image = _array_image(picture)
-    else:
-        raise UserError(f"A picture must be image bytes, an array or an image, got {type(picture).__name__}.")
+    source = picture_source(picture, notes)
+    image = _array_image(source) if isinstance(source, np.ndarray) else source
     size = image.size
     rgb = _on_white(_shrink(_as_rgba(image)), notes)                  # float32 (H, W, 3) in [0, 1]
     return _finish(rgb, notes, (int(size[0]), int(size[1])), side)
@@ -56,7 +43,6 @@ def _array_image(arr: np.ndarray) -> Image.Image:
         arr = arr[..., 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
         raise UserError(f"A picture array must be (height, width) or (height, width, 1, 3 or 4 channels), got shape {arr.shape}.")
-    _check_pixels(arr.shape[1], arr.shape[0])
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
             raise UserError("A picture array of decimals must hold values between 0 and 1.")

@@ -58,27 +58,37 @@ class PreparedPicture:
 def prepare_picture(picture, side: int = SIDE) -> PreparedPicture:
     """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (side x side grey), or UserError."""
     notes: list[str] = []
+    source = picture_source(picture, notes)
+    if isinstance(source, np.ndarray):
+        size = (source.shape[1], source.shape[0])
+        image = _array_as_image(source)
+        if image is None:
+            return _finish(_array_to_gray(source, notes), notes, size, side)
+    else:
+        image = source
+    size = image.size
+    gray = _pil_to_gray(image, notes)
+    return _finish(gray, notes, size, side)
+
+
+def picture_source(picture, notes: list[str]) -> Image.Image | np.ndarray:
+    """What a person gave (bytes, numpy array, PIL image or Gradio editor dict) -> a decoded PIL image
+    (first frame, EXIF rotation applied), or the array itself once its shape and pixel count are
+    checked; anything else is refused in words. The grey and colour preparations both start here."""
     if isinstance(picture, dict):
         picture = _from_editor(picture)
     if picture is None:
         raise UserError("No picture was given: draw something on the canvas or upload a picture.")
     if isinstance(picture, (bytes, bytearray, memoryview)):
-        image = open_picture_bytes(bytes(picture), notes)
-    elif isinstance(picture, Image.Image):
-        image = _first_frame(picture, notes)
-    elif isinstance(picture, np.ndarray):
+        return open_picture_bytes(bytes(picture), notes)
+    if isinstance(picture, Image.Image):
+        return _first_frame(picture, notes)
+    if isinstance(picture, np.ndarray):
         if picture.ndim < 2:
             raise UserError(f"A picture array must be (height, width[, channels]), got shape {picture.shape}.")
-        size = (picture.shape[1], picture.shape[0])
-        _check_pixels(*size)
-        image = _array_as_image(picture)
-        if image is None:
-            return _finish(_array_to_gray(picture, notes), notes, size, side)
-    else:
-        raise UserError(f"A picture must be image bytes, an array or an image, got {type(picture).__name__}.")
-    size = image.size
-    gray = _pil_to_gray(image, notes)
-    return _finish(gray, notes, size, side)
+        _check_pixels(picture.shape[1], picture.shape[0])
+        return picture
+    raise UserError(f"A picture must be image bytes, an array or an image, got {type(picture).__name__}.")
 
 
 def read_picture_file(path) -> bytes:

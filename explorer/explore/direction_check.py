@@ -12,13 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from explorer.core.checkpoints import CHECKPOINT_DIR
-from explorer.explore.class_routes import Judge, check_latents
+from explorer.core.metadata import DatasetInfo
+from explorer.eval.features import load_classifier
+from explorer.explore.class_routes import Judge, check_latents, classifier_judge
 from explorer.explore.directions import Directions
+from explorer.explore.registry import LoadedModel
 
 JUDGES_DIR = CHECKPOINT_DIR / "judges"
 CHECK_SEEDS = 60          # test seeds per class: a share to within about ±6 points
@@ -74,3 +79,50 @@ def cached_agreement(path: Path, compute) -> dict[str, float]:
     except OSError as exc:
         log.warning("second-judge figures kept in memory only: cannot write %s (%s)", path, exc)
     return found
+
+
+class SecondOpinions:
+    """The second judge's figures per model and judge (both by content digest): computed once, cached
+    as JSON beside the model's other caches. Asked without waiting, a figure not yet known is computed
+    in a background thread (one per model at a time) and None is answered now."""
+
+    def __init__(self, cache_dir: Path, classifier: Callable[[str], object], device, judges: Path = JUDGES_DIR):
+        """`classifier(dataset)` is the steering classifier, the one the routes were judged with."""
+        self.cache_dir, self.device, self.judges = Path(cache_dir), device, Path(judges)
+        self._classifier = classifier
+        self._known: dict[tuple, dict[str, float]] = {}
+        self._running: set[tuple] = set()
+        self._lock = threading.Lock()
+
+    def get(self, m: LoadedModel, d: Directions, wait: bool = True) -> dict[str, float] | None:
+        """{named direction: share of test seeds the second judge sees as the named class at the route's
+        end}; None where no second judge of the model's dataset is installed, or (`wait=False`) while
+        the figures are being computed."""
+        dataset = DatasetInfo.from_meta(m.meta).name
+        path = judge_path(dataset, self.judges)
+        if path is None or d.routes is None or not d.named():
+            return None
+        key = (m.name, m.digest, str(path))
+        cache = (m.cache_dir or self.cache_dir) / f"{m.name}-{m.digest}-check-{file_digest(path)}.json"
+        if key not in self._known and not wait and not cache.exists():
+            with self._lock:
+                start = key not in self._running
+                self._running.add(key)
+            if start:
+                threading.Thread(target=self._in_background, args=(m, d, key), daemon=True).start()
+            return None
+        if key not in self._known:
+            steer = classifier_judge(m.decoder, self._classifier(dataset), m.lock)
+            second = classifier_judge(m.decoder, load_classifier(path, self.device), m.lock)
+            self._known[key] = cached_agreement(cache, lambda: direction_agreement(
+                d, class_agreement(d, steer, second, m.latent_dim)))
+        return self._known[key]
+
+    def _in_background(self, m: LoadedModel, d: Directions, key: tuple) -> None:
+        try:
+            self.get(m, d)
+        except Exception:  # noqa: BLE001 - a figure that could not be computed is left out, its traceback logged
+            log.exception("second-judge figures for %s", m.name)
+        finally:
+            with self._lock:
+                self._running.discard(key)

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from explorer.core.checkpoints import CheckpointError, load_checkpoint, read_metadata
-from explorer.core.latent import sample_z
 from explorer.core.colour_picture import prepare_colour_picture
+from explorer.core.latent import sample_z
 from explorer.core.picture import PreparedPicture, prepare_picture
 from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.eval.inversion import scores

@@ -10,25 +10,25 @@ at the edges); the methods below take typed, checked values and trust them.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save
 
-from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic, model_card
+from explorer.core.checkpoints import CHECKPOINT_DIR, model_card
 from explorer.core.data import DataNotFound, to_unit
 from explorer.core.latent import fractions, lerp, sample_z, slerp
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
-from explorer.core.validation import UserError, check_int, check_number
+from explorer.core.validation import UserError, check_int
 from explorer.eval.features import classifier_path_for, load_classifier
+from explorer.explore import manifold as sheet
 from explorer.explore.class_routes import classifier_judge
-from explorer.explore.directions import Directions, gan_directions, vae_directions
+from explorer.explore.direction_check import SecondOpinions
+from explorer.explore.direction_store import DIRECTION_SAMPLES, DirectionStore
+from explorer.explore.directions import Directions
 from explorer.explore.recipe import Recipe, parse_recipe, recipe_values
 from explorer.explore.registry import LoadedModel, ModelRegistry
 from explorer.explore.uploads import Registered, Uploads
@@ -39,7 +39,7 @@ from explorer.maps.store import MapStore
 log = logging.getLogger(__name__)
 SIGMA_STRIP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 MAX_FRAMES = 64
-DIRECTION_SAMPLES = 5000   # pictures judged per model for its directions (the shipped caches' size)
+__all__ = ["DIRECTION_SAMPLES", "MAX_FRAMES", "SIGMA_STRIP", "Workspace"]
 
 
 class Workspace:
@@ -51,10 +51,9 @@ class Workspace:
         self.uploads = Uploads(self.registry, on_unload=self._forget)
         self.cache_dir = Path(cache_dir)
         self.direction_samples = direction_samples
-        self._directions: dict[str, Directions] = {}
-        self._second: dict[tuple, dict[str, float]] = {}     # second-judge figures per (model, digest, judge)
-        self._second_running: set[tuple] = set()
-        self._direction_locks: dict[str, threading.Lock] = {}
+        judged = lambda dataset: self.classifier(dataset)     # noqa: E731 - looked up at each call
+        self._directions = DirectionStore(self.cache_dir, judged, direction_samples)
+        self._second = SecondOpinions(self.cache_dir, judged, self.registry.device)
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
         self._classifiers: dict[str, object] = {}
@@ -94,9 +93,8 @@ class Workspace:
 
     def _forget(self, name: str) -> None:
         """Drop what is kept for an unloaded upload: its directions, decoded sheets and map."""
+        self._directions.forget(name)
         with self._lock:
-            self._directions.pop(name, None)
-            self._direction_locks.pop(name, None)
             for key in [k for k in self._manifolds if k[0] == name]:
                 del self._manifolds[key]
         self._maps.forget(name)
@@ -129,84 +127,19 @@ class Workspace:
 
     # ---------------------------------------------------------------- directions
     def directions_path(self, name: str) -> Path:
-        """Where the model's directions are cached (its content digest and, unless default, the sample size
-        in the name; an upload's in the runtime folder)."""
-        m = self.model(name)
-        size = "" if self.direction_samples == DIRECTION_SAMPLES else f"-n{self.direction_samples}"
-        return (m.cache_dir or self.cache_dir) / f"{m.name}-{m.digest}-directions{size}.safetensors"
+        """Where the model's directions are cached (explore/direction_store.py)."""
+        return self._directions.path(self.model(name))
 
     def directions(self, name: str) -> Directions:
-        """Principal and named directions, cached on disk by model content and format version.
-
-        Named class directions exist only where a classifier of the model's own dataset can judge the
-        pictures; computing them judges ~20 000 pictures once (45-105 s on one busy CPU core). One
-        computation per model at a time; where the cache cannot be written (a read-only folder) the
-        directions are kept in memory and said so in the log."""
-        if name in self._directions:
-            return self._directions[name]
-        m = self.model(name)
-        with self._lock:
-            lock = self._direction_locks.setdefault(name, threading.Lock())
-        with lock:
-            if name in self._directions:             # computed meanwhile by another request
-                return self._directions[name]
-            path = self.directions_path(name)
-            d = _read_directions(path)
-            if d is None and self.direction_samples != DIRECTION_SAMPLES:     # a full-size cache will do too
-                d = _read_directions(path.with_name(f"{m.name}-{m.digest}-directions.safetensors"), quiet=True)
-            if d is None:
-                # named class directions need a classifier of the model's own dataset; a conditional model
-                # has none: its class is chosen directly
-                clf = None if m.num_classes else self.classifier(DatasetInfo.from_meta(m.meta).name)
-                n = self.direction_samples
-                check = min(200, max(20, n // 10))
-                if m.kind == "vae":
-                    d = vae_directions(m.checkpoint, max_images=2 * n, classifier=clf, check=check, class_samples=n)
-                else:
-                    d = gan_directions(m.checkpoint, samples=n, classifier=clf, check=check, class_samples=n)
-                try:
-                    _write_atomic(path, save(d.to_tensors(), metadata={"class_names": json.dumps(d.class_names)}))
-                except OSError as exc:
-                    log.warning("directions for %s kept in memory only: cannot write %s (%s)", name, path, exc)
-            self._directions[name] = d
-            return d
+        """The model's principal and named directions, computed once per model and cached on disk."""
+        return self._directions.get(self.model(name))
 
     def second_opinion(self, name: str, wait: bool = True) -> dict[str, float] | None:
         """{named direction: share of test seeds a second classifier, trained apart and never used to steer,
         sees as the named class at the route's end} (explore/direction_check.py); None where no second
         judge of the model's dataset is installed. Computed once per model and judge, then cached; with
         `wait=False` a figure not yet known is computed in the background and None is answered now."""
-        from explorer.explore import direction_check as dc
-        m = self.model(name)
-        dataset = DatasetInfo.from_meta(m.meta).name
-        path = dc.judge_path(dataset)
-        d = self.directions(name)
-        if path is None or d.routes is None or not d.named():
-            return None
-        key = (name, m.digest, str(path))
-        cache = (m.cache_dir or self.cache_dir) / f"{m.name}-{m.digest}-check-{dc.file_digest(path)}.json"
-        if key not in self._second and not wait and not cache.exists():
-            with self._lock:                              # one background computation per model at a time
-                start = key not in self._second_running
-                self._second_running.add(key)
-            if start:
-                threading.Thread(target=self._second_in_background, args=(name, key), daemon=True).start()
-            return None
-        if key not in self._second:
-            steer = classifier_judge(m.decoder, self.classifier(dataset), m.lock)
-            second = classifier_judge(m.decoder, load_classifier(path, self.registry.device), m.lock)
-            self._second[key] = dc.cached_agreement(cache, lambda: dc.direction_agreement(
-                d, dc.class_agreement(d, steer, second, m.latent_dim)))
-        return self._second[key]
-
-    def _second_in_background(self, name: str, key: tuple) -> None:
-        try:
-            self.second_opinion(name)
-        except Exception:  # noqa: BLE001 - a figure that could not be computed is left out, its traceback logged
-            log.exception("second-judge figures for %s", name)
-        finally:
-            with self._lock:
-                self._second_running.discard(key)
+        return self._second.get(self.model(name), self.directions(name), wait)
 
     # ---------------------------------------------------------------- explore
     def recipe(self, raw) -> Recipe:
@@ -289,37 +222,16 @@ class Workspace:
         sigmas = sorted([s for s in SIGMA_STRIP if abs(s - here) > 0.25] + [here])
         return self.strip(name, z, index, sigmas, cls), sigmas, sigmas.index(here)
 
-    def manifold(self, name: str, n: int = 15, extent: float = 3.0) -> np.ndarray:
+    def manifold(self, name: str, n: int = sheet.SHEET_TILES, extent: float = sheet.SHEET_EXTENT) -> np.ndarray:
         """For a 2-d latent: the decoded grid (n*H, n*W, C) over [-extent, extent]^2, decoded once per model."""
         m = self.model(name)
-        if m.latent_dim != 2:
-            raise UserError("The decoded-manifold view needs a model with a 2-d latent space.")
         key = (name, m.digest, n, extent)
-        grid = self._manifolds.get(key)
-        if grid is None:
-            ticks = np.linspace(-extent, extent, n, dtype=np.float32)
-            gy, gx = np.meshgrid(ticks[::-1], ticks, indexing="ij")             # row 0 = top = high y
-            imgs = m.decode(np.stack([gx.ravel(), gy.ravel()], 1))               # (n*n, H, W, C)
-            h, w, c = imgs.shape[1:]
-            grid = imgs.reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
-            self._manifolds[key] = grid
-        return grid
+        if key not in self._manifolds:
+            self._manifolds[key] = sheet.manifold_sheet(m, n, extent)
+        return self._manifolds[key]
 
-    @staticmethod
-    def manifold_cell(z: torch.Tensor, n: int = 15, extent: float = 3.0) -> tuple[int, int]:
-        """The grid cell (row, column) of the manifold sheet under a 2-d latent z."""
-        zz = np.asarray(z, np.float64)
-        col = int(np.clip(np.round((zz[0] + extent) / (2 * extent) * (n - 1)), 0, n - 1))
-        row = int(np.clip(np.round((extent - zz[1]) / (2 * extent) * (n - 1)), 0, n - 1))
-        return row, col
-
-    @staticmethod
-    def manifold_latent(fx: float, fy: float, n: int = 15, extent: float = 3.0) -> list[float]:
-        """The latent (2,) under a click on the manifold sheet at fractions (fx, fy) of its width and height
-        (tile i's centre is the grid value ticks[i]; the top row is the highest z2)."""
-        fx, fy = check_number("Click x", fx, 0, 1), check_number("Click y", fy, 0, 1)
-        to_value = lambda f: float(np.clip((f * n - 0.5) / (n - 1), 0, 1)) * 2 * extent - extent   # noqa: E731
-        return [round(to_value(fx), 4), round(-to_value(fy), 4)]
+    manifold_cell = staticmethod(sheet.manifold_cell)
+    manifold_latent = staticmethod(sheet.manifold_latent)
 
     # ---------------------------------------------------------------- your own picture
     def encode_picture(self, name: str, picture, progress=None, stop=None, refine: bool = True):
@@ -436,16 +348,3 @@ class Workspace:
                 original = None
         return {"index": i, "latent": z, "label": label, "decoded": decoded, "original": original, "class": cls}
 
-
-def _read_directions(path: Path, quiet: bool = False) -> Directions | None:
-    """Directions from a cache file, or None if absent, of an older format or damaged (then recomputed)."""
-    if not path.is_file():
-        return None
-    try:
-        with safe_open(str(path), "pt") as f:
-            meta = json.loads(f.metadata()["class_names"])
-        return Directions.from_tensors(load_file(str(path)), meta)
-    except Exception as exc:      # an older format or a damaged file: recompute, never misread
-        if not quiet:
-            log.warning("recomputing directions for %s: %s", path.name, exc)
-        return None

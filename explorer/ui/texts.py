@@ -135,11 +135,13 @@ TOUR = [
      "train"),
     ("2 · The verdict heads for ½",
      "The two numbers D(x) (the inspector on real data) and D(G(z)) (on fakes) head for ½: when the fakes "
-     "are good, the inspector can only guess. The background is its verdict, the arrows push each fake.",
+     "are good, the inspector can only guess. The background is its verdict, the arrows push each fake: "
+     "**Show** switches the background, mesh and arrows one at a time.",
      "train"),
     ("3 · A latent space is a map of features",
      "Every picture is made from a short list of random numbers. Each slider moves that point along one of the "
-     "model's main directions: one makes sleeves longer, another the picture brighter. Drag one.",
+     "model's main directions, named by what it changes (*Sneaker ↔ Sandal*) where the classifier can tell; "
+     "rename one in your words. Drag one, click a picture in the strip to jump there, **Undo** (Ctrl+Z) to go back.",
      "explore"),
     ("4 · Named directions",
      "“More like Sneaker” is a direction too, found by asking a classifier what makes a sneaker. "
@@ -155,7 +157,8 @@ TOUR = [
      "interpolate"),
     ("7 · The whole test set as a map",
      "Every dot is a picture; similar pictures sit together, and the colours are the ten kinds of clothes. "
-     "Hover to see one, click to take it to Explore or Interpolate.",
+     "Hover to see one, click to take it to Explore or Interpolate. **Find** a dot by number or class; the "
+     "selection lists its nearest neighbours.",
      "map"),
     ("8 · Same style, another class",
      "This GAN is also told *what* to draw. Keep its random numbers and change only the class: the row under "
@@ -165,6 +168,11 @@ TOUR = [
      "Sometimes the forger finds a few spots the inspector accepts and sends every fake there. Try the "
      "**grid** data with a high forger learning rate: count the clusters that have fakes.",
      "train"),
+    ("10 · Presenting",
+     "**Present** (key P) turns the open tab into a projector view: the picture as large as the screen, the "
+     "words big enough for the back row. With the tour closed, ← → change the seed, space plays or pauses "
+     "training, the number keys open the tabs and Esc leaves.",
+     "explore"),
 ]
 # shown as step 9 (before mode collapse) when a colour model is installed (explorer/ui/tour.py)
 TOUR_COLOUR = ("In colour",

@@ -1,4 +1,4 @@
-"""The guided tour: 9 short steps for an audience (10 with a colour model), each opening the right tab with
+"""The guided tour: 10 short steps for an audience (11 with a colour model), each opening the right tab with
 the right model.
 
 A short panel over the header (Next / Back, or the ← → keys) that never covers the step's subject
@@ -22,7 +22,7 @@ COLOUR_STEP = 8           # where the colour step goes when a colour model is in
 
 def tour_steps(listing: dict[str, dict]) -> tuple[list[tuple], dict[int, str]]:
     """(steps, step -> model): the tour for the models installed now; a colour model, when there is one
-    (found by its metadata: 3 channels), gets a step of its own, otherwise the nine steps stay as they are."""
+    (found by its metadata: 3 channels), gets a step of its own, otherwise the ten steps stay as they are."""
     colour = colour_model(listing)
     if colour is None:
         return list(texts.TOUR), dict(STEP_MODELS)

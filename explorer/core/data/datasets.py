@@ -166,7 +166,7 @@ def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = 
     from explorer.core.data.prepared import find_prepared, list_prepared, load_prepared
     if name not in PREPARED_DATASETS and find_prepared(name, data_dir) is None:
         known = dict.fromkeys(DATASETS + tuple(p.name for p in list_prepared(data_dir)))
-        raise UserError(f"Unknown dataset {name!r}; known: {', '.join(known)}.")
+        raise DataNotFound(f"Unknown dataset {name!r}; known: {', '.join(known)}.")     # no copy of it here
     return load_prepared(name, split, data_dir, PREPARED_DATASETS.get(name, ""))
 
 
