@@ -207,31 +207,6 @@ def test_controls_have_tooltips(page):
     assert page.get_attribute("#explore-surprise", "title") == "Pick a random seed."
 
 
-def tour_at(pg, step: int) -> None:
-    pg.wait_for_function("s => { const t = document.querySelector('#tour-text'); return t && t.innerText.includes(s + ' ·'); }",
-                         arg=step, timeout=30_000)
-
-
-def test_the_tour_can_be_walked_end_to_end_with_the_keys(app):
-    from explorer.ui.texts import TOUR
-    pg = open_page(app)
-    try:
-        pg.click("#tour-open")
-        tour_at(pg, 1)
-        for i in range(2, len(TOUR) + 1):
-            pg.locator("body").click(position={"x": 5, "y": 5})      # focus on the page, not on a control
-            pg.keyboard.press("ArrowRight")
-            tour_at(pg, i)
-        assert pg.locator("#train-toy-start").is_visible()           # the last step opened the Train tab
-        pg.keyboard.press("ArrowLeft")
-        tour_at(pg, len(TOUR) - 1)
-        pg.click("#tour-close")
-        pg.wait_for_function("() => !document.querySelector('#tour-panel') || !document.querySelector('#tour-panel').getClientRects().length")
-        assert error_toasts(pg) == []
-    finally:
-        pg.close()
-
-
 def test_a_reload_during_a_run_keeps_control_then_an_image_model_is_saved(app):
     pg = open_page(app)
     try:

@@ -42,14 +42,24 @@ def _overlap(a, b) -> float:
     return max(0.0, w) * max(0.0, h)
 
 
-def test_at_1280x720_no_tour_step_covers_its_own_subject(app):
+def _tour_at(pg, step: int) -> None:
+    pg.wait_for_function("s => { const t = document.querySelector('#tour-text');"
+                         " return t && t.innerText.includes(s + ' ·'); }", arg=step, timeout=30_000)
+
+
+def test_the_tour_walks_with_the_keys_and_at_1280x720_no_step_covers_its_own_subject(app):
+    """One walk (merged from the end-to-end key walk and the 1280x720 covering check): → walks every
+    step, each opens its tab and leaves what it talks about uncovered; ← goes back; Close closes."""
     from explorer.ui.texts import TOUR
+    from tests.test_browser import error_toasts
     pg = open_page(app)
     try:
         pg.click("#tour-open")
         for step in range(1, len(TOUR) + 1):
-            pg.wait_for_function("s => { const t = document.querySelector('#tour-text');"
-                                 " return t && t.innerText.includes(s + ' ·'); }", arg=step, timeout=30_000)
+            if step > 1:
+                pg.locator("body").click(position={"x": 5, "y": 5})      # focus on the page, not on a control
+                pg.keyboard.press("ArrowRight")
+            _tour_at(pg, step)
             pg.wait_for_function("s => document.querySelector(s) && document.querySelector(s).offsetParent",
                                  arg=SUBJECTS[step][0], timeout=30_000)       # the step's tab is open
             panel = pg.locator("#tour-panel").bounding_box()
@@ -62,8 +72,11 @@ def test_at_1280x720_no_tour_step_covers_its_own_subject(app):
                 checked += 1
                 assert _overlap(panel, box) == 0, f"step {step}: the tour panel covers {sel}"
             assert checked, step
-            if step < len(TOUR):
-                pg.click("#tour-next")
+        pg.keyboard.press("ArrowLeft")
+        _tour_at(pg, len(TOUR) - 1)
+        pg.click("#tour-close")
+        pg.wait_for_function("() => !document.querySelector('#tour-panel') || !document.querySelector('#tour-panel').getClientRects().length")
+        assert error_toasts(pg) == []
     finally:
         pg.close()
 

@@ -77,6 +77,8 @@ CSS = """
 #tour-panel .le-tour-row button { flex: 0 0 auto; min-width: 70px !important; }
 #tour-panel .le-tour-help { font-size: 12px; color: var(--body-text-color-subdued); flex: 1 1 auto; }
 #tour-panel .le-tour-help p { margin: 0 !important; }
+/* a step about the header itself (the Present button) puts the panel at the bottom, over the lower controls */
+#tour-panel.le-tour-low { top: auto; bottom: 12px; }
 @media (max-width: 720px) { #tour-panel { max-height: 40vh; } #tour-panel .le-tour-help { display: none; } }
 .le-label p { margin: 2px 0 !important; }
 /* an empty direction note takes no room (it used to push Direction 1 below a 720-px screen) */

@@ -18,6 +18,8 @@ STEP_MODELS = {2: "fashion_dcgan", 3: "fashion_dcgan", 4: "fashion_dcgan", 5: "f
 
 
 COLOUR_STEP = 8           # where the colour step goes when a colour model is installed (before mode collapse)
+# steps whose subject is in the header (the Present button): their panel sits at the bottom instead (page.py)
+LOW_STEPS = {"Presenting"}
 
 
 def tour_steps(listing: dict[str, dict]) -> tuple[list[tuple], dict[int, str]]:
@@ -43,7 +45,9 @@ class Tour:
         title, body, tab = steps[step]
         title = f"{step + 1} · {title.split(' · ', 1)[-1]}"      # numbered as walked (a colour step moves the rest on)
         wanted = models.get(step)
-        return {"step": step, "panel": gr.Column(visible=True), "text": f"**{title}**\n\n{body}",
+        low = title.split(" · ", 1)[-1] in LOW_STEPS
+        return {"step": step, "panel": gr.Column(visible=True, elem_classes=["le-tour-low"] if low else []),
+                "text": f"**{title}**\n\n{body}",
                 "tabs": gr.Tabs(selected=tab), "current_tab": tab, "back": gr.Button(interactive=step > 0),
                 "next": gr.Button(value="Next →" if step < len(steps) - 1 else "Finish"),
                 "model": wanted if wanted in self.listing() else model}
