@@ -124,13 +124,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(ws, default: str = "tiny_vae2"):
+TEST_SESSION_CAPACITY = 64     # the shared app's session store: the bounded-memory test fills it with fewer calls
+
+
+def launch(ws, default: str = "tiny_vae2", session_capacity: int | None = None):
     """The app for workspace `ws` on a free port, with the same settings as `python app.py`
-    (explorer.ui.server). Returns (demo, url); close with `demo.close()` and `ws.close()`."""
+    (explorer.ui.server; `session_capacity` if given). Returns (demo, url); close with `demo.close()`
+    and `ws.close()`."""
     from explorer.ui.app import build_app
     from explorer.ui.server import serve
 
     demo = build_app(ws, default)
     port = free_port()
-    serve(demo, "127.0.0.1", port, block=False, quiet=True)
+    serve(demo, "127.0.0.1", port, block=False, quiet=True,
+          **({} if session_capacity is None else {"session_capacity": session_capacity}))
     return demo, f"http://127.0.0.1:{port}/"

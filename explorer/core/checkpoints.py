@@ -124,11 +124,15 @@ def _open_by_any_process(path: Path) -> bool:
     target = str(path.resolve())
     for fd_dir in proc.glob("[0-9]*/fd"):
         try:
-            for fd in fd_dir.iterdir():
-                if os.readlink(fd) == target:
-                    return True
+            fds = list(fd_dir.iterdir())
         except OSError:          # the process ended, or is not ours to inspect
             continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) == target:
+                    return True
+            except OSError:      # this descriptor was closed meanwhile: the others still count
+                continue
     return False
 
 

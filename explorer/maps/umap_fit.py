@@ -32,6 +32,33 @@ def umap_backend() -> str:
     return "cuml"
 
 
+def import_umap():
+    """umap-learn, imported with numba's on-disk cache on for every function it compiles as it loads.
+
+    umap-learn asks numba to cache one of its ~130 compiled functions, so every new process (each
+    map worker, each app start) compiled the rest again: ~20 s of CPU before its first map. With the
+    cache on they are compiled once per installation and loaded in under a second after that. The
+    cache is numba's own (next to umap's files, or numba's user cache folder where that is read-only);
+    it is keyed by source file and CPU, and a function numba cannot cache is compiled as before."""
+    import sys
+    if "umap" in sys.modules:
+        return sys.modules["umap"]
+    import numba
+    plain = numba.njit, numba.jit
+
+    def cached(decorator):
+        def wrapped(*args, **kwargs):
+            kwargs.setdefault("cache", True)
+            return decorator(*args, **kwargs)
+        return wrapped
+    numba.njit, numba.jit = cached(numba.njit), cached(numba.jit)
+    try:
+        import umap
+    finally:
+        numba.njit, numba.jit = plain
+    return umap
+
+
 def fit_umap(latents: np.ndarray, params: MapParams, backend: str | None = None) -> np.ndarray:
     """2-D UMAP embedding, on the GPU with cuML where it is installed, else with umap-learn.
 
@@ -45,8 +72,7 @@ def fit_umap(latents: np.ndarray, params: MapParams, backend: str | None = None)
         return np.asarray(reducer.fit_transform(np.ascontiguousarray(latents, dtype=np.float32)), dtype=np.float32)
     import warnings
 
-    import umap
-
+    umap = import_umap()
     knn = exact_knn(latents, params.n_neighbors)
     reducer = umap.UMAP(n_neighbors=params.n_neighbors, min_dist=params.min_dist, random_state=params.seed,
                         precomputed_knn=(knn[0], knn[1], None))

@@ -68,9 +68,10 @@ def _patient_url_ok(url: str, patience: float = 60.0) -> bool:
 
 
 def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, block: bool = True,
-          quiet: bool = False) -> str:
+          quiet: bool = False, session_capacity: int = SESSION_CAPACITY) -> str:
     """Queue and launch `demo` with the app's settings; returns its local URL (after the server
-    stopped, when `block`)."""
+    stopped, when `block`). `session_capacity`: how many sessions' state is kept (tests fill a
+    smaller store)."""
     import gradio.networking
 
     from explorer.ui.page import CSS, page_js, theme
@@ -84,7 +85,7 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
                             quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
                             theme=theme(), css=CSS,
-                            max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=SESSION_CAPACITY,
+                            max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=session_capacity,
                             app_kwargs={"middleware": [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024,
                                                                      endpoints=endpoints_of(demo))]})
     return url
