@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import explorer.ui  # noqa: F401 - first: gradio, imported by the tests below, then skips its stub writer
 from explorer.core.data import load_digits
 
 torch.set_num_threads(1)   # tiny models: one thread is faster than two handing work back and forth

@@ -26,6 +26,7 @@ def _train(make_optimizer, steps: int = 6, set_to_none: bool = True, lr_change: 
     return net, opt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_same_weights_as_torch_fused_adam(set_to_none):
     ours, _ = _train(lambda p: FusedAdam(p, lr=2e-3, betas=(0.5, 0.999)), set_to_none=set_to_none, lr_change=True)
@@ -85,6 +86,9 @@ NO_DYNAMO = textwrap.dedent("""
             t.save(os.path.join(d, "m.safetensors"), {"dataset": {"name": "digits"}})
     print("torch._dynamo" in sys.modules)
 """)
+
+
+@pytest.mark.slow
 
 
 def test_training_steps_do_not_import_torch_dynamo():

@@ -32,6 +32,9 @@ def test_models_and_ping(app):
     assert set(TINY) <= names and "fashion_dcgan" in names and not any("classifier" in n for n in names)
 
 
+@pytest.mark.slow
+
+
 def test_render_is_reproducible(app):
     _, c = app
     a = c.predict("tiny_gan", 7, 1.0, [0.5, -1.0], "", 0.0, None, api_name="/render")
@@ -40,6 +43,9 @@ def test_render_is_reproducible(app):
     assert decode_png(a["image"]) == decode_png(b["image"]) and a["latent"] == b["latent"]
     assert other["latent"] != a["latent"] and len(a["latent"]) == 12
     assert '"seed": 7' in a["recipe"]
+
+
+@pytest.mark.slow
 
 
 def test_render_refuses_a_direction_that_does_not_work(app):
@@ -90,6 +96,9 @@ def test_map_select(app):
             c.predict("tiny_vae2", bad, api_name="/map_select")
 
 
+@pytest.mark.slow
+
+
 def test_sessions_are_isolated(app):
     """20 clients render different seeds at once: each gets its own picture, no errors."""
     from concurrent.futures import ThreadPoolExecutor
@@ -118,6 +127,9 @@ def test_nan_literal_over_plain_http(app):
     event_id = json.load(urllib.request.urlopen(req, timeout=30))["event_id"]
     stream = urllib.request.urlopen(f"{c.src.rstrip('/')}/gradio_api/call/render/{event_id}", timeout=30).read().decode()
     assert "event: error" in stream and "got NaN" in stream
+
+
+@pytest.mark.slow
 
 
 def test_train_2d_run_over_the_api_is_owned_by_its_token(app):
@@ -159,6 +171,9 @@ def _png_b64(draw) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+@pytest.mark.slow
+
+
 def test_encode_a_picture_over_the_api(app):
     _, c = app
     shoe = _png_b64(lambda d: d.polygon([(5, 40), (60, 38), (85, 50), (85, 55), (5, 55)], fill=255))
@@ -173,6 +188,9 @@ def test_encode_a_picture_over_the_api(app):
     with pytest.raises(Exception, match="all black: there is nothing in it to encode"):
         c.predict("tiny_vae8", _png_b64(lambda d: None), True, api_name="/encode")
     assert c.predict(api_name="/ping") == "ok"
+
+
+@pytest.mark.slow
 
 
 def test_a_conditional_image_run_over_the_api(app):

@@ -140,6 +140,9 @@ def test_decode_quick_has_every_row_and_consistent_rates(tmp_path):
         assert math.isclose(row["images_per_s"] * row["ms_per_batch"] / 1000, batch, rel_tol=1e-9)
 
 
+@pytest.mark.slow
+
+
 def test_decode_quick_times_every_shipped_model_conditional_ones_included():
     """`bench gpu` once crashed here: `decode` asked the class-conditional decoders for pictures
     without a class. Every shipped model must be timed, on every device (`--variants`, which `bench

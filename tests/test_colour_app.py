@@ -69,6 +69,9 @@ def test_encode_a_colour_picture_over_the_api(colour_app):
     assert shown.shape == (SIDE, SIDE, 3) and tuple(shown[SIDE // 2, SIDE // 2]) == (20, 160, 40)
 
 
+@pytest.mark.slow
+
+
 def test_a_colour_picture_is_smooth_until_the_pixels_are_asked_for(colour_app, browser):
     url, _ = colour_app
     pg = browser.new_page(viewport={"width": 1280, "height": 720})

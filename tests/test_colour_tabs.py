@@ -62,6 +62,9 @@ def test_interpolation_and_its_gif_are_in_colour_and_upscaled_smoothly(ws):
     assert (frame[1::4] != frame[0::4]).any() and not (crisp[1::4] != crisp[0::4]).any()
 
 
+@pytest.mark.slow
+
+
 def test_map_of_a_colour_vae_shows_its_prepared_test_pictures(ws):
     m = ws.wait_for_map("colour_vae2", 120)
     assert m is not None, ws.map_status("colour_vae2")
@@ -70,6 +73,9 @@ def test_map_of_a_colour_vae_shows_its_prepared_test_pictures(ws):
     item = ws.map_item("colour_vae2", 4)
     assert item["original"].shape == (SIDE, SIDE, 3) and is_colour(item["original"])
     assert item["decoded"].shape == (SIDE, SIDE, 3)
+
+
+@pytest.mark.slow
 
 
 def test_a_shipped_map_without_its_prepared_pictures_shows_the_decoding_alone(ws, tmp_path, monkeypatch):
@@ -95,6 +101,9 @@ def test_map_of_a_colour_gan_is_laid_out_by_the_classifier(ws):
         model, MapParams(points=12), ws.classifier("tinycolour"))
     assert source == "samples" and key_space == "classifier-features"
     assert latents.shape == (12, 6) and keys.shape[0] == 12 and list(classes[:4]) == [0, 1, 2, 0]
+
+
+@pytest.mark.slow
 
 
 def test_your_own_colour_picture_goes_into_the_colour_vae(ws):

@@ -170,6 +170,7 @@ def test_style_spread_is_zero_when_the_class_changes_no_style():
     assert style_measures(fake).shape == (len(fake), 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["dcgan", "vae"])
 def test_conditional_step_reads_nothing_back_to_the_host(kind, digits):
     """The CUDA-graph fast path captures _step(): labels must be drawn and looked up on the device."""
@@ -195,6 +196,7 @@ def test_conditional_step_reads_nothing_back_to_the_host(kind, digits):
     assert not rec.ops & HOST_READS, rec.ops & HOST_READS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["dcgan", "vae"])
 def test_conditional_captured_step_trains_like_eager_on_a_cpu_graph(kind, digits, monkeypatch):
     from explorer.training import fast

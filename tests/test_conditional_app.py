@@ -44,6 +44,9 @@ def test_render_draws_the_requested_class_and_refuses_a_bad_one(ws, name):
     assert r.cls == 7 and np.array_equal(ws.render(r)[0], b)       # the recipe (and a shared link) keeps the class
 
 
+@pytest.mark.slow
+
+
 def test_an_unconditional_model_refuses_a_class(ws):
     with pytest.raises(UserError, match="unconditional"):
         ws.recipe({"model": "tiny_gan", "seed": 1, "class": 3})
@@ -83,6 +86,9 @@ def test_interpolations_at_a_fixed_class_and_between_classes(ws, name):
             InterpolateTab(ws).run(name, CLASS, 1, 8, "Seed", 4, "Seed", 5, 2.5, None, {})
 
 
+@pytest.mark.slow
+
+
 def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
     m = ws.model("tiny_cvae")
     lm = ws.wait_for_map("tiny_cvae", 240)
@@ -95,6 +101,9 @@ def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
     assert np.array_equal(item["decoded"], m.decode(item["latent"][None], item["class"])[0])   # drawn in its own class
     placed = ws.place_on_map("tiny_cvae", torch.from_numpy(item["latent"][None]), item["class"])
     assert np.allclose(placed[0], lm.embedding[17], atol=1e-4)
+
+
+@pytest.mark.slow
 
 
 def test_the_tabs_show_the_class_picker_and_row_only_for_conditional_models(ws):
@@ -123,6 +132,9 @@ def test_the_tabs_show_the_class_picker_and_row_only_for_conditional_models(ws):
     assert by_class["path"] is None and "class vector" in by_class["sentence"]
     by_style = interp.run("tiny_cgan", STYLE, 3, None, "Seed", 4, "Seed", 5, 6, None, {})
     assert by_style["path"]["class"] == 3 and "drawn as" in by_style["sentence"]
+
+
+@pytest.mark.slow
 
 
 def test_the_api_renders_a_class_and_the_class_row(shared_app):

@@ -35,6 +35,7 @@ def test_the_temperature_words_say_what_its_low_end_draws(ws):
     assert "typical, safe" not in tip and "1: a typical random picture" in tip and "black" in tip
 
 
+@pytest.mark.slow
 @needs_shipped
 def test_after_a_named_direction_the_strip_says_what_moved_the_picture(ws):
     tab = ExploreTab(ws)
@@ -53,6 +54,7 @@ def test_after_a_named_direction_the_strip_says_what_moved_the_picture(ws):
     assert plain["strip"]["note"] == ""                             # no named direction: nothing to explain
 
 
+@pytest.mark.slow
 @needs_shipped
 def test_named_directions_show_what_a_second_classifier_sees_and_say_what_amount_means(ws):
     """Issue 19 #10: every option read "· 100%" (the steering classifier's own verdict); now a classifier

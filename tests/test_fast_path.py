@@ -61,6 +61,7 @@ def test_gradients_zeroed_in_place_train_exactly_like_set_to_none(digits, make):
 HOST_READS = {"_local_scalar_dense", "nonzero", "masked_select", "is_nonzero", "unique_dim", "_unique2", "equal"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [gan, vae])
 def test_the_captured_step_reads_nothing_back_to_the_host(digits, make):
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -185,6 +186,9 @@ def test_rollback_returns_to_the_explicit_snapshot_eagerly(digits):
     t = gan(digits)
     assert _rollback_sequence(t) == (10, True, True, True)
     assert t.snapshot_step == 10 and t.step == 20     # run() ending at 15 and 20 moved nothing
+
+
+@pytest.mark.slow
 
 
 def test_rollback_on_the_fast_path_returns_to_the_snapshot_and_recaptures(digits, cpu_graphs):

@@ -144,6 +144,9 @@ def test_bad_settings_name_the_parameter(session):
     assert session.status()["state"] == "idle"
 
 
+@pytest.mark.slow
+
+
 def test_image_run_saves_and_a_second_save_with_the_same_title_replaces_it(session, tmp_path):
     from explorer.core.checkpoints import load_checkpoint
     tok = session.start_images(ImageSettings(dataset="digits", model="dcgan", batch_size=16))
@@ -158,6 +161,9 @@ def test_image_run_saves_and_a_second_save_with_the_same_title_replaces_it(sessi
     ck = load_checkpoint(path)
     assert ck.meta["title"] == "My digits GAN <b>" and ck.meta["dataset"]["name"] == "digits"
     assert ck.kind == "dcgan" and ck.meta["steps"] >= 25
+
+
+@pytest.mark.slow
 
 
 def test_a_save_never_replaces_a_model_another_run_saved_and_says_why_a_save_failed(session, tmp_path, monkeypatch):

@@ -134,6 +134,9 @@ def test_map_search_finds_dots_by_number_and_class():
     assert nearest_dots(lm, 0, 3) == [1, 2, 3] and 4 not in nearest_dots(lm, 4)
 
 
+@pytest.mark.slow
+
+
 def test_the_map_tab_finds_a_dot_and_shows_its_neighbours(shared_app):
     from explorer.ui.map_tab import MapTab
     ws = shared_app.ws

@@ -111,6 +111,9 @@ def test_interpolate_paths(ws):
     assert out["linear"].shape[0] == out["spherical"].shape[0] == 2     # bad frame counts: refused at the edges (API, tab)
 
 
+@pytest.mark.slow
+
+
 def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
     store = MapStore(cache_dir=tmp_path)
     m = ws.model("tiny_vae2")
@@ -133,6 +136,9 @@ def _wait_for(cond, timeout=120):
     return cond()
 
 
+@pytest.mark.slow
+
+
 def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp_path):
     import os
     import signal
@@ -150,6 +156,9 @@ def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp
     assert store.worker.pid not in (None, first)      # a fresh worker did the map
     store.close()
     assert store.worker.pid is None
+
+
+@pytest.mark.slow
 
 
 def test_a_worker_dying_mid_job_fails_that_map_then_the_next_one_works(ws, tmp_path):
@@ -180,6 +189,9 @@ def test_new_points_are_placed_among_their_neighbours():
     assert MapParams().key() == MapParams().key() != MapParams(n_neighbors=30).key()
 
 
+@pytest.mark.slow
+
+
 def test_map_item_validates_the_index(ws):
     assert ws.wait_for_map("tiny_vae2", 60) is not None and ws.map_status("tiny_vae2").startswith("ready")
     item = ws.map_item("tiny_vae2", 3)
@@ -187,6 +199,9 @@ def test_map_item_validates_the_index(ws):
     for bad in ("x", 2.5, -1, SMALL_MAPS.points, 10**9, None):
         with pytest.raises(UserError):
             ws.map_item("tiny_vae2", bad)
+
+
+@pytest.mark.slow
 
 
 def test_gan_map_is_laid_out_by_appearance(ws):
