@@ -47,7 +47,13 @@ class SharedApp:
 @pytest.fixture(scope="session")
 def shared_app(tmp_path_factory):
     """The one app of the run: tiny models of every kind, the hostile `evil_gan`, the shipped Fashion models."""
-    from tests.apphelpers import TEST_SESSION_CAPACITY, app_folder, launch, plant_hostile_gan, small_workspace
+    from tests.apphelpers import (
+        TEST_SESSION_CAPACITY,
+        app_folder,
+        launch,
+        plant_hostile_gan,
+        small_workspace,
+    )
     folder = app_folder(tmp_path_factory.mktemp("app"))
     ws = small_workspace(folder)
     plant_hostile_gan(ws)
