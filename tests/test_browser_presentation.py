@@ -170,7 +170,12 @@ def test_the_2d_game_layers_switch_off_and_on(app):
         pg.click("#train-toy-start")
         traces = "() => { const d = document.querySelector('#train-toy-plot .le-live'); return d && d.data ? d.data.map(t => t.name || t.type) : []; }"
         pg.wait_for_function(f"() => ({traces})().includes('heatmap') && ({traces})().includes('noise mesh')", timeout=60_000)
-        pg.get_by_label("Inspector's verdict (background)").uncheck()
+        pg.get_by_label("Inspector's verdict (background)").uncheck()                  # while it runs
+        pg.wait_for_function(f"() => !({traces})().includes('heatmap') && ({traces})().includes('noise mesh')",
+                             timeout=90_000)
+        pg.click("#train-pause")             # and while paused: the switches redraw the paused game's view
+        pg.wait_for_function("() => /paused/i.test(document.querySelector('#train-toy-readout').innerText)",
+                             timeout=30_000)
         pg.get_by_label("Noise mesh").uncheck()
         pg.wait_for_function(f"() => {{ const t = ({traces})(); return !t.includes('heatmap') && !t.includes('noise mesh')"
                              " && t.includes('fakes G(z)'); }", timeout=90_000)
