@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from explorer.core.loaded_model import MAX_LATENT, LoadedModel
 from explorer.core.validation import UserError, check_number, check_seed
-from explorer.explore.slider_names import MAX_NAME
+from explorer.explore.slider_names import MAX_NAME, tidy_names
 
 TEMPERATURE = (0.0, 3.0)       # scales the seed's noise: 0 = the centre, 3 = far out
 SLIDER = (-10.0, 10.0)         # principal-direction coordinates, in σ
@@ -117,14 +117,11 @@ def _names(raw, directions) -> tuple[str, ...]:
     names = list(raw)
     if len(names) > len(directions.basis):
         raise UserError(f"{len(directions.basis)} sliders can take {len(directions.basis)} names, got {len(names)}.")
-    out = []
     for i, n in enumerate(names):
         if not isinstance(n, str):
             raise UserError(f"The name of slider {i + 1} must be text.")
-        n = " ".join(n.split())
+    out = tidy_names(names)
+    for i, n in enumerate(out):
         if len(n) > MAX_NAME:
             raise UserError(f"The name of slider {i + 1} is {len(n)} characters; at most {MAX_NAME} fit.")
-        out.append(n)
-    while out and not out[-1]:
-        out.pop()
     return tuple(out)

@@ -26,6 +26,8 @@ EXPLORABLE = ("dcgan", "vae")
 def explorable(meta) -> bool:
     """GANs and VAEs with an image decoder, unconditional or class-conditional."""
     return isinstance(meta, dict) and meta.get("kind") in EXPLORABLE
+
+
 def colour_model(listing: dict[str, dict]) -> str | None:
     """The model that shows colour best (the tour's colour step): a colour (3-channel) model, a
     class-conditional GAN first, then any GAN, then any other; None when no colour model is listed.

@@ -7,7 +7,7 @@ When most of them (at least `AGREE`) are one class at the − end and most are a
 the same one, "more like X" names it; otherwise it keeps its number only (no name beats a wrong one).
 
 Names are computed once per model (one batch of 2·K·SAMPLES pictures, well under a second for the
-28-px models) and kept with the model's directions in the Workspace's memory (`SliderNames`).
+28-px models) and kept in the Workspace's memory (`SliderNames`, `Workspace.slider_names`).
 A presenter may rename a slider; that name travels in the recipe (explorer/explore/recipe.py).
 """
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Callable
 import torch
 
 from explorer.core.latent import sample_z
-from explorer.core.metadata import DatasetInfo
 from explorer.explore.class_routes import classifier_judge
 
 SAMPLES = 48        # pictures judged per end of each direction
@@ -65,38 +64,36 @@ def effect_names(directions, judge: Callable[[torch.Tensor], torch.Tensor], clas
     return names
 
 
-def clean_name(text) -> str:
-    """A presenter's name for a slider: one line, at most MAX_NAME characters (shown as text everywhere)."""
-    return " ".join(str(text or "").split())[:MAX_NAME]
+def tidy_names(names) -> list[str]:
+    """A presenter's slider names (text each): one line each, spaces collapsed, trailing empty names dropped."""
+    out = [" ".join(n.split()) for n in names]
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 class SliderNames:
-    """Per model, the names of its sliders, computed once (one computation per model at a time)."""
+    """Per model, the names of its sliders, computed once per model (and per count) at a time."""
 
     def __init__(self):
-        self._names: dict[tuple[str, str], list[str]] = {}
+        self._names: dict[tuple[str, str, int], list[str]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str], compute: Callable[[], list[str]]) -> list[str]:
+    def get(self, m, directions, classifier, count: int) -> list[str]:
+        """Model `m`'s first `count` sliders' names ("" where the classifier cannot tell, and for every slider
+        of a conditional model or of one without a classifier of its dataset: `classifier` None)."""
+        k = min(count, len(directions.basis))
+        if classifier is None or m.num_classes or not directions.class_names:
+            return [""] * k
+        key = (m.name, m.digest, k)
         with self._lock:
             if key not in self._names:
-                self._names[key] = compute()
+                judge = classifier_judge(m.decoder, classifier, m.lock)
+                self._names[key] = effect_names(directions, judge, directions.class_names, k)
             return self._names[key]
 
-
-_CACHE = SliderNames()
-
-
-def slider_names(ws, name: str, count: int) -> list[str]:
-    """The Workspace `ws`'s model `name`: its first `count` sliders' names ("" where the classifier cannot
-    tell, and for every slider of a conditional model or one without a classifier of its dataset)."""
-    m = ws.model(name)
-    d = ws.directions(name)
-    clf = None if m.num_classes else ws.classifier(DatasetInfo.from_meta(m.meta).name)
-    k = min(count, len(d.basis))
-    if clf is None or not d.class_names:
-        return [""] * k
-
-    def compute():
-        return effect_names(d, classifier_judge(m.decoder, clf, m.lock), d.class_names, k)
-    return _CACHE.get((name, m.digest, k), compute)
+    def forget(self, name: str) -> None:
+        """Drop the names kept for a model (an unloaded upload)."""
+        with self._lock:
+            for key in [k for k in self._names if k[0] == name]:
+                del self._names[key]

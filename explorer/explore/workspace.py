@@ -31,6 +31,7 @@ from explorer.explore.direction_store import DIRECTION_SAMPLES, DirectionStore
 from explorer.explore.directions import Directions
 from explorer.explore.recipe import Recipe, parse_recipe, recipe_values
 from explorer.explore.registry import LoadedModel, ModelRegistry
+from explorer.explore.slider_names import SliderNames
 from explorer.explore.uploads import Registered, Uploads
 from explorer.maps.cache import CACHE_DIR
 from explorer.maps.layout import LatentMap, MapParams
@@ -54,6 +55,7 @@ class Workspace:
         judged = lambda dataset: self.classifier(dataset)     # noqa: E731 - looked up at each call
         self._directions = DirectionStore(self.cache_dir, judged, direction_samples)
         self._second = SecondOpinions(self.cache_dir, judged, self.registry.device)
+        self._slider_names = SliderNames()
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._test_sets: dict = {}
         self._classifiers: dict[str, object] = {}
@@ -92,8 +94,9 @@ class Workspace:
         return self.uploads.register(Path(src), shown, visitor)
 
     def _forget(self, name: str) -> None:
-        """Drop what is kept for an unloaded upload: its directions, decoded sheets and map."""
+        """Drop what is kept for an unloaded upload: its directions, slider names, decoded sheets and map."""
         self._directions.forget(name)
+        self._slider_names.forget(name)
         with self._lock:
             for key in [k for k in self._manifolds if k[0] == name]:
                 del self._manifolds[key]
@@ -133,6 +136,13 @@ class Workspace:
     def directions(self, name: str) -> Directions:
         """The model's principal and named directions, computed once per model and cached on disk."""
         return self._directions.get(self.model(name))
+
+    def slider_names(self, name: str, count: int) -> list[str]:
+        """The model's first `count` sliders named by what they do, where its classifier can tell
+        (explore/slider_names.py; "" elsewhere), computed once per model."""
+        m = self.model(name)
+        clf = None if m.num_classes else self.classifier(DatasetInfo.from_meta(m.meta).name)
+        return self._slider_names.get(m, self.directions(name), clf, count)
 
     def second_opinion(self, name: str, wait: bool = True) -> dict[str, float] | None:
         """{named direction: share of test seeds a second classifier, trained apart and never used to steer,

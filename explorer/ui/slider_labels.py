@@ -6,22 +6,19 @@ The names box holds one name per line, line 1 for Direction 1; an empty line kee
 """
 from __future__ import annotations
 
-from explorer.explore.slider_names import slider_names
+from explorer.explore.slider_names import tidy_names
 
 
 def typed_names(text) -> list[str]:
     """The names box's text -> one name per slider (empty: automatic), trailing empty ones dropped."""
-    names = [" ".join(line.split()) for line in str(text or "").splitlines()]
-    while names and not names[-1]:
-        names.pop()
-    return names
+    return tidy_names(str(text or "").splitlines())
 
 
 def slider_labels(ws, model: str, count: int, names=()) -> list[str]:
     """The labels of the model's first `count` sliders, given the presenter's `names`."""
     d = ws.directions(model)
     count = min(count, len(d.basis))
-    auto = slider_names(ws, model, count)
+    auto = ws.slider_names(model, count)
     out = []
     for i in range(count):
         own = names[i] if i < len(names) else ""
