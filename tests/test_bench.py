@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from explorer.cli.bench.__main__ import main
-from tests.apphelpers import link_shipped, make_checkpoints
+from tests.apphelpers import make_checkpoints
 
 
 def finite_positive(x) -> bool:
@@ -141,8 +141,6 @@ def test_decode_quick_has_every_row_and_consistent_rates(tmp_path):
 
 
 @pytest.mark.slow
-
-
 def test_decode_quick_times_every_shipped_model_conditional_ones_included():
     """`bench gpu` once crashed here: `decode` asked the class-conditional decoders for pictures
     without a class. Every shipped model must be timed, on every device (`--variants`, which `bench
@@ -158,34 +156,7 @@ def test_decode_quick_times_every_shipped_model_conditional_ones_included():
     assert all(finite_positive(row["images_per_s"]) for row in res.values())
 
 
-# ---------------------------------------------------------------- against a launched app
-@pytest.mark.slow
-def test_latency_quick_answers_every_request_correctly(tmp_path):
-    from explorer.cli.bench import latency
-    folder = link_shipped(tmp_path / "ck", ("fashion_classifier", "fashion_vae16"))   # cached: the app starts at once
-    res = latency(quick=True, model="fashion_vae16", checkpoints_dir=folder)
-    assert round_trips(res)
-    s, c = res["single_client"], res["concurrent"]
-    assert s["render"]["n"] == s["ping"]["n"] == 20
-    assert c["errors"] == 0 and c["mismatches"] == 0 and res["first_errors"] == []
-    assert c["requests"] == c["clients"] * c["per_client"]            # every request answered
-    for st in (s["ping"], s["render"], c):
-        assert finite_positive(st["median_ms"]) and st["median_ms"] <= st["p95_ms"]
-    assert math.isclose(s["render_overhead_median_ms"], s["render"]["median_ms"] - s["ping"]["median_ms"])
-    d = res["drag_2s"]                    # both drags got pictures back, and training went on meanwhile
-    assert d["idle"] >= 1 and d["while_training"] >= 1 and d["training_steps_during_drag"] >= 1
-
-
-@pytest.mark.slow
-def test_startup_serves_the_first_page_and_memory_is_read_around_api_calls(tmp_path):
-    from explorer.cli.bench import startup
-    from explorer.cli.bench.memory import memory
-    folder = link_shipped(tmp_path / "ck", ("fashion_classifier", "fashion_vae2"))
-    assert finite_positive(startup(folder)["to_first_page_s"])
-    res = memory(quick=True, calls=30, checkpoints_dir=folder, warm=10)           # the soak itself is the bench's
-    assert round_trips(res) and res["calls"] == 30 and res["warm_up_calls"] == 10
-    assert finite_positive(res["calls_per_s"]) and res["rss_start_mb"] > 0 and res["rss_after_mb"] > 0
-    assert math.isclose(res["kb_per_call"], (res["rss_after_mb"] - res["rss_before_mb"]) * 1024 / 30)
+# against a launched app.py (startup, latency, memory): tests/test_app_process.py, which reads one app
 
 
 def test_gpu_bench_says_plainly_when_there_is_no_gpu(capsys):

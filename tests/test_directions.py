@@ -180,9 +180,10 @@ SHIPPED = ["fashion_dcgan", "fashion_vae16", "fashion_vae2"]
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_direction_offered_on_a_shipped_model_passes_on_fresh_seeds(name):
-    """The shipped caches were checked on seeds 1 000 000-1 000 199; here 100 other seeds (0-99,
-    the ones visitors see first). Threshold 0.75 rather than 0.8: 100 seeds carry sampling noise
-    (a true 80 % rate gives under 75 % about 10 % of the time)."""
+    """The shipped caches were checked on seeds 1 000 000-1 000 199; here 50 other seeds (0-49,
+    the ones visitors see first; fixed, so the check is deterministic). Thresholds below the fit's
+    0.8 for the sampling noise of 50 seeds; measured on them: every route's end 100 %, the halfway
+    pictures in between 80-100 % (the same as on seeds 0-99, which took twice as long)."""
     ws = Workspace(CHECKPOINT_DIR, "cpu", cache_dir=CHECKPOINT_DIR / "cache")
     m = ws.model(name)
     assert ws.directions_path(name).is_file(), "regenerate the shipped cache"
@@ -190,7 +191,7 @@ def test_every_direction_offered_on_a_shipped_model_passes_on_fresh_seeds(name):
     offered = d.named()
     assert len(offered) >= 8, list(offered)
     judge = classifier_judge(m.decoder, ws.classifier("fashion-mnist"), m.lock)
-    seeds = range(100)
+    seeds = range(50)
     assert CHECK_SEED0 > max(seeds)
     z = torch.stack([sample_z(1, m.latent_dim, s)[0] for s in seeds])
     start = judge(z)

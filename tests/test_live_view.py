@@ -93,3 +93,37 @@ def test_live_grid_on_cuda_comes_back_without_a_sync_and_matches(conditional):
         assert got.rows == want.rows
         got, want = got.images, want.images
     assert np.array_equal(got, want)
+
+
+def test_a_slow_step_keeps_the_readout_and_the_controls_answering():
+    """A step that takes long (a 64-px model on a CPU): the readout answers during the step, and a
+    control call gets the worker's lock at the end of the step it arrived in (or the next), not after
+    whichever step the training thread happens to let go of the lock in (a plain lock: Stop took 2 s)."""
+    trainer, _, _ = image_trainer(ImageSettings(batch_size=8), "cpu")
+    inner, gate, in_step, done = trainer.train_step, threading.Event(), threading.Event(), []
+
+    def slow_step():
+        in_step.set()
+        gate.wait(5)
+        time.sleep(0.02)
+        done.append(1)
+        return inner()
+    trainer.train_step = slow_step
+    w = TrainingWorker(view_every=0.0)
+    w.start(trainer)
+    try:
+        assert in_step.wait(10)
+        snap = w.snapshot()                                   # mid-step (the step waits for `gate`)
+        assert snap["state"] == "running" and snap["step"] == 0 and not done   # answered during the step
+        gate.set()                                            # from here on each step takes ~20 ms
+        wait_for(lambda: trainer.step >= 3)
+        for _ in range(5):
+            asked = trainer.step
+            got = w.call_locked(lambda t: t.step)
+            assert got - asked <= 2, f"the call waited {got - asked} steps for the lock"
+        w.pause()
+        steps = trainer.step
+        time.sleep(0.1)
+        assert trainer.step <= steps + 1                      # paused at the end of the step under way
+    finally:
+        w.stop()

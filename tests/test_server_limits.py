@@ -1,83 +1,21 @@
 """The server under load and abuse: memory per API call stays bounded (a few hundred calls here; the
 10 000-call soak is `python -m explorer.bench memory`), a 50 MB body is refused at once while others
 are still served (both against the session's shared app, which is served exactly as `python app.py`
-serves it), and SIGTERM or Ctrl-C ends `python app.py` and every process it started."""
+serves it). SIGTERM and Ctrl-C: tests/test_app_process.py."""
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from explorer.cli.bench.memory import api_calls, rss_mb
-from tests.apphelpers import free_port, link_shipped
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = 160              # measured after the session store is full; a leak of the old kind is ~285 kB a call
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of `pid` (from /proc)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def group_members(pgid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def start_app(folder: Path):
-    """`python app.py` on a free port in its own process group; returns (process, base URL)."""
-    import httpx
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--checkpoints-dir", str(folder), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    end = time.time() + 180
-    while time.time() < end:
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        try:
-            if httpx.get(url + "/gradio_api/info", timeout=5).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    stop_app(proc)
-    raise AssertionError("the app did not start within 180 s")
-
-
-def stop_app(proc) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    for pid in group_members(proc.pid):      # whatever SIGTERM left (the test below says whether it did)
-        os.kill(pid, signal.SIGKILL)
-    proc.stderr.close()
 
 
 def run_async(make_coro):
@@ -148,28 +86,3 @@ def test_a_50_mb_body_is_refused_at_once_while_others_are_served(shared_app):
     assert sized in (413, "closed") and chunked in (413, "closed")   # how long each took: the bench's business
     small = httpx.post(url + "/gradio_api/upload", files={"files": ("x.safetensors", b"\0" * 100_000)}, timeout=30)
     assert small.status_code == 200                         # uploads keep their own, larger limit
-
-
-@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
-def test_sigterm_and_ctrl_c_end_the_app_and_all_its_children(tmp_path, how):
-    proc, _ = start_app(link_shipped(tmp_path / "ck", ("fashion_classifier", "fashion_vae2")))   # cached: starts at once
-    try:
-        end = time.time() + 60
-        while not children(proc.pid) and time.time() < end:   # the map worker (and multiprocessing's tracker)
-            time.sleep(0.2)
-        kids = children(proc.pid)
-        assert kids, "no map worker was started"
-        t0 = time.perf_counter()
-        if how == "SIGTERM":
-            proc.send_signal(signal.SIGTERM)
-        else:                                   # a terminal's Ctrl-C: SIGINT to the whole process group
-            os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(15)
-        end = time.time() + 5
-        while group_members(proc.pid) and time.time() < end:
-            time.sleep(0.1)
-        assert group_members(proc.pid) == [], f"left running after {how}: {group_members(proc.pid)}"
-        print(f"\n{how}: the app and its {len(kids)} children ended in {time.perf_counter() - t0:.1f} s")
-        assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
-    finally:
-        stop_app(proc)

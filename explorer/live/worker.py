@@ -29,6 +29,7 @@ import torch
 
 from explorer.core.priority import InteractiveGate
 from explorer.core.validation import UserError
+from explorer.live.step_lock import StepLock
 from explorer.training import Trainer, TrainingDiverged
 
 
@@ -88,7 +89,8 @@ class TrainingWorker:
         self.delay = 0.0                    # seconds to sleep between steps (slow motion)
         self._view_fn: Callable[[], object] | None = None
         self._on_report: Callable[[Trainer, dict], dict | None] | None = None
-        self._lock = threading.RLock()
+        self._lock = StepLock()             # held through each step; let go of fairly between steps
+        self._history_lock = threading.Lock()   # the readings only: a snapshot never waits for a step
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._steps_per_s = 0.0
@@ -105,7 +107,8 @@ class TrainingWorker:
         with self._lock:
             self.trainer, self._view_fn, self._on_report = trainer, view_fn, on_report
             self.view, self.message, self._pending, self._view_cost = None, "", None, 0.0
-            self.history.clear()
+            with self._history_lock:
+                self.history.clear()
             self._steps_per_s = self._train_seconds = 0.0
             self.state = RunState.PAUSED if paused else RunState.RUNNING
             if view_fn is not None:
@@ -202,6 +205,7 @@ class TrainingWorker:
             while True:
                 if self.gate is not None:
                     self.gate.wait_until_idle()       # a slider drag goes first; training resumes right after
+                self._lock.let_waiters_in()           # so do control calls waiting for the lock (pause, stop...)
                 t0 = time.perf_counter()
                 with self._lock:
                     if self.state != RunState.RUNNING or self._thread is not me:
@@ -278,7 +282,8 @@ class TrainingWorker:
             extra = self._on_report(t, rec)
             if extra:
                 rec.update(extra)
-        self.history.append(rec)
+        with self._history_lock:
+            self.history.append(rec)
         return rec
 
     @staticmethod
@@ -288,10 +293,12 @@ class TrainingWorker:
 
     # ---------------------------------------------------------------- reading
     def snapshot(self) -> dict:
-        with self._lock:
-            t = self.trainer
-            return {"state": self.state.value, "message": self.message, "step": t.step if t else 0,
-                    "steps_per_s": self._steps_per_s, "fast_path": t.fast_path_status if t else "off",
-                    "train_seconds": self._train_seconds, "device": str(t.device) if t else "",
-                    "history": list(self.history)}
+        """The run's state and readings now; never waits for a training step to end."""
+        t = self.trainer
+        with self._history_lock:
+            history = list(self.history)
+        return {"state": self.state.value, "message": self.message, "step": t.step if t else 0,
+                "steps_per_s": self._steps_per_s, "fast_path": t.fast_path_status if t else "off",
+                "train_seconds": self._train_seconds, "device": str(t.device) if t else "",
+                "history": history}
 

@@ -1,6 +1,7 @@
 """Benchmarks over HTTP against a running `python app.py`: latency of `render` vs the floor, start-up."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -24,7 +25,9 @@ def _free_port() -> int:
 
 
 class AppProcess:
-    """`python app.py` on a free port, stopped on exit."""
+    """`python app.py` on a free port, stopped on exit. It runs in a process group of its own: a
+    Ctrl-C meant for the bench reaches the bench, which then stops the app (and a test can signal
+    the app's whole group as a terminal would)."""
 
     def __init__(self, checkpoints_dir: Path | None = None, model: str | None = None):
         self.port = _free_port()
@@ -39,7 +42,7 @@ class AppProcess:
     def __enter__(self):
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True)
         deadline = time.time() + 180
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -54,11 +57,24 @@ class AppProcess:
         raise RuntimeError("app.py did not start within 180 s")
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        if self.proc.poll() is None:          # (a test may have ended it already)
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stderr.close()
+
+
+@contextlib.contextmanager
+def running(app: AppProcess | None, checkpoints_dir: Path | None = None, model: str | None = None):
+    """`app` if one is given (already running: left running), else a new `python app.py`, stopped after."""
+    if app is not None:
+        yield app
+        return
+    with AppProcess(checkpoints_dir, model) as started:
+        yield started
 
 
 def call(client: httpx.Client, base: str, api: str, data: list) -> tuple[float, object]:
@@ -81,11 +97,14 @@ def _stats(xs: list[float]) -> dict:
             "n": len(xs)}
 
 
-def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: Path | None = None) -> dict:
+def latency(quick: bool = False, model: str = "fashion_dcgan", checkpoints_dir: Path | None = None,
+            app: AppProcess | None = None) -> dict:
+    """Render latency against /ping, a 2-s drag idle and while a 2-D run trains, and concurrent clients;
+    against `app` when given (a running app.py serving `model`), else a new one."""
     n = 20 if quick else 400
     clients, per_client = (4, 5) if quick else (20, 50)
-    with AppProcess(checkpoints_dir, model) as app:
-        base = app.url
+    with running(app, checkpoints_dir, model) as served:
+        base = served.url
         with httpx.Client(timeout=60) as c:
             for _ in range(5):                                          # warm both paths
                 call(c, base, "ping", [])

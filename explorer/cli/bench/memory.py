@@ -13,7 +13,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from explorer.cli.bench.http import AppProcess
+from explorer.cli.bench.http import AppProcess, running
 from explorer.explore.limits import SESSION_CAPACITY
 
 
@@ -45,17 +45,18 @@ async def api_calls(url: str, n: int, concurrency: int = 16) -> float:
 
 
 def memory(quick: bool = False, calls: int | None = None, checkpoints_dir: Path | None = None,
-           warm: int | None = None) -> dict:
-    """RSS of a fresh `python app.py` before and after `calls` API calls (default 10 000; quick: 200),
-    after `warm` calls (default: twice the session store's capacity, so that it is full)."""
+           warm: int | None = None, app: AppProcess | None = None) -> dict:
+    """RSS of a fresh `python app.py` (or of `app`, running already) before and after `calls` API calls
+    (default 10 000; quick: 200), after `warm` calls (default: twice the session store's capacity, so
+    that it is full)."""
     calls = calls or (200 if quick else 10_000)
     warm = 2 * SESSION_CAPACITY if warm is None else warm
-    with AppProcess(checkpoints_dir) as app:
-        pid = app.proc.pid
+    with running(app, checkpoints_dir) as served:
+        pid = served.proc.pid
         start = rss_mb(pid)
-        asyncio.run(api_calls(app.url, warm))                   # the session store is full from here on
+        asyncio.run(api_calls(served.url, warm))                # the session store is full from here on
         before = rss_mb(pid)
-        rate = asyncio.run(api_calls(app.url, calls))
+        rate = asyncio.run(api_calls(served.url, calls))
         after = rss_mb(pid)
     return {"calls": calls, "warm_up_calls": warm, "session_capacity": SESSION_CAPACITY, "calls_per_s": rate,
             "rss_start_mb": start, "rss_before_mb": before, "rss_after_mb": after, "grown_mb": after - before,
