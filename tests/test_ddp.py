@@ -165,14 +165,14 @@ def test_killing_one_process_stops_the_other_and_leaves_a_whole_checkpoint(tmp_p
         assert all(p.poll() is None for p in procs), (tmp_path / "rank0.log").read_text()[-2000:]
         procs[1].send_signal(signal.SIGKILL)
         t0 = time.monotonic()
-        code = procs[0].wait(timeout=60)
+        code = procs[0].wait(timeout=100)     # at once when the peer's socket closes; at worst the 60-s collective timeout
         took = time.monotonic() - t0
     finally:
         wait_all(procs, 0)
     log = (tmp_path / "rank0.log").read_text()
     assert code == 3, log[-2000:]
     assert "lost contact with the other training processes" in log and "nothing was saved" in log, log[-2000:]
-    assert took < 60
+    assert took < 100
     assert "resumed from" in log and "global batch 16 = 8 per process x 2" in log
     ck = load_checkpoint(out, with_optimizers=True)        # whole, valid, no "module." prefixes
     assert ck.meta["steps"] >= 6 and ck.meta["steps"] % 2 == 0

@@ -20,6 +20,7 @@ from explorer.live.session import TrainingSession
 from explorer.ui import api
 from explorer.ui import undo as undo_history
 from explorer.ui.explore_tab import POINT, ExploreTab
+from explorer.ui.fast_picture import recipe_png
 from explorer.ui.gradio_files import use_runtime_folder
 from explorer.ui.interpolate_tab import InterpolateTab
 from explorer.ui.map_tab import MapTab
@@ -195,4 +196,5 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         loaded = demo.load(**event(p, app.load_view, ["visited"],
                                    [*app.outputs(), "tabs", "current_tab", "explore_intro", "train_intro", "visited"]))
         flows.after_model_set(loaded.then(fn=None, js=VIEW_OPENED_JS)).then(**train.refresh_event)
+    demo.recipe_png = recipe_png(ws)      # GET /le/picture: the dragged slider's pictures (server.py serves it)
     return demo

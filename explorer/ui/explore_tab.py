@@ -329,11 +329,12 @@ class ExploreTab:
                                   ["strip", "manifold"], errors_to="strip", trigger_mode="always_last")
         self.share_event = dict(fn=None, inputs=[p["recipe"]], outputs=[p["share_link"]], js=SHARE_JS)
         self.redraw = (self.fast, self.extras_event, self.share_event)
-        # on release the picture is drawn again before the strip: the strip must frame the released
-        # picture, not whichever latent the last drag event had stored when the release arrived
+        # while a direction slider or the amount moves, the page draws each value's picture itself from GET
+        # /le/picture (fast_picture.py: a Gradio event per value costs the page ~100 ms, a drag showed 6
+        # pictures in 2 s); its release (a drag's end, the arrow keys' end, leaving a typed value) runs the
+        # usual chain: the picture and its recipe, the strip framing it, the link
         for s in p["sliders"] + [p["amount"]]:
-            s.input(**self.fast).then(**self.share_event)       # the link follows the picture, not the mouse
-            s.release(**self.fast).then(**self.extras_event)
+            s.release(**self.fast).then(**self.extras_event).then(**self.share_event)
         # temperature rescales the starting point: the sliders follow it, then the picture
         reseed = event(p, self.reseed, ["model", "seed", "temperature", "base"], ["sliders"], trigger_mode="always_last")
         p["temperature"].input(**reseed).then(**self.fast)

@@ -9,7 +9,7 @@ import json
 
 import gradio as gr
 
-from explorer.ui import presentation, texts
+from explorer.ui import fast_picture, presentation, texts
 
 # elem_id -> tooltip key: every control gets a hover tooltip (buttons have no `info` line in Gradio)
 TOOLTIP_IDS = {
@@ -97,7 +97,7 @@ def page_js() -> str:
     """Runs once at page load: tooltips on every control, and the keyboard: ← → walk the tour, space
     plays/pauses training on the Train tab (never while typing, and never instead of a focused control)."""
     tips = {eid: texts.TIPS[key] for eid, key in TOOLTIP_IDS.items()}
-    return ("() => { " + presentation.JS + " const tips = " + json.dumps(tips) + ";"
+    return ("() => { " + presentation.JS + fast_picture.JS + " const tips = " + json.dumps(tips) + ";"
             """
   const apply = () => { for (const [id, tip] of Object.entries(tips)) {
       const el = document.getElementById(id); if (el && !el.title) el.title = tip; }

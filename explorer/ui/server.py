@@ -86,6 +86,15 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
                             quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
                             theme=theme(), css=CSS,
                             max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=session_capacity,
-                            app_kwargs={"middleware": [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024,
-                                                                     endpoints=endpoints_of(demo))]})
+                            app_kwargs={"middleware": _middleware(demo)})
     return url
+
+
+def _middleware(demo) -> list[Middleware]:
+    """The request limits, then the Explore tab's picture route (fast_picture.py) when the app has one."""
+    from explorer.ui.fast_picture import FastPicture
+    out = [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024, endpoints=endpoints_of(demo))]
+    render = getattr(demo, "recipe_png", None)
+    if render is not None:
+        out.append(Middleware(FastPicture, render=render, limit=CONCURRENCY))
+    return out
