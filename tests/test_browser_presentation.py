@@ -183,11 +183,27 @@ def test_the_2d_game_layers_switch_off_and_on(app):
         pg.wait_for_function(f"() => ({traces})().includes('noise mesh')", timeout=90_000)
         assert "heatmap" not in pg.evaluate(traces)
     finally:
-        if pg.locator("#train-toy-stop").is_visible():
-            pg.click("#train-toy-stop")
-            pg.wait_for_function("() => /stopped|Nothing/i.test(document.querySelector('#train-toy-readout').innerText)",
-                                 timeout=90_000)
+        stop_the_game(pg)
         pg.close()
+
+
+def stop_the_game(pg) -> None:
+    """Leave the shared app as found: the run stopped. A click that lands while a switch's redraw
+    replaces the button is lost (seen twice in the full suite under load, never alone): said, then
+    clicked once more."""
+    stopped = "() => /stopped|Nothing/i.test(document.querySelector('#train-toy-readout').innerText)"
+    for attempt in range(2):
+        if not pg.locator("#train-toy-stop").is_visible():
+            return
+        pg.click("#train-toy-stop")
+        try:
+            pg.wait_for_function(stopped, timeout=30_000 if attempt == 0 else 90_000)
+            return
+        except Exception:  # noqa: BLE001 - the second attempt raises
+            if attempt:
+                raise
+            print("the Stop click was not answered in 30 s; the readout says:",
+                  pg.inner_text("#train-toy-readout")[:300])
 
 
 def test_map_search_selects_the_dot_and_lists_its_neighbours(app):
