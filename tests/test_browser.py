@@ -243,5 +243,13 @@ def test_a_reload_during_a_run_keeps_control_then_an_image_model_is_saved(app):
         pg.wait_for_selector("#explore-image img", state="attached", timeout=60_000)
         pg.click("#model-picker input")
         pg.wait_for_selector("text=Browser digits GAN", timeout=10_000)
+        # the shared app as found: the run stopped (a paused run left here was "another visitor's" to the
+        # next test in this process that trains, whose Stop then stopped nothing)
+        pg.keyboard.press("Escape")
+        pg.get_by_role("tab", name="Train").click()
+        pg.get_by_role("tab", name="Images").click()
+        pg.click("#train-img-stop")
+        pg.wait_for_function("() => /stopped/i.test(document.querySelector('#train-img-readout').innerText)",
+                             timeout=30_000)
     finally:
         pg.close()
