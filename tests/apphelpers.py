@@ -139,3 +139,17 @@ def launch(ws, default: str = "tiny_vae2", session_capacity: int | None = None):
     serve(demo, "127.0.0.1", port, block=False, quiet=True,
           **({} if session_capacity is None else {"session_capacity": session_capacity}))
     return demo, f"http://127.0.0.1:{port}/"
+
+
+def in_own_thread(fn, *args, **kwargs):
+    """fn(*args, **kwargs) in a thread of its own, for code that runs an event loop (asyncio.run): the
+    session's Playwright may keep one running in the test's thread."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+def run_async(make_coro):
+    """asyncio.run(make_coro()) in a thread of its own (see in_own_thread)."""
+    import asyncio
+    return in_own_thread(lambda: asyncio.run(make_coro()))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from explorer.cli.bench.http import AppProcess
-from tests.apphelpers import link_shipped
+from tests.apphelpers import in_own_thread, link_shipped
 
 pytestmark = pytest.mark.slow
 
@@ -99,9 +99,7 @@ def test_the_startup_and_latency_benches_read_the_app(user_app):
 
 def test_the_memory_bench_reads_the_app_around_api_calls(user_app):
     from explorer.cli.bench.memory import memory
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(1) as pool:       # its own thread: a browser test may keep an event loop in this one
-        res = pool.submit(memory, quick=True, calls=30, warm=10, app=user_app).result()   # the soak is the bench's
+    res = in_own_thread(memory, quick=True, calls=30, warm=10, app=user_app)      # the soak itself is the bench's
     assert json_round_trips(res) and res["calls"] == 30 and res["warm_up_calls"] == 10
     assert finite_positive(res["calls_per_s"]) and res["rss_start_mb"] > 0 and res["rss_after_mb"] > 0
     assert math.isclose(res["kb_per_call"], (res["rss_after_mb"] - res["rss_before_mb"]) * 1024 / 30)

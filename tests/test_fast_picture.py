@@ -65,7 +65,7 @@ def test_a_bug_is_logged_and_answered_without_its_details(caplog):
         scope = {"type": "http", "method": "GET", "path": "/le/picture", "query_string": b"recipe=x", "headers": []}
         await FastPicture(inner, render)(scope, receive, send)
         return sent["http.response.start"]["status"], sent["http.response.body"]["body"]
-    from tests.test_server_limits import (
+    from tests.apphelpers import (
         run_async,  # (an event loop may run in this thread already)
     )
     assert run_async(lambda: call(broken)) == (500, b"internal error (logged)")

@@ -48,7 +48,7 @@ def test_the_upload_route_refuses_a_body_over_its_limit_before_reading_it(shared
         line = await asyncio.wait_for(reader.readline(), 10)
         writer.close()
         return line.decode().strip()
-    from tests.test_server_limits import run_async
+    from tests.apphelpers import run_async
     assert run_async(status_line) == "HTTP/1.1 413 Request Entity Too Large"
 
 

@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 
 from explorer.cli.bench.memory import api_calls, rss_mb
+from tests.apphelpers import run_async
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = 160              # measured after the session store is full; a leak of the old kind is ~285 kB a call
-
-
-def run_async(make_coro):
-    """asyncio.run in a thread of its own: the session's Playwright keeps an event loop in this one."""
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(make_coro())).result()
 
 
 def test_memory_per_api_call_stays_bounded(shared_app):

@@ -24,7 +24,7 @@ from explorer.core.validation import UserError
 from explorer.explore.recipe import recipe_values
 
 PATH = "/le/picture"
-MAX_QUERY = 16 * 1024          # a recipe with a 1024-d base latent is ~12 kB once escaped
+MAX_QUERY = 16 * 1024          # as uvicorn's request line; a longer recipe (a large base latent) waits for the release
 log = logging.getLogger(__name__)
 
 
