@@ -89,8 +89,6 @@ NO_DYNAMO = textwrap.dedent("""
 
 
 @pytest.mark.slow
-
-
 def test_training_steps_do_not_import_torch_dynamo():
     """A fresh process builds, trains, rolls back and saves each kind of model: torch._dynamo (seconds
     to import, needed only by torch.compile) must stay unimported. torch.optim's optimisers and a

@@ -33,8 +33,6 @@ def test_models_and_ping(app):
 
 
 @pytest.mark.slow
-
-
 def test_render_is_reproducible(app):
     _, c = app
     a = c.predict("tiny_gan", 7, 1.0, [0.5, -1.0], "", 0.0, None, api_name="/render")
@@ -46,8 +44,6 @@ def test_render_is_reproducible(app):
 
 
 @pytest.mark.slow
-
-
 def test_render_refuses_a_direction_that_does_not_work(app):
     _, c = app      # random-weight models: no named direction turns their pictures into its class, so none is offered
     with pytest.raises(Exception, match="Unknown direction"):
@@ -97,8 +93,6 @@ def test_map_select(app):
 
 
 @pytest.mark.slow
-
-
 def test_sessions_are_isolated(app):
     """20 clients render different seeds at once: each gets its own picture, no errors."""
     from concurrent.futures import ThreadPoolExecutor
@@ -130,8 +124,6 @@ def test_nan_literal_over_plain_http(app):
 
 
 @pytest.mark.slow
-
-
 def test_train_2d_run_over_the_api_is_owned_by_its_token(app):
     import time
     _, c = app
@@ -172,8 +164,6 @@ def _png_b64(draw) -> str:
 
 
 @pytest.mark.slow
-
-
 def test_encode_a_picture_over_the_api(app):
     _, c = app
     shoe = _png_b64(lambda d: d.polygon([(5, 40), (60, 38), (85, 50), (85, 55), (5, 55)], fill=255))
@@ -191,8 +181,6 @@ def test_encode_a_picture_over_the_api(app):
 
 
 @pytest.mark.slow
-
-
 def test_a_conditional_image_run_over_the_api(app):
     _, c = app
     with pytest.raises(Exception, match="class-conditional GAN trains with the non-saturating or minimax loss"):

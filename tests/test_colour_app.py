@@ -70,8 +70,6 @@ def test_encode_a_colour_picture_over_the_api(colour_app):
 
 
 @pytest.mark.slow
-
-
 def test_a_colour_picture_is_smooth_until_the_pixels_are_asked_for(colour_app, browser):
     url, _ = colour_app
     pg = browser.new_page(viewport={"width": 1280, "height": 720})

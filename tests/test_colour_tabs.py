@@ -63,8 +63,6 @@ def test_interpolation_and_its_gif_are_in_colour_and_upscaled_smoothly(ws):
 
 
 @pytest.mark.slow
-
-
 def test_map_of_a_colour_vae_shows_its_prepared_test_pictures(ws):
     m = ws.wait_for_map("colour_vae2", 120)
     assert m is not None, ws.map_status("colour_vae2")
@@ -76,8 +74,6 @@ def test_map_of_a_colour_vae_shows_its_prepared_test_pictures(ws):
 
 
 @pytest.mark.slow
-
-
 def test_a_shipped_map_without_its_prepared_pictures_shows_the_decoding_alone(ws, tmp_path, monkeypatch):
     """The emoji maps ship, their test pictures do not (they are prepared on the user's machine): a
     clicked dot still gives its latent, label and decoding, and no picture rather than an error."""
@@ -104,8 +100,6 @@ def test_map_of_a_colour_gan_is_laid_out_by_the_classifier(ws):
 
 
 @pytest.mark.slow
-
-
 def test_your_own_colour_picture_goes_into_the_colour_vae(ws):
     photo = np.full((120, 200, 4), 0, np.uint8)
     photo[30:90, 60:140] = (230, 40, 40, 255)                 # a red box on a transparent background

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -45,8 +46,6 @@ def test_render_draws_the_requested_class_and_refuses_a_bad_one(ws, name):
 
 
 @pytest.mark.slow
-
-
 def test_an_unconditional_model_refuses_a_class(ws):
     with pytest.raises(UserError, match="unconditional"):
         ws.recipe({"model": "tiny_gan", "seed": 1, "class": 3})
@@ -87,8 +86,6 @@ def test_interpolations_at_a_fixed_class_and_between_classes(ws, name):
 
 
 @pytest.mark.slow
-
-
 def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
     m = ws.model("tiny_cvae")
     lm = ws.wait_for_map("tiny_cvae", 240)
@@ -101,11 +98,13 @@ def test_the_cvae_map_is_its_style_space_coloured_by_the_true_class(ws):
     assert np.array_equal(item["decoded"], m.decode(item["latent"][None], item["class"])[0])   # drawn in its own class
     placed = ws.place_on_map("tiny_cvae", torch.from_numpy(item["latent"][None]), item["class"])
     assert np.allclose(placed[0], lm.embedding[17], atol=1e-4)
+    from explorer.ui.map_tab import MapTab
+    plot = MapTab(ws).refresh("tiny_cvae", None, None, None, None, tab="map")["plot"]
+    assert isinstance(plot, str)          # one string: the page copies it whole at each event, not dot by dot
+    assert sum(len(t["x"]) for t in json.loads(plot)["data"]) == n
 
 
 @pytest.mark.slow
-
-
 def test_the_tabs_show_the_class_picker_and_row_only_for_conditional_models(ws):
     """The tabs' handlers are plain functions of values: no Blocks needed to call them."""
     from explorer.ui.explore_tab import ExploreTab
@@ -135,8 +134,6 @@ def test_the_tabs_show_the_class_picker_and_row_only_for_conditional_models(ws):
 
 
 @pytest.mark.slow
-
-
 def test_the_api_renders_a_class_and_the_class_row(shared_app):
     from gradio_client import Client
     c = Client(shared_app.url, verbose=False)

@@ -189,8 +189,6 @@ def test_rollback_returns_to_the_explicit_snapshot_eagerly(digits):
 
 
 @pytest.mark.slow
-
-
 def test_rollback_on_the_fast_path_returns_to_the_snapshot_and_recaptures(digits, cpu_graphs):
     t, eager = gan(digits), gan(digits)
     _enable(t)

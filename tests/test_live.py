@@ -145,8 +145,6 @@ def test_bad_settings_name_the_parameter(session):
 
 
 @pytest.mark.slow
-
-
 def test_image_run_saves_and_a_second_save_with_the_same_title_replaces_it(session, tmp_path):
     from explorer.core.checkpoints import load_checkpoint
     tok = session.start_images(ImageSettings(dataset="digits", model="dcgan", batch_size=16))
@@ -164,8 +162,6 @@ def test_image_run_saves_and_a_second_save_with_the_same_title_replaces_it(sessi
 
 
 @pytest.mark.slow
-
-
 def test_a_save_never_replaces_a_model_another_run_saved_and_says_why_a_save_failed(session, tmp_path, monkeypatch):
     import errno
     import os

@@ -72,8 +72,6 @@ def test_latents_out_of_range_batches_and_fractional_frames_are_refused(api):
 
 
 @pytest.mark.slow
-
-
 def test_pasted_recipes_and_map_points(ws):
     with pytest.raises(UserError, match=re.escape(f"Seed must be a whole number {SEED_RANGE}, got inf")):
         ws.recipe('{"model": "tiny_gan", "seed": 1e400}')        # JSON's 1e400 is infinity

@@ -118,7 +118,7 @@ def test_the_train_tab_draws_the_layers_the_visitor_left_on(monkeypatch):
         def status(self, token):
             return {"kind": "toy_gan", "state": "paused", "settings": {}, "history": [], "step": 3}
     out = train_tab.TrainTab(Session(), choices=list).refresh("t", ["mesh"])
-    assert {t.get("name") or t["type"] for t in out["toy_plot"]["data"]} == {"noise mesh", "real data", "fakes G(z)"}
+    assert {t.get("name") or t["type"] for t in json.loads(out["toy_plot"])["data"]} == {"noise mesh", "real data", "fakes G(z)"}
 
 
 def test_map_search_finds_dots_by_number_and_class():
@@ -135,8 +135,6 @@ def test_map_search_finds_dots_by_number_and_class():
 
 
 @pytest.mark.slow
-
-
 def test_the_map_tab_finds_a_dot_and_shows_its_neighbours(shared_app):
     from explorer.ui.map_tab import MapTab
     ws = shared_app.ws

@@ -112,8 +112,6 @@ def test_interpolate_paths(ws):
 
 
 @pytest.mark.slow
-
-
 def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
     store = MapStore(cache_dir=tmp_path)
     m = ws.model("tiny_vae2")
@@ -137,8 +135,6 @@ def _wait_for(cond, timeout=120):
 
 
 @pytest.mark.slow
-
-
 def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp_path):
     import os
     import signal
@@ -159,8 +155,6 @@ def test_map_worker_warms_up_and_a_dead_worker_is_reported_then_replaced(ws, tmp
 
 
 @pytest.mark.slow
-
-
 def test_a_worker_dying_mid_job_fails_that_map_then_the_next_one_works(ws, tmp_path):
     import os
     import signal
@@ -190,8 +184,6 @@ def test_new_points_are_placed_among_their_neighbours():
 
 
 @pytest.mark.slow
-
-
 def test_map_item_validates_the_index(ws):
     assert ws.wait_for_map("tiny_vae2", 60) is not None and ws.map_status("tiny_vae2").startswith("ready")
     item = ws.map_item("tiny_vae2", 3)
@@ -202,8 +194,6 @@ def test_map_item_validates_the_index(ws):
 
 
 @pytest.mark.slow
-
-
 def test_gan_map_is_laid_out_by_appearance(ws):
     """UMAP (exact k-NN graph) on the classifier's features of generated pictures; new latents are
     placed through the same features."""

@@ -18,7 +18,7 @@ from explorer.core.validation import UserError, check_int
 from explorer.explore.workspace import Workspace
 from explorer.maps.search import find_dots, nearest_dots
 from explorer.ui import texts, widgets
-from explorer.ui.plotly_html import PLOTLY_HEAD
+from explorer.ui.plotly_html import FIGURE_OF_JS, PLOTLY_HEAD, figure_value
 from explorer.ui.wiring import Parts, event
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -31,10 +31,11 @@ MAP_TEMPLATE = """
 </div>
 """
 
-MAP_JS = """
+MAP_JS = FIGURE_OF_JS + """
 let hoverSeq = 0;      // the latest hover: an answer for an earlier one (or after leaving the dot) is dropped
+let shown = null;      // the figure drawn (its model names the hovered dot's picture)
 const draw = () => {
-  const v = props.value;
+  const v = shown = figureOf(props.value);
   const div = element.querySelector('.le-map');
   const hover = element.querySelector('.le-hover');
   if (!div) return;
@@ -59,12 +60,12 @@ const draw = () => {
   div.on('plotly_hover', async (ev) => {
     const seq = ++hoverSeq;
     const p = ev.points && ev.points[0];
-    if (!p || p.customdata === undefined || p.customdata === null) return;
+    if (!p || !shown || p.customdata === undefined || p.customdata === null) return;
     const e = ev.event, box = element.getBoundingClientRect();
     hover.style.left = (e.clientX - box.left + 14) + 'px';
     hover.style.top = (e.clientY - box.top + 14) + 'px';
     try {
-      const url = await server.thumbnail([props.value.model, p.customdata]);
+      const url = await server.thumbnail([shown.model, p.customdata]);
       if (seq !== hoverSeq) return;
       if (url) { hover.src = url; hover.style.display = 'block'; } else { hover.style.display = 'none'; }
     } catch (err) { hover.style.display = 'none'; }
@@ -168,12 +169,12 @@ class MapTab:
                 return {"status": widgets.message(texts.MAP_ON_OPEN, "info"), "timer": gr.Timer(active=False)}
             return {"status": widgets.message(f"Drawing the map… {status}", "info"), "timer": gr.Timer(active=True)}
         points = len(self.ws.map(model, start=False).latents)
-        return {"plot": fig, "status": widgets.message(note_for(m, points), "info"), "timer": gr.Timer(active=False)}
+        return {"plot": figure_value(fig), "status": widgets.message(note_for(m, points), "info"), "timer": gr.Timer(active=False)}
 
     def on_model(self, model):
         """A model switch: the old model's map and selection go at once (the new map is drawn when ready)."""
         return {"selection": None, "selected": widgets.message("Click a dot to select it.", "info"), "selected_text": "",
-                "plot": {}, "status": widgets.message(f"The map of {model} is on its way…", "info")}
+                "plot": figure_value({}), "status": widgets.message(f"The map of {model} is on its way…", "info")}
 
     def select(self, evt, model):
         item = self.ws.map_item(model, getattr(evt, "index", None))
@@ -227,7 +228,7 @@ class MapTab:
         p.add(status=gr.HTML(elem_id="map-status"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                p.add(plot=gr.HTML(value={}, html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
+                p.add(plot=gr.HTML(value=figure_value({}), html_template=MAP_TEMPLATE, js_on_load=MAP_JS, elem_id="map-plot",
                                    head=PLOTLY_HEAD, server_functions=[thumbnail]))
             with gr.Column(scale=1, min_width=260):
                 with gr.Row(elem_classes="le-compact"):

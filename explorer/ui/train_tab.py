@@ -17,7 +17,7 @@ from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
 from explorer.ui.inputs import Number
-from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD
+from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD, figure_value
 from explorer.ui.train_figures import (
     LAYERS,
     class_grid_picture,
@@ -73,7 +73,7 @@ class TrainTab:
         status = self.session.status(token)
         if status["kind"] == "toy_gan" and status["state"] != "stopped":
             return {}
-        return {"toy_plot": preview_figure(real_data_preview(toy_dataset), toy_dataset)}
+        return {"toy_plot": figure_value(preview_figure(real_data_preview(toy_dataset), toy_dataset))}
 
     def refresh(self, token=None, toy_layers=None) -> dict:
         """What the run shows now; the 2-D game with the layers switched on (`toy_layers`, keys of LAYERS)."""
@@ -82,11 +82,11 @@ class TrainTab:
         out = {"toy_readout": readout(status, view if kind == "toy_gan" else None),
                "img_readout": readout(status), "timer": gr.Timer(active=status["state"] == "running")}
         if kind == "toy_gan" and isinstance(view, dict):
-            out["toy_plot"] = toy_figure(view, toy_layers)
+            out["toy_plot"] = figure_value(toy_figure(view, toy_layers))
         elif kind in ("dcgan", "vae") and isinstance(view, (np.ndarray, ClassGrid)):
             out["grid"] = grid_picture(view)
             wgan = status["settings"].get("loss") == "wgan-gp"
-            out["curves"] = curves_figure(status["history"], wgan, kind == "vae")
+            out["curves"] = figure_value(curves_figure(status["history"], wgan, kind == "vae"))
         return out
 
     def touch(self, token):
@@ -103,7 +103,7 @@ class TrainTab:
             with gr.Tab("2-D points (watch the game)", id="train-2d"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
-                        p.add(toy_plot=gr.HTML(value=preview_figure(real_data_preview("ring"), "ring"),
+                        p.add(toy_plot=gr.HTML(value=figure_value(preview_figure(real_data_preview("ring"), "ring")),
                                                html_template='<div class="le-live" style="width:100%;height:470px"></div>',
                                                js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot"),
                               toy_layers=gr.CheckboxGroup([(label, key) for key, label in LAYERS.items()], value=list(LAYERS),
@@ -140,7 +140,7 @@ class TrainTab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(grid=gr.HTML(elem_id="train-grid"),
-                              curves=gr.HTML(value={}, html_template='<div class="le-live" style="width:100%;height:260px"></div>',
+                              curves=gr.HTML(value=figure_value({}), html_template='<div class="le-live" style="width:100%;height:260px"></div>',
                                              js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-curves"))
                         gr.Markdown(texts.TRAIN_IMAGES)
                     with gr.Column(scale=2):
