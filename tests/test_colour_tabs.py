@@ -139,6 +139,7 @@ def test_the_tour_has_a_colour_step_only_with_a_colour_model(ws):
     assert tour_steps({})[0] == list(texts.TOUR)
     shown = Tour(ws.listing).show(COLOUR_STEP, "colour_vae2")
     assert shown["model"] == "colour_cgan" and shown["text"].startswith(f"**{COLOUR_STEP + 1} · In colour**")
+    assert shown["current_tab"] == texts.TOUR_COLOUR[2]                            # the page opens that tab
     last = Tour(ws.listing).show(99, "colour_vae2")["text"]
     assert last.startswith(f"**{len(texts.TOUR) + 1} · ")                           # the steps after it move on
 

@@ -33,8 +33,19 @@ from explorer.ui.wiring import Parts, chain, event, prefixed
 TABS = ("explore", "interpolate", "map", "train")
 # The address bar remembers the open tab; not before the page has opened the view its address asks for
 # (the first tab's automatic selection at start-up would otherwise rewrite ?tab= before it is read).
-TAB_URL_JS = "() => {{ if (!window.__leViewOpened) return; const u = new URL(window.location.href); " \
-             "u.searchParams.set('tab', '{tab}'); window.history.replaceState(null, '', u); }}"
+TAB_OPENED_JS = "() => {{ if (window.__leViewOpened) {{ const u = new URL(window.location.href); " \
+                "u.searchParams.set('tab', '{tab}'); window.history.replaceState(null, '', u); }} return '{tab}'; }}"
+# The visitor's open tab, held by the page: a tab click sets it at once (no server round trip), a handler
+# that opens a tab (a tour step, a map dot sent elsewhere, a reloaded address) sets it and the tab opens
+# as a click on its button opens it. Not a `gr.Tabs(selected=...)` output: Gradio's page re-reads the value
+# of every component under an event's outputs at each status change of every later event, and the tabs
+# hold them all (a tab switch cost ~20 000 copies more).
+OPEN_TAB_JS = """
+watch('value', () => {
+  const b = document.querySelector(`button[role="tab"][data-tab-id="${props.value}"]`);
+  if (b && b.getAttribute('aria-selected') !== 'true') b.click();
+});
+"""
 VIEW_OPENED_JS = "() => { window.__leViewOpened = true; }"
 
 
@@ -110,7 +121,7 @@ class App:
         out = self.open_view(r or self.ws.recipe({"model": self.default_model}))
         out["model"] = gr.update(choices=choices(self.ws), value=out["model"])    # models saved since the page was built
         tab = params.get("tab") if params.get("tab") in TABS else "explore"
-        return {**out, "tabs": gr.Tabs(selected=tab), "current_tab": tab, "explore_intro": gr.Accordion(open=not visited),
+        return {**out, "current_tab": tab, "explore_intro": gr.Accordion(open=not visited),
                 "train_intro": gr.Accordion(open=not visited), "visited": True}
 
     def open_in_explore(self, model, selection):
@@ -118,21 +129,14 @@ class App:
         if not selection:
             raise UserError("Click a dot on the map first.")
         return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class")),
-                "tabs": gr.Tabs(selected="explore"), "current_tab": "explore"}
+                "current_tab": "explore"}
 
     def map_dot_as(self, which: str):
         def handler(map_ends, selection):
             return {**prefixed("interp", self.interp.take_map_dot(which, map_ends, selection)),
-                    "tabs": gr.Tabs(selected="interpolate"), "current_tab": "interpolate"}
+                    "current_tab": "interpolate"}
         handler.__name__ = f"map_dot_as_{which}"
         return handler
-
-
-def _tab_name(tab: str):
-    def opened():
-        return {"current_tab": tab}
-    opened.__name__ = f"opened_{tab}"
-    return opened
 
 
 def build_app(ws: Workspace, default_model: str, session: TrainingSession | None = None) -> gr.Blocks:
@@ -150,8 +154,9 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         explore_z = gr.State(None)       # the latent shown in Explore
         explore_cls = gr.State(None)     # and its class (a class-conditional model), else None
         path_state = gr.State(None)      # the last interpolation paths, drawn on the map
-        current_tab = gr.State("explore")    # the visitor's open tab: a map is computed only once it is looked at
-        with gr.Tabs() as tabs:
+        # the visitor's open tab (a map is computed only once it is looked at)
+        current_tab = gr.HTML("explore", html_template="<span></span>", js_on_load=OPEN_TAB_JS, elem_id="le-current-tab")
+        with gr.Tabs():
             blocks = {}
             with gr.Tab("Explore", id="explore") as blocks["explore"]:
                 explore.build(model, explore_z, explore_cls)
@@ -161,10 +166,10 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
                 map_tab.build(model, explore_z, explore_cls, path_state, current_tab)
             with gr.Tab("Train", id="train") as blocks["train"]:
                 train.build(owner_token, model)
-        tour.build(tabs, model, current_tab)
+        tour.build(model, current_tab)
         flows = Flows(explore, map_tab)
         # one name space for the handlers that span tabs
-        p = Parts(tabs=tabs, current_tab=current_tab, visited=visited, explore_intro=explore.parts["intro"],
+        p = Parts(current_tab=current_tab, visited=visited, explore_intro=explore.parts["intro"],
                   train_intro=train.parts["intro"])
         p.add(**{name: explore.parts[name] for name in explore.parts.names()})      # Explore's names as they are
         for prefix, tab in (("interp", interp), ("map", map_tab)):
@@ -182,19 +187,18 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
 
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)
         flows.after_explore_change(map_tab.parts["to_explore"].click(
-            **event(p, app.open_in_explore, ["model", "map.selection"], [*POINT, "tabs", "current_tab"])))
+            **event(p, app.open_in_explore, ["model", "map.selection"], [*POINT, "current_tab"])))
         for button, which in ((map_tab.parts["as_start"], "start"), (map_tab.parts["as_end"], "end")):
             button.click(**event(p, app.map_dot_as(which), ["interp.map_ends", "map.selection"],
-                                 ["interp.map_ends", "interp.src_a", "interp.src_b", "tabs", "current_tab"]))
+                                 ["interp.map_ends", "interp.src_a", "interp.src_b", "current_tab"]))
 
-        for tab, block in blocks.items():
-            block.select(fn=None, js=TAB_URL_JS.format(tab=tab))      # the address bar remembers the tab
-            block.select(**event(p, _tab_name(tab), [], ["current_tab"]))
-        blocks["map"].select(**map_tab.refresh_event)
-        blocks["train"].select(**train.refresh_event)             # a reloaded page sees the run still going
+        opened = {tab: block.select(fn=None, js=TAB_OPENED_JS.format(tab=tab), outputs=[current_tab])   # and the address
+                  for tab, block in blocks.items()}
+        opened["map"].then(**map_tab.refresh_event)
+        opened["train"].then(**train.refresh_event)               # a reloaded page sees the run still going
 
         loaded = demo.load(**event(p, app.load_view, ["visited"],
-                                   [*app.outputs(), "tabs", "current_tab", "explore_intro", "train_intro", "visited"]))
+                                   [*app.outputs(), "current_tab", "explore_intro", "train_intro", "visited"]))
         flows.after_model_set(loaded.then(fn=None, js=VIEW_OPENED_JS)).then(**train.refresh_event)
     demo.recipe_png = recipe_png(ws)      # GET /le/picture: the dragged slider's pictures (server.py serves it)
     return demo

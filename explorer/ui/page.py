@@ -83,6 +83,7 @@ CSS = """
 .le-label p { margin: 2px 0 !important; }
 /* an empty direction note takes no room (it used to push Direction 1 below a 720-px screen) */
 #explore-direction-note { min-height: 0 !important; padding: 0 !important; }
+#le-current-tab { display: none !important; }
 #explore-direction-note:has(.prose:empty), #explore-direction-note:has(> div:empty) { display: none !important; }
 /* upscaling (widgets.rendering): 28-px pictures crisp, 64-px ones smooth; "Show the pixels" (a class on <body>,
    outside the container Gradio scopes these rules to: hence !important) makes all crisp */

@@ -48,7 +48,7 @@ class Tour:
         low = title.split(" · ", 1)[-1] in LOW_STEPS
         return {"step": step, "panel": gr.Column(visible=True, elem_classes=["le-tour-low"] if low else []),
                 "text": f"**{title}**\n\n{body}",
-                "tabs": gr.Tabs(selected=tab), "current_tab": tab, "back": gr.Button(interactive=step > 0),
+                "current_tab": tab, "back": gr.Button(interactive=step > 0),
                 "next": gr.Button(value="Next →" if step < len(steps) - 1 else "Finish"),
                 "model": wanted if wanted in self.listing() else model}
 
@@ -64,8 +64,8 @@ class Tour:
     def close(self) -> dict:
         return {"step": -1, "panel": gr.Column(visible=False)}
 
-    def build(self, tabs: gr.Tabs, model: gr.Dropdown, current_tab: gr.State):
-        p = self.parts = Parts(tabs=tabs, model=model, current_tab=current_tab, step=gr.State(-1))
+    def build(self, model: gr.Dropdown, current_tab: gr.HTML):
+        p = self.parts = Parts(model=model, current_tab=current_tab, step=gr.State(-1))
         with gr.Column(visible=False, elem_id="tour-panel") as panel:
             p.add(panel=panel, text=gr.Markdown(elem_id="tour-text"))
             with gr.Row(elem_classes="le-tour-row"):
@@ -77,8 +77,8 @@ class Tour:
     def wire(self, open_button: gr.Button, after_step):
         """`after_step(dependency)` chains what a step needs after its tab opens (a model switch, a refresh)."""
         p = self.parts
-        outputs = ["step", "panel", "text", "tabs", "current_tab", "back", "next", "model"]
-        after_step(open_button.click(**event(p, self.open, ["model"], outputs)))
-        after_step(p["back"].click(**event(p, self.back, ["step", "model"], outputs)))
-        after_step(p["next"].click(**event(p, self.forward, ["step", "model"], outputs)))
+        outputs = ["step", "panel", "text", "current_tab", "back", "next", "model"]
+        for button, handler, inputs in ((open_button, self.open, ["model"]), (p["back"], self.back, ["step", "model"]),
+                                        (p["next"], self.forward, ["step", "model"])):
+            after_step(button.click(**event(p, handler, inputs, outputs)))
         p["close"].click(**event(p, self.close, [], ["step", "panel"]))
