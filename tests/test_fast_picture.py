@@ -73,6 +73,10 @@ def test_a_bug_is_logged_and_answered_without_its_details(caplog):
     assert run_async(lambda: call(refused)) == (400, b"that value is out of range")
 
 
+def _image_src(pg) -> str:
+    return pg.eval_on_selector("#explore-image img", "e => e.src")
+
+
 @pytest.mark.slow
 def test_a_drag_in_chromium_shows_a_picture_for_each_value_and_the_release_redraws(browser, shared_app):
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -102,5 +106,18 @@ def test_a_drag_in_chromium_shows_a_picture_for_each_value_and_the_release_redra
         assert res[-1] == "data:"                      # the release: the usual event drew the last one again
         pg.wait_for_function("() => (new URLSearchParams(location.search).get('recipe') || '')"
                              ".includes('\"sliders\": [2.0')", timeout=30_000)   # and the link followed
+        # a picture still on its way when the slider is let go never replaces the release's own picture
+        held = []
+        pg.route("**/le/picture?*", lambda route: held.append(route))    # answered when the test says so
+        pg.evaluate("""() => { const el = document.querySelector('#explore-slider-0 input[type=range]');
+          el.value = -1; el.dispatchEvent(new Event('input', {bubbles: true}));
+          el.dispatchEvent(new PointerEvent('pointerup', {bubbles: true})); }""")
+        pg.wait_for_function("() => (new URLSearchParams(location.search).get('recipe') || '')"
+                             ".includes('\"sliders\": [-1.0')", timeout=30_000)  # the release was drawn
+        assert len(held) == 1 and _image_src(pg).startswith("data:")
+        with pg.expect_event("requestfinished"):
+            held[0].continue_()                            # the late picture arrives
+        pg.wait_for_timeout(300)
+        assert _image_src(pg).startswith("data:"), "a picture asked for before the release replaced it"
     finally:
         pg.close()

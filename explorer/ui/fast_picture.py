@@ -104,16 +104,18 @@ JS = """
     delete r.names;
     return JSON.stringify(r);
   };
+  let drag = 0;          // counts the releases: a picture asked for before the latest one is not shown
   const pump = async () => {
     if (busy) return;
     busy = true;
     try {
       while (wanted !== null && wanted !== shown) {
-        const q = wanted, img = document.querySelector('#explore-image img');
+        const q = wanted, img = document.querySelector('#explore-image img'), asked = drag;
         const res = await fetch('le/picture?recipe=' + encodeURIComponent(q), {cache: 'no-store'});
         shown = q;
         if (!res.ok) break;                    // refused (a value out of range): the event says why
         const blob = await res.blob();
+        if (asked !== drag) continue;          // let go meanwhile: the release's own picture stands
         if (!img || document.querySelector('#explore-image img') !== img) continue;   // redrawn meanwhile
         const url = URL.createObjectURL(blob), old = img.dataset.leFast;
         img.src = url;
@@ -123,12 +125,16 @@ JS = """
     } catch (err) {
     } finally { busy = false; }
   };
+  const isSlider = (t) => t instanceof HTMLInputElement && t.closest('[id^="explore-slider-"], #explore-amount');
   document.addEventListener('input', (e) => {
-    const t = e.target;
-    if (!(t instanceof HTMLInputElement) || !t.closest('[id^="explore-slider-"], #explore-amount')) return;
-    const q = recipeNow(t);
+    if (!isSlider(e.target)) return;
+    const q = recipeNow(e.target);
     if (q !== null) { wanted = q; pump(); }
   }, true);
+  // let go: the usual event draws the released value; nothing asked for before it may replace that
+  const released = (e) => { if (isSlider(e.target)) { drag++; wanted = shown = null; } };
+  document.addEventListener('pointerup', released, true);
+  document.addEventListener('change', released, true);
   // arrow keys move a focused slider without the pointer: their end is its release (the picture and
   // the strip redrawn by the usual event), as a drag's end is
   const KEYS = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End'];
