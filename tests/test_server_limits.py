@@ -32,6 +32,22 @@ def test_memory_per_api_call_stays_bounded(shared_app):
     assert per_call_kb < 60, f"{per_call_kb:.0f} kB per call: the server keeps something of every call"
 
 
+def test_a_new_session_renders_nothing_ahead_and_an_event_still_records_its_values(shared_app):
+    """Each page and each API call is a Gradio session; Gradio 6 rendered the whole app's config into
+    every new one (~0.1 s of CPU and hundreds of kB here): explorer/ui/gradio_sessions.py."""
+    import httpx
+    from gradio.state_holder import SessionState
+    demo = shared_app.demo
+    assert len(demo.blocks) > 200 and SessionState(demo).config_values == {}
+    url = shared_app.url.rstrip("/") + "/gradio_api/call/render"
+    with httpx.Client(timeout=60) as client:
+        r = client.post(url, json={"data": ["tiny_gan", 1, 1.0, [0.5], "", 0.0, None, None], "session_hash": "lean-1"})
+        stream = client.get(f"{url}/{r.json()['event_id']}").text
+    assert "event: complete" in stream, stream[-300:]
+    held = demo.state_holder["lean-1"].config_values
+    assert 0 < len(held) < 20, len(held)      # the event's own inputs and outputs, not the app's components
+
+
 def test_a_50_mb_body_is_refused_at_once_while_others_are_served(shared_app):
     import httpx
     url = shared_app.url.rstrip("/")

@@ -78,7 +78,10 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     from explorer.ui.plotly_html import PLOTLY_JS
 
     gradio.networking.url_ok = _patient_url_ok
+    from explorer.ui import gradio_sessions
     from explorer.ui.gradio_files import keep_tidy
+
+    gradio_sessions.install()     # a session (each page, each API call) no longer renders the whole app's config
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     keep_tidy()               # what nobody consumed of Gradio's files and the GIFs is deleted after an hour
