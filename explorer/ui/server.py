@@ -6,9 +6,10 @@ and the limits that keep one client from hurting the others.
   - Sessions: Gradio keeps per-session state for its last `state_session_capacity` sessions
     (default 10 000), and every API call is a session of its own; at ~0.4 MB each that grew the
     server by gigabytes under API load (measured: 571 MB more after 2 000 plain-HTTP calls).
-    SESSION_CAPACITY bounds it to about 256 x 0.3 MB. The cost: a browser tab idle while 256
-    newer sessions came and went loses its per-visitor state (selected map dot, last path) and
-    starts afresh; its pictures and the models are unaffected.
+    SESSION_CAPACITY bounds their number to 256, and gradio_sessions.py keeps each one lean (~30 kB:
+    Gradio no longer renders the whole page's config into every new one). The cost: a browser tab
+    idle while 256 newer sessions came and went loses its per-visitor state (selected map dot, last
+    path) and starts afresh; its pictures and the models are unaffected.
 """
 from __future__ import annotations
 
