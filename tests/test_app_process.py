@@ -11,6 +11,7 @@ import json
 import math
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -57,7 +58,12 @@ def ends_with_its_children(proc, how: str, send) -> None:
     assert kids, "no map worker was started"
     t0 = time.perf_counter()
     send()
-    proc.wait(15)
+    try:
+        proc.wait(30)                                   # 0.1-0.3 s when the machine is quiet
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        raise AssertionError(f"still running 30 s after {how}; its log ends: "
+                             + proc.stderr.read().decode(errors="replace")[-3000:]) from None
     end = time.time() + 5
     while group_members(proc.pid) and time.time() < end:
         time.sleep(0.1)
