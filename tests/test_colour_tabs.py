@@ -112,8 +112,9 @@ def test_your_own_colour_picture_goes_into_the_colour_vae(ws):
     assert any("white" in n for n in enc.notes) and len(enc.latent) == 2
     gan = ws.encode_picture("colour_gan", buf.getvalue(), refine=False)
     assert gan.input.shape == (SIDE, SIDE, 3) and any("no learned encoder" in n for n in gan.notes)
-    with pytest.raises(UserError, match="class-conditional"):
-        ws.encode_picture("colour_cgan", buf.getvalue())
+    cgan = ws.encode_picture("colour_cgan", buf.getvalue(), refine=False)      # drawn in the class it reads
+    assert cgan.cls in range(3) and any("drawn in the class" in n for n in cgan.notes)
+    assert np.array_equal(cgan.reconstruction, ws.model("colour_cgan").decode(cgan.latent[None], cgan.cls)[0])
     with pytest.raises(UserError, match="one flat colour"):
         ws.encode_picture("colour_vae2", np.full((40, 40, 3), 200, np.uint8))
 

@@ -228,3 +228,21 @@ def test_evaluate_command_hands_an_encoder_to_encode_evaluate(folder, tmp_path, 
     assert main([str(tmp_path / "tiny_gan-encoder.safetensors"), "--write-card"]) == 0
     assert seen == [["--evaluate", "--model", "tiny_gan", "--checkpoints-dir", str(tmp_path), "--seed", "0",
                      "--write-card"]]
+
+
+def test_a_class_conditional_model_draws_the_picture_in_the_class_the_classifier_reads(classifier, tmp_path):
+    """A conditional GAN (random starts, then refinement) and a conditional VAE place the picture, and the
+    point opens in the class the dataset's classifier reads in the picture."""
+    from explorer.eval.features import classify
+    from tests.apphelpers import COND, save_models
+    registry = ModelRegistry(save_models(tmp_path, COND), "cpu")
+    pe, kinds = PictureEncoder(classifier), set()
+    for name in COND:
+        model = registry.get(name)
+        e = pe.encode(model, picture(), steps=2, seconds=30)
+        kinds.add(e.kind)
+        _, read = classify(classifier, torch.from_numpy(e.input)[None, None].float() / 255)
+        assert e.cls == int(read[0]) and e.to_json()["class"] == e.cls, name
+        assert np.array_equal(e.reconstruction, model.decode(e.latent[None], e.cls)[0]), name   # drawn in that class
+        assert any("drawn in the class" in n for n in e.notes), e.notes
+    assert kinds == {"dcgan", "vae"}

@@ -25,6 +25,7 @@ from explorer.core.colour_picture import prepare_colour_picture
 from explorer.core.latent import sample_z
 from explorer.core.picture import PreparedPicture, prepare_picture
 from explorer.core.validation import UserError, check_int, check_number, check_seed
+from explorer.eval.features import classify
 from explorer.eval.inversion import scores
 from explorer.eval.refine import REFINE_SECONDS, REFINE_STEPS, Progress, refine_latent
 from explorer.explore.registry import LoadedModel
@@ -49,6 +50,7 @@ class Encoding:
     refine_steps: int = 0                       # GAN: refinement steps done
     stopped_by: str = ""                        # GAN: "steps", "time", "stop" or "" (no refinement)
     samples: np.ndarray | None = None           # VAE: decoded samples from q(z|x), uint8 (K, H, W, C)
+    cls: int | None = None                      # a class-conditional model: the class it drew the picture in
     sample_latents: np.ndarray | None = None    # VAE: (K, D)
     posterior_std: np.ndarray | None = None     # VAE: std of q(z|x) per coordinate (D,)
 
@@ -60,10 +62,19 @@ class Encoding:
         if self.guess_latent is not None:
             out.update(guess_latent=[round(float(v), 6) for v in self.guess_latent], guess_scores=self.guess_scores,
                        refine_steps=self.refine_steps, stopped_by=self.stopped_by)
+        if self.cls is not None:
+            out["class"] = self.cls
         if self.posterior_std is not None:
             out["posterior_std"] = [round(float(v), 6) for v in self.posterior_std]
             out["sample_latents"] = [[round(float(v), 6) for v in row] for row in self.sample_latents]
         return out
+
+
+def _class_note(model: LoadedModel, cls: int | None) -> list[str]:
+    if cls is None:
+        return []
+    name = model.class_names[cls] if cls < len(model.class_names) else str(cls)
+    return [f"drawn in the class {name}: the one the classifier reads in your picture"]
 
 
 def _unit(images: np.ndarray) -> torch.Tensor:
@@ -82,15 +93,26 @@ def _prepared(model: LoadedModel, picture) -> PreparedPicture:
     return prepare_picture(picture, cfg.image_size)
 
 
-def _decoding(model: LoadedModel):
-    """z -> G(z) in [0, 1] with gradients to z, one forward at a time per shared model (other
-    requests interleave between refinement steps)."""
+def _decoding(model: LoadedModel, cls: int | None = None):
+    """z -> G(z) in [0, 1] (in class `cls` for a class-conditional model) with gradients to z, one
+    forward at a time per shared model (other requests interleave between refinement steps)."""
     G = model.decoder
 
     def decode(z: torch.Tensor) -> torch.Tensor:
         with model.lock:
-            return (G(z) + 1) * 0.5                                                   # (B, C, H, W)
+            if cls is None:
+                return (G(z) + 1) * 0.5                                               # (B, C, H, W)
+            return (G(z, torch.full((len(z),), cls, dtype=torch.long, device=z.device)) + 1) * 0.5
     return decode
+
+
+def class_of(classifier, model: LoadedModel, x: torch.Tensor) -> int | None:
+    """A class-conditional model draws a picture in a class: the one the dataset's classifier reads in
+    it (the model's classes are its dataset's); None for a model without classes."""
+    if not model.num_classes:
+        return None
+    _, label = classify(classifier, x)
+    return int(label[0]) % model.num_classes
 
 
 def encoder_path(model: LoadedModel) -> Path | None:
@@ -122,7 +144,9 @@ class PictureEncoder:
                 return self._encoders[key]
         gan_file = path.name.replace("-encoder", "") if path is not None else model.name
         train = f"train one with `python -m explorer.train --model encoder --for {gan_file}`"
-        if path is None or not path.is_file():
+        if (path is None or not path.is_file()) and model.num_classes:
+            found = f"{model.name} is class-conditional, and encoders are trained for unconditional GANs only"
+        elif path is None or not path.is_file():
             found = f"{model.name} has no encoder yet ({train})"
         else:
             try:
@@ -149,7 +173,8 @@ class PictureEncoder:
         x = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=model.device)
         with torch.no_grad():
             z0 = encoder(x) if not isinstance(encoder, str) else torch.zeros(1, model.latent_dim, device=model.device)
-        refine_latent(_decoding(model), self.classifier().features, x, z0, steps=2, seconds=None)
+        refine_latent(_decoding(model, 0 if model.num_classes else None), self.classifier().features, x, z0,
+                      steps=2, seconds=None)
 
     # ---------------------------------------------------------------- VAE
     def encode_vae(self, model: LoadedModel, picture, samples: int = 4, seed: int = 0) -> Encoding:
@@ -159,17 +184,20 @@ class PictureEncoder:
         pic = _prepared(model, picture)
         t1 = time.perf_counter()
         vae = model.checkpoint.modules["vae"]
+        x = pic.unit().to(model.device)
+        cls = class_of(self.classifier(), model, x)
+        y = None if cls is None else torch.tensor([cls], device=model.device)
         with model.lock, torch.inference_mode():
-            mean, logvar = vae.encode(pic.unit().to(model.device))                 # (1, D) each
+            mean, logvar = vae.encode(x, y)                                           # (1, D) each
         mean, std = mean[0].cpu(), torch.exp(0.5 * logvar[0]).cpu()
         eps = torch.randn(samples, len(mean), generator=torch.Generator().manual_seed(seed))
         z_samples = mean[None] + std[None] * eps                                      # (K, D)
-        images = model.decode(torch.cat([mean[None], z_samples]))                     # (1 + K, H, W, C)
+        images = model.decode(torch.cat([mean[None], z_samples]), cls)               # (1 + K, H, W, C)
         t2 = time.perf_counter()
         s = scores(self.classifier(), pic.unit(), _unit(images[:1]), model.class_names)
-        return Encoding(model.name, "vae", mean.numpy(), pic.picture, images[0], s, list(pic.notes),
+        return Encoding(model.name, "vae", mean.numpy(), pic.picture, images[0], s, list(pic.notes) + _class_note(model, cls),
                         {"prepare": t1 - t0, "encode": t2 - t1, "total": time.perf_counter() - t0},
-                        samples=images[1:], sample_latents=z_samples.numpy(), posterior_std=std.numpy())
+                        samples=images[1:], sample_latents=z_samples.numpy(), posterior_std=std.numpy(), cls=cls)
 
     # ---------------------------------------------------------------- GAN
     def invert_gan(self, model: LoadedModel, picture, steps: int = REFINE_STEPS, seconds: float = REFINE_SECONDS,
@@ -183,7 +211,9 @@ class PictureEncoder:
         notes = list(pic.notes)
         x = pic.unit().to(model.device)                                               # (1, C, H, W)
         classifier = self.classifier()
-        decode = _decoding(model)
+        cls = class_of(classifier, model, x)
+        notes += _class_note(model, cls)
+        decode = _decoding(model, cls)
 
         t1 = time.perf_counter()
         if isinstance(encoder, str):
@@ -201,7 +231,7 @@ class PictureEncoder:
         r = refine_latent(decode, classifier.features, x, guess, steps=steps, seconds=max(0.0, left),
                           progress=progress, stop=stop)
         t3 = time.perf_counter()
-        images = model.decode(torch.cat([guess, r.z]).detach().cpu())                # (2, H, W, C)
+        images = model.decode(torch.cat([guess, r.z]).detach().cpu(), cls)           # (2, H, W, C)
         s_guess = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)
         s = scores(classifier, pic.unit(), _unit(images[1:]), model.class_names)
         if r.stopped_by == "time":
@@ -210,7 +240,7 @@ class PictureEncoder:
                         {"prepare": t1 - t0, "encoder": t2 - t1, "refine": t3 - t2,
                          "total": time.perf_counter() - t0},
                         guess_latent=guess[0].detach().cpu().numpy(), guess=images[0], guess_scores=s_guess,
-                        refine_steps=r.steps, stopped_by=r.stopped_by)
+                        refine_steps=r.steps, stopped_by=r.stopped_by, cls=cls)
 
     def encode(self, model: LoadedModel, picture, **kw) -> Encoding:
         """VAE: encode_vae; GAN: invert_gan (keyword arguments go to the one that applies)."""

@@ -246,12 +246,10 @@ class Workspace:
     # ---------------------------------------------------------------- your own picture
     def encode_picture(self, name: str, picture, progress=None, stop=None, refine: bool = True):
         """A person's picture (file bytes, an array, a drawing) placed in the model's latent space:
-        a VAE encodes it; a GAN's encoder guesses and refinement polishes (explore/inversion.py)."""
+        a VAE encodes it; a GAN's encoder guesses and refinement polishes (explore/inversion.py). A
+        class-conditional model draws it in the class the dataset's classifier reads in it."""
         from explorer.explore.inversion import PictureEncoder
         m = self.model(name)
-        if m.num_classes:
-            raise UserError(f"{name} is class-conditional: putting your own picture in works with the unconditional "
-                            "models (choose a DCGAN or a VAE without a class picker).")
         dataset = DatasetInfo.from_meta(m.meta).name
         if self.classifier(dataset) is None:
             raise UserError(f"{name} was trained on {dataset or 'unknown data'}, for which there is no classifier "

@@ -92,7 +92,7 @@ class OwnPicture:
         if own_source == "Upload":         # used: Gradio's copy is not kept (nor served to anyone) any longer
             gradio_files.forget(Path(own_upload))
             cleared = {"own_upload": None}
-        yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist())}
+        yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist(), cls=enc.cls)}
 
     def build(self):
         with gr.Accordion("Use my own picture", open=False, elem_id="own-picture"):
