@@ -147,12 +147,12 @@ def test_gan_inversion_with_its_encoder_and_without(registry, classifier, folder
     gan_path = folder / "tiny_gan.safetensors"
     enc_path = folder / "tiny_gan-encoder.safetensors"
     e = PictureEncoder(classifier).encode(model, picture(), steps=4, seconds=30)
-    assert any("no learned encoder" in n for n in e.notes)
+    assert any("no learned encoder" in n for n in e.notes) and e.guessed_by == "random starts"
     save_encoder(enc_path, gan_path)
     try:
         assert "tiny_gan-encoder" not in registry.available()                 # never offered as a model
         e = PictureEncoder(classifier).encode(model, picture(), steps=4, seconds=30)
-        assert not any("no learned encoder" in n for n in e.notes)
+        assert not any("no learned encoder" in n for n in e.notes) and e.guessed_by == "encoder"
         assert e.latent.shape == e.guess_latent.shape == (12,) and e.refine_steps == 4
         assert e.guess.shape == e.reconstruction.shape == (28, 28, 1) and e.stopped_by == "steps"
         assert e.scores["pixel_mse"] <= e.guess_scores["pixel_mse"] + 0.02

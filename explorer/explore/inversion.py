@@ -47,6 +47,7 @@ class Encoding:
     guess_latent: np.ndarray | None = None      # GAN: the encoder's guess before refinement (D,)
     guess: np.ndarray | None = None             # GAN: it decoded, uint8 (H, W, C)
     guess_scores: dict | None = None
+    guessed_by: str = ""                        # GAN: "encoder", or "random starts" (the best of RANDOM_STARTS)
     refine_steps: int = 0                       # GAN: refinement steps done
     stopped_by: str = ""                        # GAN: "steps", "time", "stop" or "" (no refinement)
     samples: np.ndarray | None = None           # VAE: decoded samples from q(z|x), uint8 (K, H, W, C)
@@ -240,7 +241,8 @@ class PictureEncoder:
                         {"prepare": t1 - t0, "encoder": t2 - t1, "refine": t3 - t2,
                          "total": time.perf_counter() - t0},
                         guess_latent=guess[0].detach().cpu().numpy(), guess=images[0], guess_scores=s_guess,
-                        refine_steps=r.steps, stopped_by=r.stopped_by, cls=cls)
+                        refine_steps=r.steps, stopped_by=r.stopped_by, cls=cls,
+                        guessed_by="random starts" if isinstance(encoder, str) else "encoder")
 
     def encode(self, model: LoadedModel, picture, **kw) -> Encoding:
         """VAE: encode_vae; GAN: invert_gan (keyword arguments go to the one that applies)."""

@@ -31,7 +31,8 @@ def result_html(enc, live_picture=None, live_step: int | None = None) -> str:
     """Side by side: your picture as the model sees it, the encoder's guess (GAN), the result; then in words."""
     cells = [widgets.picture(_gray(enc.input), 112, "your picture, prepared")]
     if enc.guess is not None:
-        cells.append(widgets.picture(enc.guess, 112, "the encoder's first guess"))
+        cells.append(widgets.picture(enc.guess, 112, "the encoder's first guess" if enc.guessed_by == "encoder"
+                                     else "the best random start"))
     cells.append(widgets.picture(enc.reconstruction, 112, "refined" if enc.kind == "dcgan" else "the model's version"))
     s = enc.scores
     same = "keeps" if s["same_label"] else "changes"
