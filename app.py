@@ -13,6 +13,7 @@ abort ("terminate called without an active exception").
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -49,6 +50,7 @@ def _stop_on_sigterm() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)   # `kill -USR1 PID`: every thread's stack to stderr
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return _run(args)

@@ -49,27 +49,31 @@ def _stats():
             continue
 
 
-def ends_with_its_children(proc, how: str, send) -> None:
+def ends_with_its_children(app, how: str, send) -> None:
     """`send()` (a signal) ends the app and every process of its group, with exit status 0."""
+    proc = app.proc
     end = time.time() + 60
     while not children(proc.pid) and time.time() < end:   # the map worker (and multiprocessing's tracker)
         time.sleep(0.2)
     kids = children(proc.pid)
     assert kids, "no map worker was started"
+    while "Running on local URL" not in app.log_tail(1 << 20) and time.time() < end:    # started, as a person sees it
+        time.sleep(0.1)
     t0 = time.perf_counter()
     send()
     try:
         proc.wait(30)                                   # 0.1-0.3 s when the machine is quiet
     except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGUSR1)               # app.py writes every thread's stack to its log
+        time.sleep(2)
         kill_group(proc)
-        raise AssertionError(f"still running 30 s after {how}; its log ends: "
-                             + proc.stderr.read().decode(errors="replace")[-3000:]) from None
+        raise AssertionError(f"still running 30 s after {how}; its log ends: " + app.log_tail()) from None
     end = time.time() + 5
     while group_members(proc.pid) and time.time() < end:
         time.sleep(0.1)
     assert group_members(proc.pid) == [], f"left running after {how}: {group_members(proc.pid)}"
     print(f"\n{how}: the app and its {len(kids)} children ended in {time.perf_counter() - t0:.1f} s")
-    assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
+    assert proc.returncode == 0, app.log_tail()
 
 
 def kill_group(proc) -> None:
@@ -114,13 +118,13 @@ def test_the_memory_bench_reads_the_app_around_api_calls(user_app):
 
 def test_sigterm_ends_the_app_and_all_its_children(user_app):
     """The app the benches used (one that has served and trained, not only started)."""
-    ends_with_its_children(user_app.proc, "SIGTERM", lambda: user_app.proc.send_signal(signal.SIGTERM))
+    ends_with_its_children(user_app, "SIGTERM", lambda: user_app.proc.send_signal(signal.SIGTERM))
 
 
 def test_ctrl_c_ends_the_app_and_all_its_children(tmp_path):
     folder = link_shipped(tmp_path / "ck", ("fashion_classifier", "fashion_vae2"))
     with AppProcess(folder) as app:
         try:
-            ends_with_its_children(app.proc, "Ctrl-C", lambda: os.killpg(app.proc.pid, signal.SIGINT))
+            ends_with_its_children(app, "Ctrl-C", lambda: os.killpg(app.proc.pid, signal.SIGINT))
         finally:
             kill_group(app.proc)

@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -41,12 +42,15 @@ class AppProcess:
 
     def __enter__(self):
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+        # the app's log goes to a file, not a pipe: a pipe nobody reads fills up (64 kB) and then the
+        # app blocks at its next log line, a shutdown's included
+        self._log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
                                      env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True)
         deadline = time.time() + 180
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("app.py exited: " + self.proc.stderr.read().decode()[-2000:])
+                raise RuntimeError("app.py exited: " + self.log_tail())
             try:
                 if httpx.get(self.url + "/", timeout=1).status_code == 200:
                     self.ready_after = time.perf_counter() - self.started
@@ -64,7 +68,14 @@ class AppProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.proc.stderr.close()
+        self._log.close()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of what the app wrote (its standard output and error)."""
+        self._log.flush()
+        self._log.seek(0, os.SEEK_END)
+        self._log.seek(max(0, self._log.tell() - chars))
+        return self._log.read().decode(errors="replace")
 
 
 @contextlib.contextmanager
