@@ -50,7 +50,6 @@ def _stop_on_sigterm() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)   # `kill -USR1 PID`: every thread's stack to stderr
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return _run(args)
@@ -135,4 +134,5 @@ def _end_process(code: int) -> None:
 
 
 if __name__ == "__main__":
+    faulthandler.register(signal.SIGUSR1, all_threads=True)   # `kill -USR1 PID`: every thread's stack to stderr
     _end_process(main())

@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -23,6 +24,13 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child before app.py starts: Ctrl-C (SIGINT) at its default, as in a terminal. A process
+    started in the background by a script inherits SIGINT *ignored* (and so would the app, which then
+    never saw the Ctrl-C test's signal: the test "hung" only when the whole suite ran in the background)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class AppProcess:
@@ -46,7 +54,8 @@ class AppProcess:
         # app blocks at its next log line, a shutdown's included
         self._log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True)
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True,
+                                     preexec_fn=_ctrl_c_as_in_a_terminal)
         deadline = time.time() + 180
         while time.time() < deadline:
             if self.proc.poll() is not None:
