@@ -113,7 +113,7 @@ def class_of(classifier, model: LoadedModel, x: torch.Tensor) -> int | None:
     if not model.num_classes:
         return None
     _, label = classify(classifier, x)
-    return int(label[0]) % model.num_classes
+    return int(label[0])
 
 
 def encoder_path(model: LoadedModel) -> Path | None:
@@ -145,10 +145,9 @@ class PictureEncoder:
                 return self._encoders[key]
         gan_file = path.name.replace("-encoder", "") if path is not None else model.name
         train = f"train one with `python -m explorer.train --model encoder --for {gan_file}`"
-        if (path is None or not path.is_file()) and model.num_classes:
-            found = f"{model.name} is class-conditional, and encoders are trained for unconditional GANs only"
-        elif path is None or not path.is_file():
-            found = f"{model.name} has no encoder yet ({train})"
+        if path is None or not path.is_file():
+            found = (f"{model.name} is class-conditional, and encoders are trained for unconditional GANs only"
+                     if model.num_classes else f"{model.name} has no encoder yet ({train})")
         else:
             try:
                 meta = read_metadata(path)
@@ -184,9 +183,9 @@ class PictureEncoder:
         t0 = time.perf_counter()
         pic = _prepared(model, picture)
         t1 = time.perf_counter()
-        vae = model.checkpoint.modules["vae"]
+        vae, classifier = model.checkpoint.modules["vae"], self.classifier()
         x = pic.unit().to(model.device)
-        cls = class_of(self.classifier(), model, x)
+        cls = class_of(classifier, model, x)
         y = None if cls is None else torch.tensor([cls], device=model.device)
         with model.lock, torch.inference_mode():
             mean, logvar = vae.encode(x, y)                                           # (1, D) each
@@ -195,7 +194,7 @@ class PictureEncoder:
         z_samples = mean[None] + std[None] * eps                                      # (K, D)
         images = model.decode(torch.cat([mean[None], z_samples]), cls)               # (1 + K, H, W, C)
         t2 = time.perf_counter()
-        s = scores(self.classifier(), pic.unit(), _unit(images[:1]), model.class_names)
+        s = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)
         return Encoding(model.name, "vae", mean.numpy(), pic.picture, images[0], s, list(pic.notes) + _class_note(model, cls),
                         {"prepare": t1 - t0, "encode": t2 - t1, "total": time.perf_counter() - t0},
                         samples=images[1:], sample_latents=z_samples.numpy(), posterior_std=std.numpy(), cls=cls)

@@ -104,18 +104,18 @@ JS = """
     delete r.names;
     return JSON.stringify(r);
   };
-  let drag = 0;          // counts the releases: a picture asked for before the latest one is not shown
+  let releases = 0;      // a picture asked for before the latest release is not shown
   const pump = async () => {
     if (busy) return;
     busy = true;
     try {
       while (wanted !== null && wanted !== shown) {
-        const q = wanted, img = document.querySelector('#explore-image img'), asked = drag;
+        const q = wanted, img = document.querySelector('#explore-image img'), asked = releases;
         const res = await fetch('le/picture?recipe=' + encodeURIComponent(q), {cache: 'no-store'});
         shown = q;
         if (!res.ok) break;                    // refused (a value out of range): the event says why
         const blob = await res.blob();
-        if (asked !== drag) continue;          // let go meanwhile: the release's own picture stands
+        if (asked !== releases) continue;          // let go meanwhile: the release's own picture stands
         if (!img || document.querySelector('#explore-image img') !== img) continue;   // redrawn meanwhile
         const url = URL.createObjectURL(blob), old = img.dataset.leFast;
         img.src = url;
@@ -132,7 +132,7 @@ JS = """
     if (q !== null) { wanted = q; pump(); }
   }, true);
   // let go: the usual event draws the released value; nothing asked for before it may replace that
-  const released = (e) => { if (isSlider(e.target)) { drag++; wanted = shown = null; } };
+  const released = (e) => { if (isSlider(e.target)) { releases++; wanted = shown = null; } };
   document.addEventListener('pointerup', released, true);
   document.addEventListener('change', released, true);
   // arrow keys move a focused slider without the pointer: their end is its release (the picture and
@@ -140,8 +140,7 @@ JS = """
   const KEYS = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End'];
   document.addEventListener('keyup', (e) => {
     const t = e.target;
-    if (t instanceof HTMLInputElement && t.type === 'range' && KEYS.includes(e.key)
-        && t.closest('[id^="explore-slider-"], #explore-amount')) t.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));
+    if (isSlider(t) && t.type === 'range' && KEYS.includes(e.key)) t.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));
   }, true);
 })();
 """

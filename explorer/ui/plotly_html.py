@@ -10,7 +10,6 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_HEAD = f'<script src="/gradio_api/file={PLOTLY_JS}"></script>'
 
 
-
 def figure_value(fig: dict | None) -> str:
     """A plotly figure as the value of a gr.HTML: one JSON string (NaN and inf as null). The page
     deep-copies every value it holds that is an object, number by number, at each status change of
