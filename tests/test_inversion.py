@@ -19,7 +19,7 @@ from explorer.eval.refine import refine_latent
 from explorer.explore.inversion import PictureEncoder
 from explorer.explore.registry import ModelRegistry, file_digest
 from explorer.training import EncoderTrainConfig, EncoderTrainer, ImageSampler
-from tests.apphelpers import make_checkpoints
+from tests.apphelpers import TINY, make_checkpoints
 from tests.conftest import TINY_DCGAN
 
 TINY_ENCODER = {"latent_dim": 12, "width": 4, "hidden": 16}
@@ -93,6 +93,28 @@ def test_encoder_needs_the_generators_latent_size(digits):
     enc = build("encoder", {"latent_dim": 5, "width": 4, "hidden": 16})
     with pytest.raises(UserError, match="predicts 5 numbers but the generator reads 8"):
         EncoderTrainer(enc, g, ImageSampler(digits.images, "cpu", (0.0, 1.0)), EncoderTrainConfig(), "cpu")
+
+
+def test_a_conditional_gans_encoder_fits_real_pictures_in_their_own_class(digits):
+    torch.manual_seed(0)
+    g = build("dcgan", {**TINY_DCGAN, "num_classes": 10})["generator"]
+    enc = build("encoder", {"latent_dim": TINY_DCGAN["latent_dim"], "width": 4, "hidden": 16})
+    sampler = ImageSampler(digits.images, "cpu", (0.0, 1.0), digits.labels)
+    trainer = EncoderTrainer(enc, g, sampler, EncoderTrainConfig(batch_size=8, seed=3), "cpu",
+                             build("classifier", {"width": 8})["classifier"])
+    records = list(trainer.run(2))
+    assert all(torch.isfinite(v) for v in records[-1].values.values())
+    grid = trainer.samples()                                        # pictures above their fits G(E(x), y_x)
+    with torch.no_grad():
+        z = trainer.E.eval()(trainer.fixed_real)
+        own = trainer.decode(z, trainer.fixed_labels) * 2 - 1
+        other = trainer.decode(z, (trainer.fixed_labels + 1) % 10) * 2 - 1
+    assert torch.allclose(grid[32:], own, atol=1e-6) and not torch.allclose(grid[32:], other, atol=1e-3)
+    with pytest.raises(UserError, match="no class labels"):
+        EncoderTrainer(enc, g, ImageSampler(digits.images, "cpu", (0.0, 1.0)), EncoderTrainConfig(), "cpu")
+    few = build("dcgan", {**TINY_DCGAN, "num_classes": 5})["generator"]
+    with pytest.raises(UserError, match="draws 5 classes"):
+        EncoderTrainer(enc, few, sampler, EncoderTrainConfig(seed=3), "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +216,43 @@ def test_train_command_line_stores_the_encoder_beside_its_gan(folder, tmp_path):
                  "--width", "4", "--sample-every", "0", "--dry-run", "--out", str(out)]) == 0
     meta = read_metadata(out)
     assert meta["kind"] == "encoder" and meta["steps"] == 2
-    assert meta["for"] == {"file": "tiny_gan.safetensors", "digest": file_digest(gan)}
+    assert meta["for"] == {"file": "tiny_gan.safetensors", "digest": file_digest(gan), "num_classes": 0}
     assert "--model encoder" in meta["command"] and meta["config"]["latent_dim"] == 12
+
+
+def test_train_command_line_trains_a_conditional_gans_encoder_on_the_gans_own_dataset(tmp_path, capsys):
+    from explorer.cli.train import main
+    from tests.apphelpers import COND, save_models
+
+    folder = save_models(tmp_path, {"tiny_cgan": COND["tiny_cgan"], "fashion_classifier": ("classifier", {"width": 8})})
+    out = tmp_path / "tiny_cgan-encoder.safetensors"
+    args = ["--model", "encoder", "--for", str(folder / "tiny_cgan.safetensors"), "--split", "test", "--steps", "1",
+            "--batch-size", "4", "--width", "4", "--sample-every", "0", "--dry-run", "--out", str(out)]
+    assert main(args) == 0                                          # no --dataset: the GAN's own
+    meta = read_metadata(out)
+    assert meta["dataset"]["name"] == "fashion-mnist" and meta["for"]["num_classes"] == 10
+    save_models(tmp_path, {"big_gan": ("dcgan", {**TINY_DCGAN, "image_size": 32})})
+    assert main(args[:3] + [str(tmp_path / "big_gan.safetensors"), "--dataset", "digits"] + args[4:]) == 2
+    assert "but big_gan.safetensors draws 1x32x32" in capsys.readouterr().err
+
+
+def test_evaluate_inversion_draws_a_conditional_gans_test_pictures_in_the_class_read_in_them(classifier, tmp_path):
+    from explorer.core.data import load_dataset, to_unit
+    from explorer.eval.features import classify
+    from tests.apphelpers import COND, save_models
+
+    g = load_checkpoint(save_models(tmp_path, {"tiny_cgan": COND["tiny_cgan"]}) / "tiny_cgan.safetensors"
+                        ).modules["generator"]
+    torch.manual_seed(0)
+    enc = build("encoder", TINY_ENCODER)["encoder"].eval()
+    fig = evaluate_inversion(g, enc, classifier, dataset="fashion-mnist", refine_subset=3, gan_samples=3,
+                             refine_steps=2, timing=False, test_limit=12)
+    x = to_unit(load_dataset("fashion-mnist", "test").images[:12])
+    with torch.no_grad():
+        fits = (g(enc(x), classify(classifier, x)[1]) + 1) / 2
+    assert fig["test_pictures"] == 12
+    assert fig["encoder_pixel_mse"] == pytest.approx(float((fits - x).pow(2).mean()), rel=1e-5)
+    assert fig["refined_subset"] == 3 and fig["gan_samples_refined_mse"] > 0
 
 
 def test_evaluate_inversion_on_a_few_pictures(tiny_gan, registry, classifier):
@@ -230,6 +287,25 @@ def test_evaluate_command_hands_an_encoder_to_encode_evaluate(folder, tmp_path, 
                      "--write-card"]]
 
 
+def test_encode_evaluate_measures_on_the_gans_dataset_beside_its_largest_plain_vae(tmp_path, monkeypatch, capsys):
+    import explorer.eval.inversion
+    from explorer.cli.encode import main
+    from tests.apphelpers import save_models
+
+    save_models(tmp_path, {**TINY, "fashion_classifier": ("classifier", {"width": 8}),
+                           "tiny_cvae16": ("vae", {"width": 8, "hidden": 32, "latent_dim": 16, "num_classes": 10})})
+    save_encoder(tmp_path / "tiny_gan-encoder.safetensors", tmp_path / "tiny_gan.safetensors")
+    seen = {}
+    monkeypatch.setattr(explorer.eval.inversion, "evaluate_inversion",
+                        lambda g, e, c, **kw: seen.update(kw) or {"test_pictures": 7.0, "encoder_class_kept": 0.5})
+    args = ["--evaluate", "--model", "tiny_gan", "--checkpoints-dir", str(tmp_path), "--json"]
+    assert main(args + ["--write-card"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_pictures"] == 7.0
+    assert seen["dataset"] == "fashion-mnist" and seen["vae"].cfg.latent_dim == 8     # the 16-d one is conditional
+    assert "On the 7 fashion-mnist test pictures" in (tmp_path / "tiny_gan-encoder.md").read_text()
+    assert main(args + ["--vae", ""]) == 0 and seen["vae"] is None
+
+
 def test_a_class_conditional_model_draws_the_picture_in_the_class_the_classifier_reads(classifier, tmp_path):
     """A conditional GAN (random starts, then refinement) and a conditional VAE place the picture, and the
     point opens in the class the dataset's classifier reads in the picture."""
@@ -246,3 +322,7 @@ def test_a_class_conditional_model_draws_the_picture_in_the_class_the_classifier
         assert np.array_equal(e.reconstruction, model.decode(e.latent[None], e.cls)[0]), name   # drawn in that class
         assert any("drawn in the class" in n for n in e.notes), e.notes
     assert kinds == {"dcgan", "vae"}
+    save_encoder(tmp_path / "tiny_cgan-encoder.safetensors", tmp_path / "tiny_cgan.safetensors")
+    e = PictureEncoder(classifier).encode(registry.get("tiny_cgan"), picture(), steps=0)
+    assert e.guessed_by == "encoder" and not any("no learned encoder" in n for n in e.notes)
+    assert e.cls is not None and np.array_equal(e.guess, registry.get("tiny_cgan").decode(e.guess_latent[None], e.cls)[0])

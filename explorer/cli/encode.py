@@ -1,11 +1,12 @@
 """`python -m explorer.encode IMAGE --model NAME [--json] [--out PNG]`: your picture in a latent space.
 
-Prepares the picture like Fashion-MNIST (explorer/core/picture.py), then encodes it (VAE:
+Prepares the picture for the model (a grey model's the Fashion-MNIST way, explorer/core/picture.py;
+a colour model's the emoji way, explorer/core/colour_picture.py), then encodes it (VAE:
 posterior mean and samples) or inverts it (GAN: learned encoder + refinement), and prints the
 latent, the scores in plain words and the timings; --out writes the reconstruction as a PNG.
 
 `python -m explorer.encode --evaluate --model GAN [--vae VAE] [--write-card]` measures the GAN's
-encoder on the 10 000 test pictures (explorer/eval/inversion.py) and, with --write-card, stores
+encoder on its dataset's test pictures (explorer/eval/inversion.py) and, with --write-card, stores
 the figures in the encoder's metadata and its model card `<stem>-encoder.md`.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from explorer.core.checkpoints import CHECKPOINT_DIR, update_metadata
 from explorer.core.device import choose_device
 from explorer.core.imaging import save_png
+from explorer.core.metadata import DatasetInfo
 from explorer.core.picture import read_picture_file
 from explorer.core.validation import UserError
 from explorer.eval.refine import REFINE_SECONDS, REFINE_STEPS
@@ -40,8 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
     e = p.add_argument_group("evaluation of a GAN's encoder")
-    e.add_argument("--evaluate", action="store_true", help="figures on the 10 000 test pictures instead of one picture")
-    e.add_argument("--vae", default="fashion_vae16", help="VAE whose reconstruction is reported beside ('' for none)")
+    e.add_argument("--evaluate", action="store_true", help="figures on the GAN dataset's test pictures instead of one picture")
+    e.add_argument("--vae", help="VAE whose reconstruction is reported beside (default: the unconditional VAE of "
+                                  "the GAN's dataset with the most latent numbers; '' for none)")
     e.add_argument("--refine-subset", type=int, default=500, help="test pictures refined (a fixed random subset)")
     e.add_argument("--gan-samples", type=int, default=500, help="GAN samples G(z) inverted")
     e.add_argument("--data-dir")
@@ -52,7 +55,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 def _classifier(folder: Path, device, model):
     """The classifier of the model's own dataset (it scores whether a reconstruction keeps the class)."""
     from explorer.core.checkpoints import CHECKPOINT_DIR
-    from explorer.core.metadata import DatasetInfo
     from explorer.eval.features import classifier_for
     return classifier_for(DatasetInfo.from_meta(model.meta).name, device, (folder, CHECKPOINT_DIR))
 
@@ -92,6 +94,15 @@ def encode_one(args, registry, classifier) -> int:
     return 0
 
 
+def _vae_beside(registry, dataset: str) -> str:
+    """The unconditional VAE of `dataset` with the most latent numbers (its reconstruction is the
+    yardstick beside the GAN's), or '' when there is none."""
+    found = [(m.get("config", {}).get("latent_dim", 0), name) for name, m in registry.available().items()
+             if m.get("kind") == "vae" and not m.get("config", {}).get("num_classes")
+             and DatasetInfo.from_meta(m).name == dataset]
+    return max(found)[1] if found else ""
+
+
 def evaluate(args, registry, classifier) -> int:
     from explorer.cli.train_encoder import encoder_card
     from explorer.eval.inversion import EXPLAIN, evaluate_inversion
@@ -103,10 +114,12 @@ def evaluate(args, registry, classifier) -> int:
     encoder = PictureEncoder(classifier).encoder_for(model)
     if isinstance(encoder, str):
         raise UserError(encoder[0].upper() + encoder[1:] + ".")
-    vae = registry.get(args.vae).checkpoint.modules["vae"] if args.vae else None
+    dataset = DatasetInfo.from_meta(model.meta).name
+    vae_name = _vae_beside(registry, dataset) if args.vae is None else args.vae
+    vae = registry.get(vae_name).checkpoint.modules["vae"] if vae_name else None
     start = time.perf_counter()
     log = (lambda text: print(text, file=sys.stderr, flush=True))
-    figures = evaluate_inversion(model.decoder, encoder, classifier, refine_subset=args.refine_subset,
+    figures = evaluate_inversion(model.decoder, encoder, classifier, dataset=dataset, refine_subset=args.refine_subset,
                                  gan_samples=args.gan_samples, seed=args.seed, data_dir=args.data_dir, vae=vae, log=log)
     figures["threads"] = float(torch.get_num_threads())
     if args.json:

@@ -66,7 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", choices=["dcgan", "vae", "toy_gan", "classifier", "encoder"], default="dcgan")
     p.add_argument("--for", dest="gan_for", metavar="GAN",
                    help="--model encoder: the GAN checkpoint whose generator the encoder inverts")
-    p.add_argument("--dataset", default="fashion-mnist", help=f"one of {', '.join(DATASETS + TOY_NAMES)}")
+    p.add_argument("--dataset", help=f"one of {', '.join(DATASETS + TOY_NAMES)} (default: fashion-mnist; "
+                                      "--model encoder: the GAN's own dataset)")
     p.add_argument("--split", default="train", choices=["train", "test"])
     p.add_argument("--data-dir", help="folder with the IDX files, and only there (default: $EXPLORER_DATA if set, else /usr/share/datasets, then the shipped test split)")
     p.add_argument("--image-folder", help="train on your own PNG/JPEG images instead of --dataset (decoded once into a cache)")
@@ -125,7 +126,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     v = p.add_argument_group("VAE / classifier training")
     v.add_argument("--lr", type=number("--lr", 1e-8, 1.0), help="learning rate (VAE: 1e-3, classifier: 2e-3)")
     v.add_argument("--beta", type=number("--beta", 0.0, 1000.0), default=1.0, help="VAE KL weight")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.dataset is None and args.model != "encoder":
+        args.dataset = "fashion-mnist"
+    return args
 
 
 def diffaugment_setting(text: str) -> str:
@@ -186,10 +190,7 @@ def load_data(args, device, par: DataParallel | None = None):
     args.image_shape, args.data_size = ds.image_shape, len(ds)
     args.class_total = max(len(ds.class_names), int(ds.labels.max()) + 1 if ds.labels is not None and len(ds) else 0)
     value_range = (-1.0, 1.0) if args.model == "dcgan" else (0.0, 1.0)
-    meta = {"name": ds.name, "split": ds.split, "size": len(ds), "class_names": ds.class_names,
-            "source": ds.source, "image_shape": list(ds.image_shape)}
-    if ds.attribution:
-        meta["attribution"] = ds.attribution
+    meta = ds.describe()
     if par is not None:
         return par.sampler(ds.images, device, value_range, ds.labels), ds, meta
     return ImageSampler(ds.images, device, value_range, ds.labels), ds, meta

@@ -53,9 +53,12 @@ def encoder_card(meta: dict, name: str) -> str:
     ev = meta.get("evaluation")
     if ev:
         gan = Path(target.get("file", "GAN")).stem
+        count = int(ev.get("test_pictures", 10_000))
         lines += [f"## Figures (`python -m explorer.encode --evaluate --model {gan}`)", "",
-                  "On the 10 000 Fashion-MNIST test pictures" + (f", measured on {meta['evaluation_device']}"
-                                                                  if meta.get("evaluation_device") else "") + ".", "",
+                  f"On the {count} {meta.get('dataset', {}).get('name', 'fashion-mnist')} test pictures"
+                  + (f", measured on {meta['evaluation_device']}" if meta.get("evaluation_device") else "") + "."
+                  + (" The class-conditional GAN draws each test picture in the class its classifier reads in "
+                     "it, as the app does." if target.get("num_classes") else ""), "",
                   "| figure | value | target | what it is |", "| --- | --- | --- | --- |"]
         lines += [f"| {k} | {v:.4g} | {TARGETS.get(k, '')} | {EXPLAIN.get(k, '')} |" for k, v in ev.items()]
     return "\n".join(lines) + "\n"
@@ -83,8 +86,14 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
         raise UserError(f"--for {gan_path.name} holds a {gan.kind}; an encoder is trained for a dcgan "
                          "(a VAE has its own encoder).")
     generator = gan.modules["generator"]
-    classifier = classifier_for(DatasetInfo.from_meta(gan.meta).name, device, (gan_path.parent, CHECKPOINT_DIR))
-    ds = load_dataset(args.dataset, args.split, args.data_dir)
+    gan_dataset = DatasetInfo.from_meta(gan.meta).name
+    classifier = classifier_for(gan_dataset, device, (gan_path.parent, CHECKPOINT_DIR))
+    ds = load_dataset(args.dataset or gan_dataset, args.split, args.data_dir)
+    g = generator.cfg
+    if tuple(ds.image_shape) != (g.channels, g.image_size, g.image_size):
+        raise UserError(f"{ds.name}'s pictures are {'x'.join(map(str, ds.image_shape))} (channels x height x width) "
+                         f"but {gan_path.name} draws {g.channels}x{g.image_size}x{g.image_size}: train the encoder "
+                         "on the GAN's own dataset.")
     sampler = ImageSampler(ds.images, device, (0.0, 1.0), ds.labels)
     steps_per_epoch = max(1, math.ceil(len(ds) / args.batch_size))
     total = args.steps if args.steps is not None else int(round(args.epochs * steps_per_epoch))
@@ -103,9 +112,8 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
     meta = {"title": args.title or f"Encoder for {gan_title}",
             "description": args.description or (f"Finds the {generator.cfg.latent_dim} numbers that make "
                                                 f"{gan_path.stem} draw a given picture (a first guess; refinement polishes it)."),
-            "command": command, "for": {"file": gan_path.name, "digest": file_digest(gan_path)},
-            "dataset": {"name": ds.name, "split": ds.split, "size": len(ds), "class_names": ds.class_names,
-                        "source": ds.source, "image_shape": list(ds.image_shape)},
+            "command": command, "for": {"file": gan_path.name, "digest": file_digest(gan_path), "num_classes": g.num_classes},
+            "dataset": ds.describe(),
             "config": trainer.E.cfg.to_dict(), "training": cfg.to_dict(), "device": str(device)}
     print(f"training an encoder for {gan_path.name} on {ds.name} {ds.split} ({len(ds)} pictures) on {device} "
           f"for {total} steps")
@@ -132,8 +140,8 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
     if args.dry_run:
         return 0
     # Quick figures (encoder alone, all test pictures); `explorer.encode --evaluate` adds refinement.
-    figures = evaluate_inversion(generator, trainer.E.eval(), classifier, refine_subset=0, gan_samples=0,
-                                 data_dir=args.data_dir, timing=False)
+    figures = evaluate_inversion(generator, trainer.E.eval(), classifier, dataset=gan_dataset, refine_subset=0,
+                                 gan_samples=0, data_dir=args.data_dir, timing=False)
     for key, val in figures.items():
         print(f"  {key:28s} {val:10.4f}  {EXPLAIN.get(key, '')}")
     meta = update_metadata(out, {"evaluation": figures})

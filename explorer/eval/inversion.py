@@ -5,7 +5,7 @@ the distance between their classifier features (for scale: two different test pi
 12.8 apart on average), and whether the classifier gives both the same label. The plain-words
 verdict combines them: "very close", "close" or "rough".
 
-`evaluate_inversion` gives the figures of a GAN's encoder on the 10 000 test pictures: encoder
+`evaluate_inversion` gives the figures of a GAN's encoder on its dataset's test pictures: encoder
 alone, encoder + refinement on a fixed random subset, the same for the GAN's own samples G(z),
 the VAE's reconstruction beside it, and the time per picture.
 """
@@ -27,6 +27,7 @@ VERY_CLOSE_MSE = 0.01
 CLOSE_MSE = 0.03
 
 EXPLAIN = {
+    "test_pictures": "test pictures of the GAN's dataset measured",
     "encoder_class_kept": "share of test pictures whose reconstruction G(E(x)) gets the same label",
     "encoder_pixel_mse": "mean squared pixel error of G(E(x)), pictures in [0, 1]",
     "encoder_feature_distance": "mean classifier-feature distance of G(E(x)) (two test pictures: ~12.8)",
@@ -37,7 +38,7 @@ EXPLAIN = {
     "encoder_latent_norm": "mean length |E(x)| (a typical N(0, I) latent: sqrt(latent size))",
     "refined_latent_norm": "mean length of the refined latents (refined subset)",
     "refine_steps": "Adam steps of refinement per picture",
-    "gan_samples": "GAN samples G(z) inverted",
+    "gan_samples": "GAN samples G(z) inverted (a class-conditional GAN's in the class each was drawn in)",
     "gan_samples_encoder_mse": "pixel MSE of inverting G(z), encoder alone",
     "gan_samples_refined_mse": "pixel MSE of inverting G(z), encoder + refinement",
     "vae_class_kept": "the VAE's reconstruction, same label (all test pictures)",
@@ -87,42 +88,52 @@ def _summary(prefix: str, c: dict[str, torch.Tensor]) -> dict[str, float]:
             f"{prefix}_feature_distance": float(c["feature_distance"].double().mean())}
 
 
-def _decoder(generator):
-    return lambda z: (generator(z) + 1) * 0.5          # [-1, 1] -> [0, 1], gradients kept
+def _decoder(generator, y: torch.Tensor | None = None):
+    """z -> G(z) in [0, 1] with gradients kept; a class-conditional G draws in the classes y (B,)."""
+    if y is None:
+        return lambda z: (generator(z) + 1) * 0.5                    # [-1, 1] -> [0, 1]
+    return lambda z: (generator(z, y.to(z.device)) + 1) * 0.5
+
+
+def _part(y: torch.Tensor | None, i: int, j: int) -> torch.Tensor | None:
+    return None if y is None else y[i:j]
 
 
 @torch.no_grad()
-def _encode_decode(generator, encoder, x: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+def _encode_decode(generator, encoder, x: torch.Tensor, y: torch.Tensor | None = None,
+                   batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
     device = next(encoder.parameters()).device
     zs, outs = [], []
     for i in range(0, len(x), batch):
         z = encoder(x[i:i + batch].to(device))
         zs.append(z)
-        outs.append(_decoder(generator)(z).cpu())
+        outs.append(_decoder(generator, _part(y, i, i + batch))(z).cpu())
     return torch.cat(zs), torch.cat(outs)
 
 
-def _refine_all(generator, classifier, x: torch.Tensor, z0: torch.Tensor, steps: int,
+def _refine_all(generator, classifier, x: torch.Tensor, z0: torch.Tensor, steps: int, y: torch.Tensor | None = None,
                 batch: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
     """(refined latents, their pictures) for x (N, C, H, W): batches of independent pictures, no time limit."""
     device = z0.device
     zs, out = [], []
     for i in range(0, len(x), batch):
-        r = refine_latent(_decoder(generator), classifier.features, x[i:i + batch].to(device), z0[i:i + batch],
+        decode = _decoder(generator, _part(y, i, i + batch))
+        r = refine_latent(decode, classifier.features, x[i:i + batch].to(device), z0[i:i + batch],
                           steps=steps, seconds=None)
         zs.append(r.z)
         with torch.no_grad():
-            out.append(_decoder(generator)(r.z).cpu())
+            out.append(decode(r.z).cpu())
     return torch.cat(zs), torch.cat(out)
 
 
-def _timing(generator, encoder, classifier, x: torch.Tensor, repeats: int, refine_repeats: int) -> dict[str, float]:
+def _timing(generator, encoder, classifier, x: torch.Tensor, y: torch.Tensor | None, repeats: int,
+            refine_repeats: int) -> dict[str, float]:
     device = next(encoder.parameters()).device
     times = []
     with torch.no_grad():
         for i in range(repeats + 3):
             t = time.perf_counter()
-            _decoder(generator)(encoder(x[i:i + 1].to(device)))
+            _decoder(generator, _part(y, i, i + 1))(encoder(x[i:i + 1].to(device)))
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             times.append(time.perf_counter() - t)
@@ -131,7 +142,7 @@ def _timing(generator, encoder, classifier, x: torch.Tensor, repeats: int, refin
         t = time.perf_counter()
         with torch.no_grad():
             z0 = encoder(x[i:i + 1].to(device))
-        r = refine_latent(_decoder(generator), classifier.features, x[i:i + 1].to(device), z0,
+        r = refine_latent(_decoder(generator, _part(y, i, i + 1)), classifier.features, x[i:i + 1].to(device), z0,
                           steps=REFINE_STEPS, seconds=REFINE_SECONDS - (time.perf_counter() - t))
         ref_times.append(time.perf_counter() - t)
         ref_steps.append(r.steps)
@@ -139,43 +150,54 @@ def _timing(generator, encoder, classifier, x: torch.Tensor, repeats: int, refin
             "refined_steps_in_budget": float(np.median(ref_steps[1:]))}
 
 
-def evaluate_inversion(generator, encoder, classifier, *, refine_subset: int = 500, gan_samples: int = 500,
-                       refine_steps: int = REFINE_STEPS, seed: int = 0, data_dir=None, vae=None, timing: bool = True,
-                       test_limit: int | None = None, log=None) -> dict[str, float]:
-    """All inversion figures as a flat dict (see EXPLAIN). Modules in eval mode on one device.
+def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashion-mnist", refine_subset: int = 500,
+                       gan_samples: int = 500, refine_steps: int = REFINE_STEPS, seed: int = 0, data_dir=None,
+                       vae=None, timing: bool = True, test_limit: int | None = None, log=None) -> dict[str, float]:
+    """All inversion figures as a flat dict (see EXPLAIN), on the test pictures of `dataset` (the GAN's).
+    Modules in eval mode on one device. A class-conditional GAN draws each test picture in the class
+    the classifier reads in it, as the app does; its own samples G(z, y) are inverted in their class y.
     `test_limit` uses only the first N test pictures (quick checks; the figures use all)."""
     log = log or (lambda text: None)
     generator.eval(), encoder.eval(), classifier.eval()
-    test = load_dataset("fashion-mnist", "test", data_dir)
-    x = to_unit(test.images[:test_limit])                                  # (N, 1, 28, 28)
-    z_hat, rec = _encode_decode(generator, encoder, x)
-    out = _summary("encoder", compare(classifier, x, rec))
+    num_classes = getattr(generator.cfg, "num_classes", 0)
+    test = load_dataset(dataset, "test", data_dir)
+    x = to_unit(test.images[:test_limit])                                  # (N, C, H, W)
+    y = classify(classifier, x)[1] if num_classes else None               # (N,) the classes the app would pick
+    z_hat, rec = _encode_decode(generator, encoder, x, y)
+    out = {"test_pictures": float(len(x)), **_summary("encoder", compare(classifier, x, rec))}
     out["encoder_latent_norm"] = float(z_hat.norm(dim=1).mean())
     log(f"encoder alone on {len(x)} test pictures: class kept {out['encoder_class_kept']:.3f}")
     if refine_subset:
         idx = torch.from_numpy(np.random.default_rng(seed).choice(len(x), min(refine_subset, len(x)), replace=False))
-        z_refined, refined = _refine_all(generator, classifier, x[idx], z_hat[idx], refine_steps)
+        z_refined, refined = _refine_all(generator, classifier, x[idx], z_hat[idx], refine_steps,
+                                         None if y is None else y[idx])
         out.update(_summary("refined", compare(classifier, x[idx], refined)))
         out["refined_latent_norm"] = float(z_refined.norm(dim=1).mean())
         out.update(refined_subset=float(len(idx)), refine_steps=float(refine_steps))
         log(f"refined {len(idx)} test pictures: class kept {out['refined_class_kept']:.3f}")
     if gan_samples:
         device = next(encoder.parameters()).device
+        y_fake = (torch.randint(num_classes, (gan_samples,), generator=torch.Generator().manual_seed(seed + 2))
+                  if num_classes else None)
         with torch.no_grad():
-            fake = _decoder(generator)(sample_z(gan_samples, generator.cfg.latent_dim, seed + 1, device=device)).cpu()
-        z_fake, fake_rec = _encode_decode(generator, encoder, fake)
-        _, fake_refined = _refine_all(generator, classifier, fake, z_fake, refine_steps)
+            z = sample_z(gan_samples, generator.cfg.latent_dim, seed + 1, device=device)
+            fake = _decoder(generator, y_fake)(z).cpu()
+        z_fake, fake_rec = _encode_decode(generator, encoder, fake, y_fake)
+        _, fake_refined = _refine_all(generator, classifier, fake, z_fake, refine_steps, y_fake)
         out["gan_samples"] = float(gan_samples)
         out["gan_samples_encoder_mse"] = float((fake_rec - fake).pow(2).mean())
         out["gan_samples_refined_mse"] = float((fake_refined - fake).pow(2).mean())
         log(f"inverted {gan_samples} GAN samples: pixel MSE {out['gan_samples_refined_mse']:.4f}")
     if vae is not None:
         vae.eval()
+        vae_device = next(vae.parameters()).device
+        y_vae = ((y if y is not None else classify(classifier, x)[1]).to(vae_device)   # a cVAE: the class read
+                 if vae.cfg.num_classes else None)
         with torch.no_grad():
-            vae_rec = torch.cat([vae.generate(vae.encode(x[i:i + 1000].to(next(vae.parameters()).device))[0]).cpu()
-                                 for i in range(0, len(x), 1000)])
+            vae_rec = torch.cat([vae.generate(vae.encode(x[i:i + 1000].to(vae_device), _part(y_vae, i, i + 1000))[0],
+                                              _part(y_vae, i, i + 1000)).cpu() for i in range(0, len(x), 1000)])
         out.update(_summary("vae", compare(classifier, x, vae_rec)))
     if timing:
-        out.update(_timing(generator, encoder, classifier, x, repeats=min(200, len(x) - 3),
+        out.update(_timing(generator, encoder, classifier, x, y, repeats=min(200, len(x) - 3),
                            refine_repeats=min(10, len(x) - 1)))
     return out

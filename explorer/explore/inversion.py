@@ -146,8 +146,7 @@ class PictureEncoder:
         gan_file = path.name.replace("-encoder", "") if path is not None else model.name
         train = f"train one with `python -m explorer.train --model encoder --for {gan_file}`"
         if path is None or not path.is_file():
-            found = (f"{model.name} is class-conditional, and encoders are trained for unconditional GANs only"
-                     if model.num_classes else f"{model.name} has no encoder yet ({train})")
+            found = f"{model.name} has no encoder yet ({train})"
         else:
             try:
                 meta = read_metadata(path)

@@ -9,6 +9,11 @@ Each step has two halves that share one encoder pass:
   * a small penalty keeps |E(x)| near sqrt(latent_dim), the length of a typical N(0, I) latent,
     so the point lands where the sliders and directions work.
 G and the classifier stay in eval mode with their weights frozen; only E learns.
+
+A class-conditional G(z, y) has one encoder for all its classes: z is what the classes share
+(pose, size, colour scheme), and the class is read from the picture by the dataset's classifier
+when a picture is placed. So the pairs are (z, G(z, y)) with a random class y, and a real
+picture is drawn back in its own class, G(E(x), y_x). E sees only pixels.
 """
 from __future__ import annotations
 
@@ -71,8 +76,19 @@ class EncoderTrainer(Trainer):
         self.optimizers = {"encoder": make_adam(list(self.E.parameters()), self.device, lr=cfg.lr)}
         self.dataset_size = getattr(sampler, "size", 0)
         self.latent_dim = self.E.cfg.latent_dim
+        self.num_classes = getattr(self.G.cfg, "num_classes", 0)
         g = torch.Generator(device=self.device).manual_seed(cfg.seed + 12345)
-        self.fixed_real = sampler(32, g)                    # for sample grids: pictures and their fits
+        # for sample grids: fixed pictures (and their classes) above their fits
+        self.fixed_real, self.fixed_labels = self._real(32, g)
+        if self.num_classes and int(self.fixed_labels.max()) >= self.num_classes:
+            raise UserError(f"The pictures' classes go up to {int(self.fixed_labels.max())}, but the generator "
+                             f"draws {self.num_classes} classes: train the encoder on the generator's own dataset.")
+
+    def _real(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Real pictures (B, C, H, W) in [0, 1], with their classes (B,) for a class-conditional G."""
+        if self.num_classes:
+            return self.sample_real.take_with_labels(batch, generator)
+        return self.sample_real(batch, generator), None
 
     def _lr(self) -> float:
         if not self.cfg.total_steps:
@@ -80,19 +96,21 @@ class EncoderTrainer(Trainer):
         t = min(self.step / self.cfg.total_steps, 1.0)
         return self.cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z) in [0, 1], with gradients to z (Generator.generate has none)."""
-        return (self.G(z) + 1) * 0.5
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) (or G(z, y) for class-conditional G) in [0, 1], with gradients to z (Generator.generate has none)."""
+        return (self.G(z) if y is None else self.G(z, y)) * 0.5 + 0.5
 
     def _step(self) -> dict[str, torch.Tensor]:
         cfg, B = self.cfg, self.cfg.batch_size
         z = torch.randn(B, self.latent_dim, device=self.device, generator=self.gen)
+        y_fake = (torch.randint(self.num_classes, (B,), device=self.device, generator=self.gen)
+                  if self.num_classes else None)
         with torch.no_grad():
-            fake = self.decode(z)                                      # (B, C, H, W)
-        real = self.sample_real(B, self.gen)                            # (B, C, H, W) in [0, 1]
+            fake = self.decode(z, y_fake)                              # (B, C, H, W)
+        real, y_real = self._real(B, self.gen)                          # (B, C, H, W) in [0, 1], (B,) or None
         z_hat = self.E(torch.cat([fake, real]))                         # (2B, d): one pass, one BatchNorm batch
         latent = F.mse_loss(z_hat[:B], z)
-        recon = self.decode(z_hat[B:])                                  # G(E(x)) for the real half
+        recon = self.decode(z_hat[B:], y_real)                          # G(E(x)) (in x's class) for the real half
         pixel = F.mse_loss(recon, real)
         feature = (F.mse_loss(self.C.features(recon), self.C.features(real)) if self.C is not None
                    else torch.zeros((), device=self.device))
@@ -116,6 +134,6 @@ class EncoderTrainer(Trainer):
         self.E.eval()
         try:
             x = self.fixed_real
-            return torch.cat([x, self.decode(self.E(x))]) * 2 - 1      # (2*32, C, H, W)
+            return torch.cat([x, self.decode(self.E(x), self.fixed_labels)]) * 2 - 1   # (2*32, C, H, W)
         finally:
             self.E.train()

@@ -62,6 +62,14 @@ class ImageDataset:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
 
+    def describe(self) -> dict:
+        """The dataset as a checkpoint's metadata records it (`dataset`): what a model card shows."""
+        out = {"name": self.name, "split": self.split, "size": len(self), "class_names": self.class_names,
+               "source": self.source, "image_shape": list(self.image_shape)}
+        if self.attribution:
+            out["attribution"] = self.attribution
+        return out
+
 
 def _idx_files(folder: Path, split: str) -> tuple[Path, Path] | None:
     """(images, labels) of a split in `folder`, each gzipped or raw on its own (a download tool may
