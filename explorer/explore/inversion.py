@@ -139,7 +139,7 @@ class PictureEncoder:
     def encoder_for(self, model: LoadedModel):
         """The GAN's encoder module, or a sentence saying why there is none."""
         path = encoder_path(model)
-        key = (model.name, model.digest)
+        key = (model.name, model.digest, path)        # the same GAN in another folder may have no encoder
         with self._lock:
             if key in self._encoders:
                 return self._encoders[key]
