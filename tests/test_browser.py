@@ -173,15 +173,16 @@ def test_two_map_dots_give_an_interpolation_whose_ends_differ(page):
     page.wait_for_function("() => document.querySelector('#interp-run') && document.querySelector('#interp-run').offsetParent")
     open_map(page)
     b = click_dot(page, 3)
-    assert a != b
+    assert a != b, (a, b)
     page.click("#map-as-end")
     page.wait_for_function("() => document.querySelector('#interp-run').offsetParent")
     page.click("#interp-run")
     page.wait_for_function(f"() => document.querySelector('#interp-sentence').innerText.includes('map dot #{b}')",
                            timeout=30_000)
-    assert f"map dot #{a}" in page.inner_text("#interp-sentence")
+    sentence = page.inner_text("#interp-sentence")
+    assert f"map dot #{a}" in sentence, (a, b, sentence)
     srcs = page.eval_on_selector_all("#interp-linear img", "els => els.map(e => e.src)")
-    assert len(srcs) == 10 and srcs[0] != srcs[-1]
+    assert len(srcs) == 10 and srcs[0] != srcs[-1], (a, b, len(srcs), sentence)     # says which dots, if it ever fails
     assert page.locator("#interp-gif img").count() == 1
 
 
