@@ -37,9 +37,12 @@ def page(app):
 
 def wait_settled(pg, quiet_ms: int = 600, timeout: int = 30_000) -> None:
     """Wait until the Explore picture and the address have not changed for `quiet_ms` (the last of a
-    drag's events is drawn and the link follows it)."""
+    drag's events is drawn and the link follows it). A picture the page fetched itself while a slider
+    moved (a blob: address) is never the settled one: the release's own picture replaces it, and
+    under load that answer can come more than `quiet_ms` later."""
     pg.wait_for_function("""(quiet) => {
         const el = document.querySelector('#explore-image img'), now = Date.now();
+        if (el && el.src.startsWith('blob:')) { window.__settled = null; return false; }
         const seen = (el ? el.src : '') + location.search;
         if (window.__settled !== seen) { window.__settled = seen; window.__settledSince = now; return false; }
         return now - window.__settledSince >= quiet;

@@ -119,5 +119,27 @@ def test_a_drag_in_chromium_shows_a_picture_for_each_value_and_the_release_redra
             held[0].continue_()                            # the late picture arrives
         pg.wait_for_timeout(300)
         assert _image_src(pg).startswith("data:"), "a picture asked for before the release replaced it"
+        # away and back to the value the page last drew, the last move's picture late: the release draws
+        # what the page already had, so the page itself must put the released value's picture back
+        drawn = _image_src(pg)
+        pg.unroute("**/le/picture?*")
+        pg.evaluate("""() => new Promise(done => { const el = document.querySelector('#explore-slider-0 input[type=range]');
+          el.value = 0.5; el.dispatchEvent(new Event('input', {bubbles: true}));
+          const shown = () => document.querySelector('#explore-image img').src.startsWith('blob:') ? done() : setTimeout(shown, 20);
+          shown(); })""")                                   # a picture of 0.5, fetched by the page, is shown
+        held.clear()
+        pg.route("**/le/picture?*", lambda route: held.append(route))
+        pg.evaluate("""() => { const el = document.querySelector('#explore-slider-0 input[type=range]');
+          el.value = -1; el.dispatchEvent(new Event('input', {bubbles: true}));
+          el.dispatchEvent(new PointerEvent('pointerup', {bubbles: true})); }""")
+        for _ in range(100):                                # answer every picture the page asks for, late
+            while held:
+                held.pop(0).continue_()
+            pg.wait_for_timeout(50)
+        same = pg.evaluate("""async (drawn) => { const src = document.querySelector('#explore-image img').src;
+          if (src === drawn) return true;
+          const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+          return btoa(String.fromCharCode(...bytes)) === drawn.split(',')[1]; }""", drawn)
+        assert same, "the picture of a value passed through stayed after the release"
     finally:
         pg.close()

@@ -105,6 +105,27 @@ JS = """
     return JSON.stringify(r);
   };
   let releases = 0;      // a picture asked for before the latest release is not shown
+  let moves = 0;         // slider inputs so far
+  const showBlob = (img, blob) => {
+    const url = URL.createObjectURL(blob), old = img.dataset.leFast;
+    img.src = url;
+    img.dataset.leFast = url;
+    if (old) URL.revokeObjectURL(old);
+  };
+  // At a release the usual event redraws the picture, but a value that draws what the page last got
+  // from the server changes nothing there, and a picture fetched while moving would stay. So while
+  // such a picture is shown the page fetches the released value's picture itself; it is shown unless
+  // the slider moved again or the event's own picture came first.
+  const settle = async (q, asked) => {
+    try {
+      const res = await fetch('le/picture?recipe=' + encodeURIComponent(q), {cache: 'no-store'});
+      if (!res.ok) return;
+      const blob = await res.blob();
+      const img = document.querySelector('#explore-image img');
+      if (asked !== moves || !img || !img.dataset.leFast || img.src !== img.dataset.leFast) return;
+      showBlob(img, blob);
+    } catch (err) {}
+  };
   const pump = async () => {
     if (busy) return;
     busy = true;
@@ -117,10 +138,7 @@ JS = """
         const blob = await res.blob();
         if (asked !== releases) continue;          // let go meanwhile: the release's own picture stands
         if (!img || document.querySelector('#explore-image img') !== img) continue;   // redrawn meanwhile
-        const url = URL.createObjectURL(blob), old = img.dataset.leFast;
-        img.src = url;
-        img.dataset.leFast = url;
-        if (old) URL.revokeObjectURL(old);
+        showBlob(img, blob);
       }
     } catch (err) {
     } finally { busy = false; }
@@ -128,11 +146,18 @@ JS = """
   const isSlider = (t) => t instanceof HTMLInputElement && t.closest('[id^="explore-slider-"], #explore-amount');
   document.addEventListener('input', (e) => {
     if (!isSlider(e.target)) return;
+    moves++;
     const q = recipeNow(e.target);
     if (q !== null) { wanted = q; pump(); }
   }, true);
   // let go: the usual event draws the released value; nothing asked for before it may replace that
-  const released = (e) => { if (isSlider(e.target)) { releases++; wanted = shown = null; } };
+  const released = (e) => {
+    if (!isSlider(e.target)) return;
+    releases++;
+    wanted = shown = null;
+    const img = document.querySelector('#explore-image img'), q = recipeNow(e.target);
+    if (img && img.dataset.leFast && img.src === img.dataset.leFast && q !== null) settle(q, moves);
+  };
   document.addEventListener('pointerup', released, true);
   document.addEventListener('change', released, true);
   // arrow keys move a focused slider without the pointer: their end is its release (the picture and
