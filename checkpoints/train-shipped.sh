@@ -6,7 +6,7 @@
 # Usage: bash checkpoints/train-shipped.sh [OUTPUT_DIR]        (default: checkpoints/)
 #        bash checkpoints/train-shipped.sh --gpu [OUTPUT_DIR]  the better DCGAN and 16-d VAE, on CUDA
 #        bash checkpoints/train-shipped.sh --emoji [OUTPUT_DIR] the 64-px colour emoji models (needs
-#             `python -m explorer.prepare emoji` first); on the 2-core CPU about 3 hours of compute
+#             `python -m explorer.prepare emoji` first); on the 2-core CPU about 4 hours of compute
 set -euo pipefail
 gpu=0
 emoji=0
@@ -37,6 +37,10 @@ if [[ $emoji == 1 ]]; then
   for m in emoji_cdcgan emoji_vae32; do
     python -m explorer.evaluate "$out/$m.safetensors" --write-card
   done
+  # the GAN's encoder (your own picture -> z, every category) belongs to this very file: trained last
+  python -m explorer.train --model encoder --for "$out/emoji_cdcgan.safetensors" --width 16 --steps 1800 --batch-size 64 \
+    --threads 1 --seed 0 --log-every 50 --out "$out/emoji_cdcgan-encoder.safetensors" > "$out/emoji_cdcgan-encoder.log" 2>&1
+  python -m explorer.encode --evaluate --model emoji_cdcgan --checkpoints-dir "$out" --write-card
   python -m explorer.prepare --checkpoints-dir "$out"
   exit 0
 fi
