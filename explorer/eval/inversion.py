@@ -2,8 +2,9 @@
 
 Scores compare a picture x with its reconstruction x' three ways: pixel MSE (images in [0, 1]),
 the distance between their classifier features (for scale: two different Fashion-MNIST test
-pictures are 12.8 apart on average; `test_pair_feature_distance` gives it for any dataset), and whether the classifier gives both the same label. The plain-words
-verdict combines them: "very close", "close" or "rough".
+pictures are 12.8 apart on average; `test_pair_feature_distance` gives it for any dataset), and
+whether the classifier gives both the same label. The plain-words verdict combines them: "very
+close", "close" or "rough".
 
 `evaluate_inversion` gives the figures of a GAN's encoder on its dataset's test pictures: encoder
 alone, encoder + refinement on a fixed random subset, the same for the GAN's own samples G(z),
@@ -91,9 +92,7 @@ def _summary(prefix: str, c: dict[str, torch.Tensor]) -> dict[str, float]:
 
 def _decoder(generator, y: torch.Tensor | None = None):
     """z -> G(z) in [0, 1] with gradients kept; a class-conditional G draws in the classes y (B,)."""
-    if y is None:
-        return lambda z: (generator(z) + 1) * 0.5                    # [-1, 1] -> [0, 1]
-    return lambda z: (generator(z, y.to(z.device)) + 1) * 0.5
+    return lambda z: (generator(z, None if y is None else y.to(z.device)) + 1) * 0.5    # [-1, 1] -> [0, 1]
 
 
 def _part(y: torch.Tensor | None, i: int, j: int) -> torch.Tensor | None:
@@ -163,12 +162,12 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
     num_classes = getattr(generator.cfg, "num_classes", 0)
     test = load_dataset(dataset, "test", data_dir)
     x = to_unit(test.images[:test_limit])                                  # (N, C, H, W)
-    y = classify(classifier, x)[1] if num_classes else None               # (N,) the classes the app would pick
+    x_features, x_read = classify(classifier, x)                          # (N, F), (N,): what the classifier sees
+    y = x_read if num_classes else None                                    # the classes the app would draw them in
     z_hat, rec = _encode_decode(generator, encoder, x, y)
-    c = compare(classifier, x, rec)
-    out = {"test_pictures": float(len(x)), **_summary("encoder", c)}
+    out = {"test_pictures": float(len(x)), **_summary("encoder", compare(classifier, x, rec))}
     if len(x) > 1:   # each picture's features against the next one's in a fixed shuffle: the scale of a distance
-        f = classify(classifier, x)[0][torch.from_numpy(np.random.default_rng(seed).permutation(len(x)))]
+        f = x_features[torch.from_numpy(np.random.default_rng(seed).permutation(len(x)))]
         out["test_pair_feature_distance"] = float((f - f.roll(1, 0)).norm(dim=1).mean())
     out["encoder_latent_norm"] = float(z_hat.norm(dim=1).mean())
     log(f"encoder alone on {len(x)} test pictures: class kept {out['encoder_class_kept']:.3f}")
@@ -196,8 +195,7 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
     if vae is not None:
         vae.eval()
         vae_device = next(vae.parameters()).device
-        y_vae = ((y if y is not None else classify(classifier, x)[1]).to(vae_device)   # a cVAE: the class read
-                 if vae.cfg.num_classes else None)
+        y_vae = x_read.to(vae_device) if vae.cfg.num_classes else None       # a cVAE: the class read
         with torch.no_grad():
             vae_rec = torch.cat([vae.generate(vae.encode(x[i:i + 1000].to(vae_device), _part(y_vae, i, i + 1000))[0],
                                               _part(y_vae, i, i + 1000)).cpu() for i in range(0, len(x), 1000)])

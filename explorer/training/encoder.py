@@ -98,7 +98,7 @@ class EncoderTrainer(Trainer):
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """G(z) (or G(z, y) for class-conditional G) in [0, 1], with gradients to z (Generator.generate has none)."""
-        return (self.G(z) if y is None else self.G(z, y)) * 0.5 + 0.5
+        return (self.G(z, y) + 1) * 0.5
 
     def _step(self) -> dict[str, torch.Tensor]:
         cfg, B = self.cfg, self.cfg.batch_size

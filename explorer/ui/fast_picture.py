@@ -106,6 +106,7 @@ JS = """
   };
   let releases = 0;      // a picture asked for before the latest release is not shown
   let moves = 0;         // slider inputs so far
+  const fetchPicture = (q) => fetch('le/picture?recipe=' + encodeURIComponent(q), {cache: 'no-store'});
   const showBlob = (img, blob) => {
     const url = URL.createObjectURL(blob), old = img.dataset.leFast;
     img.src = url;
@@ -118,7 +119,7 @@ JS = """
   // the slider moved again or the event's own picture came first.
   const settle = async (q, asked) => {
     try {
-      const res = await fetch('le/picture?recipe=' + encodeURIComponent(q), {cache: 'no-store'});
+      const res = await fetchPicture(q);
       if (!res.ok) return;
       const blob = await res.blob();
       const img = document.querySelector('#explore-image img');
@@ -132,7 +133,7 @@ JS = """
     try {
       while (wanted !== null && wanted !== shown) {
         const q = wanted, img = document.querySelector('#explore-image img'), asked = releases;
-        const res = await fetch('le/picture?recipe=' + encodeURIComponent(q), {cache: 'no-store'});
+        const res = await fetchPicture(q);
         shown = q;
         if (!res.ok) break;                    // refused (a value out of range): the event says why
         const blob = await res.blob();
