@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
+import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,10 +120,42 @@ def _live_children(pid: int) -> dict[int, str]:
     return out
 
 
+def _threads_in_torch() -> dict[str, str]:
+    """name -> the last few lines of the stack of every other thread now running PyTorch code."""
+    frames, out = sys._current_frames(), {}
+    for t in threading.enumerate():
+        f = frames.get(t.ident)
+        if t is threading.current_thread() or f is None:
+            continue
+        stack = traceback.extract_stack(f)
+        if any("/torch/" in fr.filename for fr in stack):
+            out[t.name] = "".join(traceback.format_list(stack[-6:]))
+    return out
+
+
+def _wait_for_computing_threads(session) -> None:
+    """Wait (up to 30 s) for handler threads still computing to finish before this process ends: an
+    app's event that was running when its server closed (a model switch naming its sliders) goes on in
+    a daemon thread, and one inside a PyTorch call when Python shuts down aborts the whole process
+    ("terminate called without an active exception", exit code 134: PyTorch issue 38228). The app
+    itself ends with os._exit after its orderly shutdown, so this is the tests' own process only."""
+    end = time.time() + 30
+    busy = _threads_in_torch()
+    while busy and time.time() < end:
+        time.sleep(0.1)
+        busy = _threads_in_torch()
+    if busy:
+        listing = "\n".join(f"  {name}:\n{stack}" for name, stack in busy.items())
+        print(f"threads still computing 30 s after the last test:\n{listing}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if a process the tests started (a child of this one) is still running at the
-    end (after a grace of 5 s for those that are on their way out); end them either way."""
+    end (after a grace of 5 s for those that are on their way out); end them either way. Before
+    that, let threads still computing finish (`_wait_for_computing_threads`)."""
+    _wait_for_computing_threads(session)
     if not Path("/proc").is_dir():
         return
     end = time.time() + 5

@@ -173,6 +173,24 @@ def test_a_worker_dying_mid_job_fails_that_map_then_the_next_one_works(ws, tmp_p
     store.close()
 
 
+def test_closing_the_store_ends_its_worker_for_good_even_with_a_map_waiting_its_turn(ws, tmp_path):
+    """At shutdown a map queued behind another must fail, not start a new worker process after close()."""
+    store = MapStore(cache_dir=tmp_path)
+    first, second = ws.model("tiny_vae2"), ws.model("tiny_vae8")
+    store.get(first)                                  # its worker is starting (seconds: it imports torch)
+    store.get(second)                                 # waits for its turn behind the first
+    assert _wait_for(lambda: store.worker.pid is not None, 30)
+    store.close()
+    store.wait("tiny_vae2", 30)
+    store.wait("tiny_vae8", 30)
+    assert store.status("tiny_vae2") == store.status("tiny_vae8") == \
+        "failed (the map worker was stopped); see the server log"
+    assert store.worker.pid is None
+    store.get(ws.model("tiny_gan"))                   # and a map asked for afterwards fails the same way
+    store.wait("tiny_gan", 30)
+    assert store.status("tiny_gan").startswith("failed (the map worker was stopped)") and store.worker.pid is None
+
+
 def test_new_points_are_placed_among_their_neighbours():
     rng = np.random.default_rng(0)
     lat = rng.normal(size=(500, 6)).astype(np.float32)

@@ -317,7 +317,7 @@ class Workspace:
         self._maps.warm_up()
 
     def close(self) -> None:
-        """End the map worker process (an unfinished map is computed again next time)."""
+        """End the map worker process for good (at shutdown: maps not finished fail, none starts again)."""
         self._maps.close()
 
     def place_on_map(self, name: str, z: torch.Tensor, cls: int | None = None) -> np.ndarray | None:

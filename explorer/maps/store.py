@@ -39,7 +39,8 @@ class MapStore:
         self.worker.warm_up()
 
     def close(self) -> None:
-        """Stop the worker process (an unfinished map is simply computed again next time)."""
+        """Stop the worker process for good: a map still running or waiting for its turn fails
+        ("the map worker was stopped") rather than start a new process."""
         self.worker.close()
 
     # ---------------------------------------------------------------- maps

@@ -122,7 +122,8 @@ def _close_all() -> None:
 
 class MapWorker:
     """The server's handle on the worker process: started on demand (or by `warm_up`), replaced
-    when it died, ended by `close()` (also at interpreter exit)."""
+    when it died, ended for good by `close()` (also at interpreter exit): a job asked for after
+    that (a map that was waiting for its turn) fails at once instead of starting a new process."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -132,6 +133,7 @@ class MapWorker:
         self._stopped: weakref.WeakSet = weakref.WeakSet()   # processes ended by close(), not by dying
         self._ids = itertools.count()
         self.warm_status = "not started"
+        self._closed = False
         _LIVE.add(self)
 
     @property
@@ -145,6 +147,8 @@ class MapWorker:
             self._start_locked()
 
     def _start_locked(self) -> None:
+        if self._closed:
+            raise WorkerDied("the map worker was stopped")
         if self._proc is not None:
             if self._proc.is_alive():
                 return
@@ -162,6 +166,8 @@ class MapWorker:
     def warm_up(self) -> None:
         """Start the worker now and compile UMAP's JIT code in it (in the background)."""
         with self._lock:
+            if self._closed:
+                return
             self._start_locked()
             self.warm_status = "warming up"
             self._jobs_out.send(("warm",))
@@ -171,6 +177,9 @@ class MapWorker:
         MapJobFailed or WorkerDied. `progress(text)` is called as the job reports."""
         fut: Future = Future()
         with self._lock:
+            if self._closed:
+                fut.set_exception(WorkerDied("the map worker was stopped"))
+                return fut
             self._start_locked()
             job_id = next(self._ids)
             self._pending[job_id] = (fut, progress or (lambda text: None), self._proc)
@@ -223,8 +232,9 @@ class MapWorker:
             self._proc = self._jobs_out = None
 
     def close(self, timeout: float = 3.0) -> None:
-        """End the worker process now (an unfinished map is simply computed again next time)."""
+        """End the worker process now, for good (an unfinished map fails and is computed again by the next server)."""
         with self._lock:
+            self._closed = True
             proc = self._proc
             if proc is None:
                 return
