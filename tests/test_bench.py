@@ -97,6 +97,32 @@ def test_quality_time_recipe_scales_the_learning_rate_with_the_batch():
     assert recipe(256, "none")["lr_g"] == 2e-4
 
 
+# ---------------------------------------------------------------- live-time
+def test_live_time_runs_the_train_tabs_model_and_reports_when_the_grid_passed_the_threshold(tmp_path, capsys):
+    """The Train tab's own DCGAN on digits (shipped classifier, no data to install): an FD reading every
+    2 steps with its grid written, seconds that grow, the threshold met at once when it is huge and never
+    when it is 0, and the GPU target left unjudged on the CPU."""
+    grids = tmp_path / "grids"
+    assert main(["live-time", "--quick", "--json", "--device", "cpu", "--dataset", "digits", "--threshold", "1e5",
+                 "--grids", str(grids)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert [h["step"] for h in res["history"]] == [0, 2, 4] and res["settings"]["samples"] == 64
+    assert all(finite_positive(h["fd"]) for h in res["history"])
+    seconds = [h["seconds"] for h in res["history"]]
+    assert seconds == sorted(seconds) and seconds[-1] > seconds[0] >= res["built_s"] > 0
+    assert "DCGAN on digits" in res["settings"]["run"] and res["recognisable"]["step"] == 0
+    assert res["target"]["met"] is None and res["target"]["why_not_judged"] == "not on a CUDA GPU"
+    assert sorted(p.name for p in grids.iterdir()) == [f"digits-step{s:06d}.png" for s in (0, 2, 4)]
+    assert main(["live-time", "--quick", "--device", "cpu", "--dataset", "digits", "--threshold", "0", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "FD <= 0 (recognisable): not reached in 2 steps" in out and "not judged (not on a CUDA GPU)" in out
+
+
+def test_live_time_needs_a_threshold_where_none_is_known(capsys):
+    assert main(["live-time", "--quick", "--dataset", "digits"]) == 2
+    assert "no recognisable-FD threshold is known for 'digits'" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- in-process speeds
 @pytest.mark.slow
 def test_train_speed_quick_says_why_there_is_no_fast_path():

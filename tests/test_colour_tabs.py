@@ -124,7 +124,7 @@ def test_the_train_tab_offers_prepared_colour_data_at_its_own_size(data_dir):
     assert image_datasets(data_dir) == ("digits", "fashion-mnist", "tinycolour")
     trainer, ds, note = image_trainer(ImageSettings("tinycolour", "dcgan", batch_size=8, conditional=True), "cpu", data_dir)
     g = trainer.modules["generator"]
-    assert (g.cfg.image_size, g.cfg.channels, g.cfg.num_classes) == (SIDE, 3, 3) and "60 training pictures" in note
+    assert (g.cfg.image_size, g.cfg.channels, g.cfg.num_classes) == (SIDE, 3, 3) and f"its 60 training pictures, {SIDE} px" in note
     assert next(trainer.run(max_steps=1)).step == 1
     with pytest.raises(UserError, match="Data must be one of"):
         ImageSettings("no-such-data").validated(data_dir)

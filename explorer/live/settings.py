@@ -109,7 +109,8 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
         return load_dataset("digits", "train"), "scikit-learn's 1 497 training digits"
     if dataset != "fashion-mnist":              # a prepared dataset: its own training split
         ds = load_dataset(dataset, "train", data_dir)
-        return ds, f"its {len(ds.images):,} training pictures, {ds.images.shape[-1]} px".replace(",", " ")
+        count = f"{len(ds.images):,}".replace(",", " ")
+        return ds, f"its {count} training pictures, {ds.images.shape[-1]} px"
     try:
         return load_dataset(dataset, "train", data_dir), "the full 60 000-image training set"
     except DataNotFound:

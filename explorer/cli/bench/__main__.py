@@ -17,6 +17,8 @@
             the learning rate scaled): seconds from process start until the project's FD first falls
             below --threshold (default 10 and 8), the final FD, steps/s, and where the seconds went,
             phase by phase (evaluation timed apart).
+  live-time the Train tab's image run (default: emoji) from pressing Start: seconds until its grid is
+            recognisable (FD at or below the dataset's threshold), steps/s; --grids DIR writes the grids.
   memory    the server's memory over 10 000 plain-HTTP API calls after its session store is full
             (--calls N): RSS before and after, and the growth per call (a soak, not a test).
   ddp       data-parallel training (torchrun's way, DDP): steps/s and pictures/s of one process and
@@ -48,7 +50,7 @@ def _fmt(v) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
     p.add_argument("what", choices=["latency", "train", "train-ui", "decode", "umap", "startup", "gpu", "quality-time",
-                                    "memory", "ddp"])
+                                    "live-time", "memory", "ddp"])
     p.add_argument("--device")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run")
@@ -71,9 +73,14 @@ def main(argv=None) -> int:
                    help="learning rate for another batch: 2e-4 x (batch/64) ** 0.5, ** 1 or unchanged")
     q.add_argument("--epochs", type=float, help="epochs to train (default 12, as shipped; --steps overrides)")
     q.add_argument("--data-dir")
+    lt = p.add_argument_group("live-time (also --device, --steps, --eval-every, --samples, --eager, --data-dir)")
+    lt.add_argument("--dataset", default="emoji", help="the Train tab's data to train on (default emoji)")
+    lt.add_argument("--grids", type=Path, help="write the 8 x 8 sample grid of every FD reading to this folder")
     args = p.parse_args(argv)
     if args.what == "quality-time":
         return _quality_time(args)
+    if args.what == "live-time":
+        return _live_time(args)
     if args.what == "ddp":
         from explorer.cli.bench.ddp import ddp_bench, print_ddp
         res = ddp_bench(args.quick, args.procs, args.device, args.fast_path)
@@ -134,6 +141,19 @@ def _quality_time(args) -> int:
         print(exc, file=sys.stderr)
         return 2
     print(json.dumps(res)) if args.json else print_quality_time(res)
+    return 0
+
+
+def _live_time(args) -> int:
+    from explorer.cli.bench.live_time import live_time, print_live_time
+    from explorer.core.validation import UserError
+    try:
+        res = live_time(args.quick, args.dataset, args.device, args.steps, args.eval_every, args.samples,
+                        args.threshold[0] if args.threshold else None, not args.eager, args.data_dir, args.grids)
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(json.dumps(res)) if args.json else print_live_time(res)
     return 0
 
 
