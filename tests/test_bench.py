@@ -98,6 +98,7 @@ def test_quality_time_recipe_scales_the_learning_rate_with_the_batch():
 
 
 # ---------------------------------------------------------------- live-time
+@pytest.mark.slow
 def test_live_time_runs_the_train_tabs_model_and_reports_when_the_grid_passed_the_threshold(tmp_path, capsys):
     """The Train tab's own DCGAN on digits (shipped classifier, no data to install): an FD reading every
     2 steps with its grid written, seconds that grow, the threshold met at once when it is huge and never
