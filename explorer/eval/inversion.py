@@ -63,10 +63,12 @@ def verdict(pixel_mse: float, same_label: bool) -> str:
 
 
 @torch.no_grad()
-def compare(classifier, original: torch.Tensor, reconstruction: torch.Tensor) -> dict[str, torch.Tensor]:
+def compare(classifier, original: torch.Tensor, reconstruction: torch.Tensor,
+            original_read: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """Pictures (B, C, H, W) in [0, 1] -> per-picture pixel_mse, feature_distance (B,) float,
-    label, label_reconstruction (B,) long and same_label (B,) bool."""
-    f1, l1 = classify(classifier, original)
+    label, label_reconstruction (B,) long and same_label (B,) bool. `original_read`: the originals'
+    (features, labels) when the caller has classified them already."""
+    f1, l1 = original_read if original_read is not None else classify(classifier, original)
     f2, l2 = classify(classifier, reconstruction)
     return {"pixel_mse": (original.cpu() - reconstruction.cpu()).pow(2).flatten(1).mean(1),
             "feature_distance": (f1 - f2).norm(dim=1).float(),
@@ -165,7 +167,7 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
     x_features, x_read = classify(classifier, x)                          # (N, F), (N,): what the classifier sees
     y = x_read if num_classes else None                                    # the classes the app would draw them in
     z_hat, rec = _encode_decode(generator, encoder, x, y)
-    out = {"test_pictures": float(len(x)), **_summary("encoder", compare(classifier, x, rec))}
+    out = {"test_pictures": float(len(x)), **_summary("encoder", compare(classifier, x, rec, (x_features, x_read)))}
     if len(x) > 1:   # each picture's features against the next one's in a fixed shuffle: the scale of a distance
         f = x_features[torch.from_numpy(np.random.default_rng(seed).permutation(len(x)))]
         out["test_pair_feature_distance"] = float((f - f.roll(1, 0)).norm(dim=1).mean())
@@ -175,7 +177,7 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
         idx = torch.from_numpy(np.random.default_rng(seed).choice(len(x), min(refine_subset, len(x)), replace=False))
         z_refined, refined = _refine_all(generator, classifier, x[idx], z_hat[idx], refine_steps,
                                          None if y is None else y[idx])
-        out.update(_summary("refined", compare(classifier, x[idx], refined)))
+        out.update(_summary("refined", compare(classifier, x[idx], refined, (x_features[idx], x_read[idx]))))
         out["refined_latent_norm"] = float(z_refined.norm(dim=1).mean())
         out.update(refined_subset=float(len(idx)), refine_steps=float(refine_steps))
         log(f"refined {len(idx)} test pictures: class kept {out['refined_class_kept']:.3f}")
@@ -199,7 +201,7 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
         with torch.no_grad():
             vae_rec = torch.cat([vae.generate(vae.encode(x[i:i + 1000].to(vae_device), _part(y_vae, i, i + 1000))[0],
                                               _part(y_vae, i, i + 1000)).cpu() for i in range(0, len(x), 1000)])
-        out.update(_summary("vae", compare(classifier, x, vae_rec)))
+        out.update(_summary("vae", compare(classifier, x, vae_rec, (x_features, x_read))))
     if timing:
         out.update(_timing(generator, encoder, classifier, x, y, repeats=min(200, len(x) - 3),
                            refine_repeats=min(10, len(x) - 1)))
