@@ -28,3 +28,9 @@ def choose_device(name: str | None = None) -> torch.device:
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise UserError(f"Device {name!r} asked for, but MPS is not available here.")
     return device
+
+
+def synchronize(device) -> None:
+    """Wait for the device's queued work (CUDA only), so a timer measures the work and not its launch."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)

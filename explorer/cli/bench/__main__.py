@@ -132,28 +132,27 @@ def _colour_model(folder: Path | None) -> str | None:
 
 def _quality_time(args) -> int:
     from explorer.cli.bench.quality_time import print_quality_time, quality_time
-    from explorer.core.validation import UserError
-    try:
-        res = quality_time(args.quick, tuple(args.threshold or (10.0, 8.0)), args.device, args.steps,
-                           args.eval_every, args.samples, not args.eager, args.data_dir, args.batch_size,
-                           args.lr_rule, args.epochs)
-    except UserError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    print(json.dumps(res)) if args.json else print_quality_time(res)
-    return 0
+    return _report(args, lambda: quality_time(args.quick, tuple(args.threshold or (10.0, 8.0)), args.device, args.steps,
+                                              args.eval_every, args.samples, not args.eager, args.data_dir,
+                                              args.batch_size, args.lr_rule, args.epochs), print_quality_time)
 
 
 def _live_time(args) -> int:
     from explorer.cli.bench.live_time import live_time, print_live_time
+    return _report(args, lambda: live_time(args.quick, args.dataset, args.device, args.steps, args.eval_every,
+                                           args.samples, args.threshold[0] if args.threshold else None,
+                                           not args.eager, args.data_dir, args.grids), print_live_time)
+
+
+def _report(args, measure, show) -> int:
+    """Run `measure()`; its result as JSON (--json) or through `show`; a UserError's words and exit code 2."""
     from explorer.core.validation import UserError
     try:
-        res = live_time(args.quick, args.dataset, args.device, args.steps, args.eval_every, args.samples,
-                        args.threshold[0] if args.threshold else None, not args.eager, args.data_dir, args.grids)
+        res = measure()
     except UserError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(json.dumps(res)) if args.json else print_live_time(res)
+    print(json.dumps(res)) if args.json else show(res)
     return 0
 
 

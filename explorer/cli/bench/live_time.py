@@ -20,6 +20,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from explorer.cli.bench.quality_time import first_below
+
 RECOGNISABLE = {"emoji": 15.0}     # FD on the 757 test emoji; see the module docstring
 TARGET_S = 60.0                    # "on a GPU the grid must show recognisable emoji shapes within a minute"
 DEFAULT = {"steps": 6000, "eval_every": 250, "samples": 1000}
@@ -42,16 +44,13 @@ def live_time(quick: bool = False, dataset: str = "emoji", device: str | None = 
     import torch
 
     from explorer.core.data import load_dataset
-    from explorer.core.device import choose_device
+    from explorer.core.device import choose_device, synchronize
     from explorer.core.imaging import image_grid, save_png
     from explorer.core.latent import sample_z
     from explorer.eval.features import classifier_for, classify
     from explorer.eval.metrics import frechet_distance
     from explorer.live.settings import ImageSettings, image_trainer
-    try:
-        dev = choose_device(device)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    dev = choose_device(device)                               # a UserError for an unknown or missing device
 
     start = time.monotonic()                                  # Start pressed
     settings = ImageSettings(dataset=dataset, model="dcgan")
@@ -74,7 +73,7 @@ def live_time(quick: bool = False, dataset: str = "emoji", device: str | None = 
 
     def evaluate(step: int) -> None:
         nonlocal eval_s
-        _sync(torch, dev)
+        synchronize(dev)
         t = time.monotonic()
         x = (torch.cat([trainer.samples(z[i:i + 500]) for i in range(0, n, 500)]) + 1) / 2
         feats, _ = classify(net, x.clamp(0, 1))
@@ -90,13 +89,13 @@ def live_time(quick: bool = False, dataset: str = "emoji", device: str | None = 
         if first_step_s is None:
             first_step_s = time.monotonic() - start - eval_s
         if warm_steps is None and not trainer.fast_path_status.endswith("(warming up)"):
-            _sync(torch, dev)
+            synchronize(dev)
             warm_steps, warm_end, eval_at_warm = rec.step, time.monotonic(), eval_s
         if rec.step % eval_every == 0 or rec.step == steps:
             evaluate(rec.step)
-    _sync(torch, dev)
+    synchronize(dev)
     end = time.monotonic()
-    hit = next((h for h in history if h["fd"] <= threshold), None)
+    hit = first_below(history, threshold)
     trained = steps - (warm_steps or steps)
     rate = trained / max(end - warm_end - (eval_s - eval_at_warm), 1e-9) if trained else None   # evaluation left out
     judged = dev.type == "cuda" and samples == DEFAULT["samples"] and threshold == RECOGNISABLE.get(dataset)
@@ -107,17 +106,12 @@ def live_time(quick: bool = False, dataset: str = "emoji", device: str | None = 
                                      "samples": n, "threshold": threshold},
         "built_s": built_s, "first_step_s": first_step_s, "warm_up_steps": warm_steps, "steps_per_s": rate,
         "history": history, "final_fd": history[-1]["fd"],
-        "recognisable": {"step": hit["step"], "fd": hit["fd"], "seconds": hit["seconds"]} if hit else None,
+        "recognisable": hit if hit["step"] is not None else None,
         "target": {"target": f"FD <= {threshold:g} within {TARGET_S:g} s of Start",
-                   "met": (hit is not None and hit["seconds"] <= TARGET_S) if judged else None,
+                   "met": (hit["seconds"] is not None and hit["seconds"] <= TARGET_S) if judged else None,
                    **({} if judged else {"why_not_judged": "not on a CUDA GPU" if dev.type != "cuda" else
                                          "not the default --samples and --threshold"})},
     }
-
-
-def _sync(torch, dev) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
 
 
 def print_live_time(res: dict) -> None:

@@ -111,7 +111,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
                   epochs: float | None = None) -> dict:
     clock = Timeline()
     clock.mark("start_up")                      # Python, the bench's own modules, argument parsing
-    from explorer.core.validation import UserError, check_choice, check_int, check_number
+    from explorer.core.validation import check_choice, check_int, check_number
     steps, eval_every, samples, batch_size = (None if v is None else check_int(name, v, lo, hi) for name, v, lo, hi in (
         ("--steps", steps, 1, 10**7), ("--eval-every", eval_every, 1, 10**7), ("--samples", samples, 2, 10**7),
         ("--batch-size", batch_size, 2, 8192)))
@@ -121,17 +121,14 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     import torch
 
     from explorer.core.data import DataNotFound, load_dataset, to_unit
-    from explorer.core.device import choose_device
+    from explorer.core.device import choose_device, synchronize
     from explorer.core.latent import sample_z
     from explorer.eval.features import classifier_for, classify
     from explorer.eval.metrics import frechet_distance
     from explorer.training import GANTrainConfig, ImageSampler, make_trainer
     clock.mark("imports")
 
-    try:
-        dev = choose_device(device)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    dev = choose_device(device)                 # a UserError for an unknown or missing device
     if dev.type == "cpu":
         threads.append(torch.get_num_threads())
         torch.set_num_threads(1)
@@ -164,7 +161,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
             raise RuntimeError(f"{thread.name} did not finish within 300 s")
     clock.mark("waiting_for_helpers")
     sampler = ImageSampler(train.images, dev)   # uint8 on the device, once
-    _sync(torch, dev)
+    synchronize(dev)
     clock.mark("data_loading")
 
     batch = batch_size or (GPU_BATCH if dev.type == "cuda" and not quick else SHIPPED["train"]["batch_size"])
@@ -176,7 +173,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     every = eval_every or (QUICK["eval_every"] if quick else
                            max(1, round(FULL["eval_every"] * SHIPPED["train"]["batch_size"] / batch)))
     n = samples or (QUICK if quick else FULL)["samples"]
-    _sync(torch, dev)
+    synchronize(dev)
     clock.mark("model_build")
 
     # evaluation set-up: the classifier, the real features, the fixed latents (timed as evaluation)
@@ -187,7 +184,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     history = []
 
     def evaluate(step: int) -> None:
-        _sync(torch, dev)
+        synchronize(dev)
         t = clock.mark(phase)                   # closes the training (or warm-up) since the last mark
         x = torch.cat([trainer.samples(z[i:i + 1000]) for i in range(0, n, 1000)])   # [-1, 1]
         feats, _ = classify(net, (x + 1) / 2)
@@ -201,16 +198,16 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     phase, warm_steps = "warm_up", None
     for rec in trainer.run(total):
         if warm_steps is None and not trainer.fast_path_status.endswith("(warming up)"):
-            _sync(torch, dev)   # warm-up ends with the capture's first replay, or after step 1 when eager
+            synchronize(dev)   # warm-up ends with the capture's first replay, or after step 1 when eager
             clock.mark("warm_up")
             phase, warm_steps = "training", rec.step
         if rec.step % every == 0 or rec.step == total:
             evaluate(rec.step)
-    _sync(torch, dev)
+    synchronize(dev)
     clock.mark(phase)
     clock.mark("other")                         # the closing bookkeeping; phases now sum to the total
     train_steps = total - (warm_steps or total)
-    firsts = [_first_below(history, th) for th in thresholds]
+    firsts = [first_below(history, th) for th in thresholds]
     return {
         "device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
         "torch": torch.__version__, "threads": torch.get_num_threads(), "fast_path": trainer.fast_path_status,
@@ -227,7 +224,7 @@ def _quality_time(threads: list, quick: bool = False, thresholds=(10.0, SHIPPED_
     }
 
 
-def _first_below(history: list[dict], threshold: float) -> dict:
+def first_below(history: list[dict], threshold: float) -> dict:
     """The first FD reading at or below `threshold` (step, fd and seconds None when none was)."""
     hit = next((h for h in history if h["fd"] <= threshold), None)
     return {"threshold": threshold, **({k: hit[k] for k in ("step", "fd", "seconds")} if hit else
@@ -249,11 +246,6 @@ def _targets(firsts: list[dict], samples: int, dev) -> list[dict]:
             row["met"] = first["seconds"] is not None and first["seconds"] <= within
         out.append(row)
     return out
-
-
-def _sync(torch, dev) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
 
 
 PHASE_WORDS = {

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from explorer.cli.bench.http import ROOT
+from explorer.core.device import synchronize
 
 
 def _live_rates(trainer, view_fn, window_s: float, rounds: int, warm_s: float, warm_steps: int = 20,
@@ -100,13 +101,6 @@ def _print_train_ui(res: dict) -> None:
               f"   warm-up {w['seconds']:.1f} s / {w['steps']} steps, {w['fast_path']}")
 
 
-def _sync(device) -> None:
-    """Wait for queued GPU work, so a timer measures the work and not its launch."""
-    import torch
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _decode_rate(dec, z, reps: int, variant: str) -> float:
     """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given).
     A class-conditional decoder draws every class in turn (classes 0, 1, ... along the batch)."""
@@ -119,11 +113,11 @@ def _decode_rate(dec, z, reps: int, variant: str) -> float:
     ctx = (torch.autocast(dev.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext())
     with torch.inference_mode(), ctx:
         dec.generate(z, y)
-        _sync(dev)
+        synchronize(dev)
         t0 = time.perf_counter()
         for _ in range(reps):
             dec.generate(z, y)
-        _sync(dev)
+        synchronize(dev)
     return (time.perf_counter() - t0) / reps
 
 
@@ -223,11 +217,11 @@ COLOUR_TRAINING = {    # the shipped emoji models' settings: 64x64 RGB, nine cla
 def _steps_per_s(trainer, warm: int, n: int) -> float:
     for _ in trainer.run(trainer.step + warm):
         pass
-    _sync(trainer.device)
+    synchronize(trainer.device)
     t0 = time.perf_counter()
     for _ in trainer.run(trainer.step + n):
         pass
-    _sync(trainer.device)
+    synchronize(trainer.device)
     return n / (time.perf_counter() - t0)
 
 
