@@ -120,6 +120,9 @@ def _close_all() -> None:
         worker.close()
 
 
+STOPPED = "the map worker was stopped"
+
+
 class MapWorker:
     """The server's handle on the worker process: started on demand (or by `warm_up`), replaced
     when it died, ended for good by `close()` (also at interpreter exit): a job asked for after
@@ -147,8 +150,9 @@ class MapWorker:
             self._start_locked()
 
     def _start_locked(self) -> None:
+        """Start the process unless it runs; raises WorkerDied once `close()` was called."""
         if self._closed:
-            raise WorkerDied("the map worker was stopped")
+            raise WorkerDied(STOPPED)
         if self._proc is not None:
             if self._proc.is_alive():
                 return
@@ -166,9 +170,10 @@ class MapWorker:
     def warm_up(self) -> None:
         """Start the worker now and compile UMAP's JIT code in it (in the background)."""
         with self._lock:
-            if self._closed:
+            try:
+                self._start_locked()
+            except WorkerDied:                     # closed: nothing to warm
                 return
-            self._start_locked()
             self.warm_status = "warming up"
             self._jobs_out.send(("warm",))
 
@@ -177,10 +182,11 @@ class MapWorker:
         MapJobFailed or WorkerDied. `progress(text)` is called as the job reports."""
         fut: Future = Future()
         with self._lock:
-            if self._closed:
-                fut.set_exception(WorkerDied("the map worker was stopped"))
+            try:
+                self._start_locked()
+            except WorkerDied as exc:              # closed: the job fails at once
+                fut.set_exception(exc)
                 return fut
-            self._start_locked()
             job_id = next(self._ids)
             self._pending[job_id] = (fut, progress or (lambda text: None), self._proc)
             try:
@@ -218,7 +224,7 @@ class MapWorker:
             lost = [self._pending.pop(jid)[0] for jid in held]
             closed = proc in self._stopped
             self._drop_locked(proc)
-        why = "the map worker was stopped" if closed else f"the map worker process died (exit code {proc.exitcode})"
+        why = STOPPED if closed else f"the map worker process died (exit code {proc.exitcode})"
         if not closed:
             log.warning("%s; a new one starts with the next map", why)
             if self.warm_status == "warming up":
