@@ -31,18 +31,14 @@ if [[ $emoji == 1 && $gpu == 1 ]]; then
     --sample-every 2500 --save-every 2500 --log-every 500 --title "Emoji DCGAN by category"
     --description "A class-conditional DCGAN that draws 64x64 colour emoji: pick a category, and 64 random numbers set the rest. Trained on a GPU for 30 000 steps of 64 emoji; its figures are below.")
   : > "$out/emoji_cdcgan-diffaugment.txt"
+  best= best_fd=
   for da in off color,translation,cutout; do
     arm="$out/emoji_cdcgan-da-${da%%,*}.safetensors"
     python -m explorer.train "${gan[@]}" --diffaugment "$da" --out "$arm" > "${arm%.safetensors}.log" 2>&1
     fd=$(python -m explorer.evaluate "$arm" --json --device cuda | python -c "import json, sys; print(json.load(sys.stdin)['fd'])")
     echo "diffaugment $da: FD $fd" | tee -a "$out/emoji_cdcgan-diffaugment.txt"
+    if [[ -z $best ]] || awk -v a="$fd" -v b="$best_fd" 'BEGIN { exit !(a < b) }'; then best=${da%%,*} best_fd=$fd; fi
   done
-  best=$(python - "$out" <<'PY'
-import re, sys
-rows = [re.match(r"diffaugment (\S+): FD (\S+)", line).groups() for line in open(sys.argv[1] + "/emoji_cdcgan-diffaugment.txt")]
-print(min(rows, key=lambda r: float(r[1]))[0].split(",")[0])
-PY
-)
   echo "kept: diffaugment ${best}" | tee -a "$out/emoji_cdcgan-diffaugment.txt"
   mv "$out/emoji_cdcgan-da-$best.safetensors" "$out/emoji_cdcgan.safetensors"
   mv "$out/emoji_cdcgan-da-$best.log" "$out/emoji_cdcgan.log"
