@@ -1,0 +1,114 @@
+"""`python -m explorer.export CHECKPOINT --float16 OUT.safetensors`: a model file for shipping.
+
+--float16 stores the weights in half precision wherever that changes no checked picture by more than
+one grey level (explorer/core/float16.py says how the tensors kept in float32 are chosen). The checked
+pictures: a decoder's samples at temperature 1 and 2 (every class in turn for a conditional model) and,
+for a VAE, its reconstructions of test pictures when the dataset is here; an encoder's pictures as its
+GAN draws them back, G(E(x)), for the GAN's own samples.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer.cli.args import whole
+from explorer.core.checkpoints import CHECKPOINT_DIR, Checkpoint, check_writable, load_checkpoint
+from explorer.core.data import DataNotFound, load_dataset, to_unit
+from explorer.core.float16 import choose_float16, write_float16
+from explorer.core.latent import sample_z
+from explorer.core.loaded_model import LoadedModel
+from explorer.core.metadata import DatasetInfo
+from explorer.core.validation import UserError
+
+TEMPERATURES = (1.0, 2.0)
+
+
+def checkpoint_path(name: str, folder: Path = CHECKPOINT_DIR) -> Path:
+    """A file path as given, or a model's name in the models folder."""
+    path = Path(name)
+    if path.suffix == ".safetensors" or path.exists():
+        return path
+    return Path(folder) / f"{name}.safetensors"
+
+
+def decoder_pictures(samples: int, data_dir=None):
+    """ck -> uint8 pictures a decoder draws: `samples` seeds at each temperature (+ a VAE's reconstructions)."""
+    def pictures(ck: Checkpoint) -> np.ndarray:
+        m = LoadedModel("checked", ck, torch.device("cpu"), "")
+        z = sample_z(samples, m.latent_dim, 0)
+        cls = np.arange(samples) % m.num_classes if m.num_classes else None
+        out = [m.decode(z * t, cls) for t in TEMPERATURES]
+        if ck.kind == "vae":
+            try:
+                test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
+            except DataNotFound:
+                test = None
+            if test is not None:
+                n = min(samples, len(test))
+                y = test.labels[:n] if m.num_classes else None
+                with torch.inference_mode():
+                    mean = ck.modules["vae"].encode(to_unit(test.images[:n]), y)[0]
+                out.append(m.decode(mean, None if y is None else y.numpy()))
+        return np.concatenate(out)
+    return pictures
+
+
+def encoder_pictures(ck: Checkpoint, samples: int):
+    """ck (an encoder) -> uint8 pictures its GAN draws from the encoder's guesses for the GAN's own samples."""
+    gan_file = ck.meta.get("for", {}).get("file")
+    if not gan_file or ck.path is None:
+        raise UserError(f"{ck.path.name if ck.path else 'This encoder'} does not say which GAN it belongs to.")
+    gan = LoadedModel("gan", load_checkpoint(ck.path.with_name(Path(gan_file).name)), torch.device("cpu"), "")
+    z = sample_z(samples, gan.latent_dim, 0)
+    cls = np.arange(samples) % gan.num_classes if gan.num_classes else None
+    x = torch.from_numpy(gan.decode(z, cls)).permute(0, 3, 1, 2).float() / 255
+
+    def pictures(enc: Checkpoint) -> np.ndarray:
+        with torch.inference_mode():
+            guess = enc.modules["encoder"](x)
+        return gan.decode(guess, cls)
+    return pictures
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m explorer.export", description=__doc__.split("\n")[0])
+    p.add_argument("checkpoint", help="a model's name in the models folder, or a .safetensors file")
+    p.add_argument("--float16", metavar="OUT", help="write a copy with float16 weights where no picture changes by more than one level")
+    p.add_argument("--title", help="the name the model picker and the model card show")
+    p.add_argument("--description", help="one or two sentences for the model card")
+    p.add_argument("--samples", type=whole("--samples", 10, 100_000), default=1000,
+                   help="pictures checked at each temperature (default 1000)")
+    p.add_argument("--data-dir")
+    args = p.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    if not args.float16:
+        raise UserError("Say what to export: --float16 OUT.safetensors.")
+    src = checkpoint_path(args.checkpoint)
+    check_writable(args.float16, "--float16")
+    ck = load_checkpoint(src, "cpu")
+    with torch.no_grad():
+        pictures = encoder_pictures(ck, args.samples) if ck.kind == "encoder" else decoder_pictures(args.samples, args.data_dir)
+        keep, change = choose_float16(ck, pictures)
+        checked = len(pictures(ck))
+    shown = {k: v for k, v in (("title", args.title), ("description", args.description)) if v}
+    out = write_float16(src, args.float16, keep, {"checked_pictures": checked, "max_level_change": change,
+                                                   "temperatures": list(TEMPERATURES)}, shown)
+    before, after = src.stat().st_size, out.stat().st_size
+    print(f"{out}: {after / 1e6:.2f} MB ({before / 1e6:.2f} MB in float32); {len(keep)} tensors kept in float32; "
+          f"{checked} pictures checked, largest change {change} grey level(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
