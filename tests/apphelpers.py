@@ -96,7 +96,7 @@ def plant_hostile_gan(ws) -> str:
 
     from explorer.core.checkpoints import _write_atomic
     from explorer.core.latent import sample_z
-    from explorer.explore.directions import gan_directions
+    from explorer.explore.directions import ganspace_directions
     from explorer.maps.cache import save_map
     from explorer.maps.layout import LatentMap
 
@@ -108,7 +108,7 @@ def plant_hostile_gan(ws) -> str:
             "training": {IMG: SVG, "lr": 0.001}, "evaluation": {IMG: 0.5, "fd | " + SVG: SCRIPT}}
     save_checkpoint(ws.folder / "evil_gan.safetensors", "dcgan", build("dcgan", cfg), meta)
     m = ws.model("evil_gan")
-    d = gan_directions(m.checkpoint, samples=200, classifier=ws.classifier("fashion-mnist"), check=20, class_samples=200)
+    d = ganspace_directions(m.family, samples=200, classifier=ws.classifier("fashion-mnist"), check=20, class_samples=200)
     d.class_names = HOSTILE_CLASSES
     _write_atomic(ws.directions_path("evil_gan"), save(d.to_tensors(), metadata={"class_names": json.dumps(HOSTILE_CLASSES)}))
     p = ws.map_params

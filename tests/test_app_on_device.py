@@ -68,7 +68,7 @@ def test_the_app_decodes_on_its_device(app):
     device, _, ws, _ = app
     for name in ("tiny_gan", "tiny_vae2"):
         assert ws.model(name).device.type == device
-        assert next(ws.model(name).decoder.parameters()).device.type == device
+        assert all(p.device.type == device for mod in ws.model(name).family.modules.values() for p in mod.parameters())
 
 
 def test_render_draws_what_the_model_draws(app):

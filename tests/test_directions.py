@@ -12,9 +12,9 @@ from safetensors.torch import load, save
 from explorer.core.checkpoints import CHECKPOINT_DIR, load_checkpoint
 from explorer.core.latent import sample_z
 from explorer.core.validation import UserError
-from explorer.explore import direction_store as store_module
 from explorer.explore.class_routes import CHECK_SEED0, classifier_judge, fit_class_routes
-from explorer.explore.directions import PASS, Directions, gan_directions
+from explorer.core.families import family_of
+from explorer.explore.directions import METHODS, PASS, Directions, ganspace_directions
 from explorer.explore.workspace import Workspace
 from tests.apphelpers import make_checkpoints
 
@@ -136,7 +136,7 @@ def test_workspace_applies_a_cached_direction_reproducibly(tiny, monkeypatch):
     folder, ck, clf = tiny
     ws = Workspace(folder, "cpu", cache_dir=folder / "cache")
     monkeypatch.setattr(ws, "classifier", lambda dataset="fashion-mnist": clf)
-    d = gan_directions(ck, samples=300, classifier=clf, check=5, class_samples=200)
+    d = ganspace_directions(family_of(ck), samples=300, classifier=clf, check=5, class_samples=200)
     assert d.named(), "the stand-in classifier should give passing directions"
     path = ws.directions_path("tiny_gan")
     path.parent.mkdir(exist_ok=True)
@@ -146,7 +146,7 @@ def test_workspace_applies_a_cached_direction_reproducibly(tiny, monkeypatch):
     r = ws.recipe({"model": "tiny_gan", "seed": 5, "temperature": 0.7, "sliders": [1.0, -0.5], "direction": name,
                    "amount": 1.0})
     img, z = ws.render(r)
-    judge = classifier_judge(ws.model("tiny_gan").decoder, clf)
+    judge = classifier_judge(ws.model("tiny_gan").family, clf)
     assert d.class_names[int(judge(z[None]).argmax())] == info.plus
     fresh = Workspace(folder, "cpu", cache_dir=folder / "cache")
     monkeypatch.setattr(fresh, "classifier", lambda dataset="fashion-mnist": clf)
@@ -166,10 +166,10 @@ def test_workspace_recomputes_an_old_cache(tiny, monkeypatch):
     path.write_bytes(save(old, metadata={"class_names": "[]"}))
     calls = []
 
-    def quick(ck, classifier=None, **sizes):
+    def quick(family, classifier=None, **sizes):
         calls.append(1)
-        return gan_directions(ck, samples=300, classifier=clf, check=5, class_samples=200)
-    monkeypatch.setattr(store_module, "gan_directions", quick)
+        return ganspace_directions(family, samples=300, classifier=clf, check=5, class_samples=200)
+    monkeypatch.setitem(METHODS, "ganspace", quick)
     assert ws.directions("tiny_gan").routes is not None and calls == [1]
     assert int(load(path.read_bytes())["format_version"][0]) == 2
 
@@ -190,7 +190,7 @@ def test_every_direction_offered_on_a_shipped_model_passes_on_fresh_seeds(name):
     d = ws.directions(name)
     offered = d.named()
     assert len(offered) >= 8, list(offered)
-    judge = classifier_judge(m.decoder, ws.classifier("fashion-mnist"), m.lock)
+    judge = classifier_judge(m.family, ws.classifier("fashion-mnist"))
     seeds = range(50)
     assert CHECK_SEED0 > max(seeds)
     z = torch.stack([sample_z(1, m.latent_dim, s)[0] for s in seeds])

@@ -22,7 +22,7 @@ def _gan(tmp_path, name="tiny.safetensors"):
 
 
 def _pictures(ck):
-    m = LoadedModel("t", ck, torch.device("cpu"), "")
+    m = LoadedModel.of("t", ck)
     return m.decode(sample_z(200, m.latent_dim, 0))
 
 

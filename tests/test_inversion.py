@@ -157,7 +157,7 @@ def test_vae_encoding_gives_the_mean_and_samples(registry, classifier):
     assert e.reconstruction.shape == (28, 28, 1) and e.samples.shape == (3, 28, 28, 1)
     assert e.sample_latents.shape == (3, 8) and (e.posterior_std > 0).all()
     with torch.no_grad():
-        mean, _ = model.checkpoint.modules["vae"].encode(torch.from_numpy(e.input)[None, None].float() / 255)
+        mean, _ = model.family.encode(torch.from_numpy(e.input)[None, None].float() / 255)
     assert np.allclose(e.latent, mean[0].numpy(), atol=1e-5)
     assert np.array_equal(pe.encode(model, picture(), samples=3, seed=5).sample_latents, e.sample_latents)
     assert e.scores["verdict"] in ("very close", "close", "rough") and "inverted" in " ".join(e.notes)
@@ -250,11 +250,13 @@ def test_evaluate_inversion_draws_a_conditional_gans_test_pictures_in_the_class_
     from explorer.eval.features import classify
     from tests.apphelpers import COND, save_models
 
-    g = load_checkpoint(save_models(tmp_path, {"tiny_cgan": COND["tiny_cgan"]}) / "tiny_cgan.safetensors"
-                        ).modules["generator"]
+    from explorer.core.families import family_of
+
+    path = save_models(tmp_path, {"tiny_cgan": COND["tiny_cgan"]}) / "tiny_cgan.safetensors"
+    g = load_checkpoint(path).modules["generator"]
     torch.manual_seed(0)
     enc = build("encoder", TINY_ENCODER)["encoder"].eval()
-    on = [copy.deepcopy(m).to(device) for m in (g, enc, classifier)]
+    on = [family_of(load_checkpoint(path, device))] + [copy.deepcopy(m).to(device) for m in (enc, classifier)]
     fig = evaluate_inversion(*on, dataset="fashion-mnist", refine_subset=3, gan_samples=3,
                              refine_steps=2, timing=False, test_limit=12)
     x = to_unit(load_dataset("fashion-mnist", "test").images[:12])
@@ -269,8 +271,8 @@ def test_evaluate_inversion_on_a_few_pictures(tiny_gan, registry, classifier):
     model = registry.get("tiny_gan")
     torch.manual_seed(0)
     enc = build("encoder", TINY_ENCODER)["encoder"].eval()
-    vae = registry.get("tiny_vae8").checkpoint.modules["vae"]
-    fig = evaluate_inversion(model.decoder, enc, classifier, refine_subset=4, gan_samples=4, refine_steps=2,
+    vae = registry.get("tiny_vae8").family
+    fig = evaluate_inversion(model.family, enc, classifier, refine_subset=4, gan_samples=4, refine_steps=2,
                              vae=vae, timing=False, test_limit=20)
     for key, pictures in (("encoder", 20), ("refined", 4), ("vae", 20)):
         kept = fig[f"{key}_class_kept"] * pictures                       # a share of the pictures it was measured on
@@ -311,7 +313,7 @@ def test_encode_evaluate_measures_on_the_gans_dataset_beside_its_largest_plain_v
     args = ["--evaluate", "--model", "tiny_gan", "--checkpoints-dir", str(tmp_path), "--json"]
     assert main(args + ["--write-card"]) == 0
     assert json.loads(capsys.readouterr().out)["test_pictures"] == 7.0
-    assert seen["dataset"] == "fashion-mnist" and seen["vae"].cfg.latent_dim == 8     # the 16-d one is conditional
+    assert seen["dataset"] == "fashion-mnist" and seen["vae"].latent_dim == 8     # the 16-d one is conditional
     assert "On the 7 fashion-mnist test pictures" in (tmp_path / "tiny_gan-encoder.md").read_text()
     assert main(args + ["--vae", ""]) == 0 and seen["vae"] is None
 

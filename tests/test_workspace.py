@@ -122,7 +122,7 @@ def test_map_of_2d_vae_is_its_latent_plane(ws, tmp_path):
     assert lm.method == "latent-plane" and lm.embedding.shape == (10_000, 2)
     assert np.allclose(lm.place(lm.latents[:5]), lm.latents[:5])
     assert store.status("tiny_vae2").startswith("ready")
-    cached = load_map(next(tmp_path.glob("*.safetensors")), 2)
+    cached = load_map(next(tmp_path.glob("*.safetensors")), m.family.seed_latents)
     assert np.array_equal(cached.embedding, lm.embedding) and cached.class_names[0] == "T-shirt/top"
 
 
@@ -262,18 +262,18 @@ def test_a_gan_does_not_pretend_to_encode_a_test_picture(ws):
     assert ws.dataset_latent("tiny_vae8", 5).shape == (8,)
 
 
-def counted(monkeypatch, name: str, pause: float = 0.0) -> list:
-    """Count the calls of direction_store.<name> (a directions computation), each held `pause` seconds."""
+def counted(monkeypatch, method: str, pause: float = 0.0) -> list:
+    """Count the calls of a directions method (explore/directions.py METHODS), each held `pause` seconds."""
     import time
 
-    import explorer.explore.direction_store as store
-    calls, real = [], getattr(store, name)
+    from explorer.explore.directions import METHODS
+    calls, real = [], METHODS[method]
 
     def wrapper(*args, **kwargs):
         calls.append(1)
         time.sleep(pause)
         return real(*args, **kwargs)
-    monkeypatch.setattr(store, name, wrapper)
+    monkeypatch.setitem(METHODS, method, wrapper)
     return calls
 
 
@@ -281,7 +281,7 @@ def test_a_damaged_directions_cache_is_recomputed_once_for_simultaneous_requests
     import threading
     fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path, direction_samples=DIRECTION_SAMPLES)
     fresh.directions_path("tiny_vae8").write_bytes(b"\0damaged\0" * 100)
-    calls = counted(monkeypatch, "vae_directions", pause=0.3)         # a window for the second request to race in
+    calls = counted(monkeypatch, "encoded-pca", pause=0.3)         # a window for the second request to race in
     got = []
     threads = [threading.Thread(target=lambda: got.append(fresh.directions("tiny_vae8"))) for _ in range(3)]
     for t in threads:
@@ -301,7 +301,7 @@ def test_a_read_only_cache_folder_keeps_the_directions_in_memory(ws, tmp_path, m
     def read_only(path, blob):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
     monkeypatch.setattr(store, "_write_atomic", read_only)
-    calls = counted(monkeypatch, "vae_directions")
+    calls = counted(monkeypatch, "encoded-pca")
     fresh = Workspace(ws.folder, "cpu", cache_dir=tmp_path / "cache", direction_samples=DIRECTION_SAMPLES)
     first = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1}))[0]
     again = fresh.render(fresh.recipe({"model": "tiny_vae8", "seed": 1, "sliders": [0.5]}))[0]

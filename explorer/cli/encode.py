@@ -21,6 +21,7 @@ import torch
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, update_metadata
 from explorer.core.device import choose_device
+from explorer.core.families import family_class
 from explorer.core.imaging import save_png
 from explorer.core.metadata import DatasetInfo
 from explorer.core.picture import read_picture_file
@@ -67,7 +68,7 @@ def encode_one(args, registry, classifier) -> int:
     model = registry.get(args.model)
     data = read_picture_file(args.image)
     enc = PictureEncoder(classifier)
-    if model.kind == "dcgan":
+    if model.family.inversion == "refine":
         enc.encoder_for(model)                        # load once before timing
     result = enc.encode(model, data, steps=args.steps, seconds=args.seconds, samples=args.samples, seed=args.seed)
     if args.out:
@@ -77,7 +78,7 @@ def encode_one(args, registry, classifier) -> int:
         print(json.dumps(result.to_json()))
         return 0
     s = result.scores
-    print(f"{Path(args.image).name} in {model.name} ({model.kind}, {model.latent_dim} numbers)")
+    print(f"{Path(args.image).name} in {model.name} ({model.family.words}, {model.latent_dim} numbers)")
     for note in result.notes:
         print(f"  note: {note}")
     if result.guess_scores is not None:
@@ -98,7 +99,7 @@ def _vae_beside(registry, dataset: str) -> str:
     """The unconditional VAE of `dataset` with the most latent numbers (its reconstruction is the
     yardstick beside the GAN's), or '' when there is none."""
     found = [(m.get("config", {}).get("latent_dim", 0), name) for name, m in registry.available().items()
-             if m.get("kind") == "vae" and not m.get("config", {}).get("num_classes")
+             if family_class(m).inversion == "encode" and not m.get("config", {}).get("num_classes")
              and DatasetInfo.from_meta(m).name == dataset]
     return max(found)[1] if found else ""
 
@@ -109,17 +110,17 @@ def evaluate(args, registry, classifier) -> int:
     from explorer.explore.inversion import PictureEncoder, encoder_path
 
     model = registry.get(args.model)
-    if model.kind != "dcgan":
-        raise UserError(f"--evaluate measures a GAN's encoder; {model.name} is a {model.kind}.")
+    if model.family.inversion != "refine":
+        raise UserError(f"--evaluate measures a GAN's encoder; {model.name} is a {model.family.words}.")
     encoder = PictureEncoder(classifier).encoder_for(model)
     if isinstance(encoder, str):
         raise UserError(encoder[0].upper() + encoder[1:] + ".")
     dataset = DatasetInfo.from_meta(model.meta).name
     vae_name = _vae_beside(registry, dataset) if args.vae is None else args.vae
-    vae = registry.get(vae_name).checkpoint.modules["vae"] if vae_name else None
+    vae = registry.get(vae_name).family if vae_name else None
     start = time.perf_counter()
     log = (lambda text: print(text, file=sys.stderr, flush=True))
-    figures = evaluate_inversion(model.decoder, encoder, classifier, dataset=dataset, refine_subset=args.refine_subset,
+    figures = evaluate_inversion(model.family, encoder, classifier, dataset=dataset, refine_subset=args.refine_subset,
                                  gan_samples=args.gan_samples, seed=args.seed, data_dir=args.data_dir, vae=vae, log=log)
     figures["threads"] = float(torch.get_num_threads())
     if args.json:

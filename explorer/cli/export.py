@@ -38,11 +38,11 @@ def checkpoint_path(name: str, folder: Path = CHECKPOINT_DIR) -> Path:
 def decoder_pictures(samples: int, data_dir=None):
     """ck -> uint8 pictures a decoder draws: `samples` seeds at each temperature (+ a VAE's reconstructions)."""
     def pictures(ck: Checkpoint) -> np.ndarray:
-        m = LoadedModel("checked", ck, torch.device("cpu"), "")
+        m = LoadedModel.of("checked", ck)
         z = sample_z(samples, m.latent_dim, 0)
         cls = np.arange(samples) % m.num_classes if m.num_classes else None
         out = [m.decode(z * t, cls) for t in TEMPERATURES]
-        if ck.kind == "vae":
+        if m.family.inversion == "encode":          # its own encoder: its reconstructions must not change either
             try:
                 test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
             except DataNotFound:
@@ -50,8 +50,7 @@ def decoder_pictures(samples: int, data_dir=None):
             if test is not None:
                 n = min(samples, len(test))
                 y = test.labels[:n] if m.num_classes else None
-                with torch.inference_mode():
-                    mean = ck.modules["vae"].encode(to_unit(test.images[:n]), y)[0]
+                mean = m.family.encode(to_unit(test.images[:n]), y)[0]
                 out.append(m.decode(mean, None if y is None else y.numpy()))
         return np.concatenate(out)
     return pictures
@@ -62,7 +61,7 @@ def encoder_pictures(ck: Checkpoint, samples: int):
     gan_file = ck.meta.get("for", {}).get("file")
     if not gan_file or ck.path is None:
         raise UserError(f"{ck.path.name if ck.path else 'This encoder'} does not say which GAN it belongs to.")
-    gan = LoadedModel("gan", load_checkpoint(ck.path.with_name(Path(gan_file).name)), torch.device("cpu"), "")
+    gan = LoadedModel.of("gan", load_checkpoint(ck.path.with_name(Path(gan_file).name)))
     z = sample_z(samples, gan.latent_dim, 0)
     cls = np.arange(samples) % gan.num_classes if gan.num_classes else None
     x = torch.from_numpy(gan.decode(z, cls)).permute(0, 3, 1, 2).float() / 255

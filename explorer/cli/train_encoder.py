@@ -67,6 +67,7 @@ def encoder_card(meta: dict, name: str) -> str:
 def main_encoder(args: argparse.Namespace, command: str) -> int:
     from explorer.cli.samples import write_samples
     from explorer.core.checkpoints import CHECKPOINT_DIR
+    from explorer.core.families import family_class, family_of
     from explorer.core.metadata import DatasetInfo
     from explorer.eval.features import classifier_for
     from explorer.eval.inversion import EXPLAIN, evaluate_inversion
@@ -82,10 +83,12 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
         gan = load_checkpoint(gan_path, device)
     except CheckpointError as exc:
         raise UserError(f"--for: {exc}") from None
-    if gan.kind != "dcgan":
-        raise UserError(f"--for {gan_path.name} holds a {gan.kind}; an encoder is trained for a dcgan "
+    family = family_class(gan.meta)
+    if family is None or not family.trains_encoder:
+        words = family.words if family else gan.kind
+        raise UserError(f"--for {gan_path.name} holds a {words}; an encoder is trained for a GAN drawn from noise "
                          "(a VAE has its own encoder).")
-    generator = gan.modules["generator"]
+    generator = family_of(gan).net                    # G(z[, y]) -> [-1, 1]: what a family that trains_encoder has
     gan_dataset = DatasetInfo.from_meta(gan.meta).name
     classifier = classifier_for(gan_dataset, device, (gan_path.parent, CHECKPOINT_DIR))
     ds = load_dataset(args.dataset or gan_dataset, args.split, args.data_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import torch
 
 from explorer.core.checkpoints import Checkpoint
 from explorer.core.data import to_uint8
-from explorer.core.models import decoder_of
+from explorer.core.families import Family, family_of
 from explorer.core.models.dcgan import check_classes
 from explorer.core.validation import UserError, check_int
 
@@ -23,37 +23,46 @@ MAX_LATENT = 1e4        # |value| allowed in a latent vector: far outside anythi
 
 @dataclass
 class LoadedModel:
+    """A model on offer: its name, its family (what it draws and can do: explorer/core/families) and the
+    content digest that keys its caches."""
     name: str                         # file stem, the id the UI and API use
-    checkpoint: Checkpoint
-    device: torch.device
+    family: Family
     digest: str                       # content hash: keys caches of directions and maps
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     cache_dir: Path | None = None     # where its directions and map are cached; None: the workspace's
 
-    @property
-    def kind(self) -> str:
-        return self.checkpoint.kind
+    @classmethod
+    def of(cls, name: str, checkpoint: Checkpoint, digest: str = "", cache_dir: Path | None = None) -> "LoadedModel":
+        """A loaded checkpoint (modules on their device) as a model of its family."""
+        return cls(name, family_of(checkpoint), digest, cache_dir)
 
     @property
-    def decoder(self):
-        return decoder_of(self.checkpoint.modules)
+    def device(self) -> torch.device:
+        return self.family.device
 
     @property
-    def latent_dim(self) -> int:
-        return self.decoder.cfg.latent_dim
+    def lock(self) -> threading.Lock:
+        return self.family.lock
 
     @property
-    def class_names(self) -> list[str]:
-        return self.checkpoint.class_names
+    def path(self) -> Path | None:
+        return self.family.path
 
     @property
     def meta(self) -> dict:
-        return self.checkpoint.meta
+        return self.family.meta
+
+    @property
+    def latent_dim(self) -> int:
+        return self.family.latent_dim
 
     @property
     def num_classes(self) -> int:
         """How many classes a class-conditional model draws; 0 for an unconditional one."""
-        return int(getattr(self.decoder.cfg, "num_classes", 0) or 0)
+        return self.family.num_classes
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.family.class_names
 
     def check_class(self, value, name: str = "Class") -> int | None:
         """A class index for this model: an int in range for a conditional model (None: class 0),
@@ -114,12 +123,11 @@ class LoadedModel:
         The latents are trusted: values from outside are checked where they enter (`check_latent`)."""
         z = (z if torch.is_tensor(z) else torch.from_numpy(np.asarray(z, dtype=np.float32))).float()
         y = check_classes(classes, self.num_classes, len(z), "cpu")
-        dec = self.decoder
         out = []
         with self.lock:   # BatchNorm/dropout are in eval mode; the lock keeps one forward at a time per model
             for i in range(0, len(z), batch):
                 yb = None if y is None else y[i:i + batch].to(self.device)
-                imgs = dec.generate(z[i:i + batch].to(self.device), yb)       # (B, C, H, W) in [0, 1]
+                imgs = self.family.decode(z[i:i + batch].to(self.device), yb)  # (B, C, H, W) in [0, 1]
                 out.append(to_uint8(imgs).permute(0, 2, 3, 1).cpu().numpy())   # -> (B, H, W, C)
         return np.concatenate(out)
 

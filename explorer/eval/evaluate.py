@@ -18,9 +18,8 @@ import torch
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, Checkpoint, read_metadata
 from explorer.core.data import load_dataset, to_unit
-from explorer.core.latent import sample_z
+from explorer.core.families import family_of
 from explorer.core.metadata import DatasetInfo
-from explorer.core.models import decoder_of
 from explorer.core.validation import UserError
 from explorer.eval.features import (
     FeaturesUnavailable,
@@ -34,7 +33,6 @@ from explorer.eval.metrics import (
     frechet_distance,
     generate,
     precision_recall,
-    vae_scores,
 )
 
 
@@ -43,7 +41,6 @@ def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None
     """A flat dict of figures for a GAN/VAE (or test accuracy for a classifier). A GAN/VAE without a
     feature network for its dataset gets {"unavailable": reason} plus what can be measured without one."""
     dataset = DatasetInfo.from_meta(ck.meta).name
-    device = next(next(iter(ck.modules.values())).parameters()).device
     try:
         test = load_dataset(dataset, "test", data_dir)
     except (UserError, FileNotFoundError) as exc:
@@ -52,10 +49,8 @@ def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None
     if ck.kind == "classifier":
         _, pred = classify(ck.modules["classifier"].eval(), real)
         return {"test_accuracy": float((pred == test.labels).double().mean())}
-    out: dict = {}
-    if ck.kind == "vae":
-        cond = ck.modules["vae"].cfg.num_classes > 0          # a cVAE encodes each image with its true class
-        out.update(vae_scores(ck, real, seed, labels=test.labels if cond else None))
+    family = family_of(ck)
+    out: dict = family.extra_figures(real, test.labels, seed)      # a VAE's test -ELBO and reconstruction error
     if classifier_path:
         path = Path(classifier_path)
         other = DatasetInfo.from_meta(read_metadata(path)).name
@@ -66,14 +61,14 @@ def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None
         path = classifier_path_for(dataset, (CHECKPOINT_DIR, ck.path.parent if ck.path else None))
     if path is None:
         return {"unavailable": unavailable_reason(dataset), **out}
-    net = load_classifier(path, device)
+    net = load_classifier(path, family.device)
     real_f, _ = classify(net, real)
-    num_classes = getattr(decoder_of(ck.modules).cfg, "num_classes", 0)
+    num_classes = family.num_classes
     if num_classes:
-        fake, fake_y = generate_conditional(ck, samples // num_classes, seed)
+        fake, fake_y = generate_conditional(family, samples // num_classes, seed)
         samples = len(fake)
     else:
-        fake = generate(ck, samples, seed)
+        fake = generate(family, samples, seed)
     fake_f, fake_pred = classify(net, fake)
     perm = torch.from_numpy(np.random.default_rng(seed).permutation(len(real_f)))
     half = len(real_f) // 2
@@ -94,15 +89,16 @@ def evaluate(ck: Checkpoint, samples: int = 10_000, seed: int = 0, data_dir=None
 
 
 @torch.no_grad()
-def generate_conditional(ck: Checkpoint, n_z: int, seed: int = 0, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+def generate_conditional(family, n_z: int, seed: int = 0, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
     """n_z latents from `seed`, each decoded in every class: images (n_z*K, C, H, W) in [0, 1]
     ordered z-major (picture i has latent i // K and class i % K), and their classes (n_z*K,)."""
-    dec = decoder_of(ck.modules).eval()
-    device = next(dec.parameters()).device
-    k = dec.cfg.num_classes
-    z = sample_z(n_z, dec.cfg.latent_dim, seed).repeat_interleave(k, 0)       # (n_z*K, D)
+    k, device = family.num_classes, family.device
+    z = family.seed_latents(n_z, seed).repeat_interleave(k, 0)                # (n_z*K, D)
     y = torch.arange(k).repeat(n_z)                                            # (n_z*K,)
-    imgs = [dec.generate(z[i:i + batch].to(device), y[i:i + batch].to(device)).cpu() for i in range(0, len(z), batch)]
+    imgs = []
+    for i in range(0, len(z), batch):
+        with family.lock:
+            imgs.append(family.decode(z[i:i + batch].to(device), y[i:i + batch].to(device)).cpu())
     return torch.cat(imgs), y
 
 

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from explorer.core.data import load_dataset, to_unit
-from explorer.core.latent import sample_z
 from explorer.eval.features import classify
 from explorer.eval.refine import REFINE_SECONDS, REFINE_STEPS, refine_latent
 
@@ -93,8 +92,9 @@ def _summary(prefix: str, c: dict[str, torch.Tensor]) -> dict[str, float]:
 
 
 def _decoder(generator, y: torch.Tensor | None = None):
-    """z -> G(z) in [0, 1] with gradients kept; a class-conditional G draws in the classes y (B,)."""
-    return lambda z: (generator(z, None if y is None else y.to(z.device)) + 1) * 0.5    # [-1, 1] -> [0, 1]
+    """z -> G(z) in [0, 1] with gradients kept (a model family whose inversion is "refine"); a
+    class-conditional G draws in the classes y (B,)."""
+    return lambda z: generator.decode_with_grad(z, None if y is None else y.to(z.device))
 
 
 def _part(y: torch.Tensor | None, i: int, j: int) -> torch.Tensor | None:
@@ -156,12 +156,13 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
                        gan_samples: int = 500, refine_steps: int = REFINE_STEPS, seed: int = 0, data_dir=None,
                        vae=None, timing: bool = True, test_limit: int | None = None, log=None) -> dict[str, float]:
     """All inversion figures as a flat dict (see EXPLAIN), on the test pictures of `dataset` (the GAN's).
-    Modules in eval mode on one device. A class-conditional GAN draws each test picture in the class
+    `generator` and `vae` are model families (explorer/core/families), `encoder` and `classifier` modules, all
+    in eval mode on one device. A class-conditional GAN draws each test picture in the class
     the classifier reads in it, as the app does; its own samples G(z, y) are inverted in their class y.
     `test_limit` uses only the first N test pictures (quick checks; the figures use all)."""
     log = log or (lambda text: None)
-    generator.eval(), encoder.eval(), classifier.eval()
-    num_classes = getattr(generator.cfg, "num_classes", 0)
+    encoder.eval(), classifier.eval()
+    num_classes = generator.num_classes
     test = load_dataset(dataset, "test", data_dir)
     x = to_unit(test.images[:test_limit])                                  # (N, C, H, W)
     x_features, x_read = classify(classifier, x)                          # (N, F), (N,): what the classifier sees
@@ -186,7 +187,7 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
         y_fake = (torch.randint(num_classes, (gan_samples,), generator=torch.Generator().manual_seed(seed + 2))
                   if num_classes else None)
         with torch.no_grad():
-            z = sample_z(gan_samples, generator.cfg.latent_dim, seed + 1, device=device)
+            z = generator.seed_latents(gan_samples, seed + 1).to(device)
             fake = _decoder(generator, y_fake)(z).cpu()
         z_fake, fake_rec = _encode_decode(generator, encoder, fake, y_fake)
         _, fake_refined = _refine_all(generator, classifier, fake, z_fake, refine_steps, y_fake)
@@ -195,12 +196,9 @@ def evaluate_inversion(generator, encoder, classifier, *, dataset: str = "fashio
         out["gan_samples_refined_mse"] = float((fake_refined - fake).pow(2).mean())
         log(f"inverted {gan_samples} GAN samples: pixel MSE {out['gan_samples_refined_mse']:.4f}")
     if vae is not None:
-        vae.eval()
-        vae_device = next(vae.parameters()).device
-        y_vae = x_read.to(vae_device) if vae.cfg.num_classes else None       # a cVAE: the class read
-        with torch.no_grad():
-            vae_rec = torch.cat([vae.generate(vae.encode(x[i:i + 1000].to(vae_device), _part(y_vae, i, i + 1000))[0],
-                                              _part(y_vae, i, i + 1000)).cpu() for i in range(0, len(x), 1000)])
+        y_vae = x_read.to(vae.device) if vae.num_classes else None            # a cVAE: the class read
+        vae_rec = torch.cat([vae.decode(vae.encode(x[i:i + 1000].to(vae.device), _part(y_vae, i, i + 1000))[0],
+                                        _part(y_vae, i, i + 1000)).cpu() for i in range(0, len(x), 1000)])
         out.update(_summary("vae", compare(classifier, x, vae_rec, (x_features, x_read))))
     if timing:
         out.update(_timing(generator, encoder, classifier, x, y, repeats=min(200, len(x) - 3),

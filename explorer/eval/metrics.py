@@ -13,9 +13,6 @@ import math
 
 import torch
 
-from explorer.core.checkpoints import Checkpoint
-from explorer.core.latent import sample_z
-from explorer.core.models import decoder_of
 
 
 def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
@@ -63,30 +60,11 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tupl
 
 
 @torch.no_grad()
-def generate(ck: Checkpoint, n: int, seed: int = 0, batch: int = 500) -> torch.Tensor:
-    """n images in [0, 1] (N, C, H, W) from the checkpoint's decoder, latents from `seed`."""
-    dec = decoder_of(ck.modules).eval()
-    device = next(dec.parameters()).device
-    z = sample_z(n, dec.cfg.latent_dim, seed)
-    return torch.cat([dec.generate(z[i:i + batch].to(device)).cpu() for i in range(0, n, batch)])
-
-
-@torch.no_grad()
-def vae_scores(ck: Checkpoint, images: torch.Tensor, seed: int = 0, batch: int = 1000,
-               labels: torch.Tensor | None = None) -> dict[str, float]:
-    """Test negative ELBO (nats per image, one posterior sample) and reconstruction MSE per pixel
-    (a cVAE gets each image's true class, `labels`)."""
-    vae = ck.modules["vae"].eval()
-    device = next(vae.parameters()).device
-    g = torch.Generator(device=device).manual_seed(seed)
-    elbo_sum, mse_sum = 0.0, 0.0
-    for i in range(0, len(images), batch):
-        x = images[i:i + batch].to(device)
-        y = labels[i:i + batch].to(device) if labels is not None else None
-        out, mean, logvar = vae(x, generator=g, y=y)
-        nll, kl = vae.loss_terms(x, out, mean, logvar)
-        elbo_sum += float(nll + kl) * len(x)
-        recon = vae.generate(mean, y)
-        mse_sum += float(((recon - x) ** 2).mean()) * len(x)
-    return {"neg_elbo": elbo_sum / len(images), "recon_mse": mse_sum / len(images)}
-
+def generate(family, n: int, seed: int = 0, batch: int = 500) -> torch.Tensor:
+    """n pictures in [0, 1] (N, C, H, W) from an unconditional model family, latents from `seed`."""
+    z = family.seed_latents(n, seed)
+    out = []
+    for i in range(0, n, batch):
+        with family.lock:
+            out.append(family.decode(z[i:i + batch].to(family.device)).cpu())
+    return torch.cat(out)

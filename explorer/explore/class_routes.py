@@ -26,7 +26,6 @@ bank it was fitted on; the share whose picture the classifier calls the class at
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -47,17 +46,17 @@ BANK_SEED = 987_654_321             # fitting samples: one batch from this gener
 CHECK_SEED0 = 1_000_000             # checking seeds: sample_z(1, D, CHECK_SEED0 + i), as the Explore tab draws them
 
 
-def classifier_judge(decoder, classifier, lock=None, batch: int = 500) -> Judge:
-    """Decode latents and return the classifier's class probabilities (N, C) on the CPU."""
-    dec_device = next(decoder.parameters()).device
+def classifier_judge(family, classifier, batch: int = 500) -> Judge:
+    """Decode latents with an (unconditional) model family and return the classifier's class
+    probabilities (N, C) on the CPU."""
     clf_device = next(classifier.parameters()).device
 
     @torch.no_grad()
     def judge(z: torch.Tensor) -> torch.Tensor:
         out = []
         for chunk in z.split(batch):
-            with lock or nullcontext():                # the model's lock: one forward at a time per model
-                images = decoder.generate(chunk.to(dec_device))            # (B, C, H, W) in [0, 1]
+            with family.lock:                          # the model's lock: one forward at a time per model
+                images = family.decode(chunk.to(family.device))            # (B, C, H, W) in [0, 1]
             out.append(torch.softmax(classifier(images.to(clf_device)), 1).float().cpu())
         return torch.cat(out)
     return judge

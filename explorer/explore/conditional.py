@@ -20,9 +20,7 @@ def class_vectors(model) -> torch.Tensor:
     """The learned embedding vector of every class, (K, CLASS_DIM) float32 on the CPU."""
     if not model.num_classes:
         raise UserError(f"{model.name} is unconditional: it has no class vectors.")
-    dec = model.decoder
-    table = dec.embed if hasattr(dec, "embed") else dec.dec_class      # DCGAN generator / cVAE decoder
-    return table.weight.detach().float().cpu()
+    return model.family.class_vectors()
 
 
 def _images(imgs: torch.Tensor) -> np.ndarray:
@@ -50,6 +48,6 @@ def class_paths(model, class_a: int, class_b: int, frames: int) -> dict[str, tor
 def decode_blends(model, z: torch.Tensor, embeddings: torch.Tensor) -> np.ndarray:
     """One latent z (D,) drawn with each class embedding (F, CLASS_DIM): uint8 (F, H, W, C)."""
     with model.lock:
-        imgs = model.decoder.generate(z.reshape(1, -1).to(model.device).expand(len(embeddings), -1),
-                                      class_embedding=embeddings.to(model.device))
+        imgs = model.family.decode_blend(z.reshape(1, -1).to(model.device).expand(len(embeddings), -1),
+                                         embeddings.to(model.device))
     return _images(imgs)

@@ -112,8 +112,8 @@ class SecondOpinions:
                 threading.Thread(target=self._in_background, args=(m, d, key), daemon=True).start()
             return None
         if key not in self._known:
-            steer = classifier_judge(m.decoder, self._classifier(dataset), m.lock)
-            second = classifier_judge(m.decoder, load_classifier(path, self.device), m.lock)
+            steer = classifier_judge(m.family, self._classifier(dataset))
+            second = classifier_judge(m.family, load_classifier(path, self.device))
             self._known[key] = cached_agreement(cache, lambda: direction_agreement(
                 d, class_agreement(d, steer, second, m.latent_dim)))
         return self._known[key]

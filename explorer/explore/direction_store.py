@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import _write_atomic
 from explorer.core.metadata import DatasetInfo
-from explorer.explore.directions import Directions, gan_directions, vae_directions
+from explorer.explore.directions import METHODS, Directions
 from explorer.explore.registry import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,9 @@ class DirectionStore:
         clf = None if m.num_classes else self._classifier(DatasetInfo.from_meta(m.meta).name)
         n = self.samples
         check = min(200, max(20, n // 10))
-        if m.kind == "vae":
-            return vae_directions(m.checkpoint, max_images=2 * n, classifier=clf, check=check, class_samples=n)
-        return gan_directions(m.checkpoint, samples=n, classifier=clf, check=check, class_samples=n)
+        how = METHODS[m.family.directions]
+        size = {"max_images": 2 * n} if m.family.directions == "encoded-pca" else {"samples": n}
+        return how(m.family, classifier=clf, check=check, class_samples=n, **size)
 
 
 def read_directions(path: Path, quiet: bool = False) -> Directions | None:

@@ -23,11 +23,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from explorer.core.checkpoints import Checkpoint
 from explorer.core.data import load_dataset, to_unit
-from explorer.core.latent import sample_z
-from explorer.core.metadata import DatasetInfo
-from explorer.core.models import decoder_of
+from explorer.core.families import Family
 from explorer.core.validation import UserError, check_number
 from explorer.explore.class_routes import (
     ClassRoutes,
@@ -201,43 +198,45 @@ def _orthonormal_rows(u: torch.Tensor) -> torch.Tensor:
     return (q * torch.sign(torch.diagonal(r))[None]).T         # keep each row's original orientation
 
 
-def class_directions(ck: Checkpoint, classifier, samples: int = 5000, check: int = 200, lock=None) -> ClassRoutes:
+def class_directions(family: Family, classifier, samples: int = 5000, check: int = 200) -> ClassRoutes:
     """Named class directions for a model whose pictures the classifier can label (its classes)."""
-    dec = decoder_of(ck.modules).eval()
-    judge = classifier_judge(dec, classifier, lock)
-    return fit_class_routes(judge, dec.cfg.latent_dim, len(ck.class_names), samples, check)
+    judge = classifier_judge(family, classifier)
+    return fit_class_routes(judge, family.latent_dim, len(family.class_names), samples, check)
 
 
 @torch.no_grad()
-def vae_directions(ck: Checkpoint, data_dir=None, max_images: int = 10_000, classifier=None, check: int = 200,
-                   class_samples: int = 5000) -> Directions:
-    vae = ck.modules["vae"].eval()
-    device = next(vae.parameters()).device
-    test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
+def encoded_pca_directions(family: Family, data_dir=None, max_images: int = 10_000, classifier=None, check: int = 200,
+                           class_samples: int = 5000) -> Directions:
+    """Principal components of the family's encodings of the test pictures (a VAE's posterior means)."""
+    device = family.device
+    test = load_dataset(family.dataset, "test", data_dir)
     x = to_unit(test.images[:max_images])
-    y = test.labels[:max_images] if vae.cfg.num_classes else None     # a cVAE encodes with the true class
-    means = torch.cat([vae.encode(x[i:i + 1000].to(device), None if y is None else y[i:i + 1000].to(device))[0].cpu()
+    y = test.labels[:max_images] if family.num_classes else None     # a cVAE encodes with the true class
+    means = torch.cat([family.encode(x[i:i + 1000].to(device), None if y is None else y[i:i + 1000].to(device))[0].cpu()
                        for i in range(0, len(x), 1000)])   # (N, D)
     center = means.mean(0)
     cov = torch.cov((means - center).T.double())
     evals, evecs = torch.linalg.eigh(cov)                         # ascending
     order = torch.argsort(evals, descending=True)
     evals, basis = evals[order].clamp(min=0), evecs[:, order].T   # (D,), (D, D) rows = components
-    routes = class_directions(ck, classifier, class_samples, check) if classifier is not None else None
+    routes = class_directions(family, classifier, class_samples, check) if classifier is not None else None
     return Directions(basis.float(), (evals / evals.sum()).float(), center, evals.sqrt().float().clamp(min=1e-3),
-                      list(ck.class_names) if routes is not None else list(test.class_names), routes)
+                      list(family.class_names) if routes is not None else list(test.class_names), routes)
 
 
 @torch.no_grad()
-def gan_directions(ck: Checkpoint, samples: int = 5000, seed: int = 0, classifier=None, check: int = 200,
-                   class_samples: int = 5000) -> Directions:
-    G = decoder_of(ck.modules).eval()
-    device = next(G.parameters()).device
-    D = G.cfg.latent_dim
-    z = sample_z(samples, D, seed)                                                     # (N, D)
-    y = torch.arange(samples) % G.cfg.num_classes if G.cfg.num_classes else None    # conditional: every class alike
-    acts = [G.early_features(z[i:i + 500].to(device), None if y is None else y[i:i + 500].to(device)).cpu()
-            for i in range(0, samples, 500)]                                            # first BN + ReLU
+def ganspace_directions(family: Family, samples: int = 5000, seed: int = 0, classifier=None, check: int = 200,
+                        class_samples: int = 5000) -> Directions:
+    """GANSpace (module docstring) on the family's `direction_features`."""
+    device = family.device
+    D = family.latent_dim
+    z = family.seed_latents(samples, seed)                                             # (N, D)
+    k_cls = family.num_classes
+    y = torch.arange(samples) % k_cls if k_cls else None                             # conditional: every class alike
+    acts = []
+    for i in range(0, samples, 500):
+        with family.lock:                                                              # e.g. the first BN + ReLU
+            acts.append(family.direction_features(z[i:i + 500].to(device), None if y is None else y[i:i + 500].to(device)).cpu())
     y = torch.cat(acts)                                                               # (N, F)
     y -= y.mean(0)
     total_var = (y * y).sum()
@@ -247,5 +246,8 @@ def gan_directions(ck: Checkpoint, samples: int = 5000, seed: int = 0, classifie
     latent_basis = torch.linalg.lstsq(coords, z.double()).solution                     # (k, D): coords @ U ~ z
     basis = _orthonormal_rows(latent_basis).float()
     explained = (s[:k] ** 2 / total_var).float()
-    routes = class_directions(ck, classifier, class_samples, check) if classifier is not None else None
-    return Directions(basis, explained, torch.zeros(D), torch.ones(k), list(ck.class_names) if routes is not None else [], routes)
+    routes = class_directions(family, classifier, class_samples, check) if classifier is not None else None
+    return Directions(basis, explained, torch.zeros(D), torch.ones(k), list(family.class_names) if routes is not None else [], routes)
+
+
+METHODS = {"encoded-pca": encoded_pca_directions, "ganspace": ganspace_directions}   # Family.directions -> how

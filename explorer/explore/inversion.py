@@ -37,7 +37,7 @@ MAX_SAMPLES = 16          # VAE: most samples from q(z|x) shown
 @dataclass
 class Encoding:
     model: str
-    kind: str                                   # "vae" or "dcgan"
+    kind: str                                   # the model's family ("vae", "dcgan", ...)
     latent: np.ndarray                          # float32 (D,): the point (VAE: posterior mean; GAN: refined)
     input: np.ndarray                           # uint8 (H, W) grey or (H, W, 3) colour: the prepared picture the model saw
     reconstruction: np.ndarray                  # uint8 (H, W, C): the latent decoded
@@ -88,22 +88,21 @@ def _prepared(model: LoadedModel, picture) -> PreparedPicture:
     a colour model's the emoji way (explorer/core/colour_picture.py)."""
     if isinstance(picture, PreparedPicture):
         return picture
-    cfg = model.decoder.cfg
-    if cfg.channels == 3:
-        return prepare_colour_picture(picture, cfg.image_size)
-    return prepare_picture(picture, cfg.image_size)
+    f = model.family
+    if f.channels == 3:
+        return prepare_colour_picture(picture, f.image_size)
+    return prepare_picture(picture, f.image_size)
 
 
 def _decoding(model: LoadedModel, cls: int | None = None):
     """z -> G(z) in [0, 1] (in class `cls` for a class-conditional model) with gradients to z, one
     forward at a time per shared model (other requests interleave between refinement steps)."""
-    G = model.decoder
+    f = model.family
 
     def decode(z: torch.Tensor) -> torch.Tensor:
+        y = None if cls is None else torch.full((len(z),), cls, dtype=torch.long, device=z.device)
         with model.lock:
-            if cls is None:
-                return (G(z) + 1) * 0.5                                               # (B, C, H, W)
-            return (G(z, torch.full((len(z),), cls, dtype=torch.long, device=z.device)) + 1) * 0.5
+            return f.decode_with_grad(z, y)                                           # (B, C, H, W)
     return decode
 
 
@@ -117,7 +116,7 @@ def class_of(classifier, model: LoadedModel, x: torch.Tensor) -> int | None:
 
 
 def encoder_path(model: LoadedModel) -> Path | None:
-    path = model.checkpoint.path
+    path = model.path
     return path.with_name(f"{path.stem}-encoder.safetensors") if path is not None else None
 
 
@@ -168,8 +167,8 @@ class PictureEncoder:
     def _warm_up(self, model: LoadedModel, encoder) -> None:
         """Two refinement steps on a blank picture: the first backward pass through a model builds its
         kernels (up to 8 s measured on the shared 2-core CPU), which would otherwise eat a person's time budget."""
-        cfg = model.decoder.cfg
-        x = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=model.device)
+        f = model.family
+        x = torch.zeros(1, f.channels, f.image_size, f.image_size, device=model.device)
         with torch.no_grad():
             z0 = encoder(x) if not isinstance(encoder, str) else torch.zeros(1, model.latent_dim, device=model.device)
         refine_latent(_decoding(model, 0 if model.num_classes else None), self.classifier().features, x, z0,
@@ -182,19 +181,19 @@ class PictureEncoder:
         t0 = time.perf_counter()
         pic = _prepared(model, picture)
         t1 = time.perf_counter()
-        vae, classifier = model.checkpoint.modules["vae"], self.classifier()
+        classifier = self.classifier()
         x = pic.unit().to(model.device)
         cls = class_of(classifier, model, x)
         y = None if cls is None else torch.tensor([cls], device=model.device)
-        with model.lock, torch.inference_mode():
-            mean, logvar = vae.encode(x, y)                                           # (1, D) each
+        with model.lock:
+            mean, logvar = model.family.encode(x, y)                                  # (1, D) each
         mean, std = mean[0].cpu(), torch.exp(0.5 * logvar[0]).cpu()
         eps = torch.randn(samples, len(mean), generator=torch.Generator().manual_seed(seed))
         z_samples = mean[None] + std[None] * eps                                      # (K, D)
         images = model.decode(torch.cat([mean[None], z_samples]), cls)               # (1 + K, H, W, C)
         t2 = time.perf_counter()
         s = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)
-        return Encoding(model.name, "vae", mean.numpy(), pic.picture, images[0], s, list(pic.notes) + _class_note(model, cls),
+        return Encoding(model.name, model.family.kind, mean.numpy(), pic.picture, images[0], s, list(pic.notes) + _class_note(model, cls),
                         {"prepare": t1 - t0, "encode": t2 - t1, "total": time.perf_counter() - t0},
                         samples=images[1:], sample_latents=z_samples.numpy(), posterior_std=std.numpy(), cls=cls)
 
@@ -235,7 +234,7 @@ class PictureEncoder:
         s = scores(classifier, pic.unit(), _unit(images[1:]), model.class_names)
         if r.stopped_by == "time":
             notes.append(f"refinement stopped at its time budget ({seconds:g} s) after {r.steps} steps")
-        return Encoding(model.name, "dcgan", r.z[0].detach().cpu().numpy(), pic.picture, images[1], s, notes,
+        return Encoding(model.name, model.family.kind, r.z[0].detach().cpu().numpy(), pic.picture, images[1], s, notes,
                         {"prepare": t1 - t0, "encoder": t2 - t1, "refine": t3 - t2,
                          "total": time.perf_counter() - t0},
                         guess_latent=guess[0].detach().cpu().numpy(), guess=images[0], guess_scores=s_guess,
@@ -243,10 +242,13 @@ class PictureEncoder:
                         guessed_by="random starts" if isinstance(encoder, str) else "encoder")
 
     def encode(self, model: LoadedModel, picture, **kw) -> Encoding:
-        """VAE: encode_vae; GAN: invert_gan (keyword arguments go to the one that applies)."""
-        if model.kind == "vae":
+        """As the model's family places a picture (`Family.inversion`): its own encoder (encode_vae) or a
+        refined guess (invert_gan); keyword arguments go to the one that applies."""
+        how = model.family.inversion
+        if how == "encode":
             return self.encode_vae(model, picture, **{k: v for k, v in kw.items() if k in ("samples", "seed")})
-        if model.kind == "dcgan":
+        if how == "refine":
             return self.invert_gan(model, picture, **{k: v for k, v in kw.items()
                                                       if k in ("steps", "seconds", "seed", "progress", "stop")})
-        raise UserError(f"{model.name} is a {model.kind}; only GANs and VAEs can place a picture in their latent space.")
+        raise UserError(f"{model.name} cannot place a picture in its latent space: a {model.family.words} like it "
+                        "has no encoder and cannot be refined.")

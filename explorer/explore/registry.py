@@ -17,15 +17,9 @@ from explorer.core.checkpoints import (
     load_checkpoint,
     read_metadata,
 )
+from explorer.core.families import explorable, family_class
 from explorer.core.loaded_model import MAX_LATENT, LoadedModel, file_digest  # noqa: F401  (MAX_LATENT: re-exported)
 from explorer.core.validation import UserError
-
-EXPLORABLE = ("dcgan", "vae")
-
-
-def explorable(meta) -> bool:
-    """GANs and VAEs with an image decoder, unconditional or class-conditional."""
-    return isinstance(meta, dict) and meta.get("kind") in EXPLORABLE
 
 
 def colour_model(listing: dict[str, dict]) -> str | None:
@@ -35,8 +29,8 @@ def colour_model(listing: dict[str, dict]) -> str | None:
     def rank(item):
         name, meta = item
         cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
-        return (meta.get("kind") != "dcgan", not cfg.get("num_classes"), name)
-    colour = [(n, m) for n, m in listing.items() if isinstance(m, dict) and isinstance(m.get("config"), dict)
+        return (not family_class(meta).adversarial, not cfg.get("num_classes"), name)
+    colour = [(n, m) for n, m in listing.items() if explorable(m) and isinstance(m.get("config"), dict)
               and m["config"].get("channels") == 3]
     return min(colour, key=rank)[0] if colour else None
 
@@ -73,7 +67,7 @@ class ModelRegistry:
             raise UserError("A model name must be text.")
         with self._lock:
             if name in self._extra:
-                return self._extra[name].checkpoint.path
+                return self._extra[name].path
         for path, meta in list_checkpoints(self.folder):
             if path.stem == name and explorable(meta):
                 return path
@@ -98,7 +92,7 @@ class ModelRegistry:
             # up to 12/255 levels, so decoding stays fp32. Neither is measured on CUDA yet.
             for module in ck.modules.values():
                 module.to(memory_format=torch.channels_last)
-        return LoadedModel(name, ck, self.device, self.digest_of(path), cache_dir=cache_dir)
+        return LoadedModel.of(name, ck, self.digest_of(path), cache_dir)
 
     def digest_of(self, path: Path) -> str:
         """The file's content digest, remembered while its size and modification time stay the same."""
@@ -127,7 +121,7 @@ class ModelRegistry:
         `name`. Nothing is listed unless everything succeeded. `cache_dir`: where its directions and
         map go (None: the workspace's cache folder)."""
         meta = read_metadata(path)
-        if meta["kind"] not in EXPLORABLE:
+        if not explorable(meta):
             raise CheckpointError(f"{path.name} holds a {meta['kind']}, which has no image decoder to explore.")
         model = self._load(Path(path), name, cache_dir)     # every tensor's name, shape and finiteness
         with self._lock:
@@ -141,5 +135,5 @@ class ModelRegistry:
         """Unlist the added file `path` listed as `name` (an upload unloaded to make room); nothing else."""
         with self._lock:
             model = self._extra.get(name)
-            if model is not None and model.checkpoint.path == Path(path):
+            if model is not None and model.path == Path(path):
                 del self._extra[name]

@@ -13,7 +13,6 @@ import random
 
 import torch
 
-from explorer.core.latent import sample_z
 from explorer.core.metadata import DatasetInfo
 from explorer.explore.class_routes import classifier_judge
 
@@ -27,9 +26,9 @@ def seed_confidence(ws, name: str, seeds: list[int], temperature: float = 1.0) -
     clf = None if m.num_classes else ws.classifier(DatasetInfo.from_meta(m.meta).name)
     if clf is None:
         return None
-    z = torch.stack([sample_z(1, m.latent_dim, s)[0] for s in seeds]) * float(temperature)     # (N, D)
+    z = m.family.tempered(torch.stack([m.family.seed_latents(1, s)[0] for s in seeds]), float(temperature))   # (N, D)
     with ws.gate.interactive():
-        return classifier_judge(m.decoder, clf, m.lock)(z).max(1).values.tolist()
+        return classifier_judge(m.family, clf)(z).max(1).values.tolist()
 
 
 def surprise_seed(ws, name: str, temperature: float = 1.0, rng: random.Random | None = None,

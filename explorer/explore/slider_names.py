@@ -88,7 +88,7 @@ class SliderNames:
         key = (m.name, m.digest, k)
         with self._lock:
             if key not in self._names:
-                judge = classifier_judge(m.decoder, classifier, m.lock)
+                judge = classifier_judge(m.family, classifier)
                 self._names[key] = effect_names(directions, judge, directions.class_names, k)
             return self._names[key]
 

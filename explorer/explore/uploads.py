@@ -105,7 +105,7 @@ class Uploads:
             dst = runtime.folder("uploads") / f"{name}-{uuid.uuid4().hex[:8]}.safetensors"
             shutil.copyfile(src, dst)
             model = self.registry.add_file(dst, name, cache_dir=runtime.folder("cache"))
-            if model.checkpoint.path != dst:        # the same file was listed a moment ago by someone else
+            if model.path != dst:        # the same file was listed a moment ago by someone else
                 dst.unlink()
                 return Registered(name, True)
             with self._lock:

@@ -19,8 +19,7 @@ import torch
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, model_card
 from explorer.core.data import DataNotFound, to_unit
-from explorer.core.latent import fractions, lerp, sample_z, slerp
-from explorer.core.metadata import DatasetInfo
+from explorer.core.latent import fractions, lerp, slerp
 from explorer.core.priority import InteractiveGate
 from explorer.core.validation import UserError, check_int
 from explorer.eval.features import classifier_path_for, load_classifier
@@ -109,7 +108,7 @@ class Workspace:
     def test_set(self, name: str):
         """The test split of the model's dataset, read once (hover pictures and endpoints ask often)."""
         from explorer.core.data import load_dataset
-        ds_name = DatasetInfo.from_meta(self.model(name).meta).name
+        ds_name = self.model(name).family.dataset
         with self._lock:
             if ds_name not in self._test_sets:
                 self._test_sets[ds_name] = load_dataset(ds_name, "test")
@@ -141,7 +140,7 @@ class Workspace:
         """The model's first `count` sliders named by what they do, where its classifier can tell
         (explore/slider_names.py; "" elsewhere), computed once per model."""
         m = self.model(name)
-        clf = None if m.num_classes else self.classifier(DatasetInfo.from_meta(m.meta).name)
+        clf = None if m.num_classes else self.classifier(m.family.dataset)
         return self._slider_names.get(m, self.directions(name), clf, count)
 
     def second_opinion(self, name: str, wait: bool = True) -> dict[str, float] | None:
@@ -164,8 +163,8 @@ class Workspace:
         """The starting point (the seed's noise, or the recipe's base latent) scaled towards or away
         from the centre by the temperature: the sliders read their positions off this point."""
         m = self.model(r.model)
-        start = torch.tensor(r.base, dtype=torch.float32) if r.base else sample_z(1, m.latent_dim, r.seed)[0]
-        return start * r.temperature
+        start = torch.tensor(r.base, dtype=torch.float32) if r.base else m.family.seed_latents(1, r.seed)[0]
+        return m.family.tempered(start, r.temperature)
 
     def latent(self, r: Recipe) -> torch.Tensor:
         """The latent (D,) a checked recipe draws: its start, moved by the sliders and the named direction."""
@@ -178,7 +177,7 @@ class Workspace:
             z = d.apply(z, full)
         if r.direction:
             # a named direction is a route judged by the classifier; its end is remembered per latent
-            judge = classifier_judge(m.decoder, self.classifier(DatasetInfo.from_meta(m.meta).name), m.lock)
+            judge = classifier_judge(m.family, self.classifier(m.family.dataset))
             z = d.move(z, r.direction, r.amount, judge)
         return z
 
@@ -199,17 +198,17 @@ class Workspace:
         return self.directions(r.model).coordinates(self.start_latent(r)).tolist()
 
     def dataset_latent(self, name: str, index) -> torch.Tensor:
-        """A test picture's latent: the VAE's encoding of it (posterior mean). A GAN has no encoder, so it
-        cannot place a real picture: it is refused rather than answered with some other picture's latent."""
+        """A test picture's latent: the model's own encoding of it (a VAE's posterior mean). A model without
+        an encoder of its own (a GAN) cannot place a real picture this way: it is refused rather than
+        answered with some other picture's latent."""
         m = self.model(name)
-        if m.kind != "vae":
-            raise UserError(f"{name} is a GAN: it has no encoder, so it cannot place a test picture. "
-                            "Pick a dot on the Map instead (its pictures are the GAN's own).")
+        if m.family.inversion != "encode":
+            raise UserError(f"{name} is a {m.family.words}: it has no encoder, so it cannot place a test picture. "
+                            "Pick a dot on the Map instead (its pictures are the model's own).")
         test = self.test_set(name)
         i = check_int("Test picture number", index, 0, len(test) - 1)
         y = test.labels[i:i + 1].to(m.device) if m.num_classes else None     # a cVAE encodes with the true class
-        with torch.inference_mode():
-            return m.checkpoint.modules["vae"].encode(to_unit(test.images[i:i + 1]).to(m.device), y)[0][0].cpu()
+        return m.family.encode(to_unit(test.images[i:i + 1]).to(m.device), y)[0][0].cpu()
 
     def strip(self, name: str, z: torch.Tensor, index: int, sigmas=SIGMA_STRIP, cls: int | None = None) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z (D,)
@@ -250,7 +249,7 @@ class Workspace:
         class-conditional model draws it in the class the dataset's classifier reads in it."""
         from explorer.explore.inversion import PictureEncoder
         m = self.model(name)
-        dataset = DatasetInfo.from_meta(m.meta).name
+        dataset = m.family.dataset
         if self.classifier(dataset) is None:
             raise UserError(f"{name} was trained on {dataset or 'unknown data'}, for which there is no classifier "
                             "to prepare and score a picture.")
@@ -328,7 +327,7 @@ class Workspace:
         lm = self._maps.get(m, start=False)
         if lm is None:
             return None
-        clf = self.classifier(DatasetInfo.from_meta(m.meta).name) if lm.key_space == "classifier-features" else None
+        clf = self.classifier(m.family.dataset) if lm.key_space == "classifier-features" else None
         return lm.place(map_keys(m, torch.as_tensor(z, dtype=torch.float32), clf, lm.key_space, cls))
 
     def map_item(self, name: str, index) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,6 @@ import torch
 from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import CHECKPOINT_DIR, _write_atomic
-from explorer.core.latent import sample_z
 from explorer.maps.layout import MAP_VERSION, LatentMap, MapParams
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ def save_map(m: LatentMap, path: Path, params: MapParams) -> None:
     _write_atomic(path, save(tensors, metadata={"map": json.dumps(meta)}))
 
 
-def load_map(path: Path, latent_dim: int) -> LatentMap | None:
-    """A cached map, or None if absent or unreadable (it is then recomputed)."""
+def load_map(path: Path, seed_latents: Callable[[int, int], torch.Tensor]) -> LatentMap | None:
+    """A cached map, or None if absent or unreadable (it is then recomputed). A map of samples stores no
+    latents: `seed_latents(n, seed)` draws them again (the model family's prior, `Family.seed_latents`)."""
     if not path.is_file():
         return None
     try:
@@ -50,7 +51,7 @@ def load_map(path: Path, latent_dim: int) -> LatentMap | None:
         if meta.get("version") != MAP_VERSION:
             return None
         params = MapParams(**meta["params"])
-        latents = t["latents"].numpy() if "latents" in t else sample_z(params.points, latent_dim, params.seed).numpy()
+        latents = t["latents"].numpy() if "latents" in t else seed_latents(params.points, params.seed).numpy()
         keys = t["keys"].float().numpy() if "keys" in t else None
         return LatentMap(t["embedding"].numpy(), latents, t["labels"].numpy(), meta["class_names"], meta["source"],
                          meta["method"], keys, meta.get("key_space", "latent"),

@@ -18,9 +18,6 @@ import numpy as np
 import torch
 
 from explorer.core.data import load_dataset, to_unit
-from explorer.core.latent import sample_z
-from explorer.core.metadata import DatasetInfo
-from explorer.core.models import decoder_of
 from explorer.maps.layout import MapParams
 
 
@@ -32,18 +29,19 @@ def map_keys(model, z: np.ndarray | torch.Tensor, classifier=None, key_space: st
     z = torch.as_tensor(np.asarray(z, np.float32))
     if key_space == "latent":
         return z.numpy()
-    G = decoder_of(model.checkpoint.modules)
+    family = model.family
     y = None
-    if G.cfg.num_classes:
+    if family.num_classes:
         y = torch.as_tensor(np.broadcast_to(np.asarray(0 if classes is None else classes, np.int64), (len(z),)).copy())
     out = []
     for i in range(0, len(z), 500):
         zb = z[i:i + 500].to(model.device)
         yb = None if y is None else y[i:i + 500].to(model.device)
-        if key_space == "classifier-features":
-            out.append(classifier.features(G.generate(zb, yb)).cpu())
-        else:   # generator-features: the first BatchNorm+ReLU activations, as GANSpace's directions use
-            out.append(G.early_features(zb, yb).cpu())
+        with family.lock:
+            if key_space == "classifier-features":
+                out.append(classifier.features(family.decode(zb, yb)).cpu())
+            else:   # generator-features: what GANSpace's directions read (a DCGAN's first BatchNorm+ReLU)
+                out.append(family.direction_features(zb, yb).cpu())
     return torch.cat(out).numpy()
 
 
@@ -56,28 +54,26 @@ def drawn_classes(model, n: int) -> np.ndarray | None:
 def encode_items(model, params: MapParams, classifier=None, data_dir=None):
     """(latents (N, D), labels (N,), source, keys (N, F), key_space, classes (N,) or None) for a
     LoadedModel; `classes`: what a conditional model draws each dot with."""
-    ck = model.checkpoint
-    if model.kind == "vae":
-        vae = ck.modules["vae"]
-        test = load_dataset(DatasetInfo.from_meta(ck.meta).name, "test", data_dir)
+    family = model.family
+    if family.map_items == "test-images":
+        test = load_dataset(family.dataset, "test", data_dir)
         x, y = to_unit(test.images[:params.points]), test.labels[:params.points]
-        cond = vae.cfg.num_classes > 0            # a cVAE encodes each image with its true class
-        with torch.inference_mode():
-            means = torch.cat([vae.encode(x[i:i + 1000].to(model.device), y[i:i + 1000].to(model.device) if cond else None)[0].cpu()
-                               for i in range(0, len(x), 1000)])
+        cond = family.num_classes > 0             # a cVAE encodes each image with its true class
+        means = torch.cat([family.encode(x[i:i + 1000].to(model.device), y[i:i + 1000].to(model.device) if cond else None)[0].cpu()
+                           for i in range(0, len(x), 1000)])
         labels = y.numpy()
         return means.numpy(), labels, "test-images", means.numpy(), "latent", labels.copy() if cond else None
-    z = sample_z(params.points, model.latent_dim, params.seed)
+    z = family.seed_latents(params.points, params.seed)
     classes = drawn_classes(model, params.points)
     labels = np.full(params.points, -1, np.int64) if classes is None else classes.copy()
     if classifier is not None:
         from explorer.eval.features import classify
-        G = decoder_of(ck.modules)
         y = None if classes is None else torch.from_numpy(classes)
-        with torch.inference_mode():
-            imgs = torch.cat([G.generate(z[i:i + 500].to(model.device), None if y is None else y[i:i + 500].to(model.device)).cpu()
-                              for i in range(0, len(z), 500)])
-        feats, pred = classify(classifier, imgs)
+        imgs = []
+        for i in range(0, len(z), 500):
+            with family.lock:
+                imgs.append(family.decode(z[i:i + 500].to(model.device), None if y is None else y[i:i + 500].to(model.device)).cpu())
+        feats, pred = classify(classifier, torch.cat(imgs))
         # an unconditional GAN's dots are labelled by what the classifier sees; a conditional one's by the class asked for
         return (z.numpy(), pred.numpy() if classes is None else labels, "samples", feats.float().numpy(),
                 "classifier-features", classes)

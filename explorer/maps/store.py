@@ -55,7 +55,7 @@ class MapStore:
         with self._lock:
             if model.name in self._maps:
                 return self._maps[model.name]
-        cached = load_map(self.path(model), model.latent_dim)
+        cached = load_map(self.path(model), model.family.seed_latents)
         if cached is not None:
             with self._lock:
                 self._maps[model.name] = cached
@@ -87,12 +87,12 @@ class MapStore:
             def progress(text):
                 self._status[model.name] = text
             try:
-                self.worker.submit(progress, ckpt_path=str(model.checkpoint.path), name=model.name,
+                self.worker.submit(progress, ckpt_path=str(model.path), name=model.name,
                                    params=dict(self.params.__dict__), classifier_path=str(clf) if clf else None,
                                    out_path=str(out)).result()
             except (WorkerDied, MapJobFailed) as exc:     # reported in the UI, the server goes on
                 error = str(exc)
-            m = load_map(out, model.latent_dim) if error is None else None
+            m = load_map(out, model.family.seed_latents) if error is None else None
             if m is None:
                 log.warning("map for %s failed: %s", model.name, error)
                 self._status[model.name] = f"failed ({error or 'unreadable result'}); see the server log"

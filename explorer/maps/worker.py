@@ -61,9 +61,9 @@ def compute_map_file(ckpt_path: str, name: str, params: dict, classifier_path: s
     from explorer.maps.umap_fit import compute_map
 
     ck = load_checkpoint(ckpt_path, "cpu")
-    model = LoadedModel(name, ck, torch.device("cpu"), "")
+    model = LoadedModel.of(name, ck)
     clf = None
-    if classifier_path and ck.kind == "dcgan":       # the parent chose a classifier of the model's own dataset
+    if classifier_path and model.family.map_items == "samples":   # the parent chose a classifier of the model's own dataset
         from explorer.eval.features import load_classifier
         clf = load_classifier(classifier_path, "cpu")
     p = MapParams(**params)

@@ -25,9 +25,10 @@ NUMBERED = (SEED, TEST)   # the sources that read the number box; for the others
 STYLE, CLASS = "Style: two latent points, one class", "Class: one latent point, two classes"
 
 
-def sources_for(kind: str, which: str = "start") -> list[str]:
-    """A GAN has no encoder: it cannot place a test picture, so that source is not offered for it."""
-    srcs = [SEED, EXPLORE, MAP, TEST] if kind == "vae" else [SEED, EXPLORE, MAP]
+def sources_for(encodes: bool, which: str = "start") -> list[str]:
+    """A model without an encoder of its own (a GAN) cannot place a test picture: that source is offered
+    only where it can (`encodes`: the family's inversion is "encode")."""
+    srcs = [SEED, EXPLORE, MAP, TEST] if encodes else [SEED, EXPLORE, MAP]
     return srcs + [MIRROR] if which == "end" else srcs
 
 
@@ -139,12 +140,12 @@ class InterpolateTab:
 
     def on_model(self, model):
         """A model switch: the old model's strips, plot and chosen map dots are cleared (their latents no longer fit)."""
-        kind = self.ws.model(model).kind
+        encodes = self.ws.model(model).family.inversion == "encode"
         out = {"linear": widgets.message("Press Interpolate.", "info"), "spherical": "", "gif": None,
                "gif_file": None, "plot": None, "sentence": "", "path": None, "map_ends": {},
                **self.conditional_controls(model)}
-        out["src_a"] = gr.update(choices=sources_for(kind, "start"), value=SEED, label="Start")
-        out["src_b"] = gr.update(choices=sources_for(kind, "end"), value=MIRROR, visible=True)
+        out["src_a"] = gr.update(choices=sources_for(encodes, "start"), value=SEED, label="Start")
+        out["src_b"] = gr.update(choices=sources_for(encodes, "end"), value=MIRROR, visible=True)
         out["val_a"] = self.number_box(SEED)
         return out
 
@@ -169,12 +170,12 @@ class InterpolateTab:
                           class_b=Dropdown(label="To class", choices=[], visible=False, elem_id="interp-class-b",
                                               min_width=120))
                 with gr.Row(elem_classes="le-compact"):
-                    p.add(src_a=Dropdown(sources_for("dcgan"), value=SEED, label="Start", elem_id="interp-src-a",
+                    p.add(src_a=Dropdown(sources_for(False), value=SEED, label="Start", elem_id="interp-src-a",
                                             min_width=120),
                           val_a=Number(precision=None, value=1, label="Seed", elem_id="interp-val-a",
                                           min_width=90))
                 with gr.Row(elem_classes="le-compact"):
-                    p.add(src_b=Dropdown(sources_for("dcgan", "end"), value=MIRROR, label="End", elem_id="interp-src-b",
+                    p.add(src_b=Dropdown(sources_for(False, "end"), value=MIRROR, label="End", elem_id="interp-src-b",
                                             min_width=120),
                           val_b=Number(precision=None, value=2, label="Seed", elem_id="interp-val-b",
                                           min_width=90, visible=False))

@@ -126,16 +126,16 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
               "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"},
               "legend": {"itemsizing": "constant", "title": {"text": "Class (double-click to isolate)"}},
               "plot_bgcolor": "#fafafa", "uirevision": name}
-    return {"model": name, "data": traces, "layout": layout, "rendering": widgets.rendering(m.decoder.cfg.image_size)}
+    return {"model": name, "data": traces, "layout": layout, "rendering": widgets.rendering(m.family.image_size)}
 
 
 def note_for(m, points: int) -> str:
     """The one plain sentence under the map: what its `points` dots are for this kind of model."""
     if m.num_classes:
-        return texts.MAP_CVAE_NOTE if m.kind == "vae" else texts.MAP_CGAN_NOTE
+        return texts.MAP_CVAE_NOTE if m.family.map_items == "test-images" else texts.MAP_CGAN_NOTE
     if m.latent_dim == 2:
         return texts.MAP_2D_NOTE
-    return texts.MAP_VAE_NOTE.format(n=points) if m.kind == "vae" else texts.MAP_GAN_NOTE
+    return texts.MAP_VAE_NOTE.format(n=points) if m.family.map_items == "test-images" else texts.MAP_GAN_NOTE
 
 
 class MapTab:

@@ -33,7 +33,7 @@ def result_html(enc, live_picture=None, live_step: int | None = None) -> str:
     if enc.guess is not None:
         cells.append(widgets.picture(enc.guess, 112, "the encoder's first guess" if enc.guessed_by == "encoder"
                                      else "the best random start"))
-    cells.append(widgets.picture(enc.reconstruction, 112, "refined" if enc.kind == "dcgan" else "the model's version"))
+    cells.append(widgets.picture(enc.reconstruction, 112, "refined" if enc.guess_latent is not None else "the model's version"))
     s = enc.scores
     same = "keeps" if s["same_label"] else "changes"
     words = (f"<p>Result: <b>{html.escape(VERDICT_WORDS.get(s['verdict'], s['verdict']))}</b>. The classifier sees "

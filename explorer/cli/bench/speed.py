@@ -101,32 +101,41 @@ def _print_train_ui(res: dict) -> None:
               f"   warm-up {w['seconds']:.1f} s / {w['steps']} steps, {w['fast_path']}")
 
 
-def _decode_rate(dec, z, reps: int, variant: str) -> float:
-    """Seconds per batch for one decoder variant (bf16: under bf16 autocast; others: fp32 as given).
-    A class-conditional decoder draws every class in turn (classes 0, 1, ... along the batch)."""
+def _decode_rate(family, z, reps: int, variant: str) -> float:
+    """Seconds per batch for one variant of a model family (bf16: under bf16 autocast; others: fp32 as
+    given). A class-conditional model draws every class in turn (classes 0, 1, ... along the batch)."""
     import contextlib
 
     import torch
     dev = z.device
-    classes = getattr(dec.cfg, "num_classes", 0)
+    classes = family.num_classes
     y = torch.arange(len(z), device=dev) % classes if classes else None
     ctx = (torch.autocast(dev.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext())
     with torch.inference_mode(), ctx:
-        dec.generate(z, y)
+        family.decode(z, y)
         synchronize(dev)
         t0 = time.perf_counter()
         for _ in range(reps):
-            dec.generate(z, y)
+            family.decode(z, y)
         synchronize(dev)
     return (time.perf_counter() - t0) / reps
+
+
+def _in_layout(family, memory_format):
+    """A copy of a PyTorch family's model with its weights in `memory_format`."""
+    import copy
+
+    from explorer.core.families import family_of
+    ck = copy.deepcopy(family.checkpoint)
+    for module in ck.modules.values():
+        module.to(memory_format=memory_format)
+    return family_of(ck)
 
 
 def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: bool = False) -> dict:
     """Images/s at batch 1, 64, 1024 for each shipped decoder on each device, as the app decodes;
     with `variants`, also the weights in contiguous and in channels_last layout and the app's model
     under bf16 autocast, to show whether each pays on this machine."""
-    import copy
-
     import torch
 
     from explorer.explore.registry import ModelRegistry
@@ -135,14 +144,14 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
     for dev in devices:
         reg = ModelRegistry(checkpoints_dir or ROOT / "checkpoints", dev)
         for name in sorted(reg.available()):
-            dec = reg.get(name).decoder
-            kinds = {"app": dec}       # as the app decodes (fp32; channels_last on CPU, see render.py)
-            if variants:
-                kinds["contiguous"] = copy.deepcopy(dec).to(memory_format=torch.contiguous_format)
-                kinds["channels_last"] = copy.deepcopy(dec).to(memory_format=torch.channels_last)
-                kinds["bf16"] = dec
+            fam = reg.get(name).family
+            kinds = {"app": fam}       # as the app decodes (fp32; channels_last on CPU, see registry.py)
+            if variants and fam.modules:
+                kinds["contiguous"] = _in_layout(fam, torch.contiguous_format)
+                kinds["channels_last"] = _in_layout(fam, torch.channels_last)
+                kinds["bf16"] = fam
             for batch in (1, 64) if quick else (1, 64, 1024):
-                z = torch.randn(batch, dec.cfg.latent_dim, device=dev)
+                z = torch.randn(batch, fam.latent_dim, device=dev)
                 reps = 3 if quick else max(3, int((20_000 if dev == "cuda" else 2048) / batch))
                 row = {}
                 for variant, model in kinds.items():
@@ -151,7 +160,7 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
                     row[key + "images_per_s"] = batch / dt
                     if variant == "app":
                         row["ms_per_batch"] = 1000 * dt
-                row["picture"] = f"{dec.cfg.image_size}x{dec.cfg.image_size}x{dec.cfg.channels}"   # side x side x channels
+                row["picture"] = f"{fam.image_size}x{fam.image_size}x{fam.channels}"   # side x side x channels
                 out[f"{name}@{dev}/batch{batch}"] = row
     return out
 
@@ -172,6 +181,7 @@ print(cold, time.perf_counter() - t0)
 
 def umap_bench(quick: bool = False) -> dict:
     import numpy as np
+    import torch
 
     from explorer.maps.cache import load_map, save_map
     from explorer.maps.layout import LatentMap, MapParams
@@ -187,7 +197,7 @@ def umap_bench(quick: bool = False) -> dict:
     path = Path(tempfile.mkdtemp()) / "map.safetensors"
     save_map(lm, path, MapParams(points=n))
     t1 = time.perf_counter()
-    load_map(path, 16)
+    load_map(path, lambda n, seed: torch.zeros(n, 16))     # a map of test pictures stores its latents
     load_s = time.perf_counter() - t1
     z = rng.normal(size=(1, 16)).astype(np.float32)
     lm.place(z)
