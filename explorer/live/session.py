@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from explorer.core.families import FAMILIES
 from explorer.core.metadata import DatasetInfo
 from explorer.core.priority import InteractiveGate
 from explorer.core.validation import UserError, check_choice, check_number, os_error_words
@@ -42,7 +43,7 @@ class TrainerBusy(UserError):
 
 @dataclass
 class RunInfo:
-    kind: str                            # "toy_gan", "dcgan", "vae"
+    kind: str                            # "toy_gan", or a model family's kind ("dcgan", "vae")
     description: str                     # one line for everyone ("2-D GAN on ring, non-saturating loss")
     where: str                           # where it runs, in words
     data: DatasetInfo = field(default_factory=DatasetInfo)
@@ -177,9 +178,10 @@ class TrainingSession:
         with self._lock:
             self._require_owner(token)
             info = self.info
-            if info.kind not in ("dcgan", "vae"):
+            family = FAMILIES.get(info.kind)
+            if family is None:
                 raise UserError("Only image models can be saved and explored; the 2-D game has no pictures to explore.")
-            title = " ".join(str(title or "").split())[:80] or f"My {info.kind.upper()}"
+            title = " ".join(str(title or "").split())[:80] or f"My {family.words}"
             path = self.save_folder / f"trained-{_slug(title)}.safetensors"
             replaced = path.exists()
             if replaced and self._saved.get(path) != token:

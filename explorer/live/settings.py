@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.core.data import TOY_NAMES, DataNotFound, ImageDataset, list_prepared, load_dataset
+from explorer.core.families import FAMILIES
 from explorer.core.validation import check_choice, check_flag, check_int, check_number, check_seed
 from explorer.training import (
     LOSSES,
@@ -20,10 +21,10 @@ from explorer.training import (
     ImageSampler,
     ToySampler,
     Trainer,
-    VAETrainConfig,
     check_conditional,
     class_count,
-    critic_settings,
+    image_model_settings,
+    image_train_config,
     make_trainer,
 )
 
@@ -31,8 +32,7 @@ TOY_DEVICE = torch.device("cpu")
 TOY_DEVICE_NOTE = "on the CPU (tiny networks run about 3× faster there than on a GPU)"
 TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the app keep PyTorch's default
 TOY_MODEL = {"hidden": 64, "layers": 3}
-IMAGE_MODELS = {"dcgan": {"width": 16, "d_width": 16, "latent_dim": 32},
-                "vae": {"width": 16, "hidden": 128, "latent_dim": 16}}
+IMAGE_MODELS = {kind: f.train_tab for kind, f in FAMILIES.items() if f.train_tab}   # what image mode trains
 IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
 
@@ -69,7 +69,7 @@ class ToySettings:
 @dataclass
 class ImageSettings:
     dataset: str = "digits"        # "digits", "fashion-mnist" or a prepared dataset's name ("emoji")
-    model: str = "dcgan"           # "dcgan" or "vae"
+    model: str = "dcgan"           # a family kind in IMAGE_MODELS: "dcgan" or "vae"
     loss: str = "non-saturating"
     lr: float = 2e-4
     k: int = 1
@@ -93,7 +93,7 @@ class ImageSettings:
 
     def describe(self, data_note: str) -> str:
         what = ("class-conditional " if self.conditional else "") + self.model.upper()
-        return f"{what} on {self.dataset} ({data_note})" + (f", {self.loss} loss" if self.model == "dcgan" else "")
+        return f"{what} on {self.dataset} ({data_note})" + (f", {self.loss} loss" if FAMILIES[self.model].adversarial else "")
 
 
 def toy_trainer(s: ToySettings) -> Trainer:
@@ -122,20 +122,14 @@ def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, Ima
     with one class per class name of the dataset."""
     s = s.validated(data_dir)
     ds, note = image_data(s.dataset, data_dir)
-    value_range = (0.0, 1.0) if s.model == "vae" else (-1.0, 1.0)
-    sampler = ImageSampler(ds.images, device, value_range, ds.labels if s.conditional else None)
+    sampler = ImageSampler(ds.images, device, FAMILIES[s.model].data_range, ds.labels if s.conditional else None)
     channels, side = ds.images.shape[1], ds.images.shape[-1]                  # (N, C, H, W)
     model = dict(IMAGE_MODELS[s.model], **({} if (channels, side) == (1, 28) else {"image_size": side, "channels": channels}))
     if s.conditional:
         model["num_classes"] = class_count(s.model, s.loss, sampler, ds.class_names)
-    if s.model == "vae":
-        t = make_trainer("vae", model, VAETrainConfig(batch_size=s.batch_size, lr=s.lr, seed=s.seed), sampler, device,
-                         check_every=CHECK_EVERY)
-    else:
-        model.update(critic_settings(s.loss))
-        cfg = GANTrainConfig(loss=s.loss, k=s.k, batch_size=s.batch_size, lr_g=s.lr, lr_d=s.lr,
-                             label_smoothing=s.label_smoothing, seed=s.seed)
-        t = make_trainer("dcgan", model, cfg, sampler, device, check_every=CHECK_EVERY)
+    model.update(image_model_settings(s.model, s.loss))
+    cfg = image_train_config(s.model, s.loss, s.lr, s.k, s.batch_size, s.label_smoothing, s.seed)
+    t = make_trainer(s.model, model, cfg, sampler, device, check_every=CHECK_EVERY)
     if t.device.type == "cuda":
         t.use_fast_path()   # whole step as one CUDA graph; goes on eagerly (and says why) if capture fails
     return t, ds, note

@@ -23,6 +23,21 @@ from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_set
 from explorer.training.vae import VAETrainConfig, VAETrainer
 
 
+def image_train_config(kind: str, loss: str, lr: float, k: int, batch_size: int, label_smoothing: float,
+                       seed: int):
+    """The training settings of an image model of `kind` from the Train tab's plain values (a VAE takes
+    no loss, k or label smoothing)."""
+    if kind == "vae":
+        return VAETrainConfig(batch_size=batch_size, lr=lr, seed=seed)
+    return GANTrainConfig(loss=loss, k=k, batch_size=batch_size, lr_g=lr, lr_d=lr, label_smoothing=label_smoothing,
+                          seed=seed)
+
+
+def image_model_settings(kind: str, loss: str) -> dict:
+    """Model settings a loss needs (a WGAN-GP critic without BatchNorm); none for a VAE."""
+    return critic_settings(loss) if kind == "dcgan" else {}
+
+
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
     """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler.
     (An encoder trains against a frozen generator: build EncoderTrainer directly.)"""
@@ -37,7 +52,7 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
     return ClassifierTrainer(modules, sampler, train_config, device, check_every=check_every)
 
 
-__all__ = ["make_trainer", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
+__all__ = ["make_trainer", "image_train_config", "image_model_settings", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
            "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer",
            "CONDITIONAL_LOSS", "check_conditional", "class_count"]

@@ -8,11 +8,12 @@ import numpy as np
 import torch
 
 from explorer.core.data import TOY_NAMES
+from explorer.core.families import FAMILIES
 from explorer.core.imaging import image_grid
 from explorer.core.validation import UserError
 from explorer.live.probe import ClassGrid
 from explorer.live.session import TrainingSession
-from explorer.live.settings import ImageSettings, ToySettings, image_datasets
+from explorer.live.settings import IMAGE_MODELS, ImageSettings, ToySettings, image_datasets
 from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
@@ -83,10 +84,10 @@ class TrainTab:
                "img_readout": readout(status), "timer": gr.Timer(active=status["state"] == "running")}
         if kind == "toy_gan" and isinstance(view, dict):
             out["toy_plot"] = figure_value(toy_figure(view, toy_layers))
-        elif kind in ("dcgan", "vae") and isinstance(view, (np.ndarray, ClassGrid)):
+        elif kind in IMAGE_MODELS and isinstance(view, (np.ndarray, ClassGrid)):
             out["grid"] = grid_picture(view)
             wgan = status["settings"].get("loss") == "wgan-gp"
-            out["curves"] = figure_value(curves_figure(status["history"], wgan, kind == "vae"))
+            out["curves"] = figure_value(curves_figure(status["history"], wgan, not FAMILIES[kind].adversarial))
         return out
 
     def touch(self, token):
@@ -151,7 +152,7 @@ class TrainTab:
                                   img_stop=gr.Button("Stop", elem_id="train-img-stop"))
                         p.add(img_readout=gr.HTML(elem_id="train-img-readout"),
                               img_dataset=gr.Radio(list(image_datasets()), value="digits", label="Data"),
-                              img_model=gr.Radio(["dcgan", "vae"], value="dcgan", label="Model"),
+                              img_model=gr.Radio(list(IMAGE_MODELS), value="dcgan", label="Model"),
                               img_conditional=gr.Checkbox(False, label="Class-conditional (one row per class)",
                                                           info=texts.TIPS["conditional"], elem_id="train-img-conditional"))
                         with gr.Accordion("More settings", open=False):

@@ -19,6 +19,8 @@ What a family declares (class attributes: no model needed to read them):
                   "ganspace"     GANSpace: PCA of `direction_features` over sampled latents, regressed to z
   map_items     what its map lays out: "test-images" (encoded) or "samples" (drawn from seeds)
   trains_encoder  a picture encoder can be trained for it (python -m explorer.train --model encoder)
+  data_range    the pixel range it trains on and draws in raw form: (-1, 1) for a tanh GAN, (0, 1) else
+  train_tab     the small model settings the Train tab's image mode trains it with; None: not offered there
 
 What each loaded model answers (the methods below): its sizes and classes, `decode` (latents ->
 pictures in [0, 1] on its device), the latent prior (`seed_latents`) and what temperature does to a
@@ -46,6 +48,8 @@ class Family:
     directions: ClassVar[str] = ""
     map_items: ClassVar[str] = "samples"
     trains_encoder: ClassVar[bool] = False
+    data_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    train_tab: ClassVar[dict | None] = None
 
     def __init__(self, meta: dict, device, path: Path | None = None):
         self.meta, self.path = meta, path

@@ -19,6 +19,8 @@ class DCGANFamily(CheckpointFamily):
     directions = "ganspace"
     map_items = "samples"
     trains_encoder = True
+    data_range = (-1.0, 1.0)
+    train_tab = {"width": 16, "d_width": 16, "latent_dim": 32}
 
     @property
     def net(self) -> torch.nn.Module:

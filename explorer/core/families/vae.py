@@ -17,6 +17,7 @@ class VAEFamily(CheckpointFamily):
     inversion = "encode"
     directions = "encoded-pca"
     map_items = "test-images"
+    train_tab = {"width": 16, "hidden": 128, "latent_dim": 16}
 
     @property
     def net(self) -> torch.nn.Module:
