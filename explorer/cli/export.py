@@ -1,4 +1,9 @@
-"""`python -m explorer.export CHECKPOINT --float16 OUT.safetensors`: a model file for shipping.
+"""`python -m explorer.export NAME --onnx OUT.onnx` and `--float16 OUT.safetensors`: a model elsewhere, or for shipping.
+
+--onnx writes the decoder as OUT.onnx and its encoder, where it has one (a VAE's own; a GAN's learned
+`NAME-encoder.safetensors`), as OUT-encoder.onnx, with the model card's facts in their metadata
+(explorer/cli/onnx_export.py), then opens the decoder as the app would (ONNX Runtime) and says how far its
+pictures are from PyTorch's.
 
 --float16 stores the weights in half precision wherever that changes no checked picture by more than
 one grey level (explorer/core/float16.py says how the tensors kept in float32 are chosen). The checked
@@ -17,7 +22,8 @@ import torch
 
 from explorer.cli.args import whole
 from explorer.core.checkpoints import CHECKPOINT_DIR, Checkpoint, check_writable, load_checkpoint
-from explorer.core.data import DataNotFound, load_dataset, to_unit
+from explorer.core.data import DataNotFound, load_dataset, to_uint8, to_unit
+from explorer.core.families import family_of
 from explorer.core.float16 import choose_float16, write_float16
 from explorer.core.latent import sample_z
 from explorer.core.loaded_model import LoadedModel
@@ -76,6 +82,7 @@ def encoder_pictures(ck: Checkpoint, samples: int):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.export", description=__doc__.split("\n")[0])
     p.add_argument("checkpoint", help="a model's name in the models folder, or a .safetensors file")
+    p.add_argument("--onnx", metavar="OUT", help="write the decoder as OUT.onnx (and the encoder as OUT-encoder.onnx)")
     p.add_argument("--float16", metavar="OUT", help="write a copy with float16 weights where no picture changes by more than one level")
     p.add_argument("--title", help="the name the model picker and the model card show")
     p.add_argument("--description", help="one or two sentences for the model card")
@@ -91,11 +98,46 @@ def main(argv=None) -> int:
 
 
 def run(args) -> int:
-    if not args.float16:
-        raise UserError("Say what to export: --float16 OUT.safetensors.")
+    if not args.float16 and not args.onnx:
+        raise UserError("Say what to export: --onnx OUT.onnx or --float16 OUT.safetensors.")
     src = checkpoint_path(args.checkpoint)
-    check_writable(args.float16, "--float16")
     ck = load_checkpoint(src, "cpu")
+    if args.onnx:
+        to_onnx(ck, Path(args.onnx))
+    if args.float16:
+        to_float16(args, src, ck)
+    return 0
+
+
+def to_onnx(ck: Checkpoint, out: Path) -> None:
+    from explorer.cli.onnx_export import export_decoder, export_encoder
+    from explorer.core.families.onnx import OnnxFamily
+    if out.suffix.lower() != ".onnx":
+        raise UserError(f"--onnx {out} must name a .onnx file.")
+    family = family_of(ck)
+    check_writable(out, "--onnx")
+    export_decoder(family, ck.meta, out)
+    written = [out]
+    enc_out = out.with_name(f"{out.stem}-encoder.onnx")
+    if family.inversion == "encode":
+        written.append(export_encoder(lambda x, y=None: family.encode(x, y)[0], family.modules.values(), family,
+                                      ck.meta, enc_out))
+    elif ck.path is not None and ck.path.with_name(f"{ck.path.stem}-encoder.safetensors").is_file():
+        encoder = load_checkpoint(ck.path.with_name(f"{ck.path.stem}-encoder.safetensors"), "cpu").modules["encoder"]
+        written.append(export_encoder(lambda x, y=None: encoder(x), [encoder], family, ck.meta, enc_out))
+    opened = OnnxFamily(out)
+    z = family.seed_latents(64, 0)
+    y = torch.arange(64) % family.num_classes if family.num_classes else None
+    with torch.no_grad():
+        ours, theirs = family.decode(z, y), opened.decode(z, y)
+    levels = int((to_uint8(ours).int() - to_uint8(theirs).int()).abs().max())
+    for path in written:
+        print(f"{path}: {path.stat().st_size / 1e6:.2f} MB")
+    print(f"ONNX Runtime draws the same 64 pictures as PyTorch within {levels} grey level(s)")
+
+
+def to_float16(args, src: Path, ck: Checkpoint) -> None:
+    check_writable(args.float16, "--float16")
     with torch.no_grad():
         pictures = encoder_pictures(ck, args.samples) if ck.kind == "encoder" else decoder_pictures(args.samples, args.data_dir)
         keep, change = choose_float16(ck, pictures)
@@ -106,7 +148,6 @@ def run(args) -> int:
     before, after = src.stat().st_size, out.stat().st_size
     print(f"{out}: {after / 1e6:.2f} MB ({before / 1e6:.2f} MB in float32); {len(keep)} tensors kept in float32; "
           f"{checked} pictures checked, largest change {change} grey level(s)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -318,6 +318,8 @@ def model_card(meta: dict, name: str = "") -> str:
         lines.append("- **Training settings:** " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in sorted(meta["training"].items())))
     if cfg:
         lines.append("- **Architecture:** " + ", ".join(f"{k}={v}" for k, v in sorted(cfg.items())))
+    if isinstance(meta.get("onnx"), dict):
+        lines.append("- **ONNX file:** " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in meta["onnx"].items()))
     if meta.get("command"):
         lines += ["", "Trained with:", "", f"    {meta['command']}"]
     ev = meta.get("evaluation")

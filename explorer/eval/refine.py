@@ -48,6 +48,18 @@ def _uint8(picture: torch.Tensor) -> np.ndarray:
     return (picture.detach().clamp(0, 1)[0] * 255).round().to(torch.uint8).cpu().numpy()   # (1, H, W) -> (H, W)
 
 
+def picture_loss(picture: torch.Tensor, target: torch.Tensor, z: torch.Tensor, features=None, target_f=None,
+                 feature_weight: float = FEATURE_WEIGHT, norm_weight: float = NORM_WEIGHT) -> torch.Tensor:
+    """The loss of the module docstring per picture (B,): pixels, classifier features, the latent's length."""
+    d = z.shape[1]
+    loss = (picture - target).pow(2).flatten(1).mean(1)                  # (B,)
+    if target_f is not None and feature_weight:
+        loss = loss + feature_weight * (features(picture) - target_f).pow(2).mean(1)
+    if norm_weight:
+        loss = loss + norm_weight * (z.norm(dim=1) - math.sqrt(d)).pow(2) / d
+    return loss
+
+
 def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Callable[[torch.Tensor], torch.Tensor] | None,
                   target: torch.Tensor, z0: torch.Tensor, steps: int = REFINE_STEPS, seconds: float | None = REFINE_SECONDS,
                   lr: float = LR, feature_weight: float = FEATURE_WEIGHT, norm_weight: float = NORM_WEIGHT,
@@ -68,12 +80,7 @@ def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Call
 
     def losses(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         picture = decode(z)                                              # (B, C, H, W)
-        loss = (picture - target).pow(2).flatten(1).mean(1)              # (B,)
-        if target_f is not None and feature_weight:
-            loss = loss + feature_weight * (features(picture) - target_f).pow(2).mean(1)
-        if norm_weight:
-            loss = loss + norm_weight * (z.norm(dim=1) - math.sqrt(d)).pow(2) / d
-        return loss, picture
+        return picture_loss(picture, target, z, features, target_f, feature_weight, norm_weight), picture
 
     best_z = z.detach().clone()
     best = None

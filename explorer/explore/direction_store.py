@@ -18,7 +18,6 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import _write_atomic
-from explorer.core.metadata import DatasetInfo
 from explorer.explore.directions import METHODS, Directions
 from explorer.explore.registry import LoadedModel
 
@@ -76,12 +75,13 @@ class DirectionStore:
     def _compute(self, m: LoadedModel) -> Directions:
         # named class directions need a classifier of the model's own dataset; a conditional model
         # has none: its class is chosen directly
-        clf = None if m.num_classes else self._classifier(DatasetInfo.from_meta(m.meta).name)
+        looks = self._classifier(m.family.dataset)
+        clf = None if m.num_classes else looks
         n = self.samples
         check = min(200, max(20, n // 10))
         how = METHODS[m.family.directions]
         size = {"max_images": 2 * n} if m.family.directions == "encoded-pca" else {"samples": n}
-        return how(m.family, classifier=clf, check=check, class_samples=n, **size)
+        return how(m.family, classifier=clf, looks=looks, check=check, class_samples=n, **size)
 
 
 def read_directions(path: Path, quiet: bool = False) -> Directions | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -206,7 +207,7 @@ def class_directions(family: Family, classifier, samples: int = 5000, check: int
 
 @torch.no_grad()
 def encoded_pca_directions(family: Family, data_dir=None, max_images: int = 10_000, classifier=None, check: int = 200,
-                           class_samples: int = 5000) -> Directions:
+                           class_samples: int = 5000, **_) -> Directions:
     """Principal components of the family's encodings of the test pictures (a VAE's posterior means)."""
     device = family.device
     test = load_dataset(family.dataset, "test", data_dir)
@@ -226,8 +227,9 @@ def encoded_pca_directions(family: Family, data_dir=None, max_images: int = 10_0
 
 @torch.no_grad()
 def ganspace_directions(family: Family, samples: int = 5000, seed: int = 0, classifier=None, check: int = 200,
-                        class_samples: int = 5000) -> Directions:
-    """GANSpace (module docstring) on the family's `direction_features`."""
+                        class_samples: int = 5000, features: Callable | None = None, **_) -> Directions:
+    """GANSpace (module docstring) on `features(z, y)`, by default the family's `direction_features`."""
+    features = features or family.direction_features
     device = family.device
     D = family.latent_dim
     z = family.seed_latents(samples, seed)                                             # (N, D)
@@ -236,7 +238,7 @@ def ganspace_directions(family: Family, samples: int = 5000, seed: int = 0, clas
     acts = []
     for i in range(0, samples, 500):
         with family.lock:                                                              # e.g. the first BN + ReLU
-            acts.append(family.direction_features(z[i:i + 500].to(device), None if y is None else y[i:i + 500].to(device)).cpu())
+            acts.append(features(z[i:i + 500].to(device), None if y is None else y[i:i + 500].to(device)).cpu())
     y = torch.cat(acts)                                                               # (N, F)
     y -= y.mean(0)
     total_var = (y * y).sum()
@@ -250,4 +252,19 @@ def ganspace_directions(family: Family, samples: int = 5000, seed: int = 0, clas
     return Directions(basis, explained, torch.zeros(D), torch.ones(k), list(family.class_names) if routes is not None else [], routes)
 
 
-METHODS = {"encoded-pca": encoded_pca_directions, "ganspace": ganspace_directions}   # Family.directions -> how
+def picture_pca_directions(family: Family, looks=None, **kw) -> Directions:
+    """GANSpace computed on what the pictures look like, for a decoder one cannot see inside (an ONNX file):
+    the features of the dataset's classifier (`looks`), where the model names its dataset and there is
+    one, else the family's own (its pictures' pixels, averaged down)."""
+    if looks is None:
+        return ganspace_directions(family, **kw)
+    return ganspace_directions(family, features=lambda z, y: looks.features(family.decode(z, y).to(_device(looks))), **kw)
+
+
+def _device(module) -> torch.device:
+    return next(module.parameters()).device
+
+
+# Family.directions -> how; each takes the family, `classifier` (names directions; None: principal ones only),
+# `looks` (the dataset's classifier, whatever the model's classes), `check`, `class_samples`, and a size
+METHODS = {"encoded-pca": encoded_pca_directions, "ganspace": ganspace_directions, "picture-pca": picture_pca_directions}

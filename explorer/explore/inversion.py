@@ -7,6 +7,8 @@
        refinement (Adam on z, explorer/eval/refine.py) polishes within a step and time budget,
        reporting progress. A GAN without a matching encoder starts from the best of a few random
        latents instead, and the notes say so.
+  ONNX decoder (no gradients): the same, with its encoder `<stem>-encoder.onnx` where there is one,
+       and a bounded gradient-free search (explorer/eval/search.py) in place of refinement.
 Either way the result carries the prepared input, the reconstruction, scores in plain words and
 timings; `latent` can become the current point of Explore, an interpolation end or a map marker.
 """
@@ -27,7 +29,9 @@ from explorer.core.picture import PreparedPicture, prepare_picture
 from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.eval.features import classify
 from explorer.eval.inversion import scores
+from explorer.core.families.onnx import OnnxEncoder
 from explorer.eval.refine import REFINE_SECONDS, REFINE_STEPS, Progress, refine_latent
+from explorer.eval.search import SEARCH_STEPS, search_latent
 from explorer.explore.registry import LoadedModel
 
 RANDOM_STARTS = 16        # without an encoder: the best of this many random latents starts refinement
@@ -106,6 +110,15 @@ def _decoding(model: LoadedModel, cls: int | None = None):
     return decode
 
 
+def _searching(model: LoadedModel, cls: int | None = None):
+    """z (B, D) -> pictures in [0, 1] without gradients (in class `cls` for a class-conditional model)."""
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        y = None if cls is None else torch.full((len(z),), cls, dtype=torch.long)
+        with model.lock:
+            return model.family.decode(z.to(model.device), y).cpu()
+    return decode
+
+
 def class_of(classifier, model: LoadedModel, x: torch.Tensor) -> int | None:
     """A class-conditional model draws a picture in a class: the one the dataset's classifier reads in
     it (the model's classes are its dataset's); None for a model without classes."""
@@ -116,8 +129,9 @@ def class_of(classifier, model: LoadedModel, x: torch.Tensor) -> int | None:
 
 
 def encoder_path(model: LoadedModel) -> Path | None:
+    """Where the model's learned encoder would be: beside it, `<stem>-encoder` with the model file's suffix."""
     path = model.path
-    return path.with_name(f"{path.stem}-encoder.safetensors") if path is not None else None
+    return path.with_name(f"{path.stem}-encoder{path.suffix}") if path is not None else None
 
 
 class PictureEncoder:
@@ -143,9 +157,15 @@ class PictureEncoder:
             if key in self._encoders:
                 return self._encoders[key]
         gan_file = path.name.replace("-encoder", "") if path is not None else model.name
-        train = f"train one with `python -m explorer.train --model encoder --for {gan_file}`"
+        train = (f"train one with `python -m explorer.train --model encoder --for {gan_file}`" if model.family.trains_encoder
+                 else f"export one beside it as {path.name if path else 'NAME-encoder.onnx'}")
         if path is None or not path.is_file():
             found = f"{model.name} has no encoder yet ({train})"
+        elif path.suffix == ".onnx":
+            try:
+                found = OnnxEncoder(path, model.family)
+            except UserError as exc:
+                found = f"the encoder file is unusable: {exc}"
         else:
             try:
                 meta = read_metadata(path)
@@ -160,7 +180,8 @@ class PictureEncoder:
                         found = f"{path.name} predicts {found.cfg.latent_dim} numbers, {model.name} reads {model.latent_dim}"
             except CheckpointError as exc:
                 found = f"the encoder file is unusable: {exc}"
-        self._warm_up(model, found)
+        if model.family.inversion == "refine":
+            self._warm_up(model, found)
         with self._lock:
             return self._encoders.setdefault(key, found)
 
@@ -211,7 +232,8 @@ class PictureEncoder:
         classifier = self.classifier()
         cls = class_of(classifier, model, x)
         notes += _class_note(model, cls)
-        decode = _decoding(model, cls)
+        search = model.family.inversion == "search"        # no gradients: a gradient-free search instead
+        decode = _searching(model, cls) if search else _decoding(model, cls)
 
         t1 = time.perf_counter()
         if isinstance(encoder, str):
@@ -226,14 +248,19 @@ class PictureEncoder:
         t2 = time.perf_counter()
         # the budget covers preparing and the encoder too, and keeps 5 % for decoding and scoring after
         left = 0.95 * seconds - (time.perf_counter() - t0)
-        r = refine_latent(decode, classifier.features, x, guess, steps=steps, seconds=max(0.0, left),
-                          progress=progress, stop=stop)
+        if search:
+            r = search_latent(decode, classifier.features, x.cpu(), guess.cpu(), steps=min(steps, SEARCH_STEPS),
+                              seconds=max(0.0, left), seed=seed, progress=progress, stop=stop)
+        else:
+            r = refine_latent(decode, classifier.features, x, guess, steps=steps, seconds=max(0.0, left),
+                              progress=progress, stop=stop)
         t3 = time.perf_counter()
         images = model.decode(torch.cat([guess, r.z]).detach().cpu(), cls)           # (2, H, W, C)
         s_guess = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)
         s = scores(classifier, pic.unit(), _unit(images[1:]), model.class_names)
         if r.stopped_by == "time":
-            notes.append(f"refinement stopped at its time budget ({seconds:g} s) after {r.steps} steps")
+            notes.append(f"{'the search' if search else 'refinement'} stopped at its time budget ({seconds:g} s) "
+                         f"after {r.steps} steps")
         return Encoding(model.name, model.family.kind, r.z[0].detach().cpu().numpy(), pic.picture, images[1], s, notes,
                         {"prepare": t1 - t0, "encoder": t2 - t1, "refine": t3 - t2,
                          "total": time.perf_counter() - t0},
@@ -247,7 +274,7 @@ class PictureEncoder:
         how = model.family.inversion
         if how == "encode":
             return self.encode_vae(model, picture, **{k: v for k, v in kw.items() if k in ("samples", "seed")})
-        if how == "refine":
+        if how in ("refine", "search"):
             return self.invert_gan(model, picture, **{k: v for k, v in kw.items()
                                                       if k in ("steps", "seconds", "seed", "progress", "stop")})
         raise UserError(f"{model.name} cannot place a picture in its latent space: a {model.family.words} like it "

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from explorer.core import runtime
 from explorer.core.checkpoints import CheckpointError
+from explorer.core.families import MODEL_SUFFIXES
 from explorer.core.loaded_model import file_digest
 from explorer.core.validation import UserError, os_error_words
 from explorer.explore.registry import ModelRegistry
@@ -85,8 +86,9 @@ class Uploads:
         or raise a UserError naming it; a bug is raised as it is, after the same clean-up."""
         dst = name = None
         try:
-            if src.suffix.lower() != ".safetensors":
-                raise CheckpointError(f"{src.name}: only .safetensors checkpoints can be loaded.")
+            suffix = src.suffix.lower()
+            if suffix not in MODEL_SUFFIXES:
+                raise CheckpointError(f"{src.name}: only .safetensors checkpoints and .onnx decoders can be loaded.")
             size = src.stat().st_size
             if size > MAX_UPLOAD_MB * 1024 * 1024:
                 raise CheckpointError(f"{src.name} is larger than {MAX_UPLOAD_MB} MB.")
@@ -102,7 +104,7 @@ class Uploads:
                 self._make_room(size, visitor, shown)        # refused now, before loading, if there is no room
             name = f"upload-{digest[:12]}"
             # a unique file name per attempt: two people uploading the same file at once never share it
-            dst = runtime.folder("uploads") / f"{name}-{uuid.uuid4().hex[:8]}.safetensors"
+            dst = runtime.folder("uploads") / f"{name}-{uuid.uuid4().hex[:8]}{suffix}"
             shutil.copyfile(src, dst)
             model = self.registry.add_file(dst, name, cache_dir=runtime.folder("cache"))
             if model.path != dst:        # the same file was listed a moment ago by someone else

@@ -54,14 +54,13 @@ def _warm_up_umap() -> float:
 def compute_map_file(ckpt_path: str, name: str, params: dict, classifier_path: str | None, out_path: str,
                      progress: Callable[[float, str], None] | None = None) -> None:
     """Load the checkpoint, compute its map and write it to `out_path` (the worker's job)."""
-    from explorer.core.checkpoints import load_checkpoint
+    from explorer.core.families import open_model
     from explorer.core.loaded_model import LoadedModel
     from explorer.maps.cache import save_map
     from explorer.maps.layout import MapParams
     from explorer.maps.umap_fit import compute_map
 
-    ck = load_checkpoint(ckpt_path, "cpu")
-    model = LoadedModel.of(name, ck)
+    model = LoadedModel(name, open_model(ckpt_path, "cpu"), "")
     clf = None
     if classifier_path and model.family.map_items == "samples":   # the parent chose a classifier of the model's own dataset
         from explorer.eval.features import load_classifier

@@ -85,7 +85,7 @@ class InterpolateTab:
         if notes:                                  # a typed 1000 is made 64, and said so
             widgets.info(" ".join(notes))
         a, label_a = self.endpoint(model, "start", src_a, val_a, explore_z, map_ends)
-        if m.num_classes and mode == CLASS:
+        if m.num_classes and m.family.blends_classes and mode == CLASS:
             ca, cb = m.check_class(class_a, "From class"), m.check_class(class_b, "To class")
             res = self.ws.class_interpolate(model, a, ca, cb, frames)
             ea, eb = res["ends"]
@@ -121,12 +121,14 @@ class InterpolateTab:
         return {"val_a": self.number_box(src_a), "val_b": self.number_box(src_b) if mode != CLASS else gr.update(visible=False)}
 
     def conditional_controls(self, model, mode=STYLE, class_a=0, class_b=1, src_b=MIRROR) -> dict:
-        """The walk and class pickers: shown for a class-conditional model only; the end point only when it is used."""
+        """The walk and class pickers: shown for a class-conditional model only (the walk between classes where its
+        family has class vectors to blend); the end point only when it is used."""
         m = self.ws.model(model)
         cond = bool(m.num_classes)
         choices = [(label, c) for c, label in enumerate(m.class_labels())]
-        by_class = cond and mode == CLASS
-        return {"mode": gr.update(visible=cond, value=mode if cond else STYLE),
+        blends = cond and m.family.blends_classes
+        by_class = blends and mode == CLASS
+        return {"mode": gr.update(visible=blends, value=mode if blends else STYLE),
                 "class_a": gr.update(visible=cond, choices=choices, value=class_a if cond else None,
                                      label="From class" if by_class else "Class"),
                 "class_b": gr.update(visible=by_class, choices=choices,

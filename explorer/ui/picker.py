@@ -1,4 +1,4 @@
-"""Model picker: every explorable checkpoint, plus uploads of .safetensors files, with the model card.
+"""Model picker: every explorable model, plus uploads (.safetensors checkpoints, .onnx decoders), with the model card.
 
 An upload is all-or-nothing (Workspace.register_upload: copied, loaded, validated, then listed);
 whatever happens, Gradio's cached copy of the file is deleted and the upload box is cleared. An
@@ -121,7 +121,8 @@ class Picker:
             with gr.Accordion("Model card", open=False, elem_id="model-card-panel"):
                 card = gr.Markdown(self.card(self.default), elem_id="model-card")
             with gr.Accordion("Load a model file…", open=False, elem_id="model-upload-panel"):
-                upload = gradio_files.FileBox(label="A .safetensors checkpoint written by Latent Explorer", file_types=[".safetensors"],
+                upload = gradio_files.FileBox(label="A .safetensors checkpoint written by Latent Explorer, or your own decoder "
+                                              "as .onnx", file_types=[".safetensors", ".onnx"],
                                  type="filepath", elem_id="model-upload", height=90)
         self.parts = p = Parts(model=model, card=card, upload=upload)
         self.upload_event = upload.upload(**event(p, self.upload, ["upload"], ["model", "card", "upload"]))

@@ -56,7 +56,8 @@ TIPS = {
     "model": "Which trained model makes the pictures. GANs draw sharper pictures; VAEs can also encode real ones.",
     "show_pixels": "Large pictures of the 64-pixel colour models are smoothed so they look like pictures; tick this "
                    "to see every pixel as a square instead (the 28-pixel grey models always show their pixels).",
-    "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
+    "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer, or your own decoder exported "
+              "to ONNX (a .onnx file; at most 200 MB each).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",
     "temperature": "Scales the seed's starting point. 1: a typical random picture. Towards 0 the point moves to "

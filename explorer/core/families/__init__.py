@@ -6,12 +6,16 @@ API, the maps, the evaluation and the command lines then ask the family; nothing
 """
 from __future__ import annotations
 
-from explorer.core.checkpoints import Checkpoint
+from pathlib import Path
+
+from explorer.core.checkpoints import Checkpoint, load_checkpoint
 from explorer.core.families.base import Family
 from explorer.core.families.dcgan import DCGANFamily
+from explorer.core.families.onnx import OnnxFamily
 from explorer.core.families.vae import VAEFamily
 
-FAMILIES: dict[str, type[Family]] = {f.kind: f for f in (DCGANFamily, VAEFamily)}
+FAMILIES: dict[str, type[Family]] = {f.kind: f for f in (DCGANFamily, VAEFamily, OnnxFamily)}
+MODEL_SUFFIXES = (".safetensors", ".onnx")     # the files a models folder (or an upload) may hold
 
 
 def family_class(meta) -> type[Family] | None:
@@ -33,4 +37,13 @@ def family_of(checkpoint: Checkpoint, device=None) -> Family:
     return cls(checkpoint, device)
 
 
-__all__ = ["FAMILIES", "Family", "family_class", "explorable", "family_of"]
+def open_model(path: str | Path, device="cpu") -> Family:
+    """A model file as its family's model: an ONNX decoder (checked, run by ONNX Runtime) or a Latent
+    Explorer checkpoint (its modules on `device`)."""
+    path = Path(path)
+    if path.suffix.lower() == ".onnx":
+        return OnnxFamily(path)
+    return family_of(load_checkpoint(path, device))
+
+
+__all__ = ["FAMILIES", "MODEL_SUFFIXES", "Family", "family_class", "explorable", "family_of", "open_model"]

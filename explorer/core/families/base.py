@@ -19,6 +19,8 @@ What a family declares (class attributes: no model needed to read them):
                   "ganspace"     GANSpace: PCA of `direction_features` over sampled latents, regressed to z
   map_items     what its map lays out: "test-images" (encoded) or "samples" (drawn from seeds)
   trains_encoder  a picture encoder can be trained for it (python -m explorer.train --model encoder)
+  blends_classes  a class-conditional model of it has learned class vectors to blend (`class_vectors`,
+                `decode_blend`): Interpolate can walk from one class to another
   data_range    the pixel range it trains on and draws in raw form: (-1, 1) for a tanh GAN, (0, 1) else
   train_tab     the small model settings the Train tab's image mode trains it with; None: not offered there
 
@@ -48,6 +50,7 @@ class Family:
     directions: ClassVar[str] = ""
     map_items: ClassVar[str] = "samples"
     trains_encoder: ClassVar[bool] = False
+    blends_classes: ClassVar[bool] = False
     data_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
     train_tab: ClassVar[dict | None] = None
 

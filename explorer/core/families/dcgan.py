@@ -16,6 +16,7 @@ class DCGANFamily(CheckpointFamily):
     words = "GAN"
     adversarial = True
     inversion = "refine"
+    blends_classes = True
     directions = "ganspace"
     map_items = "samples"
     trains_encoder = True

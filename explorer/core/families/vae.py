@@ -15,6 +15,7 @@ class VAEFamily(CheckpointFamily):
     kind = "vae"
     words = "VAE"
     inversion = "encode"
+    blends_classes = True
     directions = "encoded-pca"
     map_items = "test-images"
     train_tab = {"width": 16, "hidden": 128, "latent_dim": 16}
