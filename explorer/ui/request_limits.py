@@ -139,7 +139,7 @@ class BodyLimit:
             endpoint = self.endpoints.get(named.group(1))
             if endpoint is None:
                 listing = ", ".join(f"/{n}" for n in self.endpoints)
-                return await _answer(send, 404, f"Unknown endpoint {named.group(1)[:60]!r}. The endpoints are: {listing}.")
+                return await answer(send, 404, f"Unknown endpoint {named.group(1)[:60]!r}. The endpoints are: {listing}.")
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
@@ -147,7 +147,7 @@ class BodyLimit:
             except ValueError:
                 too_large = True
             if too_large:
-                return await _answer(send, 413, _too_large(limit))
+                return await answer(send, 413, _too_large(limit))
         shape = None if upload else JsonShape()
         held: list[bytes] | None = [] if endpoint else None      # a named call's body, completed at its end
         received, started, refused = 0, False, False
@@ -170,7 +170,7 @@ class BodyLimit:
                 if why is None:
                     return message
                 if not started:                      # answer now; the app sees a client that left
-                    await _answer(send, *why)
+                    await answer(send, *why)
                     started = True
                 refused = True
                 return {"type": "http.disconnect"}
@@ -193,7 +193,7 @@ def _too_large(limit: int) -> str:
     return f"The request body is larger than this route accepts ({limit // 1024} kB)."
 
 
-async def _answer(send, status: int, detail: str) -> None:
+async def answer(send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
