@@ -123,3 +123,25 @@ def test_what_a_killed_prepare_left_is_removed_by_the_next(pictures, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert leftovers(data) == [mine.name]
     mine.rmdir()
+
+
+def test_a_torchrun_environment_without_its_peers_fails_soon_in_words(capsys, monkeypatch):
+    """RANK/WORLD_SIZE set by hand, no other process: a DistStoreError traceback after --ddp-timeout."""
+    import socket
+    import time
+
+    from explorer.cli import train
+    from explorer.training import distributed
+    monkeypatch.setattr(distributed, "JOIN_TIMEOUT_S", 2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for k, v in {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    t0 = time.monotonic()
+    code, err = run_cli(train.main, ["--model", "vae", "--width", "4", "--latent-dim", "2", "--batch-size", "4",
+                                     "--steps", "1", "--dry-run", "--ddp-timeout", "10"], capsys)
+    assert code == 2 and one_error_line(err), err
+    assert "rank 0: Waited 2 s for the other 1 process of this launch (WORLD_SIZE=2)" in err and "torchrun" in err, err
+    assert time.monotonic() - t0 < 10

@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from explorer.core.validation import UserError
 from explorer.explore.limits import SESSION_CAPACITY
 from explorer.explore.uploads import MAX_UPLOAD_MB
-from explorer.ui.request_limits import BodyLimit, endpoints_of
+from explorer.ui.request_limits import BodyLimit, QueueChecks, endpoints_of
 
 CONCURRENCY = 8          # events running at once per event type (the CPU has few cores)
 
@@ -104,7 +104,9 @@ def _middleware(demo) -> list[Middleware]:
 
     from explorer.ui.upload_edge import UploadEdge, UploadRoom
     out = [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024, endpoints=endpoints_of(demo)),
-           Middleware(UploadEdge, room=UploadRoom(lambda: Path(get_upload_folder())), uploaded=lambda: demo.upload_file_set)]
+           Middleware(UploadEdge, room=UploadRoom(lambda: Path(get_upload_folder())), uploaded=lambda: demo.upload_file_set),
+           Middleware(QueueChecks, events=lambda: demo.fns.keys(),
+                      has_session=lambda s: demo._queue.pending_messages_per_session.get(s) is not None)]
     render = getattr(demo, "recipe_png", None)
     if render is not None:
         out.append(Middleware(FastPicture, render=render, limit=CONCURRENCY))
