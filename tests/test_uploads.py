@@ -221,7 +221,7 @@ def test_a_page_still_showing_an_unloaded_upload_is_told_in_words(bounded, picke
     ws, clock = bounded
     with gr.Blocks():
         model, _ = picker.build()
-    files = [vae_file(tmp_path / f"{k}.safetensors", seed=20 + i) for i, k in enumerate("abc")]
+    files = [vae_file(tmp_path / f"{k}.safetensors", seed=40 + i) for i, k in enumerate("abc")]
     gone, *_ = [ws.register_upload(f, f.stem, visitor="alice").name for f in files]
     assert gone not in ws.model_names()                  # alice's third upload replaced her first
     assert model.preprocess(gone) == gone                # not Gradio's "Value: upload-… is not in the list of choices"
