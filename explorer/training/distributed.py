@@ -192,7 +192,7 @@ def wrap_for_ddp(trainer, launch: Launch, sync_bn: bool = False, graphs: bool = 
             else:
                 trainer.ddp[name] = DistributedDataParallel(module, **kw)
     # dropout masks: each process its own stream (rank 0 keeps the one-process stream)
-    trainer._dropout_rng = torch.Generator(device=device).manual_seed(trainer.seed + 1 + launch.rank).get_state()
+    trainer.dropout_gen.manual_seed(trainer.seed + 1 + launch.rank)
     trainer.any_rank = any_rank
     return swapped
 
