@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
 from explorer.core.validation import UserError
@@ -26,7 +27,8 @@ def _on_sigterm(signum, frame):
 def run_command(work: Callable[[], int], interrupted: str = "") -> int:
     """`work()`'s exit code, or the error line and exit code above; `interrupted`: what a stop leaves
     behind, said after the error line's first words."""
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    main = threading.current_thread() is threading.main_thread()     # signals can only be set there
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     try:
         return work()
     except UserError as exc:
@@ -39,4 +41,5 @@ def run_command(work: Callable[[], int], interrupted: str = "") -> int:
         print(f"error: stopped by SIGTERM{'; ' + interrupted if interrupted else ''}.", file=sys.stderr)
         return 143
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
