@@ -112,3 +112,59 @@ def test_a_used_picture_is_deleted_from_gradios_folder(shared_app):
     assert not picture.exists() and not picture.parent.exists()
     with pytest.raises(UserError, match="That picture is no longer on the server"):
         list(own.encode("fashion_vae2", "Upload", None, str(picture), 0))
+
+
+def test_an_uploaded_file_is_not_served_back_and_the_apps_own_files_are(shared_app):
+    """Gradio served whatever was POSTed to its upload route to anyone who asked for its path, for an hour."""
+    import httpx
+    from gradio.utils import get_upload_folder
+    url = shared_app.url + "gradio_api/"
+    [posted] = httpx.post(url + "upload", files={"files": ("private.png", b"someone's picture")}).json()
+    try:
+        for asked in (f"file={posted}", f"file={posted.replace('/', '//')}", f"file/{posted}",
+                      f"file={Path(posted).parent}/../{Path(posted).parent.name}/{Path(posted).name}"):
+            r = httpx.get(url + asked)
+            assert r.status_code == 404 and b"someone" not in r.content, (asked, r.status_code)
+            assert httpx.head(url + asked).status_code == 404
+    finally:
+        Path(posted).unlink(missing_ok=True)
+    own = Path(get_upload_folder()) / uuid.uuid4().hex / "picture.png"      # an output the app wrote there
+    own.parent.mkdir(parents=True)
+    own.write_bytes(b"a picture the app drew")
+    try:
+        assert httpx.get(url + f"file={own}").content == b"a picture the app drew"
+    finally:
+        own.unlink()
+        own.parent.rmdir()
+
+
+def test_the_upload_folders_limit_holds_as_files_arrive(shared_app, monkeypatch):
+    """25 uploads of 100 MB wrote 2.2 GB in 11.5 s while the limit, 1 GB, was enforced once a minute."""
+    import os
+
+    import httpx
+    from gradio.utils import get_upload_folder
+
+    from explorer.ui import upload_edge
+    folder = Path(get_upload_folder())
+    held = lambda: sum(size for _, size, _ in upload_edge.folder_files(folder))      # noqa: E731
+    monkeypatch.setattr(upload_edge, "LIMIT_MB", held() / 2**20 + 3.5)             # room for 3 files of 1 MB
+    url = shared_app.url + "gradio_api/upload"
+    kept, codes = [], []
+    try:
+        for i in range(6):
+            r = httpx.post(url, files={"files": (f"big{i}.bin", os.urandom(2**20))})
+            codes.append(r.status_code)
+            if r.status_code == 200:
+                kept += r.json()
+            assert held() <= upload_edge.LIMIT_MB * 2**20
+        assert codes == [200, 200, 200, 507, 507, 507], codes
+        assert "folder for uploads is full" in r.json()["detail"]
+        for i, p in enumerate(kept):                    # uploads nobody used, older than a minute: they make room
+            os.utime(p, (1e9 + i, 1e9 + i))
+        r = httpx.post(url, files={"files": ("next.bin", os.urandom(2**20))})
+        assert r.status_code == 200 and not Path(kept[0]).exists() and Path(kept[1]).exists()
+        kept += r.json()
+    finally:
+        for p in kept:
+            Path(p).unlink(missing_ok=True)

@@ -174,7 +174,10 @@ def cond_api(tmp_path_factory):
 @pytest.mark.parametrize("value, words", [
     (10, "Class must be between 0 and 9, got 10"), (10_000, "Class must be between 0 and 9, got 10000"),
     (-1, "Class must be between 0 and 9, got -1"), (2.5, "Class must be a whole number between 0 and 9, got 2.5"),
-    (True, "Class must be a whole number between 0 and 9, got True")])
+    (True, "Class must be a whole number between 0 and 9, got True"),
+    ("3", "Class must be a whole number between 0 and 9, got '3': write it as a number (3, not \"3\" or 3.0)."),
+    ("-0", "got '-0': write it as a number"), ("\uff18", "got '\uff18': write it as a number"),
+    (8.0, "Class must be a whole number between 0 and 9, got 8.0: write it as a number")])
 def test_a_ten_class_model_names_its_own_class_range(cond_api, value, words):
     with pytest.raises(UserError, match=re.escape(words)):
         cond_api["render"]("tiny_cgan", 1, class_index=value)

@@ -230,7 +230,18 @@ def test_animated_gif_uses_the_first_frame():
     data = encoded(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
     p = prepare_picture(data)
     check_wide_bar(p)
-    assert any("animated picture (2 frames)" in n for n in p.notes)
+    assert any("animated picture: the first frame is used" in n for n in p.notes)
+
+
+def test_a_gif_of_700_000_frames_is_opened_without_counting_them():
+    frame = (b"\x21\xf9\x04\x00\x01\x00\x00\x00" + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+             + b"\x02\x02\x44\x01\x00")                         # a 1 x 1 frame shown for 10 ms
+    gif = b"GIF89a" + struct.pack("<HHBBB", 8, 8, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff" + frame * 700_000 + b"\x3b"
+    assert len(gif) < MAX_BYTES
+    start = time.process_time()
+    with pytest.raises(UserError, match="all black"):
+        prepare_picture(gif)
+    assert time.process_time() - start < 0.5, "every frame was read"        # all 700 000: 2.2 s of CPU
 
 
 def test_arrays_of_other_types_and_bad_arrays():

@@ -9,18 +9,28 @@ import numpy as np
 import pytest
 
 from explorer.core.validation import UserError
+from explorer.explore.recipe import Recipe, recipe_values
 from explorer.ui import presentation, undo
 from explorer.ui.strip_view import slider_move, strip_value
 
 
 def recipe(seed, sliders=()):
-    return json.dumps({"model": "m", "seed": seed, "sliders": list(sliders)})
+    return Recipe("m", seed, sliders=tuple(sliders)).to_text()
+
+
+def check(text):
+    """A stand-in for Workspace.recipe: model "m" only, the values as typed."""
+    d = recipe_values(text)
+    if d["model"] != "m":
+        raise UserError(f"There is no model called {d['model']}.")
+    return Recipe("m", int(d.get("seed", 0)), sliders=tuple(float(v) for v in d.get("sliders", ())),
+                  base=tuple(float(v) for v in d.get("base", ())))
 
 
 def test_undo_steps_back_one_change_at_a_time():
-    h = undo.remember([], recipe(0), now=0)
-    h = undo.remember(h, recipe(1), now=10)
-    h = undo.remember(h, recipe(2), now=20)
+    h = undo.remember([], recipe(0), check, now=0)
+    h = undo.remember(h, recipe(1), check, now=10)
+    h = undo.remember(h, recipe(2), check, now=20)
     back, h = undo.step_back(h)
     assert json.loads(back)["seed"] == 1
     back, h = undo.step_back(h)
@@ -30,11 +40,11 @@ def test_undo_steps_back_one_change_at_a_time():
 
 
 def test_a_drag_is_one_step_and_the_same_recipe_is_not_a_step():
-    h = undo.remember([], recipe(0), now=0)
-    h = undo.remember(h, recipe(3), now=10)
+    h = undo.remember([], recipe(0), check, now=0)
+    h = undo.remember(h, recipe(3), check, now=10)
     for i, t in enumerate((20, 20.2, 20.4, 20.6)):       # one drag of slider 1: four pictures in quick succession
-        h = undo.remember(h, recipe(3, [0.1 * (i + 1)]), now=t)
-    h = undo.remember(h, recipe(3, [0.4]), now=30)       # the same picture again (a redraw)
+        h = undo.remember(h, recipe(3, [0.1 * (i + 1)]), check, now=t)
+    h = undo.remember(h, recipe(3, [0.4]), check, now=30)       # the same picture again (a redraw)
     assert len(h) == 3
     back, h = undo.step_back(h)
     assert json.loads(back) == json.loads(recipe(3))     # where the drag started, not its last pixel but one
@@ -44,15 +54,45 @@ def test_the_step_undone_to_is_not_replaced_by_the_next_change():
     h = [["a", 0], ["b", 10], ["c", 20]]
     back, h = undo.step_back(h)
     assert back == "b"
-    h = undo.remember(h, recipe(9), now=10.05)        # a change right after the undo
+    h = undo.remember(h, recipe(9), check, now=10.05)        # a change right after the undo
     assert [e[0] for e in h] == ["a", "b", recipe(9)]
 
 
 def test_the_history_is_bounded():
     h = []
     for i in range(undo.LIMIT + 20):
-        h = undo.remember(h, recipe(i), now=10.0 * i)
+        h = undo.remember(h, recipe(i), check, now=10.0 * i)
     assert len(h) == undo.LIMIT and json.loads(h[-1][0])["seed"] == undo.LIMIT + 19
+
+
+def test_undo_keeps_checked_recipes_in_their_short_form():
+    h = undo.remember([], recipe(0), check, now=0)
+    padded = json.dumps({"model": "m", "seed": 4, "padding": "x" * 20_000}, indent=4)      # unknown values dropped
+    h = undo.remember(h, padded, check, now=10)
+    assert h[-1][0] == recipe(4)
+    for bad in ("{not json", '{"model": "elsewhere"}', ["m"], {"model": "m"}):
+        with pytest.raises(UserError):
+            undo.remember(h, bad, check, now=20)
+
+
+def test_an_over_size_recipe_is_refused_before_it_is_read():
+    h = undo.remember([], recipe(0), check, now=0)
+    huge = json.dumps({"model": "m", "seed": 1, "names": ["x" * 900_000]})          # the attack: ~0.9 MB a step
+
+    def never(text):
+        raise AssertionError("an over-size text must not be parsed")
+    with pytest.raises(UserError, match=r"The recipe is 879 kB; Undo keeps recipes of at most 32 kB"):
+        undo.remember(h, huge, never, now=10)
+    with pytest.raises(UserError, match="at most 32 kB"):           # multi-byte characters count as bytes
+        undo.remember(h, "é" * (undo.MAX_RECIPE_BYTES // 2 + 1), never, now=10)
+
+
+def test_a_visitors_history_holds_a_bounded_number_of_bytes():
+    h = []
+    for i in range(undo.LIMIT):          # the largest recipes there are: a 1024-number base latent each
+        h = undo.remember(h, json.dumps({"model": "m", "seed": i, "base": [-9999.12345] * 1024}), check, now=10.0 * i)
+    assert undo.history_bytes(h) <= undo.HISTORY_BYTES and len(h) >= undo.HISTORY_BYTES // 16_000
+    assert json.loads(h[-1][0])["seed"] == undo.LIMIT - 1       # the oldest went first
 
 
 def test_the_strip_knows_where_each_picture_is():

@@ -125,3 +125,16 @@ def test_a_refused_call_logs_one_line_and_gradio_prints_no_traceback(caplog):
     assert not raised.value.print_exception and str(raised.value.message) == "Unknown model 'x'."
     assert [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records] == \
         [("INFO", "API call refuses refused: Unknown model 'x'.", None)]
+
+
+def test_the_queue_answers_an_unknown_session_or_event_in_words_and_logs_no_traceback(shared_app, caplog):
+    """Gradio raised its 404 inside a stream already started (uvicorn logged "Exception in ASGI application"
+    and a traceback) and a KeyError for an event number the app does not have (a 500)."""
+    url = shared_app.url.rstrip("/")
+    with caplog.at_level(logging.ERROR):
+        data = httpx.get(url + "/gradio_api/queue/data", params={"session_hash": "nobody-sent-anything"}, timeout=30)
+        join = httpx.post(url + "/gradio_api/queue/join", json={"data": [], "fn_index": 99999, "session_hash": "s-99999"})
+        time.sleep(0.5)                      # what the server logs after answering
+    assert data.status_code == 404 and "join the queue" in data.json()["detail"]
+    assert join.status_code == 404 and join.json()["detail"] == "This app has no event number 99999."
+    assert not [r for r in caplog.records if r.exc_info or "Exception" in r.getMessage()], caplog.text[-2000:]

@@ -112,3 +112,41 @@ def test_train_cli_smoke(tmp_path):
     assert main(["--model", "dcgan", "--dataset", "digits", "--steps", "3", "--width", "8", "--d-width", "8",
                  "--batch-size", "8", "--resume", str(out), "--out", str(out)]) == 0
     assert read_metadata(out)["steps"] == 3
+
+
+def _params(t) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for m in t.modules.values() for p in m.parameters()])
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "vae"])
+def test_an_open_run_leaves_the_global_rng_to_other_threads(digits, kind):
+    """The Train tab keeps a run's iterator open for minutes while other threads serve visitors: what
+    they draw from the process's global RNG is what they would draw with no run, and the run's own
+    numbers (its dropout masks) are the same whatever they draw."""
+    import threading
+
+    def trainer():
+        if kind == "dcgan":
+            return gan(digits)                                     # discriminator dropout 0.3
+        return make_trainer("vae", TINY_VAE, VAETrainConfig(batch_size=16),       # encoder dropout 0.2
+                            ImageSampler(digits.images, "cpu", (0, 1)), "cpu", check_every=1)
+
+    def drawn_in_a_thread() -> torch.Tensor:
+        out = []
+        worker = threading.Thread(target=lambda: out.append(torch.rand(8)))
+        worker.start()
+        worker.join()
+        return out[0]
+    torch.manual_seed(123)
+    alone = drawn_in_a_thread()
+    quiet = trainer()
+    for _ in quiet.run(3):
+        pass
+    torch.manual_seed(123)
+    busy = trainer()
+    run = busy.run(3)
+    next(run)                                                      # the run is open, as in the Train tab
+    assert torch.equal(drawn_in_a_thread(), alone)
+    for _ in run:
+        torch.rand(1000)                                           # a visitor's draws between its steps
+    assert torch.equal(_params(busy), _params(quiet))

@@ -216,6 +216,18 @@ def test_uploads_are_bounded_and_one_in_use_never_unloaded(bounded, tmp_path):
     assert again.name == a and again.unloaded == (d,) and ws.model(a).latent_dim == 8
 
 
+def test_a_page_still_showing_an_unloaded_upload_is_told_in_words(bounded, picker, tmp_path):
+    import gradio as gr
+    ws, clock = bounded
+    with gr.Blocks():
+        model, _ = picker.build()
+    files = [vae_file(tmp_path / f"{k}.safetensors", seed=40 + i) for i, k in enumerate("abc")]
+    gone, *_ = [ws.register_upload(f, f.stem, visitor="alice").name for f in files]
+    assert gone not in ws.model_names()                  # alice's third upload replaced her first
+    assert model.preprocess(gone) == gone                # not Gradio's "Value: upload-… is not in the list of choices"
+    assert "was unloaded to make room for newer uploads" in picker.card_update(gone)["card"]
+
+
 def test_the_bound_counts_bytes_and_what_others_loaded_too(ws, tmp_path, monkeypatch):
     from explorer.explore.uploads import Registered, Uploads
     first, second, third = (vae_file(tmp_path / f"{k}.safetensors", seed=20 + i) for i, k in enumerate("fst"))

@@ -10,9 +10,17 @@ import sys
 import time
 from pathlib import Path
 
+from explorer.cli.exits import run_command
 from explorer.core.checkpoints import CHECKPOINT_DIR
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
+
+
+USAGE = "python -m explorer.prepare [--checkpoints-dir DIR] | emoji [PATH] | folder PATH --name NAME"
+DATASETS = """datasets (each with its own --help):
+  emoji [PATH]              the emoji dataset from npm's emoji-datasource-twitter 16.0.0 (PATH: its .tgz
+                            or unpacked folder; without one it is fetched with npm pack)
+  folder PATH --name NAME   a named dataset from your own image folder (sub-folders become classes)"""
 
 
 def main(argv=None) -> int:
@@ -20,14 +28,13 @@ def main(argv=None) -> int:
     if argv and argv[0] in ("emoji", "folder"):
         from explorer.cli.prepare_data import main as prepare_data
         return prepare_data(argv)
-    p = argparse.ArgumentParser(prog="python -m explorer.prepare", description=__doc__.split("\n")[0])
-    p.add_argument("--checkpoints-dir", default=str(CHECKPOINT_DIR))
+    p = argparse.ArgumentParser(prog="python -m explorer.prepare", usage=USAGE, description="Compute the caches the app opens with "
+                                "(slider directions and maps) for every model, or build a dataset.",
+                                epilog=DATASETS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoints-dir", default=str(CHECKPOINT_DIR), help="the models whose caches to compute")
     args = p.parse_args(argv)
-    try:
-        return prepare(Path(args.checkpoints_dir))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(lambda: prepare(Path(args.checkpoints_dir)),
+                       interrupted="the caches computed so far are kept; run it again for the rest")
 
 
 def prepare(folder: Path) -> int:
@@ -41,8 +48,12 @@ def prepare(folder: Path) -> int:
 
 
 def _prepare_all(ws) -> int:
+    names = ws.model_names()
+    if not names:
+        raise UserError(f"--checkpoints-dir {ws.folder} holds no model to explore (a GAN or VAE .safetensors file): "
+                        "nothing to prepare.")
     failed = 0
-    for name in ws.model_names():
+    for name in names:
         t0 = time.perf_counter()
         ws.directions(name)
         ws.wait_for_map(name)

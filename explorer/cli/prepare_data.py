@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.cli.args import number, whole
+from explorer.cli.exits import run_command
 from explorer.core.data import DATASETS, load_image_folder
 from explorer.core.data.emoji import (
     ATTRIBUTION,
@@ -31,7 +32,7 @@ from explorer.core.data.emoji import (
     read_emoji_package,
 )
 from explorer.core.data.folder import guess_picture_shape
-from explorer.core.data.prepared import prepared_folder, split_indices, write_prepared
+from explorer.core.data.prepared import check_destination, prepared_folder, split_indices, write_prepared
 from explorer.core.models.limits import IMAGE
 from explorer.core.validation import UserError
 
@@ -64,6 +65,7 @@ def fetch_with_npm(dest: Path) -> Path:
 
 def prepare_emoji(source: Path | None, data_dir=None, progress: bool = True) -> Path:
     """Build the emoji dataset from `source` (.tgz or folder; None: fetch with npm); returns its folder."""
+    dest = check_destination(prepared_folder("emoji", data_dir))      # before the download and the decoding
     with tempfile.TemporaryDirectory(prefix="latent-explorer-npm-") as tmp:
         src = source if source is not None else fetch_with_npm(Path(tmp))
         em = read_emoji_package(src, progress)
@@ -74,7 +76,7 @@ def prepare_emoji(source: Path | None, data_dir=None, progress: bool = True) -> 
             "names": {"train": [em.names[i] for i in train], "test": [em.names[i] for i in test]}}
     if em.version != VERSION:
         print(f"note: this is {PACKAGE} {em.version}; the shipped models were trained on {VERSION}.", file=sys.stderr)
-    out = write_prepared(prepared_folder("emoji", data_dir), info, em.images, em.labels, {"train": train, "test": test})
+    out = write_prepared(dest, info, em.images, em.labels, {"train": train, "test": test})
     _summary(out, em.labels, train, test)
     if em.left_out:
         print("left out: " + ", ".join(f"{k} ({v} pictures)" for k, v in em.left_out.items()))
@@ -88,6 +90,7 @@ def prepare_folder(folder: Path, name: str, image_size: int | None, channels: in
     if not NAME.match(name) or name in DATASETS:
         raise UserError(f"--name must be 1-40 lower-case letters, digits, - or _, and not one of {', '.join(DATASETS)};"
                         f" got {name!r}.")
+    dest = check_destination(prepared_folder(name, data_dir))         # before the decoding
     if image_size is None or channels is None:
         guess = guess_picture_shape(folder)
         image_size, channels = image_size or guess[0], channels or guess[1]
@@ -98,7 +101,7 @@ def prepare_folder(folder: Path, name: str, image_size: int | None, channels: in
     train, test = split_indices(labels, test_fraction, seed)
     info = {"name": name, "class_names": ds.class_names, "source": f"image folder {folder.resolve()}",
             "split": f"{test_fraction:.0%} of each class held out (seed {seed})"}
-    out = write_prepared(prepared_folder(name, data_dir), info, ds.images.numpy(), labels, {"train": train, "test": test})
+    out = write_prepared(dest, info, ds.images.numpy(), labels, {"train": train, "test": test})
     _summary(out, labels, train, test)
     return out.folder
 
@@ -125,13 +128,12 @@ def main(argv) -> int:
     for q in (e, f):
         q.add_argument("--data-dir", help="where to write it (default: $EXPLORER_DATA, else ~/.cache/latent-explorer)")
     args = p.parse_args(argv)
-    try:
+
+    def work() -> int:
         if args.what == "emoji":
             prepare_emoji(Path(args.path) if args.path else None, args.data_dir)
         else:
             prepare_folder(Path(args.path), args.name, args.image_size, args.channels, args.test_fraction,
                            args.seed, args.data_dir)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return 0
+    return run_command(work, interrupted="no dataset was written (one prepared before is unchanged)")

@@ -94,12 +94,15 @@ def _write_atomic(path: Path, blob: bytes) -> None:
 
 def check_writable(path: str | Path, what: str) -> None:
     """UserError now, before any work is done, when no file can be written at `path` (a read-only or
-    missing folder, /proc, a folder where a file should go)."""
+    missing folder, /proc, a folder where a file should go). A missing folder is not created."""
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{what} {path} is a folder: give a file name in it (…/name.safetensors).")
+    missing = next((p for p in reversed([path.parent, *path.parent.parents]) if not p.exists()), None)
+    if missing is not None:       # never created on the user's behalf: a typo would put the file out of sight
+        raise UserError(f"{what} {path}: the folder {missing} does not exist. Create it first, or give a file "
+                        "in a folder that exists.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.unlink(tmp)

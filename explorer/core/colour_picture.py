@@ -17,20 +17,29 @@ import numpy as np
 import torch
 from PIL import Image
 
+from explorer.core.decoding import decoding_slot
 from explorer.core.picture import (
     FLAT,
     TRIM,
     PreparedPicture,
     _shrink,
+    decoded_bytes,
     picture_source,
 )
 from explorer.core.validation import UserError
 
 
 def prepare_colour_picture(picture, side: int) -> PreparedPicture:
-    """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (3, side, side), or UserError."""
+    """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (3, side, side), or UserError.
+    At most decoding.AT_ONCE pictures are prepared at once in this process."""
+    with decoding_slot() as slot:
+        return _prepare(picture, side, slot)     # its frame, and the full-size picture, gone before the slot ends
+
+
+def _prepare(picture, side: int, slot) -> PreparedPicture:
     notes: list[str] = []
     source = picture_source(picture, notes)
+    slot.decoded(decoded_bytes(source))
     image = _array_image(source) if isinstance(source, np.ndarray) else source
     size = image.size
     rgb = _on_white(_shrink(_as_rgba(image)), notes)                  # float32 (H, W, 3) in [0, 1]

@@ -15,7 +15,7 @@ from explorer.core.checkpoints import Checkpoint
 from explorer.core.data import to_uint8
 from explorer.core.families import Family, family_of
 from explorer.core.models.dcgan import check_classes
-from explorer.core.validation import UserError, check_int
+from explorer.core.validation import UserError, check_index
 
 MAX_BATCH = 1024
 MAX_LATENT = 1e4        # |value| allowed in a latent vector: far outside anything a model was trained on
@@ -73,7 +73,7 @@ class LoadedModel:
             raise UserError(f"{self.name} is unconditional: it takes no class.")
         if value is None or value == "":
             return 0
-        return check_int(name, value, 0, self.num_classes - 1)
+        return check_index(name, value, 0, self.num_classes - 1)
 
     def class_label(self, c: int | None) -> str:
         """The name of class c ("class 3" when the checkpoint names none), "" for None."""

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from explorer.core.decoding import decoding_slot
 from explorer.core.validation import UserError
 
 SIDE = 28                        # the model's input is SIDE x SIDE
@@ -56,9 +57,16 @@ class PreparedPicture:
 
 
 def prepare_picture(picture, side: int = SIDE) -> PreparedPicture:
-    """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (side x side grey), or UserError."""
+    """Bytes, numpy array, PIL image or Gradio editor dict -> PreparedPicture (side x side grey), or UserError.
+    At most decoding.AT_ONCE pictures are prepared at once in this process."""
+    with decoding_slot() as slot:
+        return _prepare(picture, side, slot)     # its frame, and the full-size picture, gone before the slot ends
+
+
+def _prepare(picture, side: int, slot) -> PreparedPicture:
     notes: list[str] = []
     source = picture_source(picture, notes)
+    slot.decoded(decoded_bytes(source))
     if isinstance(source, np.ndarray):
         size = (source.shape[1], source.shape[0])
         image = _array_as_image(source)
@@ -89,6 +97,13 @@ def picture_source(picture, notes: list[str]) -> Image.Image | np.ndarray:
         _check_pixels(picture.shape[1], picture.shape[0])
         return picture
     raise UserError(f"A picture must be image bytes, an array or an image, got {type(picture).__name__}.")
+
+
+def decoded_bytes(source: Image.Image | np.ndarray) -> int:
+    """Memory a decoded picture (picture_source's result) takes."""
+    if isinstance(source, np.ndarray):
+        return int(source.nbytes)
+    return source.size[0] * source.size[1] * _BYTES_PER_PIXEL.get(source.mode, 4)
 
 
 def read_picture_file(path) -> bytes:
@@ -163,10 +178,10 @@ def _check_decoded_bytes(image: Image.Image) -> None:
 
 def _first_frame(image: Image.Image, notes: list[str]) -> Image.Image:
     _check_pixels(*image.size)
-    frames = getattr(image, "n_frames", 1)
-    if frames > 1:
+    # `is_animated` looks for a second frame only; `n_frames` reads every frame of a GIF (700 000 took 2-6 s)
+    if getattr(image, "is_animated", False):
         image.seek(0)
-        notes.append(f"animated picture ({frames} frames): the first frame is used")
+        notes.append("animated picture: the first frame is used")
     image.load()                                   # decode now, inside the caller's error handling
     orientation = image.getexif().get(0x0112, 1)   # EXIF Orientation; 1 = upright
     if orientation not in (1, None):

@@ -50,7 +50,8 @@ def remove(path: Path | None = None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process `pid` still runs (someone else's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -68,7 +69,7 @@ def remove_stale() -> list[Path]:
         if not p.is_dir() or p.is_symlink() or p == _root or p.stat().st_uid != os.getuid():
             continue
         m = _OURS.match(p.name)
-        stale = (m is not None and not _running(int(m.group(1)))) or \
+        stale = (m is not None and not process_running(int(m.group(1)))) or \
                 (_LEGACY.match(p.name) is not None and now - p.stat().st_mtime > LEGACY_AGE_S)
         if stale:
             shutil.rmtree(p, ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import math
+import numbers
 
 MAX_SEED = 2**31 - 1        # numpy and torch generators both take seeds up to this
 
@@ -60,6 +61,16 @@ def check_int(name: str, value, lo: int, hi: int) -> int:
     if not lo <= x <= hi:
         raise UserError(f"{name} must be between {lo} and {hi}, got {_shown(value)}.")
     return x
+
+
+def check_index(name: str, value, lo: int, hi: int) -> int:
+    """`value` as an index in [lo, hi], given as a whole number itself (JSON's 3, a NumPy integer), never
+    as text ("3", "-0", the full-width "８") or a decimal (8.0), or UserError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        shown = repr(value) if isinstance(value, float) else _shown(value)
+        raise UserError(f"{name} must be a whole number between {lo} and {hi}, got {shown}: write it as a number "
+                        f"(3, not \"3\" or 3.0).")
+    return check_int(name, int(value), lo, hi)
 
 
 def check_seed(value, name: str = "Seed") -> int:

@@ -99,7 +99,7 @@ def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
             for i, v in enumerate(_numbers("The base latent", raw.get("base")))]
     base = tuple(float(v) for v in model.check_one_latent(base, "The base latent")) if base else ()
     cls = raw.get("class", raw.get("cls"))
-    cls = model.check_class(_number(cls) if cls != "" else None)
+    cls = model.check_class(cls if cls != "" else None)          # a whole number as such: "3" and 3.0 are refused
     if len(sliders) > len(directions.basis):
         raise UserError(f"{model.name} has {len(directions.basis)} slider directions, got {len(sliders)} values.")
     if direction:

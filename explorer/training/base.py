@@ -1,5 +1,7 @@
 """What every trainer shares: step records, the stoppable/resumable step iterator, divergence
-checks with an in-memory last-good snapshot, reproducible random streams, and saving.
+checks with an in-memory last-good snapshot, reproducible random streams (the data's and
+dropout's, each a generator of the trainer's own: nothing is drawn from the process's global RNG,
+which the app's other threads share), and saving.
 
 A trainer is driven by iterating `trainer.run(max_steps)`: each item is a StepRecord. The caller
 (CLI progress bar, the UI's background worker) may stop consuming at any time and call `run`
@@ -31,6 +33,7 @@ from torch import nn
 
 from explorer.core.checkpoints import save_checkpoint
 from explorer.core.data import sample_toy
+from explorer.core.models.dropout import draw_from
 from explorer.core.validation import UserError
 from explorer.training.adam import FusedAdam, fused_kernel_available
 
@@ -128,10 +131,10 @@ class Trainer:
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self._bad = torch.zeros((), dtype=torch.bool, device=self.device)
-        # Dropout draws from the device's global RNG; the trainer swaps in its own stream while
-        # it runs, so a run (stopped and resumed or not) is reproducible from its seed.
-        self._dropout_rng = torch.Generator(device=self.device).manual_seed(seed + 1).get_state()
-        self._in_run = False                   # inside run(): the dropout stream is the global RNG
+        # the models' Dropout draws from this stream (core/models/dropout.py), never from the process's
+        # global RNG: a run, stopped and resumed or not, is reproducible from its seed, and nothing
+        # another thread draws (the app's visitors) comes from it or disturbs it
+        self.dropout_gen = torch.Generator(device=self.device).manual_seed(seed + 1)
         self._snapshot: dict | None = None
         self.snapshot_step = 0
         self.zero_grad_to_none = True          # False under the CUDA-graph fast path (static grads)
@@ -207,32 +210,25 @@ class Trainer:
         """Yield a StepRecord after every step until `max_steps` total steps (None: forever) or `until()`."""
         for m in self.modules.values():
             m.train()
+        draw_from(self.modules.values(), self.dropout_gen)
         if self._snapshot is None:
             self.take_snapshot()
         start = last_t = time.perf_counter()
         last_seen, rate = self.images_seen, 0.0
-        outside_rng = _global_rng_state(self.device)
-        _set_global_rng_state(self.device, self._dropout_rng)
-        self._in_run = True
-        try:
-            while (max_steps is None or self.step < max_steps) and not (until and until()):
-                values = self.train_step()
-                if self.step % self.check_every == 0:
-                    self.check_finite()
-                now = time.perf_counter()
-                if now - last_t > 0.5:
-                    rate = (self.images_seen - last_seen) / (now - last_t)
-                    last_seen, last_t = self.images_seen, now
-                epoch = self.images_seen / self.dataset_size if self.dataset_size else 0.0
-                yield StepRecord(self.step, values, now - start, rate, epoch)
-            # Still raise on NaN, but snapshot only on the schedule or when asked: a run that ends
-            # at an odd step (a stopped iterator, run(15) after take_snapshot() at 10) must not
-            # move the point "Roll back" returns to.
-            self.raise_if_diverged()
-        finally:
-            self._in_run = False
-            self._dropout_rng = _global_rng_state(self.device)
-            _set_global_rng_state(self.device, outside_rng)
+        while (max_steps is None or self.step < max_steps) and not (until and until()):
+            values = self.train_step()
+            if self.step % self.check_every == 0:
+                self.check_finite()
+            now = time.perf_counter()
+            if now - last_t > 0.5:
+                rate = (self.images_seen - last_seen) / (now - last_t)
+                last_seen, last_t = self.images_seen, now
+            epoch = self.images_seen / self.dataset_size if self.dataset_size else 0.0
+            yield StepRecord(self.step, values, now - start, rate, epoch)
+        # Still raise on NaN, but snapshot only on the schedule or when asked: a run that ends
+        # at an odd step (a stopped iterator, run(15) after take_snapshot() at 10) must not
+        # move the point "Roll back" returns to.
+        self.raise_if_diverged()
 
     def train_step(self) -> dict[str, torch.Tensor]:
         sampler = getattr(self, "sample_real", None)
@@ -249,8 +245,7 @@ class Trainer:
             "modules": {n: m.state_dict() for n, m in self.modules.items()},
             "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
             "step": self.step, "images_seen": self.images_seen, "rng": self.gen.get_state(),
-            # inside run() the dropout stream lives in the global RNG, and the stored copy is stale
-            "dropout_rng": _global_rng_state(self.device) if self._in_run else self._dropout_rng,
+            "dropout_rng": self.dropout_gen.get_state(),
         })
 
     def load_state_dict(self, state: dict) -> None:
@@ -264,9 +259,7 @@ class Trainer:
         if state.get("rng") is not None:
             self.gen.set_state(state["rng"])
         if state.get("dropout_rng") is not None:
-            self._dropout_rng = state["dropout_rng"].clone()
-            if self._in_run:
-                _set_global_rng_state(self.device, self._dropout_rng)
+            self.dropout_gen.set_state(state["dropout_rng"])
         self._bad.zero_()
         if self._fast is not None:
             self._fast.invalidate()   # the optimisers' state tensors were replaced
@@ -300,15 +293,3 @@ class Trainer:
         self.step, self.images_seen = step, images_seen
         self.gen.manual_seed(self.seed + step)  # a resumed run continues with a fresh, reproducible stream
         self.take_snapshot()
-
-
-def _global_rng_state(device: torch.device) -> torch.Tensor:
-    return torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
-
-
-def _set_global_rng_state(device: torch.device, state: torch.Tensor) -> None:
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state, device)
-    else:
-        torch.set_rng_state(state)
-

@@ -43,6 +43,9 @@ NO_BUFFER_SYNC = ({"forward_sync_buffers": False}
                   if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters
                   else {"broadcast_buffers": False})
 DEFAULT_TIMEOUT_S = 300
+JOIN_TIMEOUT_S = 20          # without torchrun: how long the processes wait for each other to start
+HOW_TO_START = ("Start data-parallel training with torchrun (e.g. torchrun --nproc_per_node=2 -m explorer.train ...), "
+                "or unset RANK, WORLD_SIZE and LOCAL_RANK to train in one process.")
 # CUDA graphs can capture DDP's all-reduces from NCCL 2.9.6 on (PyTorch's CUDA-graph notes, "Usage
 # with DistributedDataParallel"; the 11 eager warm-up steps they ask for are fast.DDP_WARMUP_STEPS)
 GRAPH_NCCL = (2, 9, 6)
@@ -115,7 +118,8 @@ def backend_for(device: torch.device) -> str:
 
 def start(launch: Launch, device: torch.device, timeout_s: float = DEFAULT_TIMEOUT_S,
           graphs: bool = False) -> str:
-    """Join the process group (MASTER_ADDR/PORT from torchrun); returns the backend's name.
+    """Join the process group (MASTER_ADDR/PORT from torchrun; without torchrun the processes wait at most
+    JOIN_TIMEOUT_S for each other, `_join`); returns the backend's name.
     `graphs`: the CUDA-graph fast path will capture DDP's all-reduces, which needs NCCL's
     asynchronous error handling off (the Watchdog then bounds a hang instead)."""
     backend = backend_for(device)
@@ -125,11 +129,37 @@ def start(launch: Launch, device: torch.device, timeout_s: float = DEFAULT_TIMEO
         kw["device_id"] = device
         if graphs:
             os.environ["TORCH_NCCL_ASYNC_ERROR_HANDLING"] = "0"
+    if "TORCHELASTIC_RUN_ID" not in os.environ:     # not torchrun's: its peers may not exist at all
+        kw.update(store=_join(launch, timeout_s), rank=launch.rank, world_size=launch.world_size)
     dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s), **kw)
     if dist.get_world_size() != launch.world_size or dist.get_rank() != launch.rank:
         raise RuntimeError(f"process group is rank {dist.get_rank()} of {dist.get_world_size()}, "
                            f"the environment said {launch.rank} of {launch.world_size}")
     return backend
+
+
+def _join(launch: Launch, timeout_s: float, join_s: float | None = None):
+    """The rendezvous of a launch torchrun did not start (RANK, WORLD_SIZE... set by hand or by another
+    launcher): rank 0 waits at most `join_s` (JOIN_TIMEOUT_S) for the others, the others as long for
+    rank 0, and a UserError says what is missing, instead of a DistStoreError after --ddp-timeout.
+    (Under torchrun every process of the launch was started by its agents: env:// as usual.)"""
+    join_s = JOIN_TIMEOUT_S if join_s is None else join_s
+    addr, port = os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT")
+    if not addr or not port:
+        raise UserError(f"RANK, WORLD_SIZE and LOCAL_RANK are set but {'MASTER_ADDR' if not addr else 'MASTER_PORT'} is "
+                        f"not: {HOW_TO_START}")
+    port = _env_int("MASTER_PORT", os.environ)
+    others = launch.world_size - 1
+    try:
+        store = dist.TCPStore(addr, port, launch.world_size, is_master=launch.rank == 0,
+                              timeout=datetime.timedelta(seconds=join_s), wait_for_workers=True, multi_tenant=True)
+    except (RuntimeError, ValueError, OSError) as exc:     # DistStoreError, DistNetworkError: RuntimeErrors
+        who = (f"waited {join_s:g} s for the other {others} process{'es' if others > 1 else ''} of this launch "
+               f"(WORLD_SIZE={launch.world_size}) at {addr}:{port}, and {'they' if others > 1 else 'it'} did not come"
+               if launch.rank == 0 else f"could not reach rank 0 at {addr}:{port} within {join_s:g} s")
+        raise UserError(f"{who[0].upper()}{who[1:]} ({str(exc).splitlines()[0][:120]}). {HOW_TO_START}") from None
+    store.set_timeout(datetime.timedelta(seconds=timeout_s))
+    return store
 
 
 def graphs_unavailable(device: torch.device) -> str | None:
@@ -162,7 +192,7 @@ def wrap_for_ddp(trainer, launch: Launch, sync_bn: bool = False, graphs: bool = 
             else:
                 trainer.ddp[name] = DistributedDataParallel(module, **kw)
     # dropout masks: each process its own stream (rank 0 keeps the one-process stream)
-    trainer._dropout_rng = torch.Generator(device=device).manual_seed(trainer.seed + 1 + launch.rank).get_state()
+    trainer.dropout_gen.manual_seed(trainer.seed + 1 + launch.rank)
     trainer.any_rank = any_rank
     return swapped
 

@@ -10,7 +10,8 @@ What capture needs, and where it is arranged:
 - gradients zeroed in place, not set to None (`Trainer.zero_grad_to_none = False`), so every
   backward pass writes to the same addresses on every replay;
 - Adam with `capturable=True` (fused where PyTorch has it): its step counter lives on the device;
-- the trainer's own generator registered with the graph, so each replay draws fresh numbers;
+- the trainer's own generators (data, dropout) registered with the graph, so each replay draws
+  fresh numbers;
 - a few eager warm-up steps on a side stream first (optimizer state, cuDNN autotuning);
 - the step's outputs gathered into one static vector that is cloned after each replay, so step
   records never alias each other.
@@ -60,7 +61,8 @@ class GraphedStep:
         self.trainer = trainer
         self.graph = torch.cuda.CUDAGraph()
         if hasattr(self.graph, "register_generator_state"):
-            self.graph.register_generator_state(trainer.gen)
+            for gen in (trainer.gen, trainer.dropout_gen):      # the data's stream and dropout's
+                self.graph.register_generator_state(gen)
         seen, step = trainer.images_seen, trainer.step
         # thread_local: the app keeps decoding for other visitors in other threads during a capture
         with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):

@@ -102,9 +102,16 @@ class App:
         recipe, history = undo_history.step_back(history)
         return {**self.apply_recipe(recipe), "history": history}
 
-    @staticmethod
-    def remember(history, recipe):
-        return {"history": undo_history.remember(history, recipe)}
+    def remember(self, history, recipe):
+        """The recipe now on show as Undo's newest step. A text that is no recipe is not kept: quietly
+        (it is what a person typing in the recipe box sends), or with a toast when it is too large to be
+        one; either way the history stays as it was."""
+        try:
+            return {"history": undo_history.remember(history, recipe, self.ws.recipe)}
+        except undo_history.RecipeTooLarge:
+            raise
+        except UserError:
+            return {}
 
     def load_view(self, request, visited):
         """A page opens: the view in its address (a shared link or a reload), else the default model's seed 0;

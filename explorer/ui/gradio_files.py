@@ -8,7 +8,8 @@
     leaves behind on every upload it hands to a handler; `forget` deletes Gradio's copy of an upload
     once it was read; `tidy` (run every TIDY_EVERY_S by `keep_tidy`) deletes what nobody consumed:
     Gradio's files and the GIFs older than KEEP_S, then the oldest ones while they hold more than
-    KEEP_MB (anything POSTed to /gradio_api/upload is kept no longer than that).
+    KEEP_MB (anything POSTed to /gradio_api/upload is kept no longer than that). The KEEP_MB limit
+    also holds as uploads arrive, and uploads are never served back: upload_edge.py.
 """
 from __future__ import annotations
 

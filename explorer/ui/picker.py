@@ -15,6 +15,7 @@ from explorer.core.checkpoints import model_card
 from explorer.core.validation import UserError
 from explorer.explore.workspace import Workspace
 from explorer.ui import gradio_files, texts
+from explorer.ui.inputs import Dropdown
 from explorer.ui.presentation import present_button
 from explorer.ui.widgets import info, md_text, shorten, warn
 from explorer.ui.wiring import Parts, event
@@ -110,8 +111,10 @@ class Picker:
         """The header: title, model picker, and one-click panels for the model card and loading a file."""
         with gr.Row(elem_id="le-header", equal_height=True):
             gr.HTML(f'<div class="le-title"><b>{texts.TITLE}</b><span>{texts.TAGLINE_SHORT}</span></div>', scale=3)
-            model = gr.Dropdown(choices(self.ws), value=self.default, label="Model", elem_id="model-picker", scale=3,
-                                min_width=240)
+            # an unloaded upload may still be the page's value: the handlers say so in words (a plain
+            # gr.Dropdown answered with Gradio's "Value: upload-… is not in the list of choices")
+            model = Dropdown(choices(self.ws), value=self.default, label="Model", elem_id="model-picker", scale=3,
+                             min_width=240)
             show_pixels = gr.Checkbox(False, label="Show the pixels", elem_id="show-pixels", scale=0, min_width=130,
                                       container=False)
             self.tour_button = gr.Button("▶ Tour", elem_id="tour-open", scale=0, min_width=90)

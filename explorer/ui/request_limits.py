@@ -10,6 +10,8 @@ shape, so no small request can freeze the server for everyone.
     more than MAX_ELEMENTS values with 413. Eight 0.65 MB bodies of 65 000 `[[[[0]]]]` each used
     to hold `/ping` up for 24 s on the 2-core machine while Gradio walked them; the API's largest
     input, two 1024-number latents, is about 2 000 values, 3 levels deep.
+  - Gradio's queue (QueueChecks): a message stream for a session with no event, or an event number the
+    app does not have, is answered 404 in words (Gradio logged a traceback for each).
   - Named API calls (`/gradio_api/call|run|api/<name>`): an unknown name is answered 404 with the
     list of endpoints (Gradio answered 500 with a traceback); too many values, or too few for the
     parameters without a default, 400 naming the parameters; missing trailing values that have a
@@ -20,7 +22,9 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 MAX_BODY_KB = 1024
 MAX_DEPTH = 32
@@ -139,7 +143,7 @@ class BodyLimit:
             endpoint = self.endpoints.get(named.group(1))
             if endpoint is None:
                 listing = ", ".join(f"/{n}" for n in self.endpoints)
-                return await _answer(send, 404, f"Unknown endpoint {named.group(1)[:60]!r}. The endpoints are: {listing}.")
+                return await answer(send, 404, f"Unknown endpoint {named.group(1)[:60]!r}. The endpoints are: {listing}.")
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
@@ -147,7 +151,7 @@ class BodyLimit:
             except ValueError:
                 too_large = True
             if too_large:
-                return await _answer(send, 413, _too_large(limit))
+                return await answer(send, 413, _too_large(limit))
         shape = None if upload else JsonShape()
         held: list[bytes] | None = [] if endpoint else None      # a named call's body, completed at its end
         received, started, refused = 0, False, False
@@ -170,7 +174,7 @@ class BodyLimit:
                 if why is None:
                     return message
                 if not started:                      # answer now; the app sees a client that left
-                    await _answer(send, *why)
+                    await answer(send, *why)
                     started = True
                 refused = True
                 return {"type": "http.disconnect"}
@@ -189,11 +193,67 @@ class BodyLimit:
                 raise
 
 
+class QueueChecks:
+    """ASGI middleware: what Gradio's queue routes would answer with a traceback in the log, answered in
+    words before they see it: a stream of messages (`/gradio_api/queue/data`) for a session that has
+    sent no event (Gradio raised its 404 inside a response already started), and an event number
+    (`fn_index`) the app does not have (Gradio's KeyError, a 500). `events`: the app's event numbers;
+    `has_session`: whether a session has messages waiting (Gradio's queue)."""
+
+    def __init__(self, app, events: Callable[[], Iterable[int]], has_session: Callable[[str], bool]):
+        self.app, self.events, self.has_session = app, events, has_session
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"].rstrip("/")
+        if scope["method"] == "GET" and path == "/gradio_api/queue/data":
+            session = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [""])[0]
+            if not self.has_session(session):
+                return await answer(send, 404, "No events of this session are waiting: join the queue "
+                                               "(/gradio_api/queue/join) first.")
+        elif scope["method"] == "POST" and path == "/gradio_api/queue/join":
+            held, more = [], True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return await self.app(scope, _replay([], message), send)
+                held.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            body = b"".join(held)
+            why = self._unknown_event(body)
+            if why:
+                return await answer(send, 404, why)
+            return await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], None,
+                                                 receive), send)
+        return await self.app(scope, receive, send)
+
+    def _unknown_event(self, body: bytes) -> str | None:
+        try:
+            index = json.loads(body).get("fn_index")
+        except (ValueError, AttributeError):
+            return None                      # Gradio says what is wrong with it
+        if index is None or (isinstance(index, int) and not isinstance(index, bool) and index in set(self.events())):
+            return None
+        return f"This app has no event number {str(index)[:20]}."
+
+
+def _replay(messages: list, last, receive=None):
+    """A `receive` that hands out `messages`, then `last` (if any), then the real `receive`."""
+    queue = list(messages) + ([last] if last is not None else [])
+
+    async def replayed():
+        if queue:
+            return queue.pop(0)
+        return await receive()
+    return replayed
+
+
 def _too_large(limit: int) -> str:
     return f"The request body is larger than this route accepts ({limit // 1024} kB)."
 
 
-async def _answer(send, status: int, detail: str) -> None:
+async def answer(send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -10,15 +10,18 @@ and the limits that keep one client from hurting the others.
     Gradio no longer renders the whole page's config into every new one). The cost: a browser tab
     idle while 256 newer sessions came and went loses its per-visitor state (selected map dot, last
     path) and starts afresh; its pictures and the models are unaffected.
+  - Uploads: room in Gradio's folder reserved as they arrive, and never served back (upload_edge.py).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from starlette.middleware import Middleware
 
 from explorer.core.validation import UserError
 from explorer.explore.limits import SESSION_CAPACITY
 from explorer.explore.uploads import MAX_UPLOAD_MB
-from explorer.ui.request_limits import BodyLimit, endpoints_of
+from explorer.ui.request_limits import BodyLimit, QueueChecks, endpoints_of
 
 CONCURRENCY = 8          # events running at once per event type (the CPU has few cores)
 
@@ -95,9 +98,15 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
 
 
 def _middleware(demo) -> list[Middleware]:
-    """The request limits, then the Explore tab's picture route (fast_picture.py) when the app has one."""
+    """The request limits, the upload route's room and privacy (upload_edge.py), then the Explore tab's picture route (fast_picture.py) when the app has one."""
     from explorer.ui.fast_picture import FastPicture
-    out = [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024, endpoints=endpoints_of(demo))]
+    from gradio.utils import get_upload_folder
+
+    from explorer.ui.upload_edge import UploadEdge, UploadRoom
+    out = [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024, endpoints=endpoints_of(demo)),
+           Middleware(UploadEdge, room=UploadRoom(lambda: Path(get_upload_folder())), uploaded=lambda: demo.upload_file_set),
+           Middleware(QueueChecks, events=lambda: demo.fns.keys(),
+                      has_session=lambda s: demo._queue.pending_messages_per_session.get(s) is not None)]
     render = getattr(demo, "recipe_png", None)
     if render is not None:
         out.append(Middleware(FastPicture, render=render, limit=CONCURRENCY))

@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 from explorer.cli.bench import quality_time as _quality_clock  # noqa: F401 (first: the clock's origin)
+from explorer.cli.args import whole
 
 
 def _fmt(v) -> str:
@@ -58,7 +59,8 @@ def main(argv=None) -> int:
                    help="latency: the model to render; 'colour' picks the folder's colour model (a conditional GAN first)")
     p.add_argument("--checkpoints-dir")
     p.add_argument("--variants", action="store_true", help="decode: also time channels_last and bf16 autocast")
-    p.add_argument("--procs", type=int, help="ddp: processes to compare with one (default: GPUs, or 2 on a CPU)")
+    p.add_argument("--procs", type=whole("--procs", 1, 64),
+                   help="ddp: processes to compare with one, 1-64 (default: GPUs, or 2 on a CPU)")
     p.add_argument("--fast-path", action="store_true", help="ddp on CUDA: also time the CUDA-graph fast path under DDP")
     p.add_argument("--toy-threads", type=int, help="train-ui: CPU threads of the 2-D run (default: the app's, 1)")
     q = p.add_argument_group("quality-time")

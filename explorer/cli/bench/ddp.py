@@ -148,7 +148,7 @@ def ddp_bench(quick: bool = False, nprocs: int | None = None, device: str | None
     """The figures described at the top of this file, as one JSON-able dict."""
     import torch
     cuda = (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
-    n = nprocs or (torch.cuda.device_count() if cuda else 2)
+    n = nprocs if nprocs is not None else (torch.cuda.device_count() if cuda else 2)
     out = {"machine": {"cpus": os.cpu_count(), "device": "cuda" if cuda else "cpu",
                        "backend": "nccl" if cuda else "gloo", "gpus": torch.cuda.device_count() if cuda else 0,
                        "date": time.strftime("%Y-%m-%d"), "load_average_before": _load()}, "processes": n, "quick": quick}

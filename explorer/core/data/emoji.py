@@ -4,8 +4,10 @@ with each emoji's Unicode category as its class.
 The package (iamcal/emoji-data, MIT) holds `emoji.json` (name, category, skin-tone variations, image
 file of each emoji) and `img/twitter/64/*.png`, 3 786 transparent 64x64 pictures. This module reads
 them from the package's .tgz or an unpacked folder, never from the network (fetching the package is
-the command line's job: explorer/cli/prepare_emoji.py). Members are read from the archive in memory,
-never extracted, so a crafted archive cannot write anywhere.
+the command line's job: explorer/cli/prepare_data.py). Only package.json, emoji.json and the pictures
+emoji.json names are read, each within a size cap, the archive in memory and never extracted
+(explorer/core/data/archive.py), and each picture is checked like a picture sent to /encode before
+it is decoded.
 
 Classes: the nine categories in Unicode's order. "Component" (the five skin-tone swatches: colour
 samples, not pictures of anything) is left out and counted in the metadata. A skin-tone variation
@@ -16,14 +18,14 @@ The Twemoji graphics are licensed CC-BY 4.0: ATTRIBUTION goes with the dataset, 
 """
 from __future__ import annotations
 
-import io
 import json
-import tarfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from explorer.core.data.archive import BadPackage, Package, TooLarge
 from explorer.core.validation import UserError
 
 PACKAGE = "emoji-datasource-twitter"
@@ -56,86 +58,95 @@ class EmojiSet:
     left_out: dict[str, int] = field(default_factory=dict)   # category -> pictures left out
 
 
-class _Package:
-    """Files of the package by their path inside it ("emoji.json", "img/twitter/64/1f600.png"). An archive
-    is read in one pass (a gzip stream cannot seek back cheaply), keeping only the files used here."""
-
-    def __init__(self, source: Path):
-        self.source = source
-        self.files: dict[str, bytes] | None = None
-        if source.is_dir():
-            self.root = source / "package" if (source / "package" / "emoji.json").is_file() else source
-        elif source.is_file():
-            self.files = {}
-            try:
-                with tarfile.open(source, "r|*") as tar:
-                    for m in tar:
-                        path = m.name.split("/", 1)[1] if "/" in m.name else m.name
-                        if m.isfile() and (path in ("package.json", "emoji.json") or path.startswith(IMAGE_DIR)):
-                            self.files[path] = tar.extractfile(m).read()
-            except (tarfile.TarError, OSError, EOFError) as exc:
-                raise NotTheEmojiPackage(f"{source} is not a readable .tgz archive ({exc}).") from None
-        else:
-            raise NotTheEmojiPackage(f"{source} does not exist.")
-
-    def read(self, path: str) -> bytes | None:
-        if self.files is not None:
-            return self.files.get(path)
-        p = self.root / path
-        return p.read_bytes() if p.is_file() else None
+MAX_JSON_BYTES = 16 * 2**20      # package.json, emoji.json (16.0.0's emoji.json: 1.3 MB)
+MAX_PICTURE_BYTES = 2**20        # one picture file (16.0.0's largest 64-px picture: 7 kB)
+MAX_PICTURES = 10_000            # pictures emoji.json may name (16.0.0: 3 786): 10 000 decoded are 123 MB
+PICTURE_FILE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,127}$")     # a file name in IMAGE_DIR, no folders
 
 
-def _json(pkg: _Package, path: str):
-    raw = pkg.read(path)
+def _read(fn, *args):
+    """fn(*args), a package's refusal said as this package's."""
+    try:
+        return fn(*args)
+    except BadPackage as exc:
+        raise NotTheEmojiPackage(str(exc)) from None
+
+
+def _json(source, files: dict, path: str):
+    raw = files.get(path)
     if raw is None:
-        raise NotTheEmojiPackage(f"{pkg.source} has no {path}: it is not the {PACKAGE} package.")
+        raise NotTheEmojiPackage(f"{source} has no {path}: it is not the {PACKAGE} package.")
+    if isinstance(raw, TooLarge):
+        raise NotTheEmojiPackage(f"{source}: {path} is {raw.size / 2**20:.0f} MB; at most "
+                                 f"{MAX_JSON_BYTES // 2**20} MB of it is read.")
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise NotTheEmojiPackage(f"{source}: {path} nests its values too deeply to be {PACKAGE}'s.") from None
     except ValueError:
-        raise NotTheEmojiPackage(f"{pkg.source}: {path} is not valid JSON.") from None
+        raise NotTheEmojiPackage(f"{source}: {path} is not valid JSON.") from None
+
+
+def _sort_order(e) -> float:
+    """An entry's place (a number; anything else, or a number too large for a float, counts as 0)."""
+    order = e.get("sort_order") if isinstance(e, dict) else None
+    if not isinstance(order, (int, float)) or isinstance(order, bool):
+        return 0.0
+    try:
+        order = float(order)
+    except OverflowError:
+        return 0.0
+    return order if order == order else 0.0         # NaN
 
 
 def read_emoji_package(source: str | Path, progress: bool = True) -> EmojiSet:
     """Every Twemoji picture of the package at `source` (.tgz or folder) with its category."""
-    from PIL import Image
     from tqdm import tqdm
 
-    from explorer.core.data.folder import flatten_on_white
+    from explorer.core.data.folder import decode_picture
 
-    pkg = _Package(Path(source))
-    info = _json(pkg, "package.json")
+    pkg = _read(Package, Path(source))
+    files = _read(pkg.read, ["package.json", "emoji.json"], MAX_JSON_BYTES)   # one pass for both
+    info = _json(source, files, "package.json")
     if not isinstance(info, dict) or info.get("name") != PACKAGE:
         raise NotTheEmojiPackage(f"{source} holds {info.get('name') if isinstance(info, dict) else '?'!r}, "
                                  f"not {PACKAGE}.")
-    entries = _json(pkg, "emoji.json")
+    entries = _json(source, files, "emoji.json")
+    del files
     if not isinstance(entries, list):
         raise NotTheEmojiPackage(f"{source}: emoji.json is not a list of emoji.")
+    if len(entries) > MAX_PICTURES:
+        raise NotTheEmojiPackage(f"{source}: emoji.json lists {len(entries):,} emoji; at most {MAX_PICTURES:,} are "
+                                 f"read ({PACKAGE} {VERSION} lists 1 911).")
     todo = []                                   # (image file, category, group, short name)
-    for group, e in enumerate(sorted(entries, key=lambda e: e.get("sort_order", 0) if isinstance(e, dict) else 0)):
+    for group, e in enumerate(sorted(entries, key=_sort_order)):
         if not isinstance(e, dict) or not isinstance(e.get("category"), str):
             continue
         variants = [(e.get("image"), e.get("has_img_twitter"), e.get("short_name"))]
-        for tone, v in (e.get("skin_variations") or {}).items():
+        tones = e.get("skin_variations")
+        for tone, v in (tones.items() if isinstance(tones, dict) else ()):
             if isinstance(v, dict):
                 variants.append((v.get("image"), v.get("has_img_twitter"), f"{e.get('short_name')}::{tone}"))
         todo += [(img, e["category"], group, str(name)) for img, has, name in variants
                  if isinstance(img, str) and has]
+        if len(todo) > MAX_PICTURES:
+            raise NotTheEmojiPackage(f"{source}: emoji.json names more than {MAX_PICTURES:,} pictures; "
+                                     f"{PACKAGE} {VERSION} names 3 786.")
     extra = sorted({c for _, c, _, _ in todo} - set(CATEGORIES) - set(LEFT_OUT))
     class_names = list(CATEGORIES) + extra      # a later package's new category becomes one more class
     left_out = {c: sum(1 for t in todo if t[1] == c) for c in LEFT_OUT}
     todo = [t for t in todo if t[1] not in LEFT_OUT]
+    files = _read(pkg.read, {IMAGE_DIR + img for img, _, _, _ in todo if PICTURE_FILE.match(img)}, MAX_PICTURE_BYTES)
     images = np.zeros((len(todo), 3, SIZE, SIZE), np.uint8)
     labels, groups, names, missing = [], [], [], []
     n = 0
     for img, cat, group, name in tqdm(todo, desc="decoding emoji", unit="picture", disable=None if progress else True):
-        raw = pkg.read(IMAGE_DIR + img)
+        raw = files.get(IMAGE_DIR + img)           # absent, or TooLarge: over its cap, never read whole
         try:
-            with Image.open(io.BytesIO(raw)) as im:
-                im = flatten_on_white(im).convert("RGB")
-                if im.size != (SIZE, SIZE):
-                    im = im.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
-                images[n] = np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)    # (H, W, 3) -> (3, H, W)
-        except Exception:   # noqa: BLE001 - absent (raw is None) or not a picture PIL can read
+            if not isinstance(raw, bytes):
+                raise UserError("absent or too large")
+            images[n] = decode_picture(raw, SIZE, 3, fit=False)      # (3, 64, 64)
+        except Exception:   # noqa: BLE001 - not a picture that can be decoded within the limits
             missing.append(img)
             continue
         labels.append(class_names.index(cat))

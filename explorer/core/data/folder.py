@@ -2,7 +2,9 @@
 decoded once into a uint8 cache on disk and memory-mapped from there on every later run.
 
 Sub-folders, when present, become class labels (folder/cats/*.png -> class "cats"). Files that
-cannot be read are skipped and reported by name; only a folder with no readable image is an error.
+cannot be read, or exceed the limits of a picture sent to /encode (20 MB of file, 50 million pixels,
+128 MB decoded: explorer/core/picture.py), are skipped and reported by name; only a folder with no
+readable image is an error.
 Transparent pictures (PNG alpha, palette transparency) are composited on white before anything else.
 Each picture is centre-cropped to a square and resized (Lanczos) to image_size.
 
@@ -26,12 +28,14 @@ import numpy as np
 import torch
 
 from explorer.core.data.datasets import DataNotFound, ImageDataset
+from explorer.core.decoding import decoding_slot
+from explorer.core.picture import decoded_bytes, open_picture_bytes, read_picture_file
 from explorer.core.validation import UserError
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 MAX_IMAGES = 1_000_000
-CACHE_VERSION = 1            # bump when decoding changes, so old caches are not reused
+CACHE_VERSION = 2            # bump when decoding changes, so old caches are not reused (2: EXIF of any format)
 
 
 def default_cache_dir() -> Path:
@@ -59,13 +63,28 @@ def _palette_is_grey(im) -> bool:
 
 def load_picture(path: Path, size: int, channels: int) -> np.ndarray:
     """One file -> (C, size, size) uint8: transparency on white, centre crop, Lanczos resize."""
+    return decode_picture(read_picture_file(path), size, channels)
+
+
+def decode_picture(data: bytes, size: int, channels: int, fit: bool = True) -> np.ndarray:
+    """A picture file's bytes -> (C, size, size) uint8, with the limits of a picture sent to /encode
+    (file size, pixels, decoded bytes: checked from the header before any pixel is decoded; at most
+    decoding.AT_ONCE at a time). `fit`: centre-crop to a square first, else stretch to the square."""
+    with decoding_slot() as slot:
+        return _decode(data, size, channels, fit, slot)        # the full-size picture gone before the slot ends
+
+
+def _decode(data: bytes, size: int, channels: int, fit: bool, slot) -> np.ndarray:
     from PIL import Image, ImageOps
 
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im) if im.format == "JPEG" else im
-        im = flatten_on_white(im).convert("L" if channels == 1 else "RGB")
+    im = open_picture_bytes(data, [])                                          # EXIF rotation applied
+    slot.decoded(decoded_bytes(im))
+    im = flatten_on_white(im).convert("L" if channels == 1 else "RGB")
+    if fit:
         im = ImageOps.fit(im, (size, size), Image.Resampling.LANCZOS)          # centre crop + resize
-        arr = np.asarray(im, dtype=np.uint8)
+    elif im.size != (size, size):
+        im = im.resize((size, size), Image.Resampling.LANCZOS)
+    arr = np.asarray(im, dtype=np.uint8)
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)             # (H, W[, C]) -> (C, H, W)
 
 
@@ -79,17 +98,17 @@ def list_pictures(folder: Path, max_images: int = MAX_IMAGES) -> list[Path]:
 def guess_picture_shape(folder: str | Path) -> tuple[int, int]:
     """(image_size, channels) for a folder whose user named neither: the side of its first picture when
     that is square and at most 256 px, else 64; one channel when that picture is grey, else three."""
-    from PIL import Image
-
     folder = Path(folder)
     if not folder.is_dir():
         raise DataNotFound(f"Image folder {folder} does not exist.")
     for p in list_pictures(folder):
         try:
-            with Image.open(p) as im:
-                w, h = im.size
-                grey = flatten_on_white(im).mode == "L"
-        except Exception:   # noqa: BLE001 - an unreadable first file: try the next one
+            with decoding_slot() as slot:
+                im = open_picture_bytes(read_picture_file(p), [])
+                slot.decoded(decoded_bytes(im))
+                (w, h), grey = im.size, flatten_on_white(im).mode == "L"
+                del im
+        except Exception:   # noqa: BLE001 - an unreadable first file (or one over the limits): try the next one
             continue
         return (w if w == h and 8 <= w <= 256 else 64), (1 if grey else 3)
     raise DataNotFound(f"No readable images in {folder}.")

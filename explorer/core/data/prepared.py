@@ -12,10 +12,13 @@ Arrays are read with numpy's .npy reader, which refuses pickled objects.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +26,8 @@ import numpy as np
 import torch
 
 from explorer.core.data.datasets import DataNotFound, ImageDataset, explicit_location
-from explorer.core.validation import UserError
+from explorer.core.runtime import process_running
+from explorer.core.validation import UserError, os_error_words
 
 FORMAT = "latent-explorer-dataset"
 FORMAT_VERSION = 1
@@ -152,14 +156,68 @@ def split_indices(labels: np.ndarray, test_fraction: float, seed: int,
     return train_idx, test_idx
 
 
+# the temporary folder a dataset is written in, beside it: "." + name + "." + the writer's pid + "." +
+# mkdtemp's 8 characters + ".tmp"; before the pid was in the name: without it
+_TEMP = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}\.tmp$")
+LEGACY_TEMP_AGE_S = 3600
+
+
+def remove_stale_writes(parent: Path, name: str) -> list[Path]:
+    """Remove the temporary folders of `name` left in `parent` by writers that were killed (kill -9, a
+    power cut): those whose process no longer runs, and those of older versions (no pid in the name)
+    untouched for an hour. Returns what was removed."""
+    removed = []
+    if not parent.is_dir():
+        return removed
+    now = time.time()
+    for p in parent.iterdir():
+        m = _TEMP.match(p.name)
+        if m is None or m.group("name") != name or not p.is_dir() or p.is_symlink():
+            continue
+        try:
+            stale = not process_running(int(m.group("pid"))) if m.group("pid") else now - p.stat().st_mtime > LEGACY_TEMP_AGE_S
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _temp_folder(folder: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", suffix=".tmp", dir=folder.parent))
+
+
+def check_destination(folder: Path) -> Path:
+    """`folder` (where a dataset will be written) checked now, before any picture is decoded: its
+    parent created and writable, the leftovers of killed writes beside it removed; else UserError."""
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_writes(folder.parent, folder.name)
+        _temp_folder(folder).rmdir()
+    except OSError as exc:
+        # mkdir(parents=True) creates what is missing: ENOENT means a folder (/proc) takes no new ones
+        words = "that folder takes no new files" if exc.errno == errno.ENOENT else os_error_words(exc)
+        raise UserError(f"The dataset cannot be written to {folder}: {words}.") from None
+    return folder
+
+
 def write_prepared(folder: Path, info: dict, images: np.ndarray, labels: np.ndarray,
                    splits: dict[str, np.ndarray]) -> PreparedInfo:
     """Write a prepared dataset atomically (a temporary folder beside it, then renamed into place):
     `images` (N, C, H, W) uint8 (a memory-mapped array is fine), `labels` (N,), `splits` name -> indices.
-    Each split is copied in chunks, so nothing is held twice in memory."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    Each split is copied in chunks, so nothing is held twice in memory. A write that fails (a full disk)
+    is a UserError saying why; its temporary folder is removed (a killed one by the next write)."""
+    folder = check_destination(folder)
+    try:
+        return _write(folder, info, images, labels, splits)
+    except OSError as exc:
+        raise UserError(f"The dataset could not be written to {folder}: {os_error_words(exc)}.") from None
+
+
+def _write(folder: Path, info: dict, images: np.ndarray, labels: np.ndarray, splits: dict[str, np.ndarray]) -> PreparedInfo:
+    tmp = _temp_folder(folder)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)       # mkdtemp makes 0700; a dataset is an ordinary folder

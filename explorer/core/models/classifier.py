@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from explorer.core.models.dropout import Dropout
 from explorer.core.models.limits import (
     CHANNELS,
     HIDDEN,
@@ -66,10 +67,10 @@ class Classifier(nn.Module):
         self.body = nn.Sequential(
             *blocks,                        # (B, C, H, W) -> (B, c, s, s)
             nn.Flatten(),
-            nn.Dropout(cfg.dropout),
+            Dropout(cfg.dropout),
             nn.Linear(c * s * s, cfg.feature_dim), nn.BatchNorm1d(cfg.feature_dim), nn.ReLU(inplace=True),
         )
-        self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.feature_dim, cfg.num_classes))
+        self.head = nn.Sequential(Dropout(cfg.dropout), nn.Linear(cfg.feature_dim, cfg.num_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)                 # (B, C, H, W) -> (B, feature_dim)

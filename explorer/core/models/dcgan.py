@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from explorer.core.models.dropout import Dropout
 from explorer.core.models.limits import (
     CHANNELS,
     CLASSES,
@@ -176,7 +177,7 @@ def down_blocks(c_in: int, width: int, n: int, norm: str, dropout: float) -> lis
     for i in range(n):   # (B, c, H/2^i, .) -> (B, w*2^i, H/2^(i+1), .)
         c_out = width * 2 ** i
         out += [nn.Conv2d(c, c_out, 4, stride=2, padding=1, bias=i == 0), *(_norm(norm, c_out) if i else []),
-                nn.LeakyReLU(0.2, inplace=True), nn.Dropout(dropout)]
+                nn.LeakyReLU(0.2, inplace=True), Dropout(dropout)]
         c = c_out
     return out
 
@@ -192,11 +193,11 @@ class Discriminator(nn.Module):
         if cfg.layout == "classic":
             self.body = nn.Sequential(
                 nn.Conv2d(cfg.channels + self.concat, w, 4, stride=2, padding=1),      # (B, C, H, W) -> (B, w, H/2, W/2)
-                nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
+                nn.LeakyReLU(0.2, inplace=True), Dropout(p),
                 nn.Conv2d(w, w * 2, 4, stride=2, padding=1, bias=False),     # -> (B, 2w, H/4, W/4)
-                *_norm(cfg.d_norm, w * 2), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
+                *_norm(cfg.d_norm, w * 2), nn.LeakyReLU(0.2, inplace=True), Dropout(p),
                 nn.Conv2d(w * 2, w * 4, 3, stride=2, padding=1, bias=False),  # -> (B, 4w, ~H/8, ~W/8)
-                *_norm(cfg.d_norm, w * 4), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(p),
+                *_norm(cfg.d_norm, w * 4), nn.LeakyReLU(0.2, inplace=True), Dropout(p),
                 nn.Flatten(),
             )
             features = w * 4 * (-(-cfg.image_size // 8)) ** 2             # ceil: 28 -> 4x4

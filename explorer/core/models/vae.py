@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.core.models.dcgan import CLASS_DIM, check_classes
+from explorer.core.models.dropout import Dropout
 from explorer.core.models.limits import (
     CHANNELS,
     CLASSES,
@@ -74,7 +75,7 @@ class ConvVAE(nn.Module):
         down, c = [], cfg.channels
         for i in range(n):   # (B, c, H/2^i, .) -> (B, w*2^i, H/2^(i+1), .); classic: C -> w -> 2w
             down += [nn.Conv2d(c, w * 2 ** i, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
-                     nn.Dropout(cfg.dropout)]
+                     Dropout(cfg.dropout)]
             c = w * 2 ** i
         self.encoder = nn.Sequential(
             *down,                                                  # (B, C, H, W) -> (B, top, s, s)
