@@ -20,11 +20,12 @@ from explorer.training.classifier import ClassifierTrainConfig, ClassifierTraine
 from explorer.training.conditional import CONDITIONAL_LOSS, check_conditional, class_count
 from explorer.training.encoder import EncoderTrainConfig, EncoderTrainer
 from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_settings
+from explorer.training.stylegan import StyleGANTrainConfig, StyleGANTrainer
 from explorer.training.vae import VAETrainConfig, VAETrainer
 
 
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
-    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler.
+    """A fresh trainer for `kind` (dcgan, stylegan, toy_gan, vae, classifier) on a data sampler.
     (An encoder trains against a frozen generator: build EncoderTrainer directly.)"""
     seed = getattr(train_config, "seed", 0)
     with torch.random.fork_rng(devices=[]):   # weights initialised from the run's seed, globals untouched
@@ -32,6 +33,8 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
         modules = build(kind, model_config)
     if kind in ("dcgan", "toy_gan"):
         return GANTrainer(modules, sampler, train_config, device, kind=kind, check_every=check_every)
+    if kind == "stylegan":
+        return StyleGANTrainer(modules, sampler, train_config, device, check_every=check_every)
     if kind == "vae":
         return VAETrainer(modules, sampler, train_config, device, check_every=check_every)
     return ClassifierTrainer(modules, sampler, train_config, device, check_every=check_every)
@@ -39,5 +42,5 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
 
 __all__ = ["make_trainer", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
-           "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer",
+           "ClassifierTrainConfig", "ClassifierTrainer", "StyleGANTrainConfig", "StyleGANTrainer", "EncoderTrainConfig", "EncoderTrainer",
            "CONDITIONAL_LOSS", "check_conditional", "class_count"]

@@ -264,7 +264,7 @@ class Generator(nn.Module):
         """Images in [0, 1] (B, C, H, W), the common output of every decoder in this project.
         psi: truncation towards the average w (of the class, for a conditional model); 1 = none,
         0 = the average picture. noise_mode "const" draws the same picture for the same z every time."""
-        exporting = torch.compiler.is_exporting()
+        exporting = torch.compiler.is_exporting() or torch.jit.is_tracing()   # ONNX export: checks need values
         if class_embedding is None and not exporting:
             y = check_classes(y, self.cfg.num_classes, z.shape[0], z.device)
         if isinstance(psi, (int, float)):
