@@ -3,7 +3,8 @@ way torchrun starts them.
 
 - Two processes train like one: after the same steps on the same global batch, seed and data
   order, a 2-process run's weights equal a plain 1-process run's (DCGAN, conditional DCGAN,
-  WGAN-GP, VAE, cVAE; float64, see tests/ddp_worker.py), and per-process BatchNorm, which is
+  WGAN-GP, VAE, cVAE, style-based GAN with lazy R1 and style mixing, unconditional and conditional;
+  float64, see tests/ddp_worker.py), and per-process BatchNorm, which is
   not the same thing, is told apart from them.
 - In an epoch each process sees its own half of the data, no picture twice.
 - Killing one process ends the other with a clear error in bounded time; the checkpoint on disk

@@ -18,6 +18,7 @@ from explorer.training import (
     LOSSES,
     GANTrainConfig,
     ImageSampler,
+    StyleGANTrainConfig,
     ToySampler,
     Trainer,
     VAETrainConfig,
@@ -32,7 +33,11 @@ TOY_DEVICE_NOTE = "on the CPU (tiny networks run about 3× faster there than on 
 TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the app keep PyTorch's default
 TOY_MODEL = {"hidden": 64, "layers": 3}
 IMAGE_MODELS = {"dcgan": {"width": 16, "d_width": 16, "latent_dim": 32},
-                "vae": {"width": 16, "hidden": 128, "latent_dim": 16}}
+                "vae": {"width": 16, "hidden": 128, "latent_dim": 16},
+                # 64/36/18 feature maps at 7/14/28 px, 64/64/32/16/8 at 4...64 px: about 2.5 steps/s of 32
+                # pictures on one busy CPU core at 28 px (README, "Style-based GAN")
+                "stylegan": {"latent_dim": 32, "w_dim": 64, "mapping_layers": 2, "channel_base": 512, "channel_max": 64}}
+STYLEGAN_LR = 0.0025      # the learning rate a style-based run wants (StyleGAN2-ADA's); the tab's default is the DCGAN's
 IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
 
@@ -69,7 +74,7 @@ class ToySettings:
 @dataclass
 class ImageSettings:
     dataset: str = "digits"        # "digits", "fashion-mnist" or a prepared dataset's name ("emoji")
-    model: str = "dcgan"           # "dcgan" or "vae"
+    model: str = "dcgan"           # "dcgan", "stylegan" or "vae"
     loss: str = "non-saturating"
     lr: float = 2e-4
     k: int = 1
@@ -118,17 +123,20 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
 
 
 def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, ImageDataset, str]:
-    """(trainer, its training images, a note on which): a fresh DCGAN or VAE, class-conditional if asked,
+    """(trainer, its training images, a note on which): a fresh DCGAN, style-based GAN or VAE, class-conditional if asked,
     with one class per class name of the dataset."""
     s = s.validated(data_dir)
     ds, note = image_data(s.dataset, data_dir)
     value_range = (0.0, 1.0) if s.model == "vae" else (-1.0, 1.0)
     sampler = ImageSampler(ds.images, device, value_range, ds.labels if s.conditional else None)
     channels, side = ds.images.shape[1], ds.images.shape[-1]                  # (N, C, H, W)
-    model = dict(IMAGE_MODELS[s.model], **({} if (channels, side) == (1, 28) else {"image_size": side, "channels": channels}))
+    model = dict(IMAGE_MODELS[s.model], image_size=side, channels=channels)
     if s.conditional:
         model["num_classes"] = class_count(s.model, s.loss, sampler, ds.class_names)
-    if s.model == "vae":
+    if s.model == "stylegan":      # its own loss (non-saturating + lazy R1) and Adam betas; k and smoothing do not apply
+        cfg = StyleGANTrainConfig(batch_size=s.batch_size, lr_g=s.lr, lr_d=s.lr, seed=s.seed)
+        t = make_trainer("stylegan", model, cfg, sampler, device, check_every=CHECK_EVERY)
+    elif s.model == "vae":
         t = make_trainer("vae", model, VAETrainConfig(batch_size=s.batch_size, lr=s.lr, seed=s.seed), sampler, device,
                          check_every=CHECK_EVERY)
     else:
