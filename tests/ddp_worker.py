@@ -25,11 +25,15 @@ from pathlib import Path
 
 import torch
 
-from explorer.training import GANTrainConfig, VAETrainConfig, distributed, make_trainer
+from explorer.training import GANTrainConfig, StyleGANTrainConfig, VAETrainConfig, distributed, make_trainer
 from explorer.training.shards import EpochShards
 
 TINY_DCGAN = {"width": 8, "d_width": 8, "latent_dim": 8, "image_size": 8}
 TINY_VAE = {"width": 8, "hidden": 32, "latent_dim": 4, "image_size": 8}
+TINY_STYLEGAN = {"latent_dim": 8, "w_dim": 8, "mapping_layers": 2, "channel_base": 64, "channel_max": 8, "image_size": 8}
+# R1 every other step (steps 0, 2, 4 take it), style mixing; R1's weight and the EMA's half-life given,
+# as the command line gives them from the global batch (their defaults follow the batch given)
+STYLEGAN_TRAINING = {"r1_every": 2, "r1_gamma": 0.5, "ema_half_life": 64.0, "mixing": 0.9}
 PICTURES = 176          # 5 global batches of 32 per epoch, 16 pictures left over (a different 16 each epoch)
 GLOBAL_BATCH = 32
 STEPS = 6               # into the second epoch
@@ -42,6 +46,8 @@ CASES = {
     "dcgan_wgan_gp": ("dcgan", dict(TINY_DCGAN, d_dropout=0.0, d_norm="layer"), {"loss": "wgan-gp", "k": 2}, True),
     "vae": ("vae", dict(TINY_VAE, dropout=0.0), {}, False),
     "vae_conditional": ("vae", dict(TINY_VAE, dropout=0.0, num_classes=10), {}, False),
+    "stylegan": ("stylegan", TINY_STYLEGAN, STYLEGAN_TRAINING, False),
+    "stylegan_conditional": ("stylegan", dict(TINY_STYLEGAN, num_classes=10), STYLEGAN_TRAINING, False),
     # the negative control: BatchNorm per process (no --sync-bn) is NOT one process's BatchNorm
     "dcgan_per_process_bn": ("dcgan", dict(TINY_DCGAN, d_dropout=0.0), {}, False),
 }
@@ -63,9 +69,10 @@ def build(case: str, rank: int, world_size: int, device: str = "cpu"):
     images = torch.randint(0, 256, (PICTURES, 1, 8, 8), dtype=torch.uint8, generator=g)
     labels = torch.randint(0, 10, (PICTURES,), generator=g)
     batch = GLOBAL_BATCH // world_size
-    value_range = (-1.0, 1.0) if kind == "dcgan" else (0.0, 1.0)
+    value_range = (0.0, 1.0) if kind == "vae" else (-1.0, 1.0)
     sampler = Float64Shards(images, device, value_range, labels, batch=batch, rank=rank, world_size=world_size, seed=7)
-    cfg = GANTrainConfig(batch_size=batch, seed=7, **train_kw) if kind == "dcgan" else VAETrainConfig(batch_size=batch, seed=7)
+    config = {"dcgan": GANTrainConfig, "stylegan": StyleGANTrainConfig}.get(kind)
+    cfg = config(batch_size=batch, seed=7, **train_kw) if config else VAETrainConfig(batch_size=batch, seed=7)
     return make_trainer(kind, model_cfg, cfg, sampler, device, check_every=2), sampler
 
 

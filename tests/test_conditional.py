@@ -134,7 +134,7 @@ def test_cli_trains_a_conditional_model_in_two_steps(kind, tmp_path):
 def test_cli_refuses_conditional_where_it_cannot_work(capsys):
     from explorer.cli.train import main
     assert main(["--model", "classifier", "--conditional", "--dataset", "digits", "--steps", "1"]) == 2
-    assert "dcgan or vae" in capsys.readouterr().err
+    assert "dcgan, stylegan or vae" in capsys.readouterr().err
     assert main(["--model", "dcgan", "--conditional", "--loss", "wgan-gp", "--dataset", "digits", "--steps", "1"]) == 2
     assert "non-saturating or minimax" in capsys.readouterr().err
 

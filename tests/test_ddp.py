@@ -3,7 +3,8 @@ way torchrun starts them.
 
 - Two processes train like one: after the same steps on the same global batch, seed and data
   order, a 2-process run's weights equal a plain 1-process run's (DCGAN, conditional DCGAN,
-  WGAN-GP, VAE, cVAE; float64, see tests/ddp_worker.py), and per-process BatchNorm, which is
+  WGAN-GP, VAE, cVAE, style-based GAN with lazy R1 and style mixing, unconditional and conditional;
+  float64, see tests/ddp_worker.py), and per-process BatchNorm, which is
   not the same thing, is told apart from them.
 - In an epoch each process sees its own half of the data, no picture twice.
 - Killing one process ends the other with a clear error in bounded time; the checkpoint on disk
@@ -195,9 +196,10 @@ def test_mistakes_are_refused_before_any_process_group(monkeypatch, capsys):
     assert main(["--model", "vae", "--dataset", "fashion-mnist", "--split", "test", "--batch-size", "8"]) == 2
     assert "fewer than one global batch (8 per process x 2000 processes = 16000)" in capsys.readouterr().err
     assert main(["--model", "classifier", "--dataset", "digits"]) == 2
-    assert "for --model dcgan or vae" in capsys.readouterr().err
-    assert main(["--model", "vae", "--dataset", "digits", "--sync-bn"]) == 2
-    assert "no BatchNorm" in capsys.readouterr().err
+    assert "for --model dcgan, stylegan or vae" in capsys.readouterr().err
+    for model in ("vae", "stylegan"):
+        assert main(["--model", model, "--dataset", "digits", "--sync-bn"]) == 2
+        assert f"the {model} model has no BatchNorm" in capsys.readouterr().err
     monkeypatch.delenv("LOCAL_RANK")
     assert main(["--model", "vae", "--dataset", "digits"]) == 2
     assert "LOCAL_RANK not" in capsys.readouterr().err

@@ -14,7 +14,8 @@ from explorer.core.latent import sample_z
 from explorer.core.validation import UserError
 from explorer.explore.class_routes import CHECK_SEED0, classifier_judge, fit_class_routes
 from explorer.core.families import family_of
-from explorer.explore.directions import METHODS, PASS, Directions, ganspace_directions
+from explorer.explore.direction_methods import METHODS
+from explorer.explore.directions import PASS, Directions, ganspace_directions
 from explorer.explore.workspace import Workspace
 from tests.apphelpers import make_checkpoints
 
@@ -35,7 +36,7 @@ def latent_judge(scale: float = 4.0, dead: int | None = None):
 
 
 def fitted(judge=None, check: int = 60) -> Directions:
-    routes = fit_class_routes(judge or latent_judge(), 6, 4, samples=2000, check=check)
+    routes = fit_class_routes(judge or latent_judge(), lambda n, seed: sample_z(n, 6, seed), 4, samples=2000, check=check)
     return Directions(torch.eye(6)[:2], torch.tensor([0.6, 0.4]), torch.zeros(6), torch.ones(2), NAMES, routes)
 
 

@@ -75,6 +75,7 @@ def test_named_directions_show_what_a_second_classifier_sees_and_say_what_amount
 def test_a_pair_gets_its_weaker_ends_second_opinion():
     import torch
 
+    from explorer.core.latent import sample_z
     from explorer.explore.class_routes import ClassRoutes
     from explorer.explore.direction_check import class_agreement, direction_agreement
     from explorer.explore.directions import Directions
@@ -84,7 +85,7 @@ def test_a_pair_gets_its_weaker_ends_second_opinion():
     # the route ends are the anchors (the steering judge is sure at once); the second judge always says "Cat"
     steer = lambda z: torch.tensor([[0.95, 0.05]]).repeat(len(z), 1)                        # noqa: E731
     always_cat = lambda z: torch.tensor([[0.9, 0.1]]).repeat(len(z), 1)                     # noqa: E731
-    per_class = class_agreement(d, steer, always_cat, 2, check=4)
+    per_class = class_agreement(d, steer, always_cat, lambda n, seed: sample_z(n, 2, seed), check=4)
     assert per_class == {0: 1.0, 1: 0.0}
     assert direction_agreement(d, per_class) == {"more like Cat": 1.0, "more like Dog": 0.0, "Cat ↔ Dog": 0.0}
 

@@ -266,7 +266,7 @@ def counted(monkeypatch, method: str, pause: float = 0.0) -> list:
     """Count the calls of a directions method (explore/directions.py METHODS), each held `pause` seconds."""
     import time
 
-    from explorer.explore.directions import METHODS
+    from explorer.explore.direction_methods import METHODS
     calls, real = [], METHODS[method]
 
     def wrapper(*args, **kwargs):

@@ -126,10 +126,11 @@ def to_onnx(ck: Checkpoint, out: Path) -> None:
         encoder = load_checkpoint(ck.path.with_name(f"{ck.path.stem}-encoder.safetensors"), "cpu").modules["encoder"]
         written.append(export_encoder(lambda x, y=None: encoder(x), [encoder], family, ck.meta, enc_out))
     opened = OnnxFamily(out)
-    z = family.seed_latents(64, 0)
+    module, size = family.onnx_decoder()
+    z = sample_z(64, size, 0)
     y = torch.arange(64) % family.num_classes if family.num_classes else None
     with torch.no_grad():
-        ours, theirs = family.decode(z, y), opened.decode(z, y)
+        ours, theirs = module(z, y), opened.decode(z, y)
     levels = int((to_uint8(ours).int() - to_uint8(theirs).int()).abs().max())
     for path in written:
         print(f"{path}: {path.stat().st_size / 1e6:.2f} MB")

@@ -21,16 +21,6 @@ from explorer.core.families import Family
 OPSET = 17
 
 
-class _Decoder(nn.Module):
-    def __init__(self, family: Family):
-        super().__init__()
-        self.family = family
-        self.holder = nn.ModuleList(family.modules.values())     # its weights, for the exporter to find
-
-    def forward(self, z, y=None):
-        return self.family.decode_with_grad(z, y)                # (B, D) [+ (B,)] -> (B, C, H, W) in [0, 1]
-
-
 class _Encoder(nn.Module):
     def __init__(self, encode, modules):
         super().__init__()
@@ -70,11 +60,13 @@ def _write(module: nn.Module, args: tuple, names: list[str], out: Path, facts: d
 
 def export_decoder(family: Family, meta: dict, out: Path) -> Path:
     """The family's decoder as `out` (.onnx)."""
-    z = torch.zeros(2, family.latent_dim, device=family.device)
+    module, size = family.onnx_decoder()
+    z = torch.zeros(2, size, device=family.device)
     args, names = ((z, torch.zeros(2, dtype=torch.long, device=family.device)), ["z", "class", "image"]) \
         if family.num_classes else ((z,), ["z", "image"])
+    facts = dict(card_facts(meta, family), latent_dim=str(size))
     with torch.no_grad():
-        return _write(_Decoder(family), args, names, Path(out), card_facts(meta, family))
+        return _write(module, args, names, Path(out), facts)
 
 
 def export_encoder(encode, modules, family: Family, meta: dict, out: Path) -> Path:

@@ -1,10 +1,10 @@
-"""`python -m explorer.train`: train a DCGAN, VAE, 2-D toy GAN or the evaluation classifier.
+"""`python -m explorer.train`: train a DCGAN, style-based GAN, VAE, 2-D toy GAN or the evaluation classifier.
 
 A thin loop over the trainers in explorer.training: a tqdm progress bar, sample grids every
 --sample-every steps, a checkpoint every --save-every steps (only of a state that passed the
 NaN/inf check), and the exact command written into the checkpoint's metadata.
 
-Under torchrun (RANK, WORLD_SIZE, LOCAL_RANK in the environment) the DCGAN and the VAE train
+Under torchrun (RANK, WORLD_SIZE, LOCAL_RANK in the environment) the DCGAN, the style-based GAN and the VAE train
 data-parallel (explorer/cli/train_ddp.py): each process its share of every global batch, rank 0
 alone printing and writing. Without them: one process, exactly as always.
 
@@ -29,6 +29,7 @@ import torch
 
 from explorer.cli.args import number, whole
 from explorer.cli.samples import write_samples
+from explorer.cli.train_stylegan import add_stylegan_args, stylegan_train_config
 from explorer.cli.train_ddp import DataParallel
 from explorer.core.checkpoints import check_writable, load_checkpoint
 from explorer.core.data import (
@@ -63,7 +64,7 @@ from explorer.training.diffaugment import TRANSFORMS, parse_policy, resolve_poli
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m explorer.train", description=__doc__.split("\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", choices=["dcgan", "vae", "toy_gan", "classifier", "encoder"], default="dcgan")
+    p.add_argument("--model", choices=["dcgan", "stylegan", "vae", "toy_gan", "classifier", "encoder"], default="dcgan")
     p.add_argument("--for", dest="gan_for", metavar="GAN",
                    help="--model encoder: the GAN checkpoint whose generator the encoder inverts")
     p.add_argument("--dataset", help=f"one of {', '.join(DATASETS + TOY_NAMES)} (default: fashion-mnist; "
@@ -98,7 +99,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     d.add_argument("--ddp-timeout", type=number("--ddp-timeout", 10, 86_400), default=300,
                    help="seconds a process waits for the others before it stops with an error")
     p.add_argument("--conditional", action="store_true",
-                   help="class-conditional DCGAN or VAE (a cVAE): the dataset's labels go into the model")
+                   help="class-conditional DCGAN, style-based GAN or VAE (a cVAE): the dataset's labels go into the model")
     p.add_argument("--title", help="title shown in the model picker")
     p.add_argument("--description", help="one or two sentences for the model card")
     m = p.add_argument_group("model")
@@ -123,6 +124,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument("--diffaugment", type=diffaugment_setting, default="auto", metavar="POLICY",
                    help=f"DiffAugment for D's inputs: a comma-separated list of {', '.join(TRANSFORMS)}; off; or auto"
                         " (all three for a training set of at most 10 000 pictures, off above)")
+    add_stylegan_args(p)
     v = p.add_argument_group("VAE / classifier training")
     v.add_argument("--lr", type=number("--lr", 1e-8, 1.0), help="learning rate (VAE: 1e-3, classifier: 2e-3)")
     v.add_argument("--beta", type=number("--beta", 0.0, 1000.0), default=1.0, help="VAE KL weight")
@@ -143,6 +145,7 @@ def diffaugment_setting(text: str) -> str:
 
 def model_config(args) -> dict:
     keys = {"dcgan": ["latent_dim", "width", "d_width", "upsample", "d_norm", "d_dropout", "d_condition"],
+            "stylegan": ["latent_dim", "w_dim", "mapping_layers", "channel_base", "channel_max"],
             "vae": ["latent_dim", "width", "hidden", "recon", "dropout"], "toy_gan": ["latent_dim"], "classifier": ["width"]}[args.model]
     cfg = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if getattr(args, "num_classes", 0):
@@ -151,12 +154,14 @@ def model_config(args) -> dict:
         cfg.update(critic_settings(args.loss))
     if args.model == "classifier" and getattr(args, "class_total", 0):
         cfg["num_classes"] = args.class_total                # one output per class of the data
-    if getattr(args, "image_shape", None) and args.model in ("dcgan", "vae", "classifier"):
+    if getattr(args, "image_shape", None) and args.model in ("dcgan", "stylegan", "vae", "classifier"):
         cfg["channels"], cfg["image_size"] = args.image_shape[0], args.image_shape[1]   # the data's pictures
     return cfg
 
 
 def train_config(args):
+    if args.model == "stylegan":
+        return stylegan_train_config(args)
     if args.model in ("dcgan", "toy_gan"):
         return GANTrainConfig(loss=args.loss, k=args.k, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
                               beta1=args.beta1, beta2=args.beta2, label_smoothing=args.label_smoothing, seed=args.seed,
@@ -189,7 +194,7 @@ def load_data(args, device, par: DataParallel | None = None):
         ds.images = resize_images(ds.images, args.image_size or ds.image_shape[1], args.channels or ds.image_shape[0])
     args.image_shape, args.data_size = ds.image_shape, len(ds)
     args.class_total = max(len(ds.class_names), int(ds.labels.max()) + 1 if ds.labels is not None and len(ds) else 0)
-    value_range = (-1.0, 1.0) if args.model == "dcgan" else (0.0, 1.0)
+    value_range = (-1.0, 1.0) if args.model in ("dcgan", "stylegan") else (0.0, 1.0)
     meta = ds.describe()
     if par is not None:
         return par.sampler(ds.images, device, value_range, ds.labels), ds, meta
@@ -233,6 +238,7 @@ def train(args, argv) -> int:
     if par is not None:
         device = par.device(device)
         command = par.command(argv)
+    args.world_size = par.launch.world_size if par is not None else 1
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

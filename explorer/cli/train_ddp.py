@@ -18,7 +18,8 @@ from explorer.training import distributed
 from explorer.training.fast import unavailable_reason
 from explorer.training.shards import EpochShards
 
-DDP_MODELS = ("dcgan", "vae")
+DDP_MODELS = ("dcgan", "stylegan", "vae")
+NO_BATCHNORM = ("stylegan", "vae")
 
 
 def check_plain_args(args) -> None:
@@ -33,10 +34,10 @@ class DataParallel:
 
     def __init__(self, launch: distributed.Launch, args):
         if args.model not in DDP_MODELS:
-            raise UserError(f"Data-parallel training (torchrun) is for --model dcgan or vae, not {args.model}; "
+            raise UserError(f"Data-parallel training (torchrun) is for --model dcgan, stylegan or vae, not {args.model}; "
                             f"train a {args.model} in one process.")
-        if args.sync_bn and args.model == "vae":
-            raise UserError("--sync-bn: the VAE has no BatchNorm layers, so there is nothing to synchronise.")
+        if args.sync_bn and args.model in NO_BATCHNORM:
+            raise UserError(f"--sync-bn: the {args.model} model has no BatchNorm layers, so there is nothing to synchronise.")
         self.launch, self.args = launch, args
         self.backend = ""
         self.graphs = False
@@ -93,7 +94,7 @@ class DataParallel:
         """What rank 0 prints before training: processes, backend, global batch, learning rate, BatchNorm."""
         L, a = self.launch, self.args
         lr = self.learning_rates(trainer)
-        bn = ("no BatchNorm layers" if a.model == "vae" else
+        bn = ("no BatchNorm layers" if a.model in NO_BATCHNORM else
               f"synchronised over the global batch ({self.synchronised} layers, --sync-bn)" if a.sync_bn else
               f"per-process statistics over {a.batch_size} pictures (--sync-bn: over the global batch)")
         return [

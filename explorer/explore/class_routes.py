@@ -31,9 +31,9 @@ from typing import Callable
 
 import torch
 
-from explorer.core.latent import sample_z
 
 Judge = Callable[[torch.Tensor], torch.Tensor]     # latents (N, D) -> class probabilities (N, C)
+Sampler = Callable[[int, int], torch.Tensor]       # (n, seed) -> n latents from the model's prior: Family.seed_latents
 
 RAY_STEPS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)   # latent units along v; beyond 6 pictures degrade
 ANCHOR_STEPS = tuple(i / 10 for i in range(1, 11))                # fractions of the way to the anchor
@@ -62,9 +62,9 @@ def classifier_judge(family, classifier, batch: int = 500) -> Judge:
     return judge
 
 
-def check_latents(n: int, dim: int) -> torch.Tensor:
+def check_latents(n: int, sampler: Sampler) -> torch.Tensor:
     """The checking seeds' latents (n, D), drawn one seed at a time like the Explore tab does."""
-    return torch.stack([sample_z(1, dim, CHECK_SEED0 + i)[0] for i in range(n)])
+    return torch.cat([sampler(1, CHECK_SEED0 + i) for i in range(n)])
 
 
 def _first_hits(points: torch.Tensor, target: int, level: float, judge: Judge, chunk: int = 3):
@@ -142,10 +142,11 @@ def _pairs(probs: torch.Tensor, usable: list[int]) -> list[tuple[int, int]]:
 
 
 @torch.no_grad()
-def fit_class_routes(judge: Judge, dim: int, n_classes: int, samples: int = 5000, check: int = 200) -> ClassRoutes:
+def fit_class_routes(judge: Judge, sampler: Sampler, n_classes: int, samples: int = 5000, check: int = 200) -> ClassRoutes:
     """Fit vectors and anchors on a bank of `samples` prior latents, then check every route on
     `check` other seeds (the checking seeds, CHECK_SEED0 onwards)."""
-    z = sample_z(samples, dim, BANK_SEED)                                 # (N, D)
+    z = sampler(samples, BANK_SEED)                                       # (N, D)
+    dim = z.shape[1]
     probs = judge(z)                                                      # (N, C)
     overall = z.mean(0)
     means = overall.repeat(n_classes, 1)
@@ -166,7 +167,7 @@ def fit_class_routes(judge: Judge, dim: int, n_classes: int, samples: int = 5000
     usable = [c for c in range(n_classes) if levels[c] > 0]
     pairs = torch.tensor(_pairs(probs, usable), dtype=torch.long).view(-1, 2)
     routes = ClassRoutes(means, levels, anchors, counts, vectors, torch.zeros(n_classes), pairs, check)
-    zc = check_latents(check, dim)
+    zc = check_latents(check, sampler)
     for c in usable:
         routes.success[c] = (judge(routes.end(zc, c, judge)).argmax(1) == c).float().mean()
     return routes

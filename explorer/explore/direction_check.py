@@ -21,7 +21,7 @@ import torch
 from explorer.core.checkpoints import CHECKPOINT_DIR
 from explorer.core.metadata import DatasetInfo
 from explorer.eval.features import load_classifier
-from explorer.explore.class_routes import Judge, check_latents, classifier_judge
+from explorer.explore.class_routes import Judge, Sampler, check_latents, classifier_judge
 from explorer.explore.directions import Directions
 from explorer.explore.registry import LoadedModel
 
@@ -41,12 +41,12 @@ def file_digest(path: Path) -> str:
 
 
 @torch.no_grad()
-def class_agreement(d: Directions, steer: Judge, second: Judge, dim: int, check: int = CHECK_SEEDS) -> dict[int, float]:
+def class_agreement(d: Directions, steer: Judge, second: Judge, sampler: Sampler, check: int = CHECK_SEEDS) -> dict[int, float]:
     """{class: share of `check` test seeds whose route end (steered by `steer`) `second` labels as the class}."""
     r = d.routes
     if r is None:
         return {}
-    z = check_latents(check, dim)                                          # (check, D)
+    z = check_latents(check, sampler)                                      # (check, D)
     out = {}
     for c in range(len(d.class_names)):
         if r.levels[c] > 0:
@@ -115,7 +115,7 @@ class SecondOpinions:
             steer = classifier_judge(m.family, self._classifier(dataset))
             second = classifier_judge(m.family, load_classifier(path, self.device))
             self._known[key] = cached_agreement(cache, lambda: direction_agreement(
-                d, class_agreement(d, steer, second, m.latent_dim)))
+                d, class_agreement(d, steer, second, m.family.seed_latents)))
         return self._known[key]
 
     def _in_background(self, m: LoadedModel, d: Directions, key: tuple) -> None:

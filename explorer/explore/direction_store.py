@@ -18,7 +18,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from explorer.core.checkpoints import _write_atomic
-from explorer.explore.directions import METHODS, Directions
+from explorer.explore.direction_methods import METHODS
+from explorer.explore.directions import Directions
 from explorer.explore.registry import LoadedModel
 
 log = logging.getLogger(__name__)

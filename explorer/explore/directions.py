@@ -202,7 +202,7 @@ def _orthonormal_rows(u: torch.Tensor) -> torch.Tensor:
 def class_directions(family: Family, classifier, samples: int = 5000, check: int = 200) -> ClassRoutes:
     """Named class directions for a model whose pictures the classifier can label (its classes)."""
     judge = classifier_judge(family, classifier)
-    return fit_class_routes(judge, family.latent_dim, len(family.class_names), samples, check)
+    return fit_class_routes(judge, family.seed_latents, len(family.class_names), samples, check)
 
 
 @torch.no_grad()
@@ -263,8 +263,3 @@ def picture_pca_directions(family: Family, looks=None, **kw) -> Directions:
 
 def _device(module) -> torch.device:
     return next(module.parameters()).device
-
-
-# Family.directions -> how; each takes the family, `classifier` (names directions; None: principal ones only),
-# `looks` (the dataset's classifier, whatever the model's classes), `check`, `class_samples`, and a size
-METHODS = {"encoded-pca": encoded_pca_directions, "ganspace": ganspace_directions, "picture-pca": picture_pca_directions}

@@ -24,7 +24,6 @@ import torch
 
 from explorer.core.checkpoints import CheckpointError, load_checkpoint, read_metadata
 from explorer.core.colour_picture import prepare_colour_picture
-from explorer.core.latent import sample_z
 from explorer.core.picture import PreparedPicture, prepare_picture
 from explorer.core.validation import UserError, check_int, check_number, check_seed
 from explorer.eval.features import classify
@@ -238,7 +237,7 @@ class PictureEncoder:
         t1 = time.perf_counter()
         if isinstance(encoder, str):
             notes.append(f"no learned encoder: {encoder}; started from the best of {RANDOM_STARTS} random latents")
-            z_start = sample_z(RANDOM_STARTS, model.latent_dim, seed, device=model.device)
+            z_start = model.family.seed_latents(RANDOM_STARTS, seed).to(model.device)
             with torch.no_grad():
                 err = (decode(z_start) - x).pow(2).flatten(1).mean(1)
             guess = z_start[int(err.argmin())][None]

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import torch
 
-from explorer.core.latent import sample_z
 from explorer.explore.class_routes import classifier_judge
 
 SAMPLES = 48        # pictures judged per end of each direction
@@ -42,11 +41,12 @@ def _majority(probs: torch.Tensor) -> tuple[int, float]:
 
 
 def effect_names(directions, judge: Callable[[torch.Tensor], torch.Tensor], class_names: list[str],
-                 count: int, samples: int = SAMPLES, reach: float = REACH, agree: float = AGREE) -> list[str]:
+                 count: int, sampler: Callable[[int, int], torch.Tensor], samples: int = SAMPLES, reach: float = REACH,
+                 agree: float = AGREE) -> list[str]:
     """A name per principal direction (the first `count`): "minus ↔ plus", "more like X", or "".
-    `judge` maps latents (N, D) to class probabilities (N, C)."""
+    `judge` maps latents (N, D) to class probabilities (N, C); `sampler(n, seed)` draws the model's latents."""
     k = min(count, len(directions.basis))
-    z = sample_z(samples, len(directions.center), SEED)                     # (N, D)
+    z = sampler(samples, SEED)                                              # (N, D)
     ends = torch.cat([_moved(directions, z, i, v) for i in range(k) for v in (-reach, reach)])   # (2kN, D)
     probs = judge(ends).reshape(k, 2, samples, -1)                         # (k, 2, N, C)
     names = []
@@ -89,7 +89,7 @@ class SliderNames:
         with self._lock:
             if key not in self._names:
                 judge = classifier_judge(m.family, classifier)
-                self._names[key] = effect_names(directions, judge, directions.class_names, k)
+                self._names[key] = effect_names(directions, judge, directions.class_names, k, m.family.seed_latents)
             return self._names[key]
 
     def forget(self, name: str) -> None:

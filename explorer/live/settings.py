@@ -33,6 +33,7 @@ TOY_DEVICE_NOTE = "on the CPU (tiny networks run about 3× faster there than on 
 TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the app keep PyTorch's default
 TOY_MODEL = {"hidden": 64, "layers": 3}
 IMAGE_MODELS = {kind: f.train_tab for kind, f in FAMILIES.items() if f.train_tab}   # what image mode trains
+STYLEGAN_LR = 0.0025      # the learning rate a style-based run wants (StyleGAN2-ADA's); the tab's default is the DCGAN's
 IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
 
@@ -69,7 +70,7 @@ class ToySettings:
 @dataclass
 class ImageSettings:
     dataset: str = "digits"        # "digits", "fashion-mnist" or a prepared dataset's name ("emoji")
-    model: str = "dcgan"           # a family kind in IMAGE_MODELS: "dcgan" or "vae"
+    model: str = "dcgan"           # a family kind in IMAGE_MODELS: "dcgan", "stylegan" or "vae"
     loss: str = "non-saturating"
     lr: float = 2e-4
     k: int = 1
@@ -118,13 +119,13 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
 
 
 def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, ImageDataset, str]:
-    """(trainer, its training images, a note on which): a fresh DCGAN or VAE, class-conditional if asked,
+    """(trainer, its training images, a note on which): a fresh DCGAN, style-based GAN or VAE, class-conditional if asked,
     with one class per class name of the dataset."""
     s = s.validated(data_dir)
     ds, note = image_data(s.dataset, data_dir)
     sampler = ImageSampler(ds.images, device, FAMILIES[s.model].data_range, ds.labels if s.conditional else None)
     channels, side = ds.images.shape[1], ds.images.shape[-1]                  # (N, C, H, W)
-    model = dict(IMAGE_MODELS[s.model], **({} if (channels, side) == (1, 28) else {"image_size": side, "channels": channels}))
+    model = dict(IMAGE_MODELS[s.model], image_size=side, channels=channels)
     if s.conditional:
         model["num_classes"] = class_count(s.model, s.loss, sampler, ds.class_names)
     model.update(image_model_settings(s.model, s.loss))

@@ -20,6 +20,7 @@ from explorer.training.classifier import ClassifierTrainConfig, ClassifierTraine
 from explorer.training.conditional import CONDITIONAL_LOSS, check_conditional, class_count
 from explorer.training.encoder import EncoderTrainConfig, EncoderTrainer
 from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_settings
+from explorer.training.stylegan import StyleGANTrainConfig, StyleGANTrainer
 from explorer.training.vae import VAETrainConfig, VAETrainer
 
 
@@ -29,6 +30,8 @@ def image_train_config(kind: str, loss: str, lr: float, k: int, batch_size: int,
     no loss, k or label smoothing)."""
     if kind == "vae":
         return VAETrainConfig(batch_size=batch_size, lr=lr, seed=seed)
+    if kind == "stylegan":     # its own loss (non-saturating + lazy R1) and Adam betas; k and smoothing do not apply
+        return StyleGANTrainConfig(batch_size=batch_size, lr_g=lr, lr_d=lr, seed=seed)
     return GANTrainConfig(loss=loss, k=k, batch_size=batch_size, lr_g=lr, lr_d=lr, label_smoothing=label_smoothing,
                           seed=seed)
 
@@ -39,7 +42,7 @@ def image_model_settings(kind: str, loss: str) -> dict:
 
 
 def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", check_every: int = 50) -> Trainer:
-    """A fresh trainer for `kind` (dcgan, toy_gan, vae, classifier) on a data sampler.
+    """A fresh trainer for `kind` (dcgan, stylegan, toy_gan, vae, classifier) on a data sampler.
     (An encoder trains against a frozen generator: build EncoderTrainer directly.)"""
     seed = getattr(train_config, "seed", 0)
     with torch.random.fork_rng(devices=[]):   # weights initialised from the run's seed, globals untouched
@@ -47,6 +50,8 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
         modules = build(kind, model_config)
     if kind in ("dcgan", "toy_gan"):
         return GANTrainer(modules, sampler, train_config, device, kind=kind, check_every=check_every)
+    if kind == "stylegan":
+        return StyleGANTrainer(modules, sampler, train_config, device, check_every=check_every)
     if kind == "vae":
         return VAETrainer(modules, sampler, train_config, device, check_every=check_every)
     return ClassifierTrainer(modules, sampler, train_config, device, check_every=check_every)
@@ -54,5 +59,5 @@ def make_trainer(kind: str, model_config, train_config, sampler, device="cpu", c
 
 __all__ = ["make_trainer", "image_train_config", "image_model_settings", "critic_settings", "StepRecord", "Trainer", "TrainingDiverged", "ImageSampler",
            "ToySampler", "GANTrainConfig", "GANTrainer", "LOSSES", "VAETrainConfig", "VAETrainer",
-           "ClassifierTrainConfig", "ClassifierTrainer", "EncoderTrainConfig", "EncoderTrainer",
+           "ClassifierTrainConfig", "ClassifierTrainer", "StyleGANTrainConfig", "StyleGANTrainer", "EncoderTrainConfig", "EncoderTrainer",
            "CONDITIONAL_LOSS", "check_conditional", "class_count"]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from explorer.core.validation import UserError
 
-CONDITIONAL_KINDS = ("dcgan", "vae")
+CONDITIONAL_KINDS = ("dcgan", "stylegan", "vae")
 CONDITIONAL_LOSS = "A class-conditional GAN trains with the non-saturating or minimax loss; choose one of those."
 
 
 def check_conditional(kind: str, loss: str) -> None:
     """UserError if a `kind` model trained with `loss` cannot be class-conditional (a VAE ignores `loss`)."""
     if kind not in CONDITIONAL_KINDS:
-        raise UserError(f"Only a DCGAN or a VAE can be class-conditional (model dcgan or vae), not {kind}.")
+        raise UserError(f"Only a DCGAN, a style-based GAN or a VAE can be class-conditional (model dcgan, stylegan "
+                        f"or vae), not {kind}.")
     if kind == "dcgan" and loss == "wgan-gp":
         raise UserError(CONDITIONAL_LOSS)
 

@@ -94,19 +94,24 @@ class GANTrainer(Trainer):
         self.num_classes = getattr(self.G.cfg, "num_classes", 0)
         if self.num_classes and cfg.loss == "wgan-gp":
             raise UserError("A class-conditional GAN trains with the non-saturating or minimax loss, not wgan-gp.")
-        fixed = torch.Generator(device=self.device).manual_seed(cfg.seed + 12345)
-        if self.num_classes:   # rows = classes, columns = the same GRID_COLUMNS latents
+        self.set_fixed_grid(cfg.seed)
+        self._last_d: dict[str, torch.Tensor] = {}
+        self.augment_policy = parse_policy(cfg.diffaugment)
+        if self.augment_policy and kind != "dcgan":
+            raise UserError("DiffAugment transforms pictures; a 2-D toy GAN trains without it.")
+
+
+    def set_fixed_grid(self, seed: int) -> None:
+        """The latents (and classes) of the sample grid, the same at every step: 64 pictures, or for
+        a conditional model rows = classes, columns = the same GRID_COLUMNS latents."""
+        fixed = torch.Generator(device=self.device).manual_seed(seed + 12345)
+        if self.num_classes:
             self.grid_columns = GRID_COLUMNS
             self.fixed_noise = self.noise(GRID_COLUMNS, fixed).repeat(self.num_classes, 1)
             self.fixed_labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(GRID_COLUMNS)
         else:
             self.grid_columns, self.fixed_labels = None, None
             self.fixed_noise = self.noise(64, fixed)
-        self._last_d: dict[str, torch.Tensor] = {}
-        self.augment_policy = parse_policy(cfg.diffaugment)
-        if self.augment_policy and kind != "dcgan":
-            raise UserError("DiffAugment transforms pictures; a 2-D toy GAN trains without it.")
-
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=generator or self.gen)

@@ -12,9 +12,10 @@ from explorer.core.checkpoints import Checkpoint, load_checkpoint
 from explorer.core.families.base import Family
 from explorer.core.families.dcgan import DCGANFamily
 from explorer.core.families.onnx import OnnxFamily
+from explorer.core.families.stylegan import StyleGANFamily
 from explorer.core.families.vae import VAEFamily
 
-FAMILIES: dict[str, type[Family]] = {f.kind: f for f in (DCGANFamily, VAEFamily, OnnxFamily)}
+FAMILIES: dict[str, type[Family]] = {f.kind: f for f in (DCGANFamily, VAEFamily, StyleGANFamily, OnnxFamily)}
 MODEL_SUFFIXES = (".safetensors", ".onnx")     # the files a models folder (or an upload) may hold
 
 

@@ -112,6 +112,23 @@ class Family:
         """Latents (B, D) drawn with class vectors (B, E) instead of classes: pictures in [0, 1]."""
         raise UserError("This model has no learned class vectors to blend.")
 
+    # ---------------------------------------------------------------- what its sliders and exports need
+    temperature_words: ClassVar[str] = "Temperature"     # what scaling a latent towards the centre is called
+
+    @property
+    def typical_norm(self) -> float:
+        """The length of a typical latent from the prior (refinement keeps a fitted latent near it)."""
+        return float(self.latent_dim) ** 0.5
+
+    def layer_groups(self) -> dict[str, range]:
+        """Ranges of a layered latent (coarse / middle / fine) a slider can be limited to; {} for none."""
+        return {}
+
+    def onnx_decoder(self) -> tuple[torch.nn.Module, int]:
+        """(a module: latents [+ classes] -> pictures in [0, 1], the size of its latent input) for ONNX export."""
+        from explorer.core.families.export_module import DecoderModule
+        return DecoderModule(self), self.latent_dim
+
     def extra_figures(self, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> dict[str, float]:
         """Figures of this family beyond its samples' (python -m explorer.evaluate), from the test pictures
         (N, C, H, W) in [0, 1] and their labels: none by default."""

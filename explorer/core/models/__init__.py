@@ -2,6 +2,10 @@
 
 Kinds and the modules they consist of:
     dcgan       {"generator": Generator, "discriminator": Discriminator}
+    stylegan    {"generator": stylegan.Generator, "generator_live": stylegan.Generator,
+                 "discriminator": stylegan.Discriminator}: "generator" is the moving average of the
+                 weights the trainer samples and saves, "generator_live" the one it trains (a file
+                 may leave it out: loading builds only what the file names)
     vae         {"vae": ConvVAE}
     toy_gan     {"generator": ToyGenerator, "discriminator": ToyDiscriminator}
     classifier  {"classifier": Classifier}
@@ -18,12 +22,15 @@ from explorer.core.models.classifier import Classifier, ClassifierConfig
 from explorer.core.models.dcgan import DCGANConfig, Discriminator, Generator
 from explorer.core.models.encoder import Encoder, EncoderConfig
 from explorer.core.models.limits import check_parameter_count
+from explorer.core.models.stylegan import StyleGANConfig
+from explorer.core.models.stylegan import Discriminator as StyleDiscriminator
+from explorer.core.models.stylegan import Generator as StyleGenerator
 from explorer.core.models.toy import ToyDiscriminator, ToyGANConfig, ToyGenerator
 from explorer.core.models.vae import ConvVAE, VAEConfig
 from explorer.core.validation import UserError
 
 CONFIGS = {"dcgan": DCGANConfig, "vae": VAEConfig, "toy_gan": ToyGANConfig, "classifier": ClassifierConfig,
-           "encoder": EncoderConfig}
+           "encoder": EncoderConfig, "stylegan": StyleGANConfig}
 KINDS = tuple(CONFIGS)
 LAYOUT_KINDS = ("dcgan", "vae", "classifier", "encoder")   # convolutional: their blocks follow models/layout.py
 
@@ -81,6 +88,9 @@ def _build(kind: str, cfg) -> dict[str, nn.Module]:
         return {"generator": Generator(cfg), "discriminator": Discriminator(cfg)}
     if kind == "vae":
         return {"vae": ConvVAE(cfg)}
+    if kind == "stylegan":
+        return {"generator": StyleGenerator(cfg), "generator_live": StyleGenerator(cfg),
+                "discriminator": StyleDiscriminator(cfg)}
     if kind == "toy_gan":
         return {"generator": ToyGenerator(cfg), "discriminator": ToyDiscriminator(cfg)}
     if kind == "encoder":
@@ -92,7 +102,7 @@ __all__ = [
     "KINDS", "CONFIGS", "LAYOUT_KINDS", "build", "make_config", "config_from_checkpoint", "decoder_of",
     "DCGANConfig", "Generator", "Discriminator", "VAEConfig", "ConvVAE",
     "ToyGANConfig", "ToyGenerator", "ToyDiscriminator", "ClassifierConfig", "Classifier",
-    "EncoderConfig", "Encoder",
+    "EncoderConfig", "Encoder", "StyleGANConfig", "StyleGenerator", "StyleDiscriminator",
 ]
 
 

@@ -14,6 +14,8 @@ IMAGE = (8, 256)          # square image side, pixels (a multiple of 4)
 CHANNELS = (1, 4)         # grayscale, RGB, RGBA
 WIDTH = (1, 512)          # convolution channels of the first/last block
 HIDDEN = (1, 8192)        # units of a fully connected layer
+MAPPING_LAYERS = (1, 8)   # fully connected layers of a style-based mapping network (StyleGAN: 8)
+CHANNEL_BASE = (1, 65536) # a style-based model's feature maps at resolution r: channel_base // r (capped)
 MAX_DROPOUT = 0.95
 CLASSES = (0, 1000)       # 0 = unconditional; K = a class-conditional model with K classes
 MAX_PARAMETERS = 100_000_000   # 400 MB of float32 weights per model
