@@ -36,7 +36,7 @@ def judge(z: torch.Tensor) -> torch.Tensor:
 
 
 def test_a_direction_is_named_by_the_classes_at_its_ends():
-    names = effect_names(plain_directions(), judge, NAMES, 3, lambda n, seed: sample_z(n, 2, seed))
+    names = effect_names(plain_directions(), judge, NAMES, 3, lambda n, seed: sample_z(n, 4, seed))
     assert names[0] == "Trouser ↔ Bag"
     assert names[1] == "more like Bag →"
     assert names[2] == ""                 # the same class at both ends: no name rather than a wrong one
