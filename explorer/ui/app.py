@@ -17,7 +17,7 @@ from explorer.core.validation import UserError
 from explorer.explore.recipe import recipe_values
 from explorer.explore.workspace import Workspace
 from explorer.live.session import TrainingSession
-from explorer.ui import api
+from explorer.ui import api, assets
 from explorer.ui import undo as undo_history
 from explorer.ui.explore_tab import POINT, ExploreTab
 from explorer.ui.fast_picture import recipe_png
@@ -31,21 +31,12 @@ from explorer.ui.train_tab import TrainTab
 from explorer.ui.wiring import Parts, chain, event, prefixed
 
 TABS = ("explore", "interpolate", "map", "train")
-# The address bar remembers the open tab; not before the page has opened the view its address asks for
-# (the first tab's automatic selection at start-up would otherwise rewrite ?tab= before it is read).
-TAB_OPENED_JS = "() => {{ if (window.__leViewOpened) {{ const u = new URL(window.location.href); " \
-                "u.searchParams.set('tab', '{tab}'); window.history.replaceState(null, '', u); }} return '{tab}'; }}"
 # The visitor's open tab, held by the page: a tab click sets it at once (no server round trip), a handler
 # that opens a tab (a tour step, a map dot sent elsewhere, a reloaded address) sets it and the tab opens
 # as a click on its button opens it. Not a `gr.Tabs(selected=...)` output: Gradio's page re-reads the value
 # of every component under an event's outputs at each status change of every later event, and the tabs
 # hold them all (a tab switch cost ~20 000 copies more).
-OPEN_TAB_JS = """
-watch('value', () => {
-  const b = document.querySelector(`button[role="tab"][data-tab-id="${props.value}"]`);
-  if (b && b.getAttribute('aria-selected') !== 'true') b.click();
-});
-"""
+OPEN_TAB_JS = assets.js("open_tab.js")
 VIEW_OPENED_JS = "() => { window.__leViewOpened = true; }"
 
 
@@ -192,7 +183,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             button.click(**event(p, app.map_dot_as(which), ["interp.map_ends", "map.selection"],
                                  ["interp.map_ends", "interp.src_a", "interp.src_b", "current_tab"]))
 
-        opened = {tab: block.select(fn=None, js=TAB_OPENED_JS.format(tab=tab), outputs=[current_tab])   # and the address
+        opened = {tab: block.select(fn=None, js=assets.js("tab_opened.js", tab=tab), outputs=[current_tab])   # and the address
                   for tab, block in blocks.items()}
         opened["map"].then(**map_tab.refresh_event)
         opened["train"].then(**train.refresh_event)               # a reloaded page sees the run still going

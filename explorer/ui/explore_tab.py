@@ -18,7 +18,7 @@ from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
 from explorer.explore.seeds import surprise_seed
 from explorer.explore.workspace import Workspace
-from explorer.ui import texts, widgets
+from explorer.ui import assets, texts, widgets
 from explorer.ui.explore_widgets import (
     CLASS_ROW_JS,
     CLASS_ROW_TEMPLATE,
@@ -366,10 +366,4 @@ class ExploreTab:
 
 
 # The address bar follows the picture: the link reproduces it in another browser.
-SHARE_JS = """(recipe) => {
-  if (!recipe) return '';
-  const url = new URL(window.location.href);
-  url.searchParams.set('recipe', recipe);
-  window.history.replaceState(null, '', url);
-  return url.toString();
-}"""
+SHARE_JS = assets.js("share_link.js")

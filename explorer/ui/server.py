@@ -75,7 +75,7 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     smaller store)."""
     import gradio.networking
 
-    from explorer.ui.page import CSS, page_js, theme
+    from explorer.ui.page import css, page_js, theme
     from explorer.ui.plotly_html import PLOTLY_JS
 
     gradio.networking.url_ok = _patient_url_ok
@@ -88,7 +88,7 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     keep_tidy()               # what nobody consumed of Gradio's files and the GIFs is deleted after an hour
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
                             quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
-                            theme=theme(), css=CSS,
+                            theme=theme(), css=css(),
                             max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=session_capacity,
                             app_kwargs={"middleware": _middleware(demo)})
     return url

@@ -17,7 +17,7 @@ from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
 from explorer.ui.inputs import Number
-from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD, figure_value
+from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD, figure_value, live_template
 from explorer.ui.train_figures import (
     LAYERS,
     class_grid_picture,
@@ -104,7 +104,7 @@ class TrainTab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(toy_plot=gr.HTML(value=figure_value(preview_figure(real_data_preview("ring"), "ring")),
-                                               html_template='<div class="le-live" style="width:100%;height:470px"></div>',
+                                               html_template=live_template(470),
                                                js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot"),
                               toy_layers=gr.CheckboxGroup([(label, key) for key, label in LAYERS.items()], value=list(LAYERS),
                                                           label="Show", elem_id="train-layers"))
@@ -140,7 +140,7 @@ class TrainTab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(grid=gr.HTML(elem_id="train-grid"),
-                              curves=gr.HTML(value=figure_value({}), html_template='<div class="le-live" style="width:100%;height:260px"></div>',
+                              curves=gr.HTML(value=figure_value({}), html_template=live_template(260),
                                              js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-curves"))
                         gr.Markdown(texts.TRAIN_IMAGES)
                     with gr.Column(scale=2):
