@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from explorer.core.loaded_model import MAX_LATENT, LoadedModel
 from explorer.core.validation import UserError, check_number, check_seed
 from explorer.explore.slider_names import MAX_NAME, tidy_names
+from explorer.explore.temperature import RECIPE_RANGE as TEMPERATURE
 
-TEMPERATURE = (0.0, 3.0)       # scales the seed's noise: 0 = the centre, 3 = far out
 SLIDER = (-10.0, 10.0)         # principal-direction coordinates, in σ
 AMOUNT = (-5.0, 5.0)           # how far along a named direction
 EXAMPLE = '{"model": ..., "seed": 3, "sliders": [...]}'

@@ -11,12 +11,14 @@ Raw widget values become a checked Recipe in one place, `Workspace.recipe`.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 
 import gradio as gr
 
 from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
 from explorer.explore.seeds import surprise_seed
+from explorer.explore.temperature import TemperatureScale, temperature_scale
 from explorer.explore.workspace import Workspace
 from explorer.ui import assets, texts, widgets
 from explorer.ui.explore_widgets import (
@@ -35,7 +37,6 @@ from explorer.ui.wiring import Parts, event
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
 SLIDER_RANGE = 4.0
-TEMPERATURE = (0.0, 2.0)     # the slider's range (a recipe may say up to 3)
 CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders", "names"]   # what makes the picture
 # what a model switch, a recipe, a map dot or your own picture set
 POINT = ["base", "direction", "amount", "temperature", "cls", "sliders"]
@@ -54,6 +55,15 @@ class ExploreTab:
         self.ws = ws
 
     # ---------------------------------------------------------------- plain helpers
+    def temperature(self, model) -> TemperatureScale:
+        """The temperature range and words offered for `model` (its family's: explore/temperature.py)."""
+        return temperature_scale(self.ws.model(model).kind)
+
+    def offered_temperature(self, model, temperature, notes: list[str] | None = None) -> float:
+        """A temperature typed or kept for `model`, within the range offered for it (the nearest end, said in `notes`)."""
+        t = self.temperature(model)
+        return clamped(t.name, temperature, *t.range, notes)
+
     def slider_updates(self, model: str, values: list[float], names=None) -> dict:
         """The sliders at `values`; relabelled (a model's first view, a recipe) when `names` is given."""
         d = self.ws.directions(model)
@@ -76,7 +86,7 @@ class ExploreTab:
         sliders = [clamped(f"Direction {i + 1}", v, -SLIDER_RANGE, SLIDER_RANGE, notes) for i, v in enumerate(list(sliders or ())[:n])]
         lo, hi = d.info(direction).amount_range if direction and direction in d.named() else (-2.0, 2.0)
         return self.ws.recipe({"model": model, "seed": seed, "sliders": sliders, "direction": direction or "",
-                               "temperature": clamped("Temperature", temperature, *TEMPERATURE, notes),
+                               "temperature": self.offered_temperature(model, temperature, notes),
                                "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
                                "class": cls if self.ws.model(model).num_classes else None,
                                "names": typed_names(names)[:n]})
@@ -153,6 +163,10 @@ class ExploreTab:
     def view(self, r: Recipe) -> dict:
         """Everything this tab shows for the checked recipe `r`, in one go: its controls, the picture and
         the strip (a model switch, a pasted recipe or an opened link is one event, not a chain of them)."""
+        notes: list[str] = []
+        r = replace(r, temperature=self.offered_temperature(r.model, r.temperature, notes))
+        if notes:                        # a link or recipe from elsewhere (the API may say any temperature)
+            widgets.info(" ".join(notes))
         out = self.state_for(r)
         out.update(self.picture_for(r))
         z = self.ws.model(r.model).check_one_latent(out["z"])
@@ -161,7 +175,7 @@ class ExploreTab:
 
     def reseed(self, model, seed, temperature, base=None):
         """The sliders where the (seed's or base's) starting point puts them."""
-        r = self.ws.recipe({"model": model, "seed": seed, "temperature": clamped("Temperature", temperature, *TEMPERATURE),
+        r = self.ws.recipe({"model": model, "seed": seed, "temperature": self.offered_temperature(model, temperature),
                             "base": base or None})
         return self.slider_updates(model, self.ws.slider_values(r))
 
@@ -179,7 +193,7 @@ class ExploreTab:
 
     def surprise(self, model, temperature):
         """A random seed the model's classifier can name: never one of its garbled pictures (explore/seeds.py)."""
-        seed = surprise_seed(self.ws, model, clamped("Temperature", temperature, *TEMPERATURE))
+        seed = surprise_seed(self.ws, model, self.offered_temperature(model, temperature))
         return {"seed": seed, "base": None, "direction": "", "amount": 0.0, **self.reseed(model, seed, temperature)}
 
     def reset(self, model, seed, temperature):
@@ -227,21 +241,31 @@ class ExploreTab:
         return {"model": r.model, "cls": cls, "conditional_note": gr.update(visible=bool(m.num_classes)),
                 # a conditional model's class is picked directly: no named class directions to offer
                 "direction_row": gr.update(visible=not m.num_classes),
-                "seed": r.seed, "temperature": r.temperature, "base": list(r.base) or None,
+                "seed": r.seed, "base": list(r.base) or None, "temperature": self.temperature_update(r.model, r.temperature),
                 "direction": gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 "amount": r.amount, "strip_dir": gr.update(choices=strip_choices, value=strip_choices[0]),
                 "names": "\n".join(r.names), **self.slider_updates(r.model, vals, r.names)}
+
+    def temperature_update(self, model, value) -> dict:
+        """The temperature slider for `model`: its family's range and words, at `value`."""
+        t = self.temperature(model)
+        return gr.update(value=value, minimum=t.lowest, maximum=t.highest, step=t.step, label=t.label)
 
     def recipe_text(self, recipe) -> Recipe:
         """A pasted recipe, checked."""
         return self.ws.recipe(recipe_values(recipe))
 
     def model_recipe(self, model, seed, temperature) -> Recipe:
-        """A model switch keeps the seed and temperature where they fit the new model."""
+        """A model switch keeps the seed and temperature where they fit the new model (a temperature beyond the
+        range offered for it moves to the nearest end, said)."""
+        notes: list[str] = []
         try:
-            return self.ws.recipe({"model": model, "seed": seed, "temperature": temperature})
+            r = self.ws.recipe({"model": model, "seed": seed, "temperature": self.offered_temperature(model, temperature, notes)})
         except UserError:                  # e.g. an out-of-range seed left in the box: start from seed 0
             return self.ws.recipe({"model": model})
+        if notes:
+            widgets.info(" ".join(notes))
+        return r
 
     def direction_label(self, model, name, info) -> str:
         """The option's words: the second judge's share where one is installed (the steering classifier's
@@ -298,7 +322,7 @@ class ExploreTab:
                           amount=Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount",
                                            min_width=200))
                 p.add(direction_row=direction_row, direction_note=gr.HTML(elem_id="explore-direction-note"),
-                      temperature=Slider(*TEMPERATURE, value=1.0, step=0.05, label=texts.TEMPERATURE_LABEL,
+                      temperature=Slider(*TemperatureScale().range, value=1.0, step=0.05, label=TemperatureScale().label,
                                             elem_id="explore-temperature"),
                       sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
                                          elem_id=f"explore-slider-{i}") for i in range(K_MAX)])

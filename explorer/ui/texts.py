@@ -46,9 +46,6 @@ INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk th
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
             "the picture at that point of the plane. The orange circle is where you are; click a tile to go there.")
 
-# The temperature slider's label: what its ends do, honestly (0 is the centre, not "the most typical picture")
-TEMPERATURE_LABEL = "Temperature · 0 centre (fades) · 1 typical · 2 unusual"
-
 AMOUNT_MEANS = ("Amount is the share of the way along that route: 0 leaves your picture, 0.5 goes halfway, 1 reaches "
                 "the route's end.")
 
@@ -59,10 +56,10 @@ TIPS = {
     "upload": "Load your own model: a .safetensors checkpoint written by Latent Explorer (at most 200 MB).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",
-    "temperature": "Scales the seed's starting point. 1: a typical random picture. Towards 0 the point moves to "
-                   "the centre of the latent space, where random points almost never land: a GAN's picture fades "
-                   "(a DCGAN may draw an empty, black square at 0), a VAE's turns into its blurry average. Above 1: "
-                   "further out, unusual pictures. The sliders move with it.",
+    "temperature": "How far from the centre of the latent space the seed's starting point is put. 1: a typical "
+                   "random picture. Lower: plainer, more average pictures (a GAN's picture fades nearer the centre, so "
+                   "its slider stops where the pictures can still be read). Higher: further out, unusual pictures. "
+                   "The sliders move with it.",
     "slider": "Move along one of the model's main directions of variation, measured in standard deviations (σ).",
     "direction": "A direction with a name: from the average picture of one class towards another.",
     "amount": "How far along the route to the named class: 0 = your picture, 0.5 = halfway, 1 = the route's end, "
