@@ -353,15 +353,16 @@ class ExploreTab:
                                   ["strip", "manifold"], errors_to="strip", trigger_mode="always_last")
         self.share_event = dict(fn=None, inputs=[p["recipe"]], outputs=[p["share_link"]], js=SHARE_JS)
         self.redraw = (self.fast, self.extras_event, self.share_event)
-        # while a direction slider or the amount moves, the page draws each value's picture itself from GET
-        # /le/picture (fast_picture.py: a Gradio event per value costs the page ~100 ms, a drag showed 6
-        # pictures in 2 s); its release (a drag's end, the arrow keys' end, leaving a typed value) runs the
-        # usual chain: the picture and its recipe, the strip framing it, the link
+        # while a direction slider, the amount or the temperature moves, the page draws each value's picture itself
+        # from GET /le/picture (fast_picture.py: a Gradio event per value costs the page ~100 ms, a drag showed 6
+        # pictures in 2 s); its release (a drag's end, the arrow keys' end, a typed value's Enter, pause or
+        # leaving the box: static/typed_values.js) runs the usual chain: the picture and its recipe, the strip
+        # framing it, the link (and Undo, which follows the recipe)
         for s in p["sliders"] + [p["amount"]]:
             s.release(**self.fast).then(**self.extras_event).then(**self.share_event)
-        # temperature rescales the starting point: the sliders follow it, then the picture
+        # temperature rescales the starting point: the sliders follow it as it moves, and on release the picture
         reseed = event(p, self.reseed, ["model", "seed", "temperature", "base"], ["sliders"], trigger_mode="always_last")
-        p["temperature"].input(**reseed).then(**self.fast)
+        p["temperature"].input(**reseed)
         p["temperature"].release(**reseed).then(**self.fast).then(**self.extras_event).then(**self.share_event)
         p["strip_dir"].change(**self.extras_event)
         self.then_all(p["direction"].change(**event(p, self.direction_info, ["model", "direction", "amount"],

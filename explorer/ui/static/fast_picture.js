@@ -1,12 +1,16 @@
-// The Explore picture while a direction slider or the Amount moves: the page asks GET le/picture (explorer/ui/
-// fast_picture.py) for the newest values' picture, one request at a time, and swaps it in; a picture that comes
-// back after the picture was redrawn by an event (a release, a model switch) is dropped, never shown over it.
+// The Explore picture while a direction slider, the Amount or the Temperature moves (dragged, arrow keys, typed):
+// the page asks GET le/picture (explorer/ui/fast_picture.py) for the newest values' picture, one request at a
+// time, and swaps it in; a picture that comes back after the picture was redrawn by an event (a release, a
+// model switch) is dropped, never shown over it. A value beyond the slider's ends is drawn at the nearest end
+// (its release says so); a new temperature draws the seed's own slider positions at it, as its release does.
 (() => {
   let busy = false, wanted = null, shown = null;
   const sliderValue = (host, target) => {
     const el = host.contains(target) ? target : host.querySelector('input[type=range]');
     const x = el ? parseFloat(el.value) : NaN;
-    return Number.isFinite(x) ? x : null;
+    if (!Number.isFinite(x)) return null;
+    const lo = parseFloat(el.min), hi = parseFloat(el.max);
+    return Math.min(Number.isFinite(hi) ? hi : x, Math.max(Number.isFinite(lo) ? lo : x, x));
   };
   const recipeNow = (target) => {
     // the address holds the shown picture's recipe (the share link); the recipe box is its fallback
@@ -15,6 +19,15 @@
     try { r = JSON.parse(new URLSearchParams(location.search).get('recipe') || (box ? box.value : '')); }
     catch (err) { return null; }
     if (!r || typeof r !== 'object' || typeof r.model !== 'string') return null;
+    const temperature = document.getElementById('explore-temperature');
+    if (temperature && temperature.contains(target)) {
+      const t = sliderValue(temperature, target);
+      if (t === null) return null;
+      r.temperature = t;
+      r.sliders = [];                      // the seed's own positions at the new temperature (the release's reseed)
+      delete r.names;
+      return JSON.stringify(r);
+    }
     const sliders = [];
     for (let i = 0; ; i++) {
       const host = document.getElementById('explore-slider-' + i);
@@ -69,7 +82,8 @@
     } catch (err) {
     } finally { busy = false; }
   };
-  const isSlider = (t) => t instanceof HTMLInputElement && t.closest('[id^="explore-slider-"], #explore-amount');
+  const isSlider = (t) => t instanceof HTMLInputElement
+    && t.closest('[id^="explore-slider-"], #explore-amount, #explore-temperature');
   document.addEventListener('input', (e) => {
     if (!isSlider(e.target)) return;
     moves++;

@@ -1,0 +1,90 @@
+"""Issue 32, a presenter's third pass, in headless Chromium at a 1280x720 projector: a typed value counts like a
+drag that ends there (the picture, the strip, the link, Undo; a message naming an out-of-range value at once),
+the temperature reaches the link. Against the session's shared app and Chromium (tests/conftest.py); waits
+on conditions, never for a fixed time."""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.test_browser import error_toasts, open_page, wait_settled
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def app(browser, shared_app):
+    return browser, shared_app.url, shared_app.ws
+
+
+def linked(pg) -> dict:
+    """The recipe in the address bar."""
+    return json.loads(parse_qs(urlparse(pg.url).query)["recipe"][0])
+
+
+def you(pg) -> float:
+    cap = pg.eval_on_selector("#explore-strip .le-current figcaption", "e => e.innerText")
+    return float(re.match(r"([+-−]?[\d.]+)σ", cap.replace("−", "-")).group(1))
+
+
+def number(pg, elem_id) -> float:
+    return float(pg.input_value(f"#{elem_id} input[type=number]"))
+
+
+def wait_linked(pg, key, value, index=None, timeout=30_000):
+    """Wait until the address bar's recipe says `key` (its item `index`) is `value`."""
+    pg.wait_for_function("""([key, value, index]) => {
+        let r;
+        try { r = JSON.parse(new URLSearchParams(location.search).get('recipe')); } catch (e) { return false; }
+        const v = r && (index === null ? r[key] : (r[key] || [])[index]);
+        return typeof v === 'number' && Math.abs(v - value) < 1e-6;
+    }""", arg=[key, value, index], timeout=timeout)
+
+
+def type_into(pg, elem_id, text, enter=True):
+    box = pg.locator(f"#{elem_id} input[type=number]")
+    box.click()
+    box.press("Control+a")
+    pg.keyboard.type(text, delay=60)
+    if enter:
+        pg.keyboard.press("Enter")
+
+
+def info_toasts(pg) -> str:
+    return " ".join(pg.eval_on_selector_all(".toast-body", "els => els.map(e => e.innerText)"))
+
+
+def test_a_typed_value_counts_like_a_drag_that_ends_there(app):
+    pg = open_page(app, 1280, 720, query="?recipe=fashion_dcgan")
+    try:
+        pg.wait_for_function("() => location.search.includes('fashion_dcgan')", timeout=30_000)
+        wait_settled(pg)
+        assert number(pg, "explore-temperature") == 1.0
+        # the temperature, typed then Enter: the sliders, the strip, the link and Undo follow (before: the picture only)
+        type_into(pg, "explore-temperature", "0.5")
+        wait_linked(pg, "temperature", 0.5)
+        wait_settled(pg)
+        assert abs(you(pg) - number(pg, "explore-slider-0")) < 0.06          # the strip frames the new picture
+        assert linked(pg)["sliders"][0] == pytest.approx(number(pg, "explore-slider-0"), abs=1e-3)
+        # the Amount, typed and left to stand (no Enter): a pause lets it go too, and the link follows
+        type_into(pg, "explore-amount", "0.4", enter=False)
+        wait_linked(pg, "amount", 0.4)
+        # a direction typed beyond its end: the message names the typed value at once, the slider goes to its end
+        type_into(pg, "explore-slider-0", "9", enter=False)
+        pg.wait_for_function("() => [...document.querySelectorAll('.toast-body')].some(t => t.innerText.includes('9 became 4'))",
+                             timeout=30_000)
+        wait_linked(pg, "sliders", 4.0, 0)
+        wait_settled(pg)
+        assert number(pg, "explore-slider-0") == 4.0 and abs(you(pg) - 4.0) < 0.06
+        # Undo steps back through the typed values as through drags
+        pg.locator("body").click(position={"x": 3, "y": 700})
+        pg.click("#explore-undo")
+        pg.wait_for_function("() => JSON.parse(new URLSearchParams(location.search).get('recipe')).sliders[0] !== 4",
+                             timeout=30_000)
+        assert linked(pg)["amount"] == 0.4 and linked(pg)["temperature"] == 0.5
+        assert error_toasts(pg) == []
+    finally:
+        pg.close()
