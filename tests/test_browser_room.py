@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -87,4 +88,37 @@ def test_a_typed_value_counts_like_a_drag_that_ends_there(app):
         assert linked(pg)["amount"] == 0.4 and linked(pg)["temperature"] == 0.5
         assert error_toasts(pg) == []
     finally:
+        pg.close()
+
+
+MINE = "() => { const r = document.querySelector('#train-toy-readout'); return !!r && /running \\(yours\\)/.test(r.innerText); }"
+
+
+def test_closing_the_owners_page_stops_the_run_within_seconds(app, shared_app):
+    """Issue 32 #6: a run trained on for minutes after its owner closed the tab. Now the closing page says so
+    (POST le/leave with its owner token) and, unless it comes back (a reload) within the grace, the run stops."""
+    session = shared_app.demo.train_session
+    grace = session.leave_grace
+    browser, url, _ = app
+    pg = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        pg.goto(url + "?tab=train")
+        pg.wait_for_selector("#train-toy-start", state="visible", timeout=60_000)
+        pg.click("#train-toy-start")
+        pg.wait_for_function(MINE, timeout=60_000)
+        pg.wait_for_function("() => !!window.leTrainOwner", timeout=30_000)      # the heartbeat passed the token
+        token = pg.evaluate("() => window.leTrainOwner")
+        assert session.owns(token)                                # the page holds the token itself, not a cipher
+        pg.reload()                                               # a reload says it leaves, and comes back:
+        pg.wait_for_function(MINE, timeout=60_000)                # heard from again, so the run is still hers
+        assert session.status(token)["state"] == "running" and not session.stop_if_left()
+        session.leave_grace = 1.0                                 # the test waits 1 s, not 10
+        pg.goto("about:blank")                                    # the owner leaves
+        end = time.monotonic() + 20
+        while session.status()["state"] != "stopped" and time.monotonic() < end:
+            time.sleep(0.2)
+        status = session.status("someone-else-0123456789")
+        assert status["state"] == "stopped" and not status["busy_for_others"] and "has left" in status["left"]
+    finally:
+        session.leave_grace = grace
         pg.close()

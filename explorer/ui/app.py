@@ -188,8 +188,10 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
         opened["map"].then(**map_tab.refresh_event)
         opened["train"].then(**train.refresh_event)               # a reloaded page sees the run still going
 
+        demo.load(**train.heartbeat_event)      # first and on its own: a reloaded training owner's page is back at once
         loaded = demo.load(**event(p, app.load_view, ["visited"],
                                    [*app.outputs(), "current_tab", "explore_intro", "train_intro", "visited"]))
         flows.after_model_set(loaded.then(fn=None, js=VIEW_OPENED_JS)).then(**train.refresh_event)
     demo.recipe_png = recipe_png(ws)      # GET /le/picture: the dragged slider's pictures (server.py serves it)
+    demo.train_session = session          # POST /le/leave: the training owner's page closes (server.py serves it)
     return demo

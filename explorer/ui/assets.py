@@ -16,7 +16,7 @@ from pathlib import Path
 
 STATIC = Path(__file__).with_name("static")
 # the page's start-up scripts, in the order they run (presentation.js first: the others' keys defer to it)
-PAGE_SCRIPTS = ("presentation.js", "fast_picture.js", "typed_values.js", "page.js")
+PAGE_SCRIPTS = ("presentation.js", "fast_picture.js", "typed_values.js", "train_owner.js", "page.js")
 PAGE_STYLES = ("page.css", "presentation.css")
 
 

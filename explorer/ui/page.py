@@ -39,5 +39,6 @@ def css() -> str:
 
 def page_js() -> str:
     """Runs once at page load: tooltips on every control, presentation mode, the fast picture, the keys
-    and typed values (static/presentation.js, fast_picture.js, typed_values.js, page.js)."""
+    typed values and the training owner's leaving (static/presentation.js, fast_picture.js, typed_values.js,
+    train_owner.js, page.js)."""
     return assets.page_js({eid: texts.TIPS[key] for eid, key in TOOLTIP_IDS.items()})

@@ -95,10 +95,15 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
 
 
 def _middleware(demo) -> list[Middleware]:
-    """The request limits, then the Explore tab's picture route (fast_picture.py) when the app has one."""
+    """The request limits, then the Explore tab's picture route (fast_picture.py) and the training owner's
+    leaving route (leave_route.py) when the app has them."""
     from explorer.ui.fast_picture import FastPicture
+    from explorer.ui.leave_route import OwnerLeaving
     out = [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024, endpoints=endpoints_of(demo))]
     render = getattr(demo, "recipe_png", None)
     if render is not None:
         out.append(Middleware(FastPicture, render=render, limit=CONCURRENCY))
+    session = getattr(demo, "train_session", None)
+    if session is not None:
+        out.append(Middleware(OwnerLeaving, leaving=session.leaving))
     return out

@@ -1,4 +1,5 @@
 """Plain words for non-experts: one place for every explanation and tooltip the UI shows."""
+from explorer.live.session import ABANDON_AFTER_S
 
 TITLE = "Latent Explorer"
 TAGLINE_SHORT = "Move a point in a model's latent space and watch the picture change."
@@ -105,6 +106,12 @@ TRAIN_IMAGES = (
     "on 500 pictures, measured every few hundred steps. A class-conditional run draws one row per class "
     "and also says how often the classifier sees the class the model was asked for."
 )
+# who controls a run, said in the Train tab (live/session.py decides it)
+TRAIN_OTHERS_RUN = ("Another visitor started this run: only they can pause, stop or save it. It stops by itself within "
+                    f"seconds of their page closing (or after {ABANDON_AFTER_S:.0f} s without a word from it), and then anyone may "
+                    "start one.")
+TRAIN_YOU_LEFT = ("Stopped at step {step:,} while this page was away (closed, or not heard from for "
+                  f"{ABANDON_AFTER_S:.0f} s). You can still save it, or start again.")
 TIPS.update({
     "train_mode": "2-D points train in a blink and show the whole game; images train a real picture model.",
     "toy_dataset": "The real data the forger must learn to imitate.",

@@ -11,7 +11,7 @@ from explorer.core.data import TOY_NAMES
 from explorer.core.imaging import image_grid
 from explorer.core.validation import UserError
 from explorer.live.probe import ClassGrid
-from explorer.live.session import TrainingSession
+from explorer.live.session import HEARTBEAT_S, TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings, image_datasets
 from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
@@ -29,6 +29,7 @@ from explorer.ui.train_figures import (
 from explorer.ui.wiring import Parts, event
 
 PACES = {"Demo pace": 0.03, "Fast": 0.004, "Full speed": 0.0}
+OWNER_JS = "(token) => { window.leTrainOwner = token || ''; return [token]; }"
 
 
 class TrainTab:
@@ -169,7 +170,8 @@ class TrainTab:
                                                    info=texts.TIPS["save_title"], elem_id="train-save-title", scale=2),
                                   save=gr.Button("Save to the model picker", elem_id="train-save"))
                         p.add(save_msg=gr.HTML(elem_id="train-save-msg"))
-        p.add(timer=gr.Timer(0.2, active=False), heartbeat=gr.Timer(20.0))   # the heartbeat: the owner's page is open
+        # the heartbeat: the owner's page is open (live/session.py: its owner has left when it stops)
+        p.add(timer=gr.Timer(0.2, active=False), heartbeat=gr.Timer(HEARTBEAT_S))
         self._wire()
 
     def _wire(self):
@@ -190,7 +192,10 @@ class TrainTab:
         p["toy_dataset"].change(**event(p, self.preview, ["toy_dataset", "token"], ["toy_plot"]))
         p["save"].click(**event(p, self.save, ["title", "token"], ["save_msg", "model"], errors_to="save_msg", toast=True))
         p["timer"].tick(**self.refresh_event)
-        p["heartbeat"].tick(**event(p, self.touch, ["token"]))
+        # the page keeps the token its heartbeat sends, to say it is leaving as it closes (static/train_owner.js);
+        # app.py sends it once more as the page opens, so a reloaded owner's page is back within its grace
+        self.heartbeat_event = event(p, self.touch, ["token"], js=OWNER_JS)
+        p["heartbeat"].tick(**self.heartbeat_event)
 
 
 def grid_picture(view) -> str:
