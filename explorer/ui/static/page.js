@@ -1,7 +1,8 @@
 // The page's own behaviour, run once at load (explorer/ui/assets.py puts it in the page): hover tooltips on
 // every control (window.leTips, from texts.TIPS), the drawing canvas's brush, and the keys: ← → walk the tour
-// while its panel is open, space plays/pauses training on the Train tab (never while typing, never instead
-// of a focused control). Presentation mode's keys are in presentation.js.
+// while its panel is open (never while typing; a focused button is no obstacle), space plays/pauses training
+// on the Train tab (never while typing, never instead of a focused button). Presentation mode's keys are in
+// presentation.js.
 (() => {
   const tips = window.leTips || {};
   const apply = () => { for (const [id, tip] of Object.entries(tips)) {
@@ -30,13 +31,14 @@
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const tag = (e.target.tagName || '').toLowerCase();
-    if (['input', 'textarea', 'select', 'button'].includes(tag) || e.target.isContentEditable) return;
+    if (['input', 'textarea', 'select'].includes(tag) || e.target.isContentEditable) return;
+    // the tour's arrows work with the focus on a button too: right after ▶ Tour, Next or Back it is there
     if (visible('tour-panel') && (e.key === 'ArrowRight' || e.key === 'ArrowLeft')) {
       const b = visible(e.key === 'ArrowRight' ? 'tour-next' : 'tour-back');
       if (b) { b.click(); e.preventDefault(); }
       return;
     }
-    if (e.key === ' ') {
+    if (e.key === ' ' && tag !== 'button') {           // space on a focused button presses that button
       for (const [readout, pause, play] of [['train-toy-readout', 'train-pause', 'train-play'],
                                             ['train-img-readout', 'train-img-pause', 'train-img-play']]) {
         const r = visible(readout);
