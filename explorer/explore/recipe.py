@@ -84,8 +84,8 @@ def _numbers(what: str, seq) -> list:
 
 
 def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
-    """The one check of a recipe's raw values for `model` (whose slider `directions` are given):
-    a typed Recipe, or a UserError naming the first bad value."""
+    """The one check of a recipe's raw values for `model` (whose slider `directions` are given; None will do
+    for a recipe without sliders, direction or names): a typed Recipe, or a UserError naming the first bad value."""
     if not isinstance(raw, Mapping):
         raise UserError(f"A recipe is a set of named values, like {EXAMPLE}")
     seed = check_seed(_number(raw.get("seed") if raw.get("seed") is not None else 0))
@@ -100,7 +100,7 @@ def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
     base = tuple(float(v) for v in model.check_one_latent(base, "The base latent")) if base else ()
     cls = raw.get("class", raw.get("cls"))
     cls = model.check_class(_number(cls) if cls != "" else None)
-    if len(sliders) > len(directions.basis):
+    if sliders and len(sliders) > len(directions.basis):
         raise UserError(f"{model.name} has {len(directions.basis)} slider directions, got {len(sliders)} values.")
     if direction:
         directions.info(direction)            # unknown, or one that does not work: refused by name

@@ -82,8 +82,11 @@ class App:
                 **prefixed("map", self.map_tab.on_model(r.model))}
 
     def switch_model(self, model, seed, temperature):
-        """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event."""
-        return self.open_view(self.explore.model_recipe(model, seed, temperature))
+        """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event.
+        A model whose directions are still to be found (just saved or uploaded) shows its own picture first."""
+        if not self.ws.directions_ready(str(model)):
+            yield {**self.explore.first_look(model, seed, temperature), **prefixed("map", self.map_tab.on_model(model))}
+        yield self.open_view(self.explore.model_recipe(model, seed, temperature))
 
     def apply_recipe(self, recipe):
         return self.open_view(self.explore.recipe_text(recipe))
@@ -134,7 +137,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
     use_runtime_folder()                 # Gradio's files go to the runtime folder, removed at exit
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
-    train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.listing)
+    train, tour = TrainTab(session, choices=lambda: choices(ws), prepare=ws.prepare), Tour(ws.listing)
     app = App(ws, default_model, explore, interp, map_tab)
     with gr.Blocks(title=TITLE) as demo:
         api.register(ws, session)        # first, so the public endpoints keep their plain names

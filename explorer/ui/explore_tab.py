@@ -226,6 +226,16 @@ class ExploreTab:
     def manifold_click(self, evt, model):
         return self.use_latent(model, self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None)))
 
+    def first_look(self, model, seed, temperature) -> dict:
+        """A model whose directions are still being found (one just saved from the Train tab): its own picture at
+        once, and no other model's strip or slider names beside it while the rest is computed."""
+        r = self.model_recipe(model, seed, temperature)
+        out = self.picture_for(r)
+        out.update({"strip": widgets.message(texts.FINDING_DIRECTIONS, "info"), "manifold": gr.update(visible=False),
+                    "sliders": [gr.update(visible=False)] * K_MAX, "model": r.model, "seed": r.seed,
+                    "temperature": self.temperature_update(r.model, r.temperature)})
+        return out
+
     def state_for(self, r: Recipe) -> dict:
         """Every control of this tab set for the checked recipe `r` (its model's directions, its sliders)."""
         d = self.ws.directions(r.model)

@@ -47,6 +47,9 @@ INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk th
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
             "the picture at that point of the plane. The orange circle is where you are; click a tile to go there.")
 
+FINDING_DIRECTIONS = ("Finding this model's directions (the first time it is explored): its strip and sliders "
+                      "come in a moment.")
+
 AMOUNT_MEANS = ("Amount is the share of the way along that route: 0 leaves your picture, 0.5 goes halfway, 1 reaches "
                 "the route's end.")
 

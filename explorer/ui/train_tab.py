@@ -33,9 +33,10 @@ OWNER_JS = "(token) => { window.leTrainOwner = token || ''; return [token]; }"
 
 
 class TrainTab:
-    def __init__(self, session: TrainingSession, choices=lambda: []):
+    def __init__(self, session: TrainingSession, choices=lambda: [], prepare=lambda name: None):
         self.session = session
         self.choices = choices         # the model picker's choices, refreshed after a save
+        self.prepare = prepare         # a saved model's directions found in the background (name -> None)
 
     # ---------------------------------------------------------------- handlers
     def start_toy(self, toy_dataset, toy_loss, lr_g, lr_d, toy_k, toy_batch, noise, pace, token):
@@ -64,6 +65,7 @@ class TrainTab:
             path, replaced = self.session.save(token, title)
         except UserError as exc:
             raise UserError(f"Not saved: {exc}") from None
+        self.prepare(path.stem)        # ready, or nearly, when it is picked
         what = "Replaced the earlier save with this title" if replaced else "Saved"
         widgets.info(f"{what}: it is in the model picker now.")
         return {"save_msg": widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
