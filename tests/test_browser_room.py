@@ -122,3 +122,63 @@ def test_closing_the_owners_page_stops_the_run_within_seconds(app, shared_app):
     finally:
         session.leave_grace = grace
         pg.close()
+
+
+ONE_ROW = """() => { const cells = [...document.querySelectorAll('#explore-strip .le-cell')];
+    return cells.length >= 7 && new Set(cells.map(c => Math.round(c.getBoundingClientRect().top))).size === 1; }"""
+
+
+def test_the_strip_keeps_one_row_and_the_picture_its_top_and_presenting_is_a_clean_projector_view(app):
+    """Issue 32 #9 (the strip's +3σ picture wrapped alone onto a second row; a conditional model's picture lost
+    its top with the last slider in view) and #4 (presentation mode: buttons broken over two lines, Direction 3
+    cut, the Class box truncated, a tiny grey key hint, the 28-px picture smoothed, the header taking room)."""
+    browser, url, _ = app
+    for width, height in ((1280, 720), (1400, 1000)):
+        pg = browser.new_page(viewport={"width": width, "height": height})
+        try:
+            for model in ("fashion_dcgan", "tiny_cgan"):
+                pg.goto(f"{url}?recipe={model}")
+                pg.wait_for_selector("#explore-strip .le-current", timeout=60_000)
+                pg.wait_for_function(ONE_ROW, timeout=30_000)
+                pg.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+                pg.wait_for_function("() => document.querySelector('#explore-image img').getBoundingClientRect().top >= 0",
+                                     timeout=5_000)
+        finally:
+            pg.close()
+    pg = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        pg.goto(f"{url}?recipe=tiny_cgan")
+        pg.wait_for_selector("#explore-strip .le-current", timeout=60_000)
+        pg.locator("body").click(position={"x": 3, "y": 700})
+        pg.keyboard.press("p")
+        pg.wait_for_function("() => document.body.classList.contains('le-present')", timeout=5_000)
+        view = pg.evaluate("""() => {
+            const shown = (e) => !!e && e.getClientRects().length > 0;
+            const buttons = [...document.querySelectorAll('#le-present-bar button, .le-compact button')]
+                .filter(b => shown(b) && b.innerText.trim());
+            const keys = document.querySelector('#le-present-bar .le-keys');
+            const cls = document.querySelector('#explore-class input');
+            const slider = document.querySelector('#explore-slider-2');
+            const img = document.querySelector('#explore-image img');
+            return {
+                broken: buttons.filter(b => b.scrollWidth > b.clientWidth + 1
+                    || b.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(b).lineHeight || '20')).map(b => b.innerText),
+                header: ['#model-picker', '#show-pixels', '#tour-open', '#present-toggle'].filter(s => shown(document.querySelector(s))),
+                keySize: parseFloat(getComputedStyle(keys).fontSize), keyColour: getComputedStyle(keys).color,
+                classCut: cls.scrollWidth > cls.clientWidth + 1, classValue: cls.value,
+                slider3Bottom: slider.getBoundingClientRect().bottom, rendering: getComputedStyle(img).imageRendering,
+                imgBottom: img.getBoundingClientRect().bottom,
+            };
+        }""")
+        assert view["broken"] == [] and view["header"] == []
+        assert view["keySize"] >= 16 and view["keyColour"] not in ("rgb(156, 163, 175)", "rgb(107, 114, 128)")
+        assert view["classValue"] and not view["classCut"], view
+        assert view["slider3Bottom"] <= 720 and view["imgBottom"] <= 720
+        assert view["rendering"] == "pixelated"                 # a 28-px picture keeps its pixels, as outside the mode
+        press = pg.locator("body")
+        press.click(position={"x": 3, "y": 700})
+        pg.keyboard.press("Escape")
+        pg.wait_for_function("() => !document.body.classList.contains('le-present')", timeout=5_000)
+    finally:
+        pg.evaluate("() => { localStorage.removeItem('latent-explorer-present'); }")
+        pg.close()

@@ -30,7 +30,7 @@
                      () => setPixels(!body.classList.contains('le-pixels')));
   button('le-present-exit', 'Exit (Esc)', 'Leave presentation mode', () => setPresent(false));
   const keys = document.createElement('span'); keys.className = 'le-keys';
-  keys.textContent = '← → seed · 1–9 tab · space play · Ctrl+Z undo';
+  keys.textContent = 'Keys: ← → seed · 1–9 tab · space play/pause · Ctrl+Z undo · Esc leave';
   bar.append(keys);
   body.append(bar);
   const setPixels = (on) => { body.classList.toggle('le-pixels', on); pix.setAttribute('aria-pressed', on ? 'true' : 'false');

@@ -9,6 +9,9 @@ const draw = () => {
   note.textContent = (v && v.note) || '';
   note.style.display = note.textContent ? '' : 'none';
   if (!v || !v.cells) { row.replaceChildren(); return; }
+  // every cell in one row, however many (the current picture between the σ steps makes 7 or 8): they share
+  // the column's width instead of wrapping the last one alone onto a second row
+  row.style.gridTemplateColumns = 'repeat(' + v.cells.length + ', minmax(0, 64px))';
   row.replaceChildren(...v.cells.map((c, i) => {
     const here = i === v.current;
     const fig = document.createElement('figure');
@@ -20,10 +23,10 @@ const draw = () => {
     img.src = c.src;
     img.alt = c.caption;
     img.className = v.rendering || 'le-crisp';
-    img.style.cssText = 'width:56px;height:56px;background:#000;box-sizing:content-box;border:3px solid '
-      + (here ? '#e8a200' : 'transparent');
+    img.style.cssText = 'width:100%;height:auto;aspect-ratio:1;display:block;background:#000;box-sizing:border-box;'
+      + 'border:3px solid ' + (here ? '#e8a200' : 'transparent');
     const cap = document.createElement('figcaption');
-    cap.style.cssText = 'font-size:11px';
+    cap.style.cssText = 'font-size:11px;line-height:1.2';
     cap.textContent = c.caption;
     fig.append(img, cap);
     if (!here) {
