@@ -182,3 +182,48 @@ def test_the_strip_keeps_one_row_and_the_picture_its_top_and_presenting_is_a_cle
     finally:
         pg.evaluate("() => { localStorage.removeItem('latent-explorer-present'); }")
         pg.close()
+
+
+def test_the_map_the_own_picture_panel_and_the_seed_say_one_thing_at_a_time(app):
+    """Issue 32 #9: the Map's nearest-dot pictures could not be clicked, "Open in Explore" left Seed at 0 as if
+    the picture were seed 0's, the previous model's map stayed up after a switch, and the own-picture panel
+    showed the canvas, the file box and the number box at once."""
+    from tests.test_browser import open_map, selection_text
+    browser, url, ws = app
+    ws.wait_for_map("tiny_vae2", 120)
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        pg.goto(url)
+        pg.wait_for_selector("#explore-image img", timeout=60_000)
+        pg.click("#own-picture")                              # one source's input at a time
+        pg.wait_for_selector("#own-draw", state="visible", timeout=10_000)
+        assert not pg.locator("#own-upload").is_visible() and not pg.locator("#own-index").is_visible()
+        pg.locator("#own-source label", has_text="Test picture").click()
+        pg.wait_for_selector("#own-index", state="visible", timeout=20_000)
+        assert not pg.locator("#own-draw").is_visible() and not pg.locator("#own-upload").is_visible()
+        open_map(pg)
+        pg.fill("#map-find textarea, #map-find input", "5")
+        pg.click("#map-find-go")
+        pg.wait_for_function("() => document.querySelectorAll('#map-selected button.le-dot').length > 0", timeout=30_000)
+        dot = pg.get_attribute("#map-selected button.le-dot >> nth=0", "data-dot")
+        pg.click("#map-selected button.le-dot >> nth=0")      # a nearest dot, clicked: selected
+        pg.wait_for_function("d => (document.querySelector('#map-selected-text textarea, #map-selected-text input') || {})"
+                             ".value === 'Selected dot #' + d", arg=dot, timeout=30_000)
+        assert selection_text(pg) == f"Selected dot #{dot}"
+        pg.click("#map-to-explore")                           # the Seed box says the picture is the dot's
+        pg.wait_for_function("d => document.querySelector('#explore-seed').innerText.includes('map dot #' + d)",
+                             arg=dot, timeout=30_000)
+        open_map(pg)
+        pg.click("#model-picker input")                       # the list opens; the map is still this model's
+        pg.wait_for_selector("#model-picker li[role=option]", timeout=10_000)
+        assert pg.evaluate("() => document.querySelector('#map-plot .le-map').children.length") > 0
+        cleared = pg.evaluate("""() => {
+            const option = [...document.querySelectorAll('#model-picker li[role=option]')]
+                .find(o => o.getAttribute('aria-selected') !== 'true');
+            if (!option) return 'no option';
+            option.dispatchEvent(new MouseEvent('mousedown', {bubbles: true}));
+            return document.querySelector('#map-plot .le-map').children.length;      // at once, before any answer
+        }""")
+        assert cleared == 0
+    finally:
+        pg.close()

@@ -19,7 +19,8 @@ from explorer.explore.workspace import Workspace
 from explorer.live.session import TrainingSession
 from explorer.ui import api, assets
 from explorer.ui import undo as undo_history
-from explorer.ui.explore_tab import POINT, ExploreTab
+from explorer.ui.explore_layout import POINT
+from explorer.ui.explore_tab import ExploreTab
 from explorer.ui.fast_picture import recipe_png
 from explorer.ui.gradio_files import use_runtime_folder
 from explorer.ui.interpolate_tab import InterpolateTab
@@ -122,7 +123,8 @@ class App:
         """The Map's selected dot becomes the Explore picture."""
         if not selection:
             raise UserError("Click a dot on the map first.")
-        return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class")),
+        return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class"),
+                                          source=f"map dot #{int(selection.get('index', 0))}"),
                 "current_tab": "explore"}
 
     def map_dot_as(self, which: str):

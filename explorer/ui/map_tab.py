@@ -146,8 +146,10 @@ class MapTab:
         near = nearest_dots(lm, index)
         cls = None if lm.classes is None else lm.classes[near]
         pics = self.ws.model(model).decode(lm.latents[near], cls)
-        cells = "".join(widgets.picture(im, 48, f"#{i}", "le-cell") for im, i in zip(pics, near))
-        return (f'<p style="margin:6px 0 2px">Nearest dots (type a number in Find to go there):</p>'
+        # each a button that finds its dot (static/page.js types its number into Find): numbers are the map's own
+        cells = "".join(f'<button type="button" class="le-dot" data-dot="{int(i)}" title="Go to dot #{int(i)}">'
+                        f'{widgets.picture(im, 48, f"#{int(i)}", "le-cell")}</button>' for im, i in zip(pics, near))
+        return (f'<p style="margin:6px 0 2px">Nearest dots (click one to go there):</p>'
                 f'<div class="le-neighbours" style="display:flex;gap:4px;flex-wrap:wrap;font-size:11px">{cells}</div>')
 
     def find(self, model, query, selection):

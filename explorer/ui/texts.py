@@ -109,6 +109,8 @@ TRAIN_IMAGES = (
     "on 500 pictures, measured every few hundred steps. A class-conditional run draws one row per class "
     "and also says how often the classifier sees the class the model was asked for."
 )
+TRAIN_OTHER_KIND = ("The trainer holds one run at a time, now {whose}: {description} ({state}). Its readings are on the "
+                    "{tab} tab.")
 # who controls a run, said in the Train tab (live/session.py decides it)
 TRAIN_OTHERS_RUN = ("Another visitor started this run: only they can pause, stop or save it. It stops by itself within "
                     f"seconds of their page closing (or after {ABANDON_AFTER_S:.0f} s without a word from it), and then anyone may "

@@ -82,8 +82,11 @@ class TrainTab:
         """What the run shows now; the 2-D game with the layers switched on (`toy_layers`, keys of LAYERS)."""
         status = self.session.status(token)
         view, kind = self.session.view, status["kind"]
-        out = {"toy_readout": readout(status, view if kind == "toy_gan" else None),
-               "img_readout": readout(status), "timer": gr.Timer(active=status["state"] == "running")}
+        # each sub-tab reads out its own kind of run; the other kind's says where it is (the trainer runs one at a time)
+        toy, images = kind in (None, "toy_gan"), kind in (None, "dcgan", "vae")
+        out = {"toy_readout": readout(status, view if kind == "toy_gan" else None) if toy else other_run(status, "Images"),
+               "img_readout": readout(status) if images else other_run(status, "2-D points"),
+               "timer": gr.Timer(active=status["state"] == "running")}
         if kind == "toy_gan" and isinstance(view, dict):
             out["toy_plot"] = figure_value(toy_figure(view, toy_layers))
         elif kind in ("dcgan", "vae") and isinstance(view, (np.ndarray, ClassGrid)):
@@ -198,6 +201,13 @@ class TrainTab:
         # app.py sends it once more as the page opens, so a reloaded owner's page is back within its grace
         self.heartbeat_event = event(p, self.touch, ["token"], js=OWNER_JS)
         p["heartbeat"].tick(**self.heartbeat_event)
+
+
+def other_run(status: dict, tab: str) -> str:
+    """A sub-tab's readout while the trainer holds the other kind of run: what that run is and where to see it."""
+    whose = "yours" if status.get("mine") else "another visitor's"
+    return widgets.message(texts.TRAIN_OTHER_KIND.format(description=status.get("description", ""), whose=whose,
+                                                         state=status.get("state", ""), tab=tab), "info")
 
 
 def grid_picture(view) -> str:

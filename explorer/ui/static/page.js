@@ -27,6 +27,15 @@
   document.addEventListener('click', (e) => {
     if (e.target.closest && e.target.closest('#tour-open, #tour-next, #tour-back')) window.scrollTo({top: 0});
   }, true);
+  // the Map's nearest dots: a click goes to that dot, as its number typed into Find does
+  document.addEventListener('click', (e) => {
+    const dot = e.target.closest && e.target.closest('#map-selected button.le-dot');
+    const box = document.querySelector('#map-find textarea, #map-find input'), go = document.getElementById('map-find-go');
+    if (!dot || !box || !go || !/^\d+$/.test(dot.dataset.dot || '')) return;
+    box.value = dot.dataset.dot;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(() => go.click(), 0);              // after Gradio has taken the typed number
+  });
   const visible = (id) => { const el = document.getElementById(id); return el && el.getClientRects().length > 0 ? el : null; };
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
