@@ -85,9 +85,10 @@ class App:
     def switch_model(self, model, seed, temperature):
         """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event.
         A model whose directions are still to be found (just saved or uploaded) shows its own picture first."""
-        if not self.ws.directions_ready(str(model)):
-            yield {**self.explore.first_look(model, seed, temperature), **prefixed("map", self.map_tab.on_model(model))}
-        yield self.open_view(self.explore.model_recipe(model, seed, temperature))
+        r = self.explore.model_recipe(model, seed, temperature)          # once: a note it makes is said once
+        if not self.ws.directions_ready(r.model):
+            yield {**self.explore.first_look(r), **prefixed("map", self.map_tab.on_model(r.model))}
+        yield self.open_view(r)
 
     def apply_recipe(self, recipe):
         return self.open_view(self.explore.recipe_text(recipe))

@@ -223,10 +223,9 @@ class ExploreTab(ExploreLayout):
         return self.use_latent(model, self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None)),
                                source="the place you clicked on the sheet")
 
-    def first_look(self, model, seed, temperature) -> dict:
-        """A model whose directions are still being found (one just saved from the Train tab): its own picture at
-        once, and no other model's strip or slider names beside it while the rest is computed."""
-        r = self.model_recipe(model, seed, temperature)
+    def first_look(self, r: Recipe) -> dict:
+        """A model whose directions are still being found (one just saved from the Train tab): the picture of its
+        recipe `r` (the seed's alone) at once, and no other model's strip or slider names beside it meanwhile."""
         out = self.picture_for(r)
         out.update({"strip": widgets.message(texts.FINDING_DIRECTIONS, "info"), "manifold": gr.update(visible=False),
                     "sliders": [gr.update(visible=False)] * K_MAX, "model": r.model, "seed": r.seed,
