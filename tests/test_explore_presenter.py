@@ -89,7 +89,7 @@ def test_surprise_me_avoids_seeds_the_classifier_cannot_name(ws):
     chosen = surprise_seed(ws, "fashion_dcgan", 1.0, random.Random(k))
     assert chosen != bad and seed_confidence(ws, "fashion_dcgan", [chosen])[0] >= CLEAR
     out = ExploreTab(ws).surprise("fashion_dcgan", 1.0)
-    assert seed_confidence(ws, "fashion_dcgan", [out["seed"]])[0] >= CLEAR
+    assert seed_confidence(ws, "fashion_dcgan", [out["seed"]["value"]])[0] >= CLEAR       # (its label reset too)
     assert surprise_seed(ws, "fashion_cdcgan", 1.0, random.Random(0)) == random.Random(0).randrange(0, 1_000_000)
 
 

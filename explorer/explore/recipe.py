@@ -115,7 +115,7 @@ def _names(raw, directions) -> tuple[str, ...]:
     if isinstance(raw, (str, bytes, dict)) or not hasattr(raw, "__iter__"):
         raise UserError("Slider names must be a list of text, one per slider.")
     names = list(raw)
-    if len(names) > len(directions.basis):
+    if names and len(names) > len(directions.basis):
         raise UserError(f"{len(directions.basis)} sliders can take {len(directions.basis)} names, got {len(names)}.")
     for i, n in enumerate(names):
         if not isinstance(n, str):
