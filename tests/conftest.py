@@ -38,7 +38,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-
 # their usual order: pytest-xdist hands a test process its next file when it is nearly done with the one it
 # has (pytest.ini turns off its own reordering, by number of tests), so the two processes end together.
 LONGEST_FIRST = ["test_browser.py", "test_browser_presentation.py", "test_bench.py", "test_browser_own_picture.py",
-                 "test_directions.py", "test_app_process.py", "test_browser_presenter.py", "test_evaluate.py",
+                 "test_directions.py", "test_app_process.py", "test_browser_presenter.py", "test_browser_room.py", "test_evaluate.py",
                  "test_workspace.py", "test_app_api.py", "test_ddp.py", "test_browser_conditional.py",
                  "test_bench_ddp.py", "test_browser_security.py", "test_server_limits.py", "test_colour_app.py"]
 

@@ -43,10 +43,13 @@ def test_presentation_mode_makes_the_picture_large_and_the_keys_work(app):
         big = pg.locator("#explore-image img").bounding_box()
         assert big["height"] > 1.5 * small["height"]
         assert big["y"] >= 0 and big["y"] + big["height"] <= 720          # the whole picture on the screen
-        assert pg.eval_on_selector("#explore-image img", "e => getComputedStyle(e).imageRendering") != "pixelated"
+        # a 28-px picture keeps its pixels, as outside the mode (issue 32 #4: it was smoothed); Pixels makes every
+        # picture crisp (a 64-px one is smoothed: the shared app has none, test_colour_tabs.py checks the classes)
+        assert pg.eval_on_selector("#explore-image img", "e => getComputedStyle(e).imageRendering") == "pixelated"
         assert not pg.locator("#explore-share").is_visible()               # the few controls that matter
         assert pg.locator("#explore-seed").is_visible() and pg.locator("#le-present-exit").is_visible()
         pg.click("#le-present-pixels")                                     # the model's own pixels, on request
+        assert pg.get_attribute("#le-present-pixels", "aria-pressed") == "true"
         assert pg.eval_on_selector("#explore-image img", "e => getComputedStyle(e).imageRendering") == "pixelated"
 
         before, s0 = image_src(pg), seed(pg)                               # → the next seed, and its picture

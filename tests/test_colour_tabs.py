@@ -152,7 +152,7 @@ def test_large_colour_pictures_are_smooth_and_small_grey_ones_crisp():
     assert 'class="le-smooth"' in html and "pixelated" not in html
     grid = widgets.picture(np.zeros((122, 122, 1), np.uint8), 300, side=28)          # a grid of 28-px tiles
     assert 'class="le-crisp"' in grid
-    assert "body.le-show-pixels img.le-smooth" in page.CSS
+    assert "body.le-show-pixels img.le-smooth" in page.css()
 
 
 def test_the_model_card_credits_the_pictures_escaped(ws):

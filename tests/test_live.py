@@ -95,6 +95,38 @@ def test_an_abandoned_run_can_be_replaced(session, clock):
     assert bob == "bob-token-0123456789" and session.status(bob)["mine"]
 
 
+def test_a_run_whose_owner_left_stops_within_a_second_and_says_why(session, clock):
+    """Issue 32 #6: an abandoned run trained on for minutes, everyone saw "started by another visitor" and
+    /train_status said busy_for_others: false. Now the watchdog stops it as soon as its owner has left."""
+    alice = session.start_toy(ToySettings(batch_size=32))
+    assert session.status("bob-token-0123456789")["busy_for_others"]
+    clock.now += session.abandon_after + 1                       # no heartbeat from alice's page since
+    wait_until(lambda: session.worker.state.value == "stopped", timeout=5)   # the watchdog, without anyone asking
+    bob = session.status("bob-token-0123456789")
+    assert not bob["busy_for_others"] and bob["state"] == "stopped" and "has left" in bob["left"]
+    step = session.status()["step"]
+    time.sleep(0.2)
+    assert session.status()["step"] == step                      # it trains for nobody no longer
+    assert session.status(alice)["mine"]                         # back after all: still hers (to save)
+
+
+def test_a_closing_page_leaves_unless_it_comes_back_within_the_grace(session, clock):
+    alice = session.start_toy(ToySettings(batch_size=32))
+    session.leaving(alice)                                       # a reload: the page closes...
+    clock.now += session.leave_grace - 1
+    assert not session.stop_if_left()
+    session.status(alice)                                        # ...and comes back
+    clock.now += session.leave_grace + 1
+    assert not session.stop_if_left() and session.status()["busy_for_others"]
+    session.leaving("bob-token-0123456789")                      # someone else's token changes nothing
+    clock.now += session.leave_grace + 1
+    assert not session.stop_if_left()
+    session.leaving(alice)                                       # closed for good
+    clock.now += session.leave_grace + 1
+    assert session.stop_if_left() and session.status()["state"] == "stopped"
+    assert not session.status()["busy_for_others"]
+
+
 def test_single_steps_only_when_paused(session):
     tok = session.start_toy(ToySettings(batch_size=32), paused=True)
     session.control(tok, "d")
@@ -134,6 +166,11 @@ def test_divergence_pauses_and_rollback_restores(session):
     assert "Roll back" in session.status()["message"]
     assert session.control(tok, "rollback").startswith("Rolled back to step")
     assert session.status()["state"] == "paused" and all(torch.isfinite(p).all() for p in t.D.parameters())
+    # issue 32 #8: the rollback is news, not an error, and Play clears it (it stayed red above the verdict)
+    status = session.status()
+    assert status["message"].startswith("Rolled back to step") and status["message_kind"] == "info"
+    session.control(tok, "play")
+    assert session.status()["message"] == "" and session.status()["state"] == "running"
 
 
 def test_bad_settings_name_the_parameter(session):

@@ -10,7 +10,7 @@ import pytest
 
 from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
-from explorer.ui import presentation, undo
+from explorer.ui import assets, page, presentation, undo
 from explorer.ui.strip_view import slider_move, strip_value
 
 
@@ -120,10 +120,10 @@ def test_the_explore_handler_sets_the_strips_slider(tmp_path):
 
 
 def test_the_presentation_script_skips_typing_and_has_a_way_out():
-    js = presentation.JS
+    js = assets.js("presentation.js")
     assert "typing(e.target)" in js and "'input', 'textarea', 'select'" in js
     assert "Escape" in js and "le-present-exit" in js
-    assert "body.le-present" in presentation.CSS
+    assert "body.le-present" in assets.css() and js in page.page_js()
 
 
 def toy_view():

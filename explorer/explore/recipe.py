@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from explorer.core.loaded_model import MAX_LATENT, LoadedModel
 from explorer.core.validation import UserError, check_number, check_seed
 from explorer.explore.slider_names import MAX_NAME, tidy_names
+from explorer.explore.temperature import RECIPE_RANGE as TEMPERATURE
 
-TEMPERATURE = (0.0, 3.0)       # scales the seed's noise: 0 = the centre, 3 = far out
 SLIDER = (-10.0, 10.0)         # principal-direction coordinates, in σ
 AMOUNT = (-5.0, 5.0)           # how far along a named direction
 EXAMPLE = '{"model": ..., "seed": 3, "sliders": [...]}'
@@ -84,8 +84,8 @@ def _numbers(what: str, seq) -> list:
 
 
 def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
-    """The one check of a recipe's raw values for `model` (whose slider `directions` are given):
-    a typed Recipe, or a UserError naming the first bad value."""
+    """The one check of a recipe's raw values for `model` (whose slider `directions` are given; None will do
+    for a recipe without sliders, direction or names): a typed Recipe, or a UserError naming the first bad value."""
     if not isinstance(raw, Mapping):
         raise UserError(f"A recipe is a set of named values, like {EXAMPLE}")
     seed = check_seed(_number(raw.get("seed") if raw.get("seed") is not None else 0))
@@ -100,7 +100,7 @@ def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
     base = tuple(float(v) for v in model.check_one_latent(base, "The base latent")) if base else ()
     cls = raw.get("class", raw.get("cls"))
     cls = model.check_class(cls if cls != "" else None)          # a whole number as such: "3" and 3.0 are refused
-    if len(sliders) > len(directions.basis):
+    if sliders and len(sliders) > len(directions.basis):
         raise UserError(f"{model.name} has {len(directions.basis)} slider directions, got {len(sliders)} values.")
     if direction:
         directions.info(direction)            # unknown, or one that does not work: refused by name
@@ -115,7 +115,7 @@ def _names(raw, directions) -> tuple[str, ...]:
     if isinstance(raw, (str, bytes, dict)) or not hasattr(raw, "__iter__"):
         raise UserError("Slider names must be a list of text, one per slider.")
     names = list(raw)
-    if len(names) > len(directions.basis):
+    if names and len(names) > len(directions.basis):
         raise UserError(f"{len(directions.basis)} sliders can take {len(directions.basis)} names, got {len(names)}.")
     for i, n in enumerate(names):
         if not isinstance(n, str):

@@ -136,6 +136,22 @@ class Workspace:
         """The model's principal and named directions, computed once per model and cached on disk."""
         return self._directions.get(self.model(name))
 
+    def directions_ready(self, name: str) -> bool:
+        """Whether the model's directions are at hand, in memory or in their cache (no computing to wait for)."""
+        return name in self._directions or self._directions.path(self.model(name)).is_file()
+
+    def prepare(self, name: str) -> threading.Thread:
+        """Find a model's directions and slider names in the background (a model just saved: by the time it is
+        picked they may be ready); a failure is logged, and met again when the model is explored."""
+        def work():
+            try:
+                self.slider_names(name, 10)          # its directions first, then the names read off them
+            except Exception:  # noqa: BLE001 - background work: logged, and raised again where it is asked for
+                log.exception("preparing %s failed", name)
+        thread = threading.Thread(target=work, name=f"prepare-{name}"[:60], daemon=True)
+        thread.start()
+        return thread
+
     def slider_names(self, name: str, count: int) -> list[str]:
         """The model's first `count` sliders named by what they do, where its classifier can tell
         (explore/slider_names.py; "" elsewhere), computed once per model."""
@@ -157,7 +173,9 @@ class Workspace:
             raw = recipe_values(raw)
         name = raw.get("model")
         m = self.model(name)
-        return parse_recipe(raw, m, self.directions(name))
+        # a recipe of the seed alone needs no directions: a model just saved draws its first picture at once
+        needs = any(raw.get(key) for key in ("sliders", "direction", "names"))
+        return parse_recipe(raw, m, self.directions(name) if needs else None)
 
     def start_latent(self, r: Recipe) -> torch.Tensor:
         """The starting point (the seed's noise, or the recipe's base latent) scaled towards or away
@@ -170,15 +188,15 @@ class Workspace:
         """The latent (D,) a checked recipe draws: its start, moved by the sliders and the named direction."""
         m = self.model(r.model)
         z = self.start_latent(r)
-        d = self.directions(r.model)
         if r.sliders:
+            d = self.directions(r.model)
             full = d.coordinates(z)
             full[:len(r.sliders)] = torch.tensor(r.sliders)
             z = d.apply(z, full)
         if r.direction:
             # a named direction is a route judged by the classifier; its end is remembered per latent
             judge = classifier_judge(m.family, self.classifier(m.family.dataset))
-            z = d.move(z, r.direction, r.amount, judge)
+            z = self.directions(r.model).move(z, r.direction, r.amount, judge)
         return z
 
     def render(self, r: Recipe) -> tuple[np.ndarray, torch.Tensor]:

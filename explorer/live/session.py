@@ -6,8 +6,15 @@ the only way to start, control, save and release a run; the Train tab and the AP
 
 Ownership is a token, not a browser tab: `start` returns one (the browser keeps it in its local
 storage, an API client in a variable), every control call must bring it, so a reload keeps control
-and one API client cannot stop another's run. A run whose owner has not been heard from for
-`abandon_after` seconds is abandoned: the next visitor's Start replaces it instead of being refused.
+and one API client cannot stop another's run.
+
+The owner has left when their page closed (it says so as it closes: `leaving`) and did not come back
+within LEAVE_GRACE_S (a reload comes back), or when nothing was heard from them for `abandon_after`
+seconds: the owner's page says it is open every HEARTBEAT_S (the Train tab's heartbeat), an API client
+by asking for the status. A watchdog stops a run whose owner has left within a second of it, so it no
+longer trains for nobody; everyone sees it stopped and why, and the next Start is anyone's. The owner,
+back after all (a tab hidden so long that its timers slowed to one a minute), finds it stopped and may
+still save it.
 """
 from __future__ import annotations
 
@@ -36,6 +43,12 @@ from explorer.live.settings import (
 from explorer.live.toy_view import ToyView
 from explorer.live.worker import ACTIVE, TrainingWorker
 
+HEARTBEAT_S = 5.0          # the owner's page says it is open this often
+ABANDON_AFTER_S = 75.0     # not heard from for this long: gone (a hidden tab's timers may fire once a minute only)
+LEAVE_GRACE_S = 10.0       # after the owner's page closed: unless it comes back (a reload) within this long
+LEFT = ("Stopped at step {step:,}: the visitor who started it has left (their page closed, or was not heard "
+        "from for {after:.0f} s). Anyone may start the next run.")
+
 
 class TrainerBusy(UserError):
     """Another visitor's run is going, or this caller does not own the run it tries to control."""
@@ -59,10 +72,11 @@ def _slug(title: str) -> str:
 
 class TrainingSession:
     def __init__(self, device, save_folder: Path, classifier_folders=(), gate: InteractiveGate | None = None,
-                 abandon_after: float = 90.0, clock=time.monotonic, worker: TrainingWorker | None = None):
+                 abandon_after: float = ABANDON_AFTER_S, clock=time.monotonic, worker: TrainingWorker | None = None,
+                 watch_every: float | None = 1.0, leave_grace: float = LEAVE_GRACE_S):
         self.device, self.save_folder = device, Path(save_folder)
         self.classifier_folders = tuple(classifier_folders)
-        self.abandon_after, self.clock = abandon_after, clock
+        self.abandon_after, self.leave_grace, self.clock = abandon_after, leave_grace, clock
         self.worker = worker or TrainingWorker(gate=gate)
         self.info: RunInfo | None = None
         self._owner: str | None = None
@@ -70,6 +84,10 @@ class TrainingSession:
         self._lock = threading.RLock()
         self._classifiers: dict[str, object] = {}
         self._saved: dict[Path, str] = {}          # file -> the owner token that saved it (this process)
+        self._left = ""                            # why the run stopped by itself, when its owner left
+        self._closed = threading.Event()
+        self._watch_every = watch_every            # seconds between the watchdog's looks (None: no watchdog)
+        self._watchdog: threading.Thread | None = None
 
     # ---------------------------------------------------------------- ownership
     def _active(self) -> bool:
@@ -86,6 +104,30 @@ class TrainingSession:
         with self._lock:
             if self.owns(token):
                 self._last_seen = self.clock()
+
+    def leaving(self, token: str | None) -> None:
+        """The owner's page is closing (or reloading): unless it is heard from again within `leave_grace` seconds,
+        the owner has left."""
+        with self._lock:
+            if self.owns(token):
+                self._last_seen = min(self._last_seen, self.clock() - self.abandon_after + self.leave_grace)
+
+    def stop_if_left(self) -> bool:
+        """Stop the run if its owner has left (the watchdog calls this every second); True if it did."""
+        with self._lock:
+            if self.info is None or not self._active() or not self._abandoned():
+                return False
+            self.worker.stop()
+            self._left = LEFT.format(step=self.worker.snapshot()["step"], after=self.abandon_after)
+            return True
+
+    def _watch(self) -> None:
+        while not self._closed.wait(self._watch_every):
+            try:
+                self.stop_if_left()
+            except Exception:  # noqa: BLE001 - the watchdog keeps watching; the failure is logged
+                import logging
+                logging.getLogger(__name__).exception("stopping an abandoned run failed")
 
     def _require_owner(self, token: str | None) -> None:
         if self.info is None:
@@ -129,7 +171,10 @@ class TrainingSession:
 
     def _begin(self, owner, info, trainer, view_fn, probe, paused, threads: int | None = None) -> None:
         self.worker.start(trainer, view_fn=view_fn, on_report=probe, paused=paused, threads=threads)
-        self.info, self._owner, self._last_seen = info, owner, self.clock()
+        self.info, self._owner, self._last_seen, self._left = info, owner, self.clock(), ""
+        if self._watch_every is not None and self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="training-watchdog", daemon=True)
+            self._watchdog.start()
 
     def _probe(self, ds) -> QualityProbe | None:
         """A quick FD/coverage probe in the features of a classifier of the run's own dataset, if one exists."""
@@ -212,13 +257,15 @@ class TrainingSession:
         with self._lock:
             if self.owns(token):
                 self._last_seen = self.clock()
+            self.stop_if_left()
             snap = self.worker.snapshot()
             info = self.info
             snap.update(kind=info.kind if info else None, description=info.description if info else "",
                         where=info.where if info else "", mine=self.owns(token),
-                        busy_for_others=bool(info) and self._active() and not self._abandoned(),
+                        busy_for_others=bool(info) and self._active(), left=self._left,
                         classes=list(info.data.class_names) if info else [], settings=dict(info.settings) if info else {})
             return snap
 
     def close(self) -> None:
+        self._closed.set()
         self.worker.stop()

@@ -85,6 +85,7 @@ class TrainingWorker:
         self.trainer: Trainer | None = None
         self.state = RunState.IDLE
         self.message = ""
+        self.message_kind = "error"         # "error" (a divergence, a failure) or "info" (a rollback): how it is shown
         self.view: object | None = None     # the latest frame of the live view
         self.delay = 0.0                    # seconds to sleep between steps (slow motion)
         self._view_fn: Callable[[], object] | None = None
@@ -106,7 +107,7 @@ class TrainingWorker:
         old = self.detach()
         with self._lock:
             self.trainer, self._view_fn, self._on_report = trainer, view_fn, on_report
-            self.view, self.message, self._pending, self._view_cost = None, "", None, 0.0
+            self.view, self.message, self.message_kind, self._pending, self._view_cost = None, "", "error", None, 0.0
             with self._history_lock:
                 self.history.clear()
             self._steps_per_s = self._train_seconds = 0.0
@@ -125,9 +126,10 @@ class TrainingWorker:
                 self.state = RunState.PAUSED
 
     def resume(self) -> None:
+        """Play: a paused run goes on, and what was said about its pause (a rollback, an error) is cleared."""
         with self._lock:
             if self.state == RunState.PAUSED:
-                self.state = RunState.RUNNING
+                self.state, self.message, self.message_kind = RunState.RUNNING, "", "error"
                 self._wake.set()
 
     def stop(self) -> None:
@@ -158,7 +160,7 @@ class TrainingWorker:
                 raise NotNow("Nothing to roll back.")
             step = self.trainer.rollback()
             self._refresh_view(wait=True)
-            self.state, self.message = RunState.PAUSED, f"Rolled back to step {step}, the last good state."
+            self.state, self.message, self.message_kind = RunState.PAUSED, f"Rolled back to step {step}, the last good state.", "info"
             return step
 
     def set_speed(self, delay: float) -> None:
@@ -242,14 +244,15 @@ class TrainingWorker:
                     time.sleep(self.delay)
         except TrainingDiverged as exc:
             with self._lock:
-                self.state = RunState.DIVERGED
+                self.state, self.message_kind = RunState.DIVERGED, "error"
                 self.message = (f"{exc} The forger and the inspector stopped making sense (a number overflowed). "
                                 "Press 'Roll back' to return to the last good state, then lower the learning rates.")
         except Exception:  # noqa: BLE001 - keep the server alive; the run pauses and says so
             import logging
             logging.getLogger(__name__).exception("training step failed")
             with self._lock:
-                self.state, self.message = RunState.PAUSED, "Training stopped with an internal error (logged on the server)."
+                self.state, self.message_kind = RunState.PAUSED, "error"
+                self.message = "Training stopped with an internal error (logged on the server)."
         finally:
             steps.close()                         # restores the outside RNG state (Trainer.run's finally)
             with self._lock:
@@ -297,7 +300,8 @@ class TrainingWorker:
         t = self.trainer
         with self._history_lock:
             history = list(self.history)
-        return {"state": self.state.value, "message": self.message, "step": t.step if t else 0,
+        return {"state": self.state.value, "message": self.message, "message_kind": self.message_kind,
+                "step": t.step if t else 0,
                 "steps_per_s": self._steps_per_s, "fast_path": t.fast_path_status if t else "off",
                 "train_seconds": self._train_seconds, "device": str(t.device) if t else "",
                 "history": history}

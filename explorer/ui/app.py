@@ -17,9 +17,10 @@ from explorer.core.validation import UserError
 from explorer.explore.recipe import recipe_values
 from explorer.explore.workspace import Workspace
 from explorer.live.session import TrainingSession
-from explorer.ui import api
+from explorer.ui import api, assets
 from explorer.ui import undo as undo_history
-from explorer.ui.explore_tab import POINT, ExploreTab
+from explorer.ui.explore_layout import POINT
+from explorer.ui.explore_tab import ExploreTab
 from explorer.ui.fast_picture import recipe_png
 from explorer.ui.gradio_files import use_runtime_folder
 from explorer.ui.interpolate_tab import InterpolateTab
@@ -31,21 +32,12 @@ from explorer.ui.train_tab import TrainTab
 from explorer.ui.wiring import Parts, chain, event, prefixed
 
 TABS = ("explore", "interpolate", "map", "train")
-# The address bar remembers the open tab; not before the page has opened the view its address asks for
-# (the first tab's automatic selection at start-up would otherwise rewrite ?tab= before it is read).
-TAB_OPENED_JS = "() => {{ if (window.__leViewOpened) {{ const u = new URL(window.location.href); " \
-                "u.searchParams.set('tab', '{tab}'); window.history.replaceState(null, '', u); }} return '{tab}'; }}"
 # The visitor's open tab, held by the page: a tab click sets it at once (no server round trip), a handler
 # that opens a tab (a tour step, a map dot sent elsewhere, a reloaded address) sets it and the tab opens
 # as a click on its button opens it. Not a `gr.Tabs(selected=...)` output: Gradio's page re-reads the value
 # of every component under an event's outputs at each status change of every later event, and the tabs
 # hold them all (a tab switch cost ~20 000 copies more).
-OPEN_TAB_JS = """
-watch('value', () => {
-  const b = document.querySelector(`button[role="tab"][data-tab-id="${props.value}"]`);
-  if (b && b.getAttribute('aria-selected') !== 'true') b.click();
-});
-"""
+OPEN_TAB_JS = assets.js("open_tab.js")
 VIEW_OPENED_JS = "() => { window.__leViewOpened = true; }"
 
 
@@ -91,8 +83,12 @@ class App:
                 **prefixed("map", self.map_tab.on_model(r.model))}
 
     def switch_model(self, model, seed, temperature):
-        """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event."""
-        return self.open_view(self.explore.model_recipe(model, seed, temperature))
+        """A new model (picked, uploaded, or a tour step's): every tab reset for it and redrawn, in one event.
+        A model whose directions are still to be found (just saved or uploaded) shows its own picture first."""
+        r = self.explore.model_recipe(model, seed, temperature)          # once: a note it makes is said once
+        if not self.ws.directions_ready(r.model):
+            yield {**self.explore.first_look(r), **prefixed("map", self.map_tab.on_model(r.model))}
+        yield self.open_view(r)
 
     def apply_recipe(self, recipe):
         return self.open_view(self.explore.recipe_text(recipe))
@@ -135,7 +131,8 @@ class App:
         """The Map's selected dot becomes the Explore picture."""
         if not selection:
             raise UserError("Click a dot on the map first.")
-        return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class")),
+        return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class"),
+                                          source=f"map dot #{int(selection.get('index', 0))}"),
                 "current_tab": "explore"}
 
     def map_dot_as(self, which: str):
@@ -150,7 +147,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
     use_runtime_folder()                 # Gradio's files go to the runtime folder, removed at exit
     session = session or training_session(ws)
     explore, interp, map_tab = ExploreTab(ws), InterpolateTab(ws), MapTab(ws)
-    train, tour = TrainTab(session, choices=lambda: choices(ws)), Tour(ws.listing)
+    train, tour = TrainTab(session, choices=lambda: choices(ws), prepare=ws.prepare), Tour(ws.listing)
     app = App(ws, default_model, explore, interp, map_tab)
     with gr.Blocks(title=TITLE) as demo:
         api.register(ws, session)        # first, so the public endpoints keep their plain names
@@ -199,13 +196,15 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
             button.click(**event(p, app.map_dot_as(which), ["interp.map_ends", "map.selection"],
                                  ["interp.map_ends", "interp.src_a", "interp.src_b", "current_tab"]))
 
-        opened = {tab: block.select(fn=None, js=TAB_OPENED_JS.format(tab=tab), outputs=[current_tab])   # and the address
+        opened = {tab: block.select(fn=None, js=assets.js("tab_opened.js", tab=tab), outputs=[current_tab])   # and the address
                   for tab, block in blocks.items()}
         opened["map"].then(**map_tab.refresh_event)
         opened["train"].then(**train.refresh_event)               # a reloaded page sees the run still going
 
+        demo.load(**train.heartbeat_event)      # first and on its own: a reloaded training owner's page is back at once
         loaded = demo.load(**event(p, app.load_view, ["visited"],
                                    [*app.outputs(), "current_tab", "explore_intro", "train_intro", "visited"]))
         flows.after_model_set(loaded.then(fn=None, js=VIEW_OPENED_JS)).then(**train.refresh_event)
     demo.recipe_png = recipe_png(ws)      # GET /le/picture: the dragged slider's pictures (server.py serves it)
+    demo.train_session = session          # POST /le/leave: the training owner's page closes (server.py serves it)
     return demo

@@ -6,39 +6,31 @@ a 2-d model the decoded manifold, clickable; for a class-conditional model a cla
 "one z, every class" row, which follows the sliders and picks the class on a click.
 
 The handlers are plain functions of widget values (keyword arguments named like the widgets) that
-return {widget name: value}; `build` lays the widgets out and wires them by name (ui/wiring.py).
+return {widget name: value}; `build` (explore_layout.py) lays the widgets out and wires them by name.
 Raw widget values become a checked Recipe in one place, `Workspace.recipe`.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 
 import gradio as gr
 
 from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
 from explorer.explore.seeds import surprise_seed
+from explorer.explore.temperature import TemperatureScale, temperature_scale
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
-from explorer.ui.explore_widgets import (
-    CLASS_ROW_JS,
-    CLASS_ROW_TEMPLATE,
-    MANIFOLD_JS,
-    MANIFOLD_TEMPLATE,
-    class_row_value,
-    manifold_value,
-)
-from explorer.ui.inputs import Dropdown, Number, Slider, clamped
-from explorer.ui.own_picture import OwnPicture
+from explorer.ui.explore_layout import K_MAX, SEED_LABEL, SLIDER_RANGE, ExploreLayout
+from explorer.ui.explore_widgets import class_row_value, manifold_value
+from explorer.ui.inputs import clamped
 from explorer.ui.slider_labels import slider_labels, typed_names
-from explorer.ui.strip_view import STRIP_JS, STRIP_TEMPLATE, slider_move, strip_value
-from explorer.ui.wiring import Parts, event
+from explorer.ui.strip_view import slider_move, strip_value
 
-K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
-SLIDER_RANGE = 4.0
-TEMPERATURE = (0.0, 2.0)     # the slider's range (a recipe may say up to 3)
-CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders", "names"]   # what makes the picture
-# what a model switch, a recipe, a map dot or your own picture set
-POINT = ["base", "direction", "amount", "temperature", "cls", "sliders"]
+
+def seed_label(source: str = "") -> str:
+    """The Seed box's label: plain, or saying the picture starts from `source` (a map dot, your picture), not a seed."""
+    return f"{SEED_LABEL} · not used: the picture starts from {source} (type a seed to leave it)" if source else SEED_LABEL
 
 
 def strip_index(strip_dir) -> int:
@@ -49,11 +41,20 @@ def strip_index(strip_dir) -> int:
     return int(parts[1]) - 1
 
 
-class ExploreTab:
+class ExploreTab(ExploreLayout):
     def __init__(self, ws: Workspace):
         self.ws = ws
 
     # ---------------------------------------------------------------- plain helpers
+    def temperature(self, model) -> TemperatureScale:
+        """The temperature range and words offered for `model` (its family's: explore/temperature.py)."""
+        return temperature_scale(self.ws.model(model).kind)
+
+    def offered_temperature(self, model, temperature, notes: list[str] | None = None) -> float:
+        """A temperature typed or kept for `model`, within the range offered for it (the nearest end, said in `notes`)."""
+        t = self.temperature(model)
+        return clamped(t.name, temperature, *t.range, notes)
+
     def slider_updates(self, model: str, values: list[float], names=None) -> dict:
         """The sliders at `values`; relabelled (a model's first view, a recipe) when `names` is given."""
         d = self.ws.directions(model)
@@ -76,7 +77,7 @@ class ExploreTab:
         sliders = [clamped(f"Direction {i + 1}", v, -SLIDER_RANGE, SLIDER_RANGE, notes) for i, v in enumerate(list(sliders or ())[:n])]
         lo, hi = d.info(direction).amount_range if direction and direction in d.named() else (-2.0, 2.0)
         return self.ws.recipe({"model": model, "seed": seed, "sliders": sliders, "direction": direction or "",
-                               "temperature": clamped("Temperature", temperature, *TEMPERATURE, notes),
+                               "temperature": self.offered_temperature(model, temperature, notes),
                                "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
                                "class": cls if self.ws.model(model).num_classes else None,
                                "names": typed_names(names)[:n]})
@@ -153,6 +154,10 @@ class ExploreTab:
     def view(self, r: Recipe) -> dict:
         """Everything this tab shows for the checked recipe `r`, in one go: its controls, the picture and
         the strip (a model switch, a pasted recipe or an opened link is one event, not a chain of them)."""
+        notes: list[str] = []
+        r = replace(r, temperature=self.offered_temperature(r.model, r.temperature, notes))
+        if notes:                        # a link or recipe from elsewhere (the API may say any temperature)
+            widgets.info(" ".join(notes))
         out = self.state_for(r)
         out.update(self.picture_for(r))
         z = self.ws.model(r.model).check_one_latent(out["z"])
@@ -161,13 +166,14 @@ class ExploreTab:
 
     def reseed(self, model, seed, temperature, base=None):
         """The sliders where the (seed's or base's) starting point puts them."""
-        r = self.ws.recipe({"model": model, "seed": seed, "temperature": clamped("Temperature", temperature, *TEMPERATURE),
+        r = self.ws.recipe({"model": model, "seed": seed, "temperature": self.offered_temperature(model, temperature),
                             "base": base or None})
         return self.slider_updates(model, self.ws.slider_values(r))
 
     def seed_typed(self, model, seed, temperature, recipe):
-        """A typed seed: the sliders follow it; a seed that is refused is put back to the picture's own."""
-        return self.reseed(model, seed, temperature)
+        """A typed seed: the picture is that seed's (a map dot's or your picture's starting point is left) and the
+        sliders follow it; a seed that is refused is put back to the picture's own."""
+        return {"base": None, "seed": gr.update(label=SEED_LABEL), **self.reseed(model, seed, temperature)}
 
     @staticmethod
     def seed_of(recipe=None, **_) -> dict:
@@ -179,15 +185,18 @@ class ExploreTab:
 
     def surprise(self, model, temperature):
         """A random seed the model's classifier can name: never one of its garbled pictures (explore/seeds.py)."""
-        seed = surprise_seed(self.ws, model, clamped("Temperature", temperature, *TEMPERATURE))
-        return {"seed": seed, "base": None, "direction": "", "amount": 0.0, **self.reseed(model, seed, temperature)}
+        seed = surprise_seed(self.ws, model, self.offered_temperature(model, temperature))
+        return {"seed": gr.update(value=seed, label=SEED_LABEL), "base": None, "direction": "", "amount": 0.0,
+                **self.reseed(model, seed, temperature)}
 
     def reset(self, model, seed, temperature):
-        return {"base": None, "direction": "", "amount": 0.0, **self.reseed(model, seed, temperature)}
+        return {"seed": gr.update(label=SEED_LABEL), "base": None, "direction": "", "amount": 0.0,
+                **self.reseed(model, seed, temperature)}
 
-    def use_latent(self, model, z, note: str = "", cls=None) -> dict:
+    def use_latent(self, model, z, note: str = "", cls=None, source: str = "a latent of its own") -> dict:
         """Make `z` the current point (a map dot, a click on the manifold, a pasted latent, your picture);
-        for a conditional model `cls` (when given) becomes the class too. Refusals start "Not applied:"."""
+        for a conditional model `cls` (when given) becomes the class too. The Seed box says that the picture is
+        `source`'s, not its seed's, until a seed is typed. Refusals start "Not applied:"."""
         try:
             m = self.ws.model(model)
             base = [float(v) for v in m.check_one_latent(z)]
@@ -197,7 +206,8 @@ class ExploreTab:
             raise UserError(f"Not applied: {exc}") from None
         if note:
             widgets.info(note)
-        out = {"base": base, "direction": "", "amount": 0.0, "temperature": 1.0, **self.slider_updates(model, vals)}
+        out = {"base": base, "direction": "", "amount": 0.0, "temperature": 1.0, **self.slider_updates(model, vals),
+               "seed": gr.update(label=seed_label(source))}
         if cls is not None:
             out["cls"] = cls
         return out
@@ -207,10 +217,20 @@ class ExploreTab:
             z = [float(v) for v in str(raw).replace("\n", ",").split(",") if v.strip()]
         except ValueError:
             raise UserError("Raw latent not applied: write numbers separated by commas.") from None
-        return self.use_latent(model, z)
+        return self.use_latent(model, z, source="the raw latent")
 
     def manifold_click(self, evt, model):
-        return self.use_latent(model, self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None)))
+        return self.use_latent(model, self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None)),
+                               source="the place you clicked on the sheet")
+
+    def first_look(self, r: Recipe) -> dict:
+        """A model whose directions are still being found (one just saved from the Train tab): the picture of its
+        recipe `r` (the seed's alone) at once, and no other model's strip or slider names beside it meanwhile."""
+        out = self.picture_for(r)
+        out.update({"strip": widgets.message(texts.FINDING_DIRECTIONS, "info"), "manifold": gr.update(visible=False),
+                    "sliders": [gr.update(visible=False)] * K_MAX, "model": r.model, "seed": r.seed,
+                    "temperature": self.temperature_update(r.model, r.temperature)})
+        return out
 
     def state_for(self, r: Recipe) -> dict:
         """Every control of this tab set for the checked recipe `r` (its model's directions, its sliders)."""
@@ -227,21 +247,32 @@ class ExploreTab:
         return {"model": r.model, "cls": cls, "conditional_note": gr.update(visible=bool(m.num_classes)),
                 # a conditional model's class is picked directly: no named class directions to offer
                 "direction_row": gr.update(visible=not m.num_classes),
-                "seed": r.seed, "temperature": r.temperature, "base": list(r.base) or None,
+                "seed": gr.update(value=r.seed, label=seed_label("a latent of its own" if r.base else "")),
+                "base": list(r.base) or None, "temperature": self.temperature_update(r.model, r.temperature),
                 "direction": gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 "amount": r.amount, "strip_dir": gr.update(choices=strip_choices, value=strip_choices[0]),
                 "names": "\n".join(r.names), **self.slider_updates(r.model, vals, r.names)}
+
+    def temperature_update(self, model, value) -> dict:
+        """The temperature slider for `model`: its family's range and words, at `value`."""
+        t = self.temperature(model)
+        return gr.update(value=value, minimum=t.lowest, maximum=t.highest, step=t.step, label=t.label)
 
     def recipe_text(self, recipe) -> Recipe:
         """A pasted recipe, checked."""
         return self.ws.recipe(recipe_values(recipe))
 
     def model_recipe(self, model, seed, temperature) -> Recipe:
-        """A model switch keeps the seed and temperature where they fit the new model."""
+        """A model switch keeps the seed and temperature where they fit the new model (a temperature beyond the
+        range offered for it moves to the nearest end, said)."""
+        notes: list[str] = []
         try:
-            return self.ws.recipe({"model": model, "seed": seed, "temperature": temperature})
+            r = self.ws.recipe({"model": model, "seed": seed, "temperature": self.offered_temperature(model, temperature, notes)})
         except UserError:                  # e.g. an out-of-range seed left in the box: start from seed 0
             return self.ws.recipe({"model": model})
+        if notes:
+            widgets.info(" ".join(notes))
+        return r
 
     def direction_label(self, model, name, info) -> str:
         """The option's words: the second judge's share where one is installed (the steering classifier's
@@ -263,113 +294,3 @@ class ExploreTab:
                  f"{'at least ' if info.minus else ''}{second:.0%} of test seeds." if second is not None else "")
         return {"direction_note": widgets.message(info.description + check + " " + texts.AMOUNT_MEANS, "info"),
                 "amount": gr.update(minimum=lo, maximum=hi, value=min(hi, max(lo, float(amount or 0))))}
-
-    # ---------------------------------------------------------------- layout
-    def build(self, model: gr.Dropdown, z_state: gr.State, cls_state: gr.State, intro_open: bool = True):
-        """`z_state` and `cls_state`: the latent and class shown (None for an unconditional model), for the other tabs."""
-        p = self.parts = Parts(model=model, z=z_state, cls_state=cls_state, base=gr.State(None))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=320, elem_classes="le-sticky"):
-                p.add(image=gr.HTML(elem_id="explore-image"),
-                      class_row=gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
-                                        visible=False, elem_id="explore-class-row"),
-                      strip_dir=Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
-                                            container=False),
-                      strip=gr.HTML(value=None, html_template=STRIP_TEMPLATE, js_on_load=STRIP_JS, elem_id="explore-strip"),
-                      manifold=gr.HTML(value=None, html_template=MANIFOLD_TEMPLATE, js_on_load=MANIFOLD_JS,
-                                       visible=False, elem_id="explore-manifold"))
-            with gr.Column(scale=3):
-                # the explanation first, where a newcomer starts reading (not below ten sliders)
-                with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as intro:
-                    gr.Markdown(texts.EXPLORE)
-                p.add(intro=intro)
-                p.add(conditional_note=gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False,
-                                                   elem_id="explore-conditional-note"))
-                with gr.Row(elem_classes="le-compact"):
-                    p.add(cls=Dropdown(label="Class", choices=[], value=None, visible=False, elem_id="explore-class",
-                                          filterable=True, min_width=160),
-                          seed=Number(precision=None, label="Seed", value=0, elem_id="explore-seed", min_width=100),
-                          surprise=gr.Button("Surprise me", elem_id="explore-surprise", min_width=100),
-                          reset=gr.Button("Reset", elem_id="explore-reset", min_width=80),
-                          undo=gr.Button("↶ Undo", elem_id="explore-undo", min_width=80))
-                with gr.Row(elem_classes="le-compact") as direction_row:
-                    p.add(direction=Dropdown(label="Named direction", choices=[("(none)", "")], value="",
-                                                elem_id="explore-direction", filterable=True, min_width=200),
-                          amount=Slider(-2, 2, value=0, step=0.01, label="Amount", elem_id="explore-amount",
-                                           min_width=200))
-                p.add(direction_row=direction_row, direction_note=gr.HTML(elem_id="explore-direction-note"),
-                      temperature=Slider(*TEMPERATURE, value=1.0, step=0.05, label=texts.TEMPERATURE_LABEL,
-                                            elem_id="explore-temperature"),
-                      sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
-                                         elem_id=f"explore-slider-{i}") for i in range(K_MAX)])
-                with gr.Accordion("Name the sliders", open=False, elem_id="explore-names-panel"):
-                    p.add(names=gr.Textbox(label="One name per line: line 1 names Direction 1 (empty: the automatic name)",
-                                           lines=3, max_lines=10, elem_id="explore-slider-names"))
-                self.own = OwnPicture(self.ws, self)
-                self.own.build()
-                with gr.Accordion("Share this picture", open=False, elem_id="explore-share"):
-                    p.add(share_link=gr.Textbox(label="Link (open it in another browser)", elem_id="explore-share-link",
-                                                interactive=False, buttons=["copy"]),
-                          recipe=gr.Textbox(label="Recipe (checkpoint, seed, slider values)", elem_id="explore-recipe",
-                                            max_lines=3),
-                          apply_recipe=gr.Button("Apply recipe", size="sm", elem_id="explore-apply-recipe"))
-                with gr.Accordion("Advanced: raw latent coordinates", open=False, elem_id="explore-raw-panel"):
-                    p.add(raw=gr.Textbox(label="Latent vector", lines=3, elem_id="explore-raw"),
-                          apply_raw=gr.Button("Apply raw latent", size="sm", elem_id="explore-apply-raw"))
-        self._wire()
-        self.own.wire()
-
-    def _wire(self):
-        p = self.parts
-        # the picture, then the slower views, then the link: each a step other tabs can chain too
-        self.fast = event(p, self.show, CONTROLS, ["image", "recipe", "z", "cls_state", "raw", "class_row", "temperature",
-                                                   "amount", "sliders"],
-                          errors_to="image", trigger_mode="always_last")
-        self.extras_event = event(p, self.extras, ["model", "cls", "z", "strip_dir", "sliders", "direction", "amount"],
-                                  ["strip", "manifold"], errors_to="strip", trigger_mode="always_last")
-        self.share_event = dict(fn=None, inputs=[p["recipe"]], outputs=[p["share_link"]], js=SHARE_JS)
-        self.redraw = (self.fast, self.extras_event, self.share_event)
-        # while a direction slider or the amount moves, the page draws each value's picture itself from GET
-        # /le/picture (fast_picture.py: a Gradio event per value costs the page ~100 ms, a drag showed 6
-        # pictures in 2 s); its release (a drag's end, the arrow keys' end, leaving a typed value) runs the
-        # usual chain: the picture and its recipe, the strip framing it, the link
-        for s in p["sliders"] + [p["amount"]]:
-            s.release(**self.fast).then(**self.extras_event).then(**self.share_event)
-        # temperature rescales the starting point: the sliders follow it, then the picture
-        reseed = event(p, self.reseed, ["model", "seed", "temperature", "base"], ["sliders"], trigger_mode="always_last")
-        p["temperature"].input(**reseed).then(**self.fast)
-        p["temperature"].release(**reseed).then(**self.fast).then(**self.extras_event).then(**self.share_event)
-        p["strip_dir"].change(**self.extras_event)
-        self.then_all(p["direction"].change(**event(p, self.direction_info, ["model", "direction", "amount"],
-                                                     ["direction_note", "amount"], errors_to="direction_note")))
-        for ev in (p["seed"].input, p["seed"].submit):      # typing, arrows, Enter: the picture follows at once
-            self.then_all(ev(**event(p, self.seed_typed, ["model", "seed", "temperature", "recipe"], ["sliders", "seed"],
-                                     on_error=self.seed_of, trigger_mode="always_last")))
-        self.then_all(p["surprise"].click(**event(p, self.surprise, ["model", "temperature"], ["seed", *POINT])))
-        self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature"], POINT)))
-        # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
-        self.then_all(p["strip"].click(**event(p, self.strip_click, ["strip_dir"], ["sliders"])))
-        self.then_all(p["names"].input(**event(p, self.rename, ["model", "names"], ["sliders"], trigger_mode="always_last")))
-        self.then_all(p["cls"].input(**self.fast))
-        self.then_all(p["class_row"].click(**event(p, self.pick_class, ["model"], ["cls"])))
-        self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))
-        self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
-        self.all_controls = ["model", "seed", "strip_dir", "conditional_note", "direction_row", "names", *POINT]
-        self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "strip",
-                             "manifold"]
-
-    def then_all(self, dependency):
-        """After the controls changed: the picture, the slower views, the link."""
-        for step in self.redraw:
-            dependency = dependency.then(**step)
-        return dependency
-
-
-# The address bar follows the picture: the link reproduces it in another browser.
-SHARE_JS = """(recipe) => {
-  if (!recipe) return '';
-  const url = new URL(window.location.href);
-  url.searchParams.set('recipe', recipe);
-  window.history.replaceState(null, '', url);
-  return url.toString();
-}"""

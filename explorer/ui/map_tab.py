@@ -17,64 +17,13 @@ from explorer.core.imaging import png_data_url
 from explorer.core.validation import UserError, check_int
 from explorer.explore.workspace import Workspace
 from explorer.maps.search import find_dots, nearest_dots
-from explorer.ui import texts, widgets
-from explorer.ui.plotly_html import FIGURE_OF_JS, PLOTLY_HEAD, figure_value
+from explorer.ui import assets, texts, widgets
+from explorer.ui.plotly_html import PLOTLY_HEAD, figure_value
 from explorer.ui.wiring import Parts, event
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-MAP_TEMPLATE = """
-<div class="le-map-wrap" style="position:relative">
-  <div class="le-map" style="width:100%;height:480px"></div>
-  <img class="le-hover" alt="hovered picture" style="position:absolute;display:none;width:112px;height:112px;
-       border:2px solid #333;background:#000;pointer-events:none;z-index:10"/>
-</div>
-"""
-
-MAP_JS = FIGURE_OF_JS + """
-let hoverSeq = 0;      // the latest hover: an answer for an earlier one (or after leaving the dot) is dropped
-let shown = null;      // the figure drawn (its model names the hovered dot's picture)
-const draw = () => {
-  const v = shown = figureOf(props.value);
-  const div = element.querySelector('.le-map');
-  const hover = element.querySelector('.le-hover');
-  if (!div) return;
-  if (!v || !v.data) {                      // another model's map is on its way: never show the old one
-    if (window.Plotly && div.dataset.bound) Plotly.purge(div);
-    delete div.dataset.bound;
-    div.replaceChildren();
-    return;
-  }
-  if (!window.Plotly) { setTimeout(draw, 100); return; }
-  Plotly.react(div, v.data, v.layout, {displaylogo: false, responsive: true});
-  hover.className = 'le-hover ' + (v.rendering || 'le-crisp');
-  if (div.dataset.bound) return;
-  div.dataset.bound = '1';
-  div.on('plotly_click', (ev) => {
-    const p = ev.points && ev.points[0];
-    if (p && p.customdata !== undefined && p.customdata !== null) {
-      element.dataset.selected = String(p.customdata);
-      trigger('click', {index: p.customdata});
-    }
-  });
-  div.on('plotly_hover', async (ev) => {
-    const seq = ++hoverSeq;
-    const p = ev.points && ev.points[0];
-    if (!p || !shown || p.customdata === undefined || p.customdata === null) return;
-    const e = ev.event, box = element.getBoundingClientRect();
-    hover.style.left = (e.clientX - box.left + 14) + 'px';
-    hover.style.top = (e.clientY - box.top + 14) + 'px';
-    try {
-      const url = await server.thumbnail([shown.model, p.customdata]);
-      if (seq !== hoverSeq) return;
-      if (url) { hover.src = url; hover.style.display = 'block'; } else { hover.style.display = 'none'; }
-    } catch (err) { hover.style.display = 'none'; }
-  });
-  div.on('plotly_unhover', () => { hoverSeq++; hover.style.display = 'none'; });
-};
-draw();
-watch('value', draw);
-"""
+MAP_TEMPLATE, MAP_JS = assets.html("map.html"), assets.js("figure_of.js", "map.js")
 
 
 def _fits(m, z) -> bool:
@@ -197,8 +146,10 @@ class MapTab:
         near = nearest_dots(lm, index)
         cls = None if lm.classes is None else lm.classes[near]
         pics = self.ws.model(model).decode(lm.latents[near], cls)
-        cells = "".join(widgets.picture(im, 48, f"#{i}", "le-cell") for im, i in zip(pics, near))
-        return (f'<p style="margin:6px 0 2px">Nearest dots (type a number in Find to go there):</p>'
+        # each a button that finds its dot (static/page.js types its number into Find): numbers are the map's own
+        cells = "".join(f'<button type="button" class="le-dot" data-dot="{int(i)}" title="Go to dot #{int(i)}">'
+                        f'{widgets.picture(im, 48, f"#{int(i)}", "le-cell")}</button>' for im, i in zip(pics, near))
+        return (f'<p style="margin:6px 0 2px">Nearest dots (click one to go there):</p>'
                 f'<div class="le-neighbours" style="display:flex;gap:4px;flex-wrap:wrap;font-size:11px">{cells}</div>')
 
     def find(self, model, query, selection):

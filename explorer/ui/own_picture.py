@@ -93,7 +93,14 @@ class OwnPicture:
         if own_source == "Upload":         # used: Gradio's copy is not kept (nor served to anyone) any longer
             gradio_files.forget(Path(own_upload))
             cleared = {"own_upload": None}
-        yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist(), cls=enc.cls)}
+        yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist(), cls=enc.cls,
+                                                                                       source="your picture")}
+
+    @staticmethod
+    def show_source(own_source):
+        return {"own_drawing": gr.update(visible=own_source == "Draw"),
+                "own_upload": gr.update(visible=own_source == "Upload"),
+                "own_index": gr.update(visible=own_source == "Test picture")}
 
     def build(self):
         with gr.Accordion("Use my own picture", open=False, elem_id="own-picture"):
@@ -102,16 +109,19 @@ class OwnPicture:
                 own_drawing=gr.Sketchpad(label="Draw (white or black background, any colour)", type="numpy",
                                          canvas_size=(280, 280), elem_id="own-draw", height=300),
                 own_upload=gradio_files.FileBox(label="A picture file", file_types=["image"], type="filepath",
-                                                elem_id="own-upload", height=70),
-                own_index=Number(precision=None, value=0, label="Test picture number", elem_id="own-index"),
+                                                elem_id="own-upload", height=70, visible=False),
+                own_index=Number(precision=None, value=0, label="Test picture number", elem_id="own-index",
+                                 visible=False),
                 own_go=gr.Button("Put it in the latent space", variant="primary", elem_id="own-go"),
                 own_result=gr.HTML(elem_id="own-result"))
         self.explore.parts.add(**parts)
 
     def wire(self):
         """After the Explore tab is wired: the result becomes the current point, then everything redraws."""
-        from explorer.ui.explore_tab import POINT
+        from explorer.ui.explore_layout import POINT
         p = self.explore.parts
+        # only the chosen source's input is shown (the canvas, the file box and the number took the room at once)
+        p["own_source"].change(**event(p, self.show_source, ["own_source"], ["own_drawing", "own_upload", "own_index"]))
         self.explore.then_all(p["own_go"].click(**event(
             p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index"],
             ["own_result", "own_upload", *POINT],

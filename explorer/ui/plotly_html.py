@@ -6,6 +6,8 @@ from pathlib import Path
 import orjson
 import plotly
 
+from explorer.ui import assets
+
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_HEAD = f'<script src="/gradio_api/file={PLOTLY_JS}"></script>'
 
@@ -17,22 +19,10 @@ def figure_value(fig: dict | None) -> str:
     return orjson.dumps(fig or {}, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-# the page's side of `figure_value`: the figure back from its string (an object is taken as it is)
-FIGURE_OF_JS = """
-const figureOf = (v) => {
-  if (typeof v !== 'string') return v || null;
-  try { return v ? JSON.parse(v) : null; } catch (err) { return null; }
-};
-"""
+# a live figure's script: the figure back from its string (`figure_value`), then drawn
+LIVE_JS = assets.js("figure_of.js", "live_plot.js")
 
-# props.value is a {data, layout} figure (`figure_value`); Plotly.react redraws in place (keeps zoom: uirevision)
-LIVE_JS = FIGURE_OF_JS + """
-const draw = () => {
-  const v = figureOf(props.value), div = element.querySelector('.le-live');
-  if (!div || !v || !v.data) return;
-  if (!window.Plotly) { setTimeout(draw, 100); return; }
-  Plotly.react(div, v.data, v.layout, {displaylogo: false, responsive: true, staticPlot: false});
-};
-draw();
-watch('value', draw);
-"""
+
+def live_template(height: int) -> str:
+    """The frame a live figure is drawn in, `height` px high."""
+    return assets.html("live_plot.html", height=str(int(height)))

@@ -78,7 +78,7 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     smaller store)."""
     import gradio.networking
 
-    from explorer.ui.page import CSS, page_js, theme
+    from explorer.ui.page import css, page_js, theme
     from explorer.ui.plotly_html import PLOTLY_JS
 
     gradio.networking.url_ok = _patient_url_ok
@@ -91,17 +91,19 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     keep_tidy()               # what nobody consumed of Gradio's files and the GIFs is deleted after an hour
     _, url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
                             quiet=quiet, show_error=False, allowed_paths=[str(PLOTLY_JS)], js=page_js(),
-                            theme=theme(), css=CSS,
+                            theme=theme(), css=css(),
                             max_file_size=f"{MAX_UPLOAD_MB}mb", state_session_capacity=session_capacity,
                             app_kwargs={"middleware": _middleware(demo)})
     return url
 
 
 def _middleware(demo) -> list[Middleware]:
-    """The request limits, the upload route's room and privacy (upload_edge.py), then the Explore tab's picture route (fast_picture.py) when the app has one."""
-    from explorer.ui.fast_picture import FastPicture
+    """The request limits, the upload route's room and privacy (upload_edge.py), then the Explore tab's picture
+    route (fast_picture.py) and the training owner's leaving route (leave_route.py) when the app has them."""
     from gradio.utils import get_upload_folder
 
+    from explorer.ui.fast_picture import FastPicture
+    from explorer.ui.leave_route import OwnerLeaving
     from explorer.ui.upload_edge import UploadEdge, UploadRoom
     out = [Middleware(BodyLimit, max_upload=(MAX_UPLOAD_MB + 1) * 1024 * 1024, endpoints=endpoints_of(demo)),
            Middleware(UploadEdge, room=UploadRoom(lambda: Path(get_upload_folder())), uploaded=lambda: demo.upload_file_set),
@@ -110,4 +112,7 @@ def _middleware(demo) -> list[Middleware]:
     render = getattr(demo, "recipe_png", None)
     if render is not None:
         out.append(Middleware(FastPicture, render=render, limit=CONCURRENCY))
+    session = getattr(demo, "train_session", None)
+    if session is not None:
+        out.append(Middleware(OwnerLeaving, leaving=session.leaving))
     return out

@@ -13,6 +13,7 @@ import numpy as np
 
 from explorer.core.imaging import png_data_url
 from explorer.core.validation import UserError
+from explorer.ui import assets
 from explorer.ui.widgets import rendering
 
 
@@ -38,53 +39,4 @@ def slider_move(index: int, value, count: int, limit: float) -> list:
     return [round(v, 3) if i == index else None for i in range(count)]
 
 
-STRIP_TEMPLATE = """
-<div class="le-strip-wrap">
-  <div class="le-strip-hint" style="font-size:11px;color:var(--body-text-color-subdued)">Click a picture to go there.</div>
-  <div class="le-strip" style="display:flex;flex-wrap:wrap;gap:3px"></div>
-  <div class="le-strip-message"></div>
-  <p class="le-where" id="explore-strip-note" style="display:none"></p>
-</div>
-"""
-
-# props.value: the cells (a dict), or an error panel (a string of HTML the server made and escaped)
-STRIP_JS = """
-const draw = () => {
-  const v = props.value;
-  const row = element.querySelector('.le-strip'), msg = element.querySelector('.le-strip-message');
-  if (typeof v === 'string') { row.replaceChildren(); msg.innerHTML = v; return; }
-  msg.replaceChildren();
-  const note = element.querySelector('.le-where');
-  note.textContent = (v && v.note) || '';
-  note.style.display = note.textContent ? '' : 'none';
-  if (!v || !v.cells) { row.replaceChildren(); return; }
-  row.replaceChildren(...v.cells.map((c, i) => {
-    const here = i === v.current;
-    const fig = document.createElement('figure');
-    fig.className = 'le-cell' + (here ? ' le-current' : '');
-    fig.dataset.sigma = String(c.sigma);
-    fig.style.cssText = 'margin:0;text-align:center;' + (here ? '' : 'cursor:pointer');
-    fig.title = here ? 'You are here' : 'Go here (' + c.caption + ')';
-    const img = document.createElement('img');
-    img.src = c.src;
-    img.alt = c.caption;
-    img.className = v.rendering || 'le-crisp';
-    img.style.cssText = 'width:56px;height:56px;background:#000;box-sizing:content-box;border:3px solid '
-      + (here ? '#e8a200' : 'transparent');
-    const cap = document.createElement('figcaption');
-    cap.style.cssText = 'font-size:11px';
-    cap.textContent = c.caption;
-    fig.append(img, cap);
-    if (!here) {
-      fig.tabIndex = 0;
-      fig.setAttribute('role', 'button');
-      const go = () => trigger('click', {sigma: c.sigma});
-      fig.addEventListener('click', go);
-      fig.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); go(); } });
-    }
-    return fig;
-  }));
-};
-draw();
-watch('value', draw);
-"""
+STRIP_TEMPLATE, STRIP_JS = assets.html("strip.html"), assets.js("strip.js")

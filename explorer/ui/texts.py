@@ -1,4 +1,5 @@
 """Plain words for non-experts: one place for every explanation and tooltip the UI shows."""
+from explorer.live.session import ABANDON_AFTER_S
 
 TITLE = "Latent Explorer"
 TAGLINE_SHORT = "Move a point in a model's latent space and watch the picture change."
@@ -46,8 +47,8 @@ INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk th
 MANIFOLD = ("This model has only two latent numbers, so its whole latent space fits on one sheet: each tile is "
             "the picture at that point of the plane. The orange circle is where you are; click a tile to go there.")
 
-# The temperature slider's label: what its ends do, honestly (0 is the centre, not "the most typical picture")
-TEMPERATURE_LABEL = "Temperature · 0 centre (fades) · 1 typical · 2 unusual"
+FINDING_DIRECTIONS = ("Finding this model's directions (the first time it is explored): its strip and sliders "
+                      "come in a moment.")
 
 AMOUNT_MEANS = ("Amount is the share of the way along that route: 0 leaves your picture, 0.5 goes halfway, 1 reaches "
                 "the route's end.")
@@ -60,10 +61,10 @@ TIPS = {
               "to ONNX (a .onnx file; at most 200 MB each).",
     "seed": "A whole number that picks the random starting point. The same seed always gives the same picture.",
     "surprise": "Pick a random seed.",
-    "temperature": "Scales the seed's starting point. 1: a typical random picture. Towards 0 the point moves to "
-                   "the centre of the latent space, where random points almost never land: a GAN's picture fades "
-                   "(a DCGAN may draw an empty, black square at 0), a VAE's turns into its blurry average. Above 1: "
-                   "further out, unusual pictures. The sliders move with it.",
+    "temperature": "How far from the centre of the latent space the seed's starting point is put. 1: a typical "
+                   "random picture. Lower: plainer, more average pictures (a GAN's picture fades nearer the centre, so "
+                   "its slider stops where the pictures can still be read). Higher: further out, unusual pictures. "
+                   "The sliders move with it.",
     "slider": "Move along one of the model's main directions of variation, measured in standard deviations (σ).",
     "direction": "A direction with a name: from the average picture of one class towards another.",
     "amount": "How far along the route to the named class: 0 = your picture, 0.5 = halfway, 1 = the route's end, "
@@ -109,6 +110,14 @@ TRAIN_IMAGES = (
     "on 500 pictures, measured every few hundred steps. A class-conditional run draws one row per class "
     "and also says how often the classifier sees the class the model was asked for."
 )
+TRAIN_OTHER_KIND = ("The trainer holds one run at a time, now {whose}: {description} ({state}). Its readings are on the "
+                    "{tab} tab.")
+# who controls a run, said in the Train tab (live/session.py decides it)
+TRAIN_OTHERS_RUN = ("Another visitor started this run: only they can pause, stop or save it. It stops by itself within "
+                    f"seconds of their page closing (or after {ABANDON_AFTER_S:.0f} s without a word from it), and then anyone may "
+                    "start one.")
+TRAIN_YOU_LEFT = ("Stopped at step {step:,} while this page was away (closed, or not heard from for "
+                  f"{ABANDON_AFTER_S:.0f} s). You can still save it, or start again.")
 TIPS.update({
     "train_mode": "2-D points train in a blink and show the whole game; images train a real picture model.",
     "toy_dataset": "The real data the forger must learn to imitate.",

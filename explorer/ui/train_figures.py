@@ -8,6 +8,7 @@ import numpy as np
 from explorer.core.imaging import png_data_url
 from explorer.live.toy_view import EXTENT
 from explorer.live.verdict import game_verdict
+from explorer.ui import texts
 from explorer.ui.widgets import rendering
 
 REAL, FAKE, ARROW = "#111111", "#ff7f0e", "#7a1020"
@@ -180,5 +181,10 @@ def readout(status: dict, frame: dict | None = None) -> str:
         tone = "le-warn" if label in ("mode collapse", "the inspector is winning") else ""
         verdict = f'<p class="le-verdict {tone}"><b>{html.escape(label.capitalize())}.</b> {html.escape(sentence)}</p>'
     where = f'<p class="le-where">Runs {html.escape(status.get("where", ""))}: {html.escape(status["description"])}.</p>'
-    msg = f'<p class="le-error">{html.escape(status["message"])}</p>' if status["message"] else ""
+    if not status["mine"] and state != "stopped":
+        where += f'<p class="le-where">{html.escape(texts.TRAIN_OTHERS_RUN)}</p>'
+    msg = f'<p class="le-{status.get("message_kind", "error")}">{html.escape(status["message"])}</p>' if status["message"] else ""
+    if status.get("left") and state == "stopped":
+        left = texts.TRAIN_YOU_LEFT.format(step=status["step"]) if status["mine"] else status["left"]
+        msg += f'<p class="le-info">{html.escape(left)}</p>'
     return f'<div class="le-readout">{msg}{verdict}<div class="le-cards">{"".join(cards)}</div>{where}</div>'

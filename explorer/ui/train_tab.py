@@ -12,13 +12,13 @@ from explorer.core.families import FAMILIES
 from explorer.core.imaging import image_grid
 from explorer.core.validation import UserError
 from explorer.live.probe import ClassGrid
-from explorer.live.session import TrainingSession
+from explorer.live.session import HEARTBEAT_S, TrainingSession
 from explorer.live.settings import IMAGE_MODELS, ImageSettings, ToySettings, image_datasets
 from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
 from explorer.ui.inputs import Number
-from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD, figure_value
+from explorer.ui.plotly_html import LIVE_JS, PLOTLY_HEAD, figure_value, live_template
 from explorer.ui.train_figures import (
     LAYERS,
     class_grid_picture,
@@ -30,12 +30,14 @@ from explorer.ui.train_figures import (
 from explorer.ui.wiring import Parts, event
 
 PACES = {"Demo pace": 0.03, "Fast": 0.004, "Full speed": 0.0}
+OWNER_JS = "(token) => { window.leTrainOwner = token || ''; return [token]; }"
 
 
 class TrainTab:
-    def __init__(self, session: TrainingSession, choices=lambda: []):
+    def __init__(self, session: TrainingSession, choices=lambda: [], prepare=lambda name: None):
         self.session = session
         self.choices = choices         # the model picker's choices, refreshed after a save
+        self.prepare = prepare         # a saved model's directions found in the background (name -> None)
 
     # ---------------------------------------------------------------- handlers
     def start_toy(self, toy_dataset, toy_loss, lr_g, lr_d, toy_k, toy_batch, noise, pace, token):
@@ -64,6 +66,7 @@ class TrainTab:
             path, replaced = self.session.save(token, title)
         except UserError as exc:
             raise UserError(f"Not saved: {exc}") from None
+        self.prepare(path.stem)        # ready, or nearly, when it is picked
         what = "Replaced the earlier save with this title" if replaced else "Saved"
         widgets.info(f"{what}: it is in the model picker now.")
         return {"save_msg": widgets.message(f"{what}. Pick it in the model list at the top to explore it.", "info"),
@@ -80,8 +83,11 @@ class TrainTab:
         """What the run shows now; the 2-D game with the layers switched on (`toy_layers`, keys of LAYERS)."""
         status = self.session.status(token)
         view, kind = self.session.view, status["kind"]
-        out = {"toy_readout": readout(status, view if kind == "toy_gan" else None),
-               "img_readout": readout(status), "timer": gr.Timer(active=status["state"] == "running")}
+        # each sub-tab reads out its own kind of run; the other kind's says where it is (the trainer runs one at a time)
+        toy, images = kind in (None, "toy_gan"), kind is None or kind in IMAGE_MODELS
+        out = {"toy_readout": readout(status, view if kind == "toy_gan" else None) if toy else other_run(status, "Images"),
+               "img_readout": readout(status) if images else other_run(status, "2-D points"),
+               "timer": gr.Timer(active=status["state"] == "running")}
         if kind == "toy_gan" and isinstance(view, dict):
             out["toy_plot"] = figure_value(toy_figure(view, toy_layers))
         elif kind in IMAGE_MODELS and isinstance(view, (np.ndarray, ClassGrid)):
@@ -105,7 +111,7 @@ class TrainTab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(toy_plot=gr.HTML(value=figure_value(preview_figure(real_data_preview("ring"), "ring")),
-                                               html_template='<div class="le-live" style="width:100%;height:470px"></div>',
+                                               html_template=live_template(470),
                                                js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-toy-plot"),
                               toy_layers=gr.CheckboxGroup([(label, key) for key, label in LAYERS.items()], value=list(LAYERS),
                                                           label="Show", elem_id="train-layers"))
@@ -141,7 +147,7 @@ class TrainTab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(grid=gr.HTML(elem_id="train-grid"),
-                              curves=gr.HTML(value=figure_value({}), html_template='<div class="le-live" style="width:100%;height:260px"></div>',
+                              curves=gr.HTML(value=figure_value({}), html_template=live_template(260),
                                              js_on_load=LIVE_JS, head=PLOTLY_HEAD, elem_id="train-curves"))
                         gr.Markdown(texts.TRAIN_IMAGES)
                     with gr.Column(scale=2):
@@ -170,7 +176,8 @@ class TrainTab:
                                                    info=texts.TIPS["save_title"], elem_id="train-save-title", scale=2),
                                   save=gr.Button("Save to the model picker", elem_id="train-save"))
                         p.add(save_msg=gr.HTML(elem_id="train-save-msg"))
-        p.add(timer=gr.Timer(0.2, active=False), heartbeat=gr.Timer(20.0))   # the heartbeat: the owner's page is open
+        # the heartbeat: the owner's page is open (live/session.py: its owner has left when it stops)
+        p.add(timer=gr.Timer(0.2, active=False), heartbeat=gr.Timer(HEARTBEAT_S))
         self._wire()
 
     def _wire(self):
@@ -191,7 +198,17 @@ class TrainTab:
         p["toy_dataset"].change(**event(p, self.preview, ["toy_dataset", "token"], ["toy_plot"]))
         p["save"].click(**event(p, self.save, ["title", "token"], ["save_msg", "model"], errors_to="save_msg", toast=True))
         p["timer"].tick(**self.refresh_event)
-        p["heartbeat"].tick(**event(p, self.touch, ["token"]))
+        # the page keeps the token its heartbeat sends, to say it is leaving as it closes (static/train_owner.js);
+        # app.py sends it once more as the page opens, so a reloaded owner's page is back within its grace
+        self.heartbeat_event = event(p, self.touch, ["token"], js=OWNER_JS)
+        p["heartbeat"].tick(**self.heartbeat_event)
+
+
+def other_run(status: dict, tab: str) -> str:
+    """A sub-tab's readout while the trainer holds the other kind of run: what that run is and where to see it."""
+    whose = "yours" if status.get("mine") else "another visitor's"
+    return widgets.message(texts.TRAIN_OTHER_KIND.format(description=status.get("description", ""), whose=whose,
+                                                         state=status.get("state", ""), tab=tab), "info")
 
 
 def grid_picture(view) -> str:
