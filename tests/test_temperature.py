@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from explorer.core.checkpoints import CHECKPOINT_DIR
+from explorer.core.families import FAMILIES
 from explorer.explore.temperature import RECIPE_RANGE, temperature_scale
 from explorer.explore.workspace import Workspace
 
@@ -39,7 +40,7 @@ def contrast(ws, name, temperature):
 
 def test_at_the_lowest_temperature_offered_every_shipped_model_draws_a_readable_picture(shipped):
     for name in shipped.model_names():
-        scale = temperature_scale(shipped.model(name).kind)
+        scale = temperature_scale(shipped.model(name).family)
         stats = contrast(shipped, name, scale.lowest)
         assert stats[:, 0].min() > 60, f"{name} at {scale.lowest}: near-black {stats[:, 0].round()}"
         assert stats[:, 1].min() > 15, f"{name} at {scale.lowest}: flat {stats[:, 1].round()}"
@@ -53,12 +54,12 @@ def test_what_the_dcgan_draws_below_its_range_is_what_the_range_leaves_out(shipp
     assert contrast(shipped, "fashion_dcgan", 0.0)[:, 0].max() < 5
     faint = contrast(shipped, "fashion_dcgan", 0.1)
     assert faint[:, 0].min() < 60 and faint[:, 1].min() < 15
-    assert temperature_scale("dcgan").lowest > 0.1
+    assert temperature_scale(FAMILIES["dcgan"]).lowest > 0.1
 
 
 def test_the_label_says_what_temperature_does_in_plain_words():
     from explorer.ui import texts
-    label = temperature_scale("dcgan").label
+    label = temperature_scale(FAMILIES["dcgan"]).label
     assert label == "Temperature · typical ↔ unusual"
     tip = texts.TIPS["temperature"]
     assert "1: a typical random picture" in tip and "unusual" in tip and "centre" in tip

@@ -48,7 +48,7 @@ class ExploreTab(ExploreLayout):
     # ---------------------------------------------------------------- plain helpers
     def temperature(self, model) -> TemperatureScale:
         """The temperature range and words offered for `model` (its family's: explore/temperature.py)."""
-        return temperature_scale(self.ws.model(model).kind)
+        return temperature_scale(self.ws.model(model).family)
 
     def offered_temperature(self, model, temperature, notes: list[str] | None = None) -> float:
         """A temperature typed or kept for `model`, within the range offered for it (the nearest end, said in `notes`)."""

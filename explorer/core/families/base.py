@@ -37,6 +37,7 @@ from typing import ClassVar
 
 import torch
 
+from explorer.core.families.temperature import TemperatureScale
 from explorer.core.latent import sample_z
 from explorer.core.metadata import DatasetInfo
 from explorer.core.validation import UserError
@@ -113,7 +114,7 @@ class Family:
         raise UserError("This model has no learned class vectors to blend.")
 
     # ---------------------------------------------------------------- what its sliders and exports need
-    temperature_words: ClassVar[str] = "Temperature"     # what scaling a latent towards the centre is called
+    temperature: ClassVar[TemperatureScale] = TemperatureScale()    # the Explore tab's range and words for it
 
     @property
     def typical_norm(self) -> float:

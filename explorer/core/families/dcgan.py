@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from explorer.core.families.checkpoint import CheckpointFamily
+from explorer.core.families.temperature import TemperatureScale
 
 
 class DCGANFamily(CheckpointFamily):
@@ -20,6 +21,7 @@ class DCGANFamily(CheckpointFamily):
     directions = "ganspace"
     map_items = "samples"
     trains_encoder = True
+    temperature = TemperatureScale(lowest=0.3)     # 0: a black square; 0.1: a faint ghost (explore/temperature.py)
     data_range = (-1.0, 1.0)
     train_tab = {"width": 16, "d_width": 16, "latent_dim": 32}
 

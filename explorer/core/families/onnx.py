@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from explorer.core.families.base import Family
+from explorer.core.families.temperature import TemperatureScale
 from explorer.core.families.onnx_check import MAX_TOTAL, OnnxRefused, decoder_io, read_onnx
 from explorer.core.metadata import MAX_CLASSES, MAX_TEXT
 from explorer.core.models.limits import IMAGE
@@ -85,6 +86,7 @@ class OnnxFamily(Family):
     inversion = "search"
     directions = "picture-pca"
     map_items = "samples"
+    temperature = TemperatureScale(lowest=0.3)     # what it draws at the centre is not known: a GAN's lowest
 
     def __init__(self, path: Path, device=None):
         super().__init__({}, "cpu", Path(path))      # ONNX Runtime's CPU provider: the pictures come back on the CPU

@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 
 from explorer.core.families.checkpoint import CheckpointFamily
+from explorer.core.families.temperature import TemperatureScale
 from explorer.core.latent import sample_z
 
 GROUP_WORDS = {"coarse": "shape", "middle": "details", "fine": "colours"}   # what each layer range changes
@@ -40,7 +41,9 @@ class StyleGANFamily(CheckpointFamily):
     # 64/36/18 feature maps at 7/14/28 px, 64/64/32/16/8 at 4...64 px: about 2.5 steps/s of 32 pictures on
     # one busy CPU core at 28 px (README, "Style-based GAN")
     train_tab = {"latent_dim": 32, "w_dim": 64, "mapping_layers": 2, "channel_base": 512, "channel_max": 64}
-    temperature_words = "Truncation ψ"
+    # psi 0: the average w's picture (a readable one: test_stylegan_family.py); above 1, further out than training drew
+    temperature = TemperatureScale(lowest=0.0, highest=1.5, step=0.05, name="Truncation ψ",
+                                   words="the average picture ↔ varied")
 
     def __init__(self, checkpoint, device=None):
         super().__init__(checkpoint, device)
