@@ -220,6 +220,17 @@ def test_train_command_line_stores_the_encoder_beside_its_gan(folder, tmp_path):
     assert "--model encoder" in meta["command"] and meta["config"]["latent_dim"] == 12
 
 
+def test_a_full_encoder_run_ends_with_its_quick_figures_in_the_file(folder, tmp_path, capsys):
+    from explorer.cli.train import main
+
+    out = tmp_path / "tiny_gan-encoder.safetensors"
+    assert main(["--model", "encoder", "--for", str(folder / "tiny_gan.safetensors"), "--split", "test", "--steps", "1",
+                 "--batch-size", "4", "--width", "4", "--sample-every", "0", "--out", str(out)]) == 0
+    figures = read_metadata(out)["evaluation"]
+    assert figures["test_pictures"] > 0 and 0 <= figures["encoder_class_kept"] <= 1
+    assert "encoder_pixel_mse" in capsys.readouterr().out
+
+
 def test_train_command_line_trains_a_conditional_gans_encoder_on_the_gans_own_dataset(tmp_path, capsys):
     from explorer.cli.train import main
     from tests.apphelpers import COND, save_models

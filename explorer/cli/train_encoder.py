@@ -88,7 +88,8 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
         words = family.words if family else gan.kind
         raise UserError(f"--for {gan_path.name} holds a {words}; an encoder is trained for a GAN drawn from noise "
                          "(a VAE has its own encoder).")
-    generator = family_of(gan).net                    # G(z[, y]) -> [-1, 1]: what a family that trains_encoder has
+    gan_family = family_of(gan)
+    generator = gan_family.net                        # G(z[, y]) -> [-1, 1]: what a family that trains_encoder has
     gan_dataset = DatasetInfo.from_meta(gan.meta).name
     classifier = classifier_for(gan_dataset, device, (gan_path.parent, CHECKPOINT_DIR))
     ds = load_dataset(args.dataset or gan_dataset, args.split, args.data_dir)
@@ -143,7 +144,7 @@ def main_encoder(args: argparse.Namespace, command: str) -> int:
     if args.dry_run:
         return 0
     # Quick figures (encoder alone, all test pictures); `explorer.encode --evaluate` adds refinement.
-    figures = evaluate_inversion(generator, trainer.E.eval(), classifier, dataset=gan_dataset, refine_subset=0,
+    figures = evaluate_inversion(gan_family, trainer.E.eval(), classifier, dataset=gan_dataset, refine_subset=0,
                                  gan_samples=0, data_dir=args.data_dir, timing=False)
     for key, val in figures.items():
         print(f"  {key:28s} {val:10.4f}  {EXPLAIN.get(key, '')}")
