@@ -144,9 +144,10 @@ def to_float16(args, src: Path, ck: Checkpoint) -> None:
         keep, change = choose_float16(ck, pictures)
         checked = len(pictures(ck))
     shown = {k: v for k, v in (("title", args.title), ("description", args.description)) if v}
+    before = src.stat().st_size                   # (the copy may replace the file itself)
     out = write_float16(src, args.float16, keep, {"checked_pictures": checked, "max_level_change": change,
                                                    "temperatures": list(TEMPERATURES)}, shown)
-    before, after = src.stat().st_size, out.stat().st_size
+    after = out.stat().st_size
     print(f"{out}: {after / 1e6:.2f} MB ({before / 1e6:.2f} MB in float32); {len(keep)} tensors kept in float32; "
           f"{checked} pictures checked, largest change {change} grey level(s)")
 
