@@ -3,7 +3,7 @@
 The loss per picture (Zhu et al. 2016, "Generative visual manipulation", section 3.1, with the
 project's classifier as the feature network):
     |G(z) - x|^2 per pixel  +  feature_weight * |f(G(z)) - f(x)|^2 per feature
-    +  norm_weight * (|z| - sqrt(d))^2 / d
+    +  norm_weight * (|z| - t)^2 / t^2,   t = sqrt(d), or the model family's typical latent length
 The last term keeps z at the length of a typical N(0, I) latent: an unconstrained fit can wander
 far out where the picture still matches but sliders and directions no longer behave.
 Pictures in a batch are refined independently (each its own loss, the decoder in eval mode), and
@@ -49,20 +49,23 @@ def _uint8(picture: torch.Tensor) -> np.ndarray:
 
 
 def picture_loss(picture: torch.Tensor, target: torch.Tensor, z: torch.Tensor, features=None, target_f=None,
-                 feature_weight: float = FEATURE_WEIGHT, norm_weight: float = NORM_WEIGHT) -> torch.Tensor:
-    """The loss of the module docstring per picture (B,): pixels, classifier features, the latent's length."""
-    d = z.shape[1]
+                 feature_weight: float = FEATURE_WEIGHT, norm_weight: float = NORM_WEIGHT,
+                 typical: float | None = None) -> torch.Tensor:
+    """The loss of the module docstring per picture (B,): pixels, classifier features, the latent's length
+    (kept near `typical`, default sqrt(d): a N(0, I) latent's; a style-based model's W+ offsets have their own)."""
+    t = typical or math.sqrt(z.shape[1])
     loss = (picture - target).pow(2).flatten(1).mean(1)                  # (B,)
     if target_f is not None and feature_weight:
         loss = loss + feature_weight * (features(picture) - target_f).pow(2).mean(1)
     if norm_weight:
-        loss = loss + norm_weight * (z.norm(dim=1) - math.sqrt(d)).pow(2) / d
+        loss = loss + norm_weight * ((z.norm(dim=1) - t) / t).pow(2)
     return loss
 
 
 def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Callable[[torch.Tensor], torch.Tensor] | None,
                   target: torch.Tensor, z0: torch.Tensor, steps: int = REFINE_STEPS, seconds: float | None = REFINE_SECONDS,
                   lr: float = LR, feature_weight: float = FEATURE_WEIGHT, norm_weight: float = NORM_WEIGHT,
+                  typical: float | None = None,
                   progress: Progress | None = None, progress_every: int = 10, stop=None) -> Refined:
     """Refine latents z0 (B, d) towards target pictures (B, C, H, W) in [0, 1].
 
@@ -72,7 +75,6 @@ def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Call
     """
     start = time.perf_counter()
     target = target.detach()
-    d = z0.shape[1]
     with torch.no_grad():
         target_f = features(target) if features is not None else None
     z = z0.detach().clone().requires_grad_(True)
@@ -80,7 +82,7 @@ def refine_latent(decode: Callable[[torch.Tensor], torch.Tensor], features: Call
 
     def losses(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         picture = decode(z)                                              # (B, C, H, W)
-        return picture_loss(picture, target, z, features, target_f, feature_weight, norm_weight), picture
+        return picture_loss(picture, target, z, features, target_f, feature_weight, norm_weight, typical), picture
 
     best_z = z.detach().clone()
     best = None

@@ -156,10 +156,14 @@ class PictureEncoder:
             if key in self._encoders:
                 return self._encoders[key]
         gan_file = path.name.replace("-encoder", "") if path is not None else model.name
-        train = (f"train one with `python -m explorer.train --model encoder --for {gan_file}`" if model.family.trains_encoder
-                 else f"export one beside it as {path.name if path else 'NAME-encoder.onnx'}")
+        if model.family.trains_encoder:
+            train = f" yet (train one with `python -m explorer.train --model encoder --for {gan_file}`)"
+        elif path is not None and path.suffix == ".onnx":
+            train = f" (export one beside it as {path.name})"
+        else:                         # a style-based model: projected by optimisation alone
+            train = ""
         if path is None or not path.is_file():
-            found = f"{model.name} has no encoder yet ({train})"
+            found = f"{model.name} has no encoder{train}"
         elif path.suffix == ".onnx":
             try:
                 found = OnnxEncoder(path, model.family)
@@ -172,7 +176,7 @@ class PictureEncoder:
                 if meta["kind"] != "encoder":
                     found = f"{path.name} holds a {meta['kind']}, not an encoder"
                 elif target != model.digest:
-                    found = f"{path.name} was trained for another version of {model.name} ({train})"
+                    found = f"{path.name} was trained for another version of {model.name}{train}"
                 else:
                     found = load_checkpoint(path, model.device).modules["encoder"].eval()
                     if found.cfg.latent_dim != model.latent_dim:
@@ -252,7 +256,7 @@ class PictureEncoder:
                               seconds=max(0.0, left), seed=seed, progress=progress, stop=stop)
         else:
             r = refine_latent(decode, classifier.features, x, guess, steps=steps, seconds=max(0.0, left),
-                              progress=progress, stop=stop)
+                              progress=progress, stop=stop, typical=model.family.typical_norm)
         t3 = time.perf_counter()
         images = model.decode(torch.cat([guess, r.z]).detach().cpu(), cls)           # (2, H, W, C)
         s_guess = scores(classifier, pic.unit(), _unit(images[:1]), model.class_names)

@@ -18,6 +18,7 @@ from explorer.explore.slider_names import MAX_NAME, tidy_names
 from explorer.explore.temperature import RECIPE_RANGE as TEMPERATURE
 
 SLIDER = (-10.0, 10.0)         # principal-direction coordinates, in σ
+ALL_LAYERS = "all"             # a slider that moves every layer of a style-based model (the default)
 AMOUNT = (-5.0, 5.0)           # how far along a named direction
 EXAMPLE = '{"model": ..., "seed": 3, "sliders": [...]}'
 
@@ -34,6 +35,7 @@ class Recipe:
     base: tuple[float, ...] = ()      # a starting latent (a map dot, your picture) used instead of the seed's
     cls: int | None = None            # the class a class-conditional model draws (None: unconditional)
     names: tuple[str, ...] = ()       # a presenter's names for the sliders ("" = the automatic name)
+    layers: tuple[str, ...] = ()      # a style-based model: the layers each slider moves ("all", "coarse", ...)
 
     def to_dict(self) -> dict:
         d = {"model": self.model, "seed": self.seed, "temperature": round(self.temperature, 4),
@@ -44,6 +46,8 @@ class Recipe:
             d["base"] = [round(v, 5) for v in self.base]
         if any(self.names):
             d["names"] = list(self.names)
+        if any(r != ALL_LAYERS for r in self.layers):
+            d["layers"] = list(self.layers)
         return d
 
     def to_text(self) -> str:
@@ -104,7 +108,30 @@ def parse_recipe(raw: Mapping, model: LoadedModel, directions) -> Recipe:
         raise UserError(f"{model.name} has {len(directions.basis)} slider directions, got {len(sliders)} values.")
     if direction:
         directions.info(direction)            # unknown, or one that does not work: refused by name
-    return Recipe(model.name, seed, temperature, sliders, direction, amount, base, cls, _names(raw.get("names"), directions))
+    return Recipe(model.name, seed, temperature, sliders, direction, amount, base, cls, _names(raw.get("names"), directions),
+                  _layers(raw.get("layers"), model, directions))
+
+
+def _layers(raw, model: LoadedModel, directions) -> tuple[str, ...]:
+    """The layers each slider moves: "all", or a range the model's family has ("coarse", "middle", "fine"),
+    one per slider at most; trailing "all" dropped. Only a model with layers takes any."""
+    if raw is None or raw == []:
+        return ()
+    groups = model.family.layer_groups()
+    if not groups:
+        raise UserError(f"{model.name} has no layers to choose from: its sliders move the whole latent.")
+    if isinstance(raw, (str, bytes, dict)) or not hasattr(raw, "__iter__"):
+        raise UserError("Slider layers must be a list, one per slider: " + ", ".join((ALL_LAYERS, *groups)) + ".")
+    out = list(raw)
+    if len(out) > len(directions.basis):
+        raise UserError(f"{len(directions.basis)} sliders can take {len(directions.basis)} layer choices, got {len(out)}.")
+    for i, name in enumerate(out):
+        if not isinstance(name, str) or name not in (ALL_LAYERS, *groups):
+            raise UserError(f"The layers of slider {i + 1} must be one of {', '.join((ALL_LAYERS, *groups))}, "
+                            f"got {str(name)[:30]!r}.")
+    while out and out[-1] == ALL_LAYERS:
+        out.pop()
+    return tuple(out)
 
 
 def _names(raw, directions) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from explorer.explore.recipe import Recipe, parse_recipe, recipe_values
 from explorer.explore.registry import LoadedModel, ModelRegistry
 from explorer.explore.slider_names import SliderNames
 from explorer.explore.uploads import Registered, Uploads
+from explorer.explore.w_directions import in_layers
 from explorer.maps.cache import CACHE_DIR
 from explorer.maps.layout import LatentMap, MapParams
 from explorer.maps.store import MapStore
@@ -132,9 +133,11 @@ class Workspace:
         """Where the model's directions are cached (explore/direction_store.py)."""
         return self._directions.path(self.model(name))
 
-    def directions(self, name: str) -> Directions:
-        """The model's principal and named directions, computed once per model and cached on disk."""
-        return self._directions.get(self.model(name))
+    def directions(self, name: str, layers: tuple[str, ...] = ()) -> Directions:
+        """The model's principal and named directions, computed once per model and cached on disk; for a
+        style-based model with `layers`, slider i limited to the layers layers[i] names (w_directions.py)."""
+        d = self._directions.get(self.model(name))
+        return in_layers(d, list(layers), self.model(name).family.layer_groups()) if layers else d
 
     def directions_ready(self, name: str) -> bool:
         """Whether the model's directions are at hand, in memory or in their cache (no computing to wait for)."""
@@ -174,7 +177,7 @@ class Workspace:
         name = raw.get("model")
         m = self.model(name)
         # a recipe of the seed alone needs no directions: a model just saved draws its first picture at once
-        needs = any(raw.get(key) for key in ("sliders", "direction", "names"))
+        needs = any(raw.get(key) for key in ("sliders", "direction", "names", "layers"))
         return parse_recipe(raw, m, self.directions(name) if needs else None)
 
     def start_latent(self, r: Recipe) -> torch.Tensor:
@@ -189,7 +192,7 @@ class Workspace:
         m = self.model(r.model)
         z = self.start_latent(r)
         if r.sliders:
-            d = self.directions(r.model)
+            d = self.directions(r.model, r.layers)
             full = d.coordinates(z)
             full[:len(r.sliders)] = torch.tensor(r.sliders)
             z = d.apply(z, full)
@@ -213,7 +216,7 @@ class Workspace:
 
     def slider_values(self, r: Recipe) -> list[float]:
         """Where the recipe's starting latent (the seed's, or its base) sits along each principal direction."""
-        return self.directions(r.model).coordinates(self.start_latent(r)).tolist()
+        return self.directions(r.model, r.layers).coordinates(self.start_latent(r)).tolist()
 
     def dataset_latent(self, name: str, index) -> torch.Tensor:
         """A test picture's latent: the model's own encoding of it (a VAE's posterior mean). A model without
@@ -228,10 +231,11 @@ class Workspace:
         y = test.labels[i:i + 1].to(m.device) if m.num_classes else None     # a cVAE encodes with the true class
         return m.family.encode(to_unit(test.images[i:i + 1]).to(m.device), y)[0][0].cpu()
 
-    def strip(self, name: str, z: torch.Tensor, index: int, sigmas=SIGMA_STRIP, cls: int | None = None) -> np.ndarray:
+    def strip(self, name: str, z: torch.Tensor, index: int, sigmas=SIGMA_STRIP, cls: int | None = None,
+              layers: tuple[str, ...] = ()) -> np.ndarray:
         """Images (len(sigmas), H, W, C) along principal direction `index` around latent z (D,)
-        (drawn in class `cls` for a conditional model)."""
-        d = self.directions(name)
+        (drawn in class `cls` for a conditional model; on the `layers` of a style-based one)."""
+        d = self.directions(name, layers)
         coords = d.coordinates(z)
         zs = []
         for s in sigmas:
@@ -240,14 +244,14 @@ class Workspace:
             zs.append(d.apply(z, c))
         return self.model(name).decode(torch.stack(zs), cls)
 
-    def strip_around(self, name: str, z: torch.Tensor, index: int, cls: int | None = None):
+    def strip_around(self, name: str, z: torch.Tensor, index: int, cls: int | None = None, layers: tuple[str, ...] = ()):
         """The ±3σ strip with the current picture put in its place: (images, positions in σ, which one is current)."""
-        d = self.directions(name)
+        d = self.directions(name, layers)
         if not 0 <= index < len(d.basis):
             raise UserError(f"Direction {index + 1} does not exist; {name} has {len(d.basis)}.")
         here = float(d.coordinates(z)[index])
         sigmas = sorted([s for s in SIGMA_STRIP if abs(s - here) > 0.25] + [here])
-        return self.strip(name, z, index, sigmas, cls), sigmas, sigmas.index(here)
+        return self.strip(name, z, index, sigmas, cls, layers), sigmas, sigmas.index(here)
 
     def manifold(self, name: str, n: int = sheet.SHEET_TILES, extent: float = sheet.SHEET_EXTENT) -> np.ndarray:
         """For a 2-d latent: the decoded grid (n*H, n*W, C) over [-extent, extent]^2, decoded once per model."""

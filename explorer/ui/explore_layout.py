@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from explorer.explore.recipe import ALL_LAYERS
 from explorer.explore.temperature import TemperatureScale
 from explorer.ui import assets, texts
 from explorer.ui.explore_widgets import CLASS_ROW_JS, CLASS_ROW_TEMPLATE, MANIFOLD_JS, MANIFOLD_TEMPLATE
@@ -16,10 +17,15 @@ from explorer.ui.wiring import Parts, event
 
 K_MAX = 10   # sliders shown; the rest of the latent stays reachable in the raw-latent panel
 SLIDER_RANGE = 4.0
-CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders", "names"]   # what makes the picture
+CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount", "sliders", "names",
+            "layers"]   # what makes the picture
 # what a model switch, a recipe, a map dot or your own picture set
 POINT = ["seed", "base", "direction", "amount", "temperature", "cls", "sliders"]
 SEED_LABEL = "Seed"
+STYLE_KEEP = [("shape · coarse layers", "coarse"), ("details and colours · middle and fine layers", "fine")]
+# what a style-based model's slider moves (explore/w_directions.py), in a person's words first
+LAYER_CHOICES = [("everything", ALL_LAYERS), ("shape · coarse layers", "coarse"), ("details · middle layers", "middle"),
+                 ("colours · fine layers", "fine")]
 # The address bar follows the picture: the link reproduces it in another browser.
 SHARE_JS = assets.js("share_link.js")
 
@@ -35,6 +41,11 @@ class ExploreLayout:
                 p.add(image=gr.HTML(elem_id="explore-image"),
                       class_row=gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
                                         visible=False, elem_id="explore-class-row"),
+                      # a style-based model: this picture's coarse (or fine) layers with each of eight seeds' others
+                      style_keep=gr.Radio(STYLE_KEEP, value="coarse", label="Style mixing: keep this picture's",
+                                          visible=False, elem_id="explore-style-keep", container=False),
+                      style_row=gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
+                                        visible=False, elem_id="explore-style-row"),
                       strip_dir=Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",
                                             container=False),
                       strip=gr.HTML(value=None, html_template=STRIP_TEMPLATE, js_on_load=STRIP_JS, elem_id="explore-strip"),
@@ -61,9 +72,16 @@ class ExploreLayout:
                                            min_width=200))
                 p.add(direction_row=direction_row, direction_note=gr.HTML(elem_id="explore-direction-note"),
                       temperature=Slider(*TemperatureScale().range, value=1.0, step=0.05, label=TemperatureScale().label,
-                                            elem_id="explore-temperature"),
-                      sliders=[Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
-                                         elem_id=f"explore-slider-{i}") for i in range(K_MAX)])
+                                            elem_id="explore-temperature"))
+                sliders, layers = [], []
+                for i in range(K_MAX):
+                    # a style-based model's slider moves the layers its choice names (shape / details / colours)
+                    with gr.Row(elem_classes="le-compact le-slider-row"):
+                        sliders.append(Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
+                                              elem_id=f"explore-slider-{i}", scale=4))
+                        layers.append(Dropdown(LAYER_CHOICES, value=ALL_LAYERS, label="It changes", visible=False,
+                                               elem_id=f"explore-layers-{i}", min_width=130, scale=1))
+                p.add(sliders=sliders, layers=layers)
                 with gr.Accordion("Name the sliders", open=False, elem_id="explore-names-panel"):
                     p.add(names=gr.Textbox(label="One name per line: line 1 names Direction 1 (empty: the automatic name)",
                                            lines=3, max_lines=10, elem_id="explore-slider-names"))
@@ -84,10 +102,11 @@ class ExploreLayout:
     def _wire(self):
         p = self.parts
         # the picture, then the slower views, then the link: each a step other tabs can chain too
-        self.fast = event(p, self.show, CONTROLS, ["image", "recipe", "z", "cls_state", "raw", "class_row", "temperature",
-                                                   "amount", "sliders"],
+        self.fast = event(p, self.show, CONTROLS + ["style_keep"], ["image", "recipe", "z", "cls_state", "raw", "class_row",
+                                                                    "style_row", "style_keep", "temperature", "amount", "sliders"],
                           errors_to="image", trigger_mode="always_last")
-        self.extras_event = event(p, self.extras, ["model", "cls", "z", "strip_dir", "sliders", "direction", "amount"],
+        self.extras_event = event(p, self.extras, ["model", "cls", "z", "strip_dir", "sliders", "direction", "amount",
+                                                   "layers"],
                                   ["strip", "manifold"], errors_to="strip", trigger_mode="always_last")
         self.share_event = dict(fn=None, inputs=[p["recipe"]], outputs=[p["share_link"]], js=SHARE_JS)
         self.redraw = (self.fast, self.extras_event, self.share_event)
@@ -103,6 +122,8 @@ class ExploreLayout:
         p["temperature"].input(**reseed)
         p["temperature"].release(**reseed).then(**self.fast).then(**self.extras_event).then(**self.share_event)
         p["strip_dir"].change(**self.extras_event)
+        for choice in p["layers"]:          # a slider's layers chosen: the picture, its strip and the link follow
+            choice.input(**self.fast).then(**self.extras_event).then(**self.share_event)
         self.then_all(p["direction"].change(**event(p, self.direction_info, ["model", "direction", "amount"],
                                                      ["direction_note", "amount"], errors_to="direction_note")))
         # typing, arrows: the picture follows at once (Enter is no event of its own: a refused seed was said twice)
@@ -115,11 +136,13 @@ class ExploreLayout:
         self.then_all(p["names"].input(**event(p, self.rename, ["model", "names"], ["sliders"], trigger_mode="always_last")))
         self.then_all(p["cls"].input(**self.fast))
         self.then_all(p["class_row"].click(**event(p, self.pick_class, ["model"], ["cls"])))
+        p["style_keep"].input(**event(p, self.style_row_for, ["model", "z", "cls", "style_keep"], ["style_row"]))
+        self.then_all(p["style_row"].click(**event(p, self.pick_style, ["model", "z", "cls", "style_keep"], POINT)))
         self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))
         self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
-        self.all_controls = ["model", "strip_dir", "conditional_note", "direction_row", "names", *POINT]
-        self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "strip",
-                             "manifold"]
+        self.all_controls = ["model", "strip_dir", "conditional_note", "direction_row", "names", "layers", *POINT]
+        self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "style_row",
+                             "style_keep", "strip", "manifold"]
 
     def then_all(self, dependency):
         """After the controls changed: the picture, the slower views, the link."""

@@ -16,13 +16,14 @@ from dataclasses import replace
 import gradio as gr
 
 from explorer.core.validation import UserError
-from explorer.explore.recipe import Recipe, recipe_values
+from explorer.explore.recipe import ALL_LAYERS, Recipe, recipe_values
 from explorer.explore.seeds import surprise_seed
+from explorer.explore.styles import MIX_SEEDS, mix_sentence, mixed_latents
 from explorer.explore.temperature import TemperatureScale, temperature_scale
 from explorer.explore.workspace import Workspace
 from explorer.ui import texts, widgets
 from explorer.ui.explore_layout import K_MAX, SEED_LABEL, SLIDER_RANGE, ExploreLayout
-from explorer.ui.explore_widgets import class_row_value, manifold_value
+from explorer.ui.explore_widgets import class_row_value, manifold_value, style_row_value
 from explorer.ui.inputs import clamped
 from explorer.ui.slider_labels import slider_labels, typed_names
 from explorer.ui.strip_view import slider_move, strip_value
@@ -69,18 +70,21 @@ class ExploreTab(ExploreLayout):
         return {"sliders": out}
 
     def recipe(self, model, cls=None, seed=0, temperature=1.0, base=None, direction="", amount=0.0, sliders=(),
-               notes: list[str] | None = None, names="") -> Recipe:
+               notes: list[str] | None = None, names="", layers=()) -> Recipe:
         """The widgets' raw values -> a checked Recipe (only the sliders on show; a class only for a conditional
-        model). A slider typed beyond its range is set to its nearest end, said in `notes`."""
+        model; slider layers only for a model with layers). A slider typed beyond its range is set to its
+        nearest end, said in `notes`."""
         d = self.ws.directions(model)
+        m = self.ws.model(model)
         n = min(len(d.basis), K_MAX)
         sliders = [clamped(f"Direction {i + 1}", v, -SLIDER_RANGE, SLIDER_RANGE, notes) for i, v in enumerate(list(sliders or ())[:n])]
         lo, hi = d.info(direction).amount_range if direction and direction in d.named() else (-2.0, 2.0)
         return self.ws.recipe({"model": model, "seed": seed, "sliders": sliders, "direction": direction or "",
                                "temperature": self.offered_temperature(model, temperature, notes),
                                "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
-                               "class": cls if self.ws.model(model).num_classes else None,
-                               "names": typed_names(names)[:n]})
+                               "class": cls if m.num_classes else None,
+                               "names": typed_names(names)[:n],
+                               "layers": list(layers or ())[:n] if m.family.layer_groups() else None})
 
     def rename(self, model, names):
         """The presenter named the sliders (one name per line): the labels follow."""
@@ -88,23 +92,44 @@ class ExploreTab(ExploreLayout):
         return {"sliders": [gr.update(label=label) for label in labels] + [gr.update()] * (K_MAX - len(labels))}
 
     # ---------------------------------------------------------------- handlers
-    def show(self, model, cls, seed, temperature, base, direction, amount, sliders, names=""):
+    def show(self, model, cls, seed, temperature, base, direction, amount, sliders, names="", layers=(), style_keep="coarse"):
         """The picture for the controls' values, with its recipe, latent and (conditional) class row; a slider
         typed beyond its range is moved to its end and the visitor told."""
         notes: list[str] = []
-        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes, names)
-        out = self.picture_for(r)
+        r = self.recipe(model, cls, seed, temperature, base, direction, amount, sliders, notes, names, layers)
+        out = self.picture_for(r, style_keep)
         if notes:
             widgets.info(" ".join(notes))
             out.update({"temperature": r.temperature, "amount": r.amount, "sliders": [
                 gr.update(value=r.sliders[i]) if i < len(r.sliders) else gr.update() for i in range(K_MAX)]})
         return out
 
-    def picture_for(self, r: Recipe) -> dict:
+    def picture_for(self, r: Recipe, style_keep="coarse") -> dict:
         image, z = self.ws.render(r)
         zl = [round(float(v), 5) for v in z]
         return {"image": widgets.picture(image, 300), "recipe": r.to_text(), "z": zl, "cls_state": r.cls,
-                "raw": ", ".join(f"{v:.4f}" for v in zl), "class_row": self.class_row_update(r.model, z, r.cls)}
+                "raw": ", ".join(f"{v:.4f}" for v in zl), "class_row": self.class_row_update(r.model, z, r.cls),
+                **self.style_row_for(r.model, z, r.cls, style_keep)}
+
+    def style_row_for(self, model, z, cls, style_keep="coarse") -> dict:
+        """A style-based model's mixing row for latent z (explore/styles.py), with its keep choice; hidden otherwise."""
+        m = self.ws.model(model)
+        if not m.family.layer_groups() or z is None or len(z) != m.latent_dim:
+            return {"style_row": gr.update(visible=False, value=None), "style_keep": gr.update(visible=False)}
+        keep = style_keep if style_keep in ("coarse", "fine") else "coarse"
+        mixed = mixed_latents(m, m.check_one_latent(z), keep)
+        images = m.decode(mixed, m.check_class(cls if m.num_classes else None))
+        return {"style_row": gr.update(visible=True, value=style_row_value(images, MIX_SEEDS, mix_sentence(keep))),
+                "style_keep": gr.update(visible=True, value=keep)}
+
+    def pick_style(self, evt, model, z, cls, style_keep="coarse"):
+        """A click on the mixing row: that mix becomes the current picture."""
+        m = self.ws.model(model)
+        i = getattr(evt, "index", None)
+        if not isinstance(i, int) or not 0 <= i < len(MIX_SEEDS):
+            raise UserError("Click one of the mixed pictures.")
+        mixed = mixed_latents(m, m.check_one_latent(z), style_keep if style_keep in ("coarse", "fine") else "coarse")
+        return self.use_latent(model, mixed[i].tolist(), source=f"a mix with seed {MIX_SEEDS[i]}")
 
     def class_row_update(self, model, z, cls):
         """A conditional model's "one z, every class" row for latent z, the current class framed; hidden otherwise."""
@@ -117,23 +142,24 @@ class ExploreTab(ExploreLayout):
         """A click on the class row: draw that class (checked against the model)."""
         return {"cls": self.ws.model(model).check_class(getattr(evt, "index", None))}
 
-    def extras(self, model, cls, z, strip_dir, sliders=(), direction="", amount=0.0):
+    def extras(self, model, cls, z, strip_dir, sliders=(), direction="", amount=0.0, layers=()):
         """Slower views refreshed on release: the ±3σ strip and, for a 2-d model, the manifold marker.
         `z` is the latent this tab last drew (server-side state); each event that calls this draws the
         picture first in the same chain, so `z` is never the one before a drag."""
         m = self.ws.model(model)
         if not z or len(z) != m.latent_dim:
             return {}
+        layers = tuple(layers or ()) if m.family.layer_groups() else ()
         return self.extras_for(model, m.check_one_latent(z), m.check_class(cls if m.num_classes else None),
-                               strip_index(strip_dir), sliders, direction, amount)
+                               strip_index(strip_dir), sliders, direction, amount, layers)
 
     def strip_click(self, evt, strip_dir):
         """A click on a strip picture: that direction's slider goes to the picture's place."""
         moved = slider_move(strip_index(strip_dir), getattr(evt, "sigma", None), K_MAX, SLIDER_RANGE)
         return {"sliders": [gr.update() if v is None else v for v in moved]}
 
-    def extras_for(self, model, z, cls, index: int, sliders=(), direction="", amount=0.0) -> dict:
-        imgs, sigmas, here = self.ws.strip_around(model, z, index, cls)
+    def extras_for(self, model, z, cls, index: int, sliders=(), direction="", amount=0.0, layers=()) -> dict:
+        imgs, sigmas, here = self.ws.strip_around(model, z, index, cls, tuple(layers))
         out = {"strip": strip_value(imgs, sigmas, here, self.strip_note(index, sigmas[here], sliders, direction, amount))}
         if self.ws.model(model).latent_dim == 2:
             out["manifold"] = gr.update(visible=True, value=manifold_value(self.ws.manifold(model), z.tolist()))
@@ -161,7 +187,7 @@ class ExploreTab(ExploreLayout):
         out = self.state_for(r)
         out.update(self.picture_for(r))
         z = self.ws.model(r.model).check_one_latent(out["z"])
-        out.update(self.extras_for(r.model, z, r.cls, 0, r.sliders, r.direction, r.amount))   # the strip on Direction 1
+        out.update(self.extras_for(r.model, z, r.cls, 0, r.sliders, r.direction, r.amount, r.layers))   # the strip on Direction 1
         return out
 
     def reseed(self, model, seed, temperature, base=None):
@@ -228,7 +254,8 @@ class ExploreTab(ExploreLayout):
         recipe `r` (the seed's alone) at once, and no other model's strip or slider names beside it meanwhile."""
         out = self.picture_for(r)
         out.update({"strip": widgets.message(texts.FINDING_DIRECTIONS, "info"), "manifold": gr.update(visible=False),
-                    "sliders": [gr.update(visible=False)] * K_MAX, "model": r.model, "seed": r.seed,
+                    "sliders": [gr.update(visible=False)] * K_MAX, "layers": [gr.update(visible=False)] * K_MAX,
+                    "model": r.model, "seed": r.seed,
                     "temperature": self.temperature_update(r.model, r.temperature)})
         return out
 
@@ -251,7 +278,15 @@ class ExploreTab(ExploreLayout):
                 "base": list(r.base) or None, "temperature": self.temperature_update(r.model, r.temperature),
                 "direction": gr.update(choices=[("(none)", "")] + names, value=r.direction or ""),
                 "amount": r.amount, "strip_dir": gr.update(choices=strip_choices, value=strip_choices[0]),
-                "names": "\n".join(r.names), **self.slider_updates(r.model, vals, r.names)}
+                "names": "\n".join(r.names), **self.slider_updates(r.model, vals, r.names),
+                "layers": self.layer_updates(r)}
+
+    def layer_updates(self, r: Recipe) -> list:
+        """Each slider's layer choice: shown, at the recipe's, for a style-based model's sliders; hidden otherwise."""
+        layered = bool(self.ws.model(r.model).family.layer_groups())
+        n = min(len(self.ws.directions(r.model).basis), K_MAX)
+        return [gr.update(visible=layered and i < n, value=r.layers[i] if i < len(r.layers) else ALL_LAYERS)
+                for i in range(K_MAX)]
 
     def temperature_update(self, model, value) -> dict:
         """The temperature slider for `model`: its family's range and words, at `value`."""

@@ -34,4 +34,11 @@ def class_row_value(images: np.ndarray, names: list[str], current: int | None) -
             "current": current, "caption": texts.CLASS_ROW, "rendering": rendering(images.shape[1])}
 
 
+def style_row_value(images: np.ndarray, seeds, caption: str) -> dict:
+    """A style-based model's mixing row, drawn by the class row's script: each mix under its seed, clickable."""
+    return {"cells": [{"src": png_data_url(im), "name": f"seed {s}", "title": f"Continue from this mix (seed {s})"}
+                      for im, s in zip(images, seeds)], "current": None, "caption": caption,
+            "rendering": rendering(images.shape[1])}
+
+
 CLASS_ROW_TEMPLATE, CLASS_ROW_JS = assets.html("class_row.html"), assets.js("class_row.js")

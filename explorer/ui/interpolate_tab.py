@@ -12,8 +12,9 @@ import torch
 
 from explorer.core import runtime
 from explorer.core.imaging import gif_bytes
-from explorer.core.latent import angle_degrees, lerp_dip, norm_dip_sentence, sample_z
+from explorer.core.latent import angle_degrees, lerp_dip, norm_dip_sentence
 from explorer.core.validation import UserError, check_int, check_seed
+from explorer.explore.styles import w_and_z_paths, w_z_sentence
 from explorer.explore.workspace import MAX_FRAMES, Workspace
 from explorer.ui import texts, widgets
 from explorer.ui.inputs import Dropdown, Number, Slider, clamped
@@ -23,6 +24,10 @@ SEED, EXPLORE, MAP, TEST = "Seed", "Explore picture", "Map dot", "Test picture"
 MIRROR = "Mirror (−start)"     # the default end: where lerp and slerp differ most visibly (short: no cut-off label)
 NUMBERED = (SEED, TEST)   # the sources that read the number box; for the others it is hidden
 STYLE, CLASS = "Style: two latent points, one class", "Class: one latent point, two classes"
+# the two strips' titles: (straight, great circle), and for a style-based model between two seeds (W, Z)
+LABELS = (("**Straight line (linear)**", "**Great circle (spherical, slerp)**"),
+          ("**In W, a straight line** (two seeds; other ends: a straight line and a great circle in W)",
+           "**In Z, a great circle**, each point through the mapping network"))
 
 
 def sources_for(encodes: bool, which: str = "start") -> list[str]:
@@ -63,7 +68,7 @@ class InterpolateTab:
         m = self.ws.model(model)
         if source == SEED:
             seed = check_seed(value)
-            return sample_z(1, m.latent_dim, seed)[0], f"seed {seed}"
+            return m.family.seed_latents(1, seed)[0], f"seed {seed}"
         if source == EXPLORE:
             if not explore_z:
                 raise UserError("There is no Explore picture yet: open the Explore tab first.")
@@ -91,6 +96,15 @@ class InterpolateTab:
             ea, eb = res["ends"]
             sentence = f"The style of **{label_a}**. " + class_blend_sentence(ea, eb, m.class_label(ca), m.class_label(cb))
             path, what = None, "class vector"     # the latent stays put: no path to draw on the map
+        elif m.family.layer_groups() and src_a == SEED and src_b == SEED:     # a style-based model: W beside Z
+            cls = m.check_class(class_a) if m.num_classes else None
+            res = w_and_z_paths(m, check_seed(val_a), check_seed(val_b), frames, cls)
+            res.update(linear=res["w"], spherical=res["z"], linear_norm=res["w_path"].norm(dim=1).numpy(),
+                       spherical_norm=res["z_path"].norm(dim=1).numpy(), t=res["t"].numpy(),
+                       typical_norm=m.family.typical_norm)
+            sentence = f"From **seed {check_seed(val_a)}** to **seed {check_seed(val_b)}**. " + w_z_sentence(res)
+            path = {"linear": res["w_path"].tolist(), "spherical": res["z_path"].tolist(), "class": cls}
+            what = "latent"
         else:
             if src_b == MIRROR:
                 b, label_b = -a, f"its mirror image (every number of {label_a} negated)"
@@ -149,6 +163,11 @@ class InterpolateTab:
         out["src_a"] = gr.update(choices=sources_for(encodes, "start"), value=SEED, label="Start")
         out["src_b"] = gr.update(choices=sources_for(encodes, "end"), value=MIRROR, visible=True)
         out["val_a"] = self.number_box(SEED)
+        layered = bool(self.ws.model(model).family.layer_groups())
+        out["linear_label"], out["spherical_label"] = LABELS[layered]
+        if layered:                   # W beside Z needs two seeds: the end is a seed too
+            out["src_b"], out["val_b"] = gr.update(choices=sources_for(encodes, "end"), value=SEED, visible=True), \
+                gr.update(visible=True, label="Seed", value=2)
         return out
 
     def take_map_dot(self, which: str, map_ends: dict | None, selection: dict | None) -> dict:
@@ -187,10 +206,10 @@ class InterpolateTab:
                                    elem_id="interp-gif", interactive=False, height=150),
                       gif_file=gr.File(label="Download the GIF", elem_id="interp-gif-file", height=60))
             with gr.Column(scale=3):
-                gr.Markdown("**Straight line (linear)**", elem_classes="le-label")
-                p.add(linear=gr.HTML(elem_id="interp-linear"))
-                gr.Markdown("**Great circle (spherical, slerp)**", elem_classes="le-label")
-                p.add(spherical=gr.HTML(elem_id="interp-spherical"), sentence=gr.Markdown(elem_id="interp-sentence"),
+                p.add(linear_label=gr.Markdown(LABELS[0][0], elem_classes="le-label", elem_id="interp-linear-label"),
+                      linear=gr.HTML(elem_id="interp-linear"),
+                      spherical_label=gr.Markdown(LABELS[0][1], elem_classes="le-label", elem_id="interp-spherical-label"),
+                      spherical=gr.HTML(elem_id="interp-spherical"), sentence=gr.Markdown(elem_id="interp-sentence"),
                       plot=gr.Plot(label="Length of the latent along each path", elem_id="interp-plot"))
                 with gr.Accordion("What am I looking at?", open=False):
                     gr.Markdown(texts.INTERPOLATE + "\n\n" + texts.NORM_SENTENCE + "\n\n" + texts.INTERPOLATE_CONDITIONAL)
@@ -204,4 +223,5 @@ class InterpolateTab:
         for src in ("src_a", "src_b"):          # the number box only beside a source that reads it
             p[src].change(**event(p, self.on_source, ["src_a", "src_b", "mode"], ["val_a", "val_b"]))
         self.model_outputs = ["linear", "spherical", "gif", "gif_file", "plot", "sentence", "path", "map_ends", "src_a",
-                              "src_b", "val_a", "val_b", "mode", "class_a", "class_b"]       # what on_model sets
+                              "src_b", "val_a", "val_b", "mode", "class_a", "class_b", "linear_label",
+                              "spherical_label"]       # what on_model sets

@@ -9,7 +9,7 @@ const draw = () => {
     fig.className = 'le-cell' + (i === v.current ? ' le-current' : '');
     const wide = v.cells.length <= 9;          // nine emoji categories fit a row at 46 px; ten classes at 40
     fig.style.cssText = 'margin:0;text-align:center;cursor:pointer;width:' + (wide ? 46 : 40) + 'px';
-    fig.title = 'Draw this class: ' + c.name;
+    fig.title = c.title || ('Draw this class: ' + c.name);
     const img = document.createElement('img');
     img.src = c.src;
     img.alt = c.name;
