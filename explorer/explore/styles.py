@@ -43,10 +43,10 @@ def mixed_latents(model, x: torch.Tensor, keep: str = "coarse") -> torch.Tensor:
 
 def mix_sentence(keep: str) -> str:
     if keep == "coarse":
-        return ("Each picture keeps **this picture's shape and pose** (its coarse layers, the 4–8-pixel ones) and takes "
-                "its **details and colours** (middle and fine layers) from the seed under it.")
-    return ("Each picture keeps **this picture's details and colours** (its middle and fine layers) and takes its "
-            "**shape and pose** (the coarse layers) from the seed under it.")
+        return ("Style mixing: each picture keeps this picture's shape and pose (its coarse layers) and takes its "
+                "details and colours (the middle and fine layers) from the seed under it. Click one to continue from it.")
+    return ("Style mixing: each picture keeps this picture's details and colours (its middle and fine layers) and "
+            "takes its shape and pose (the coarse layers) from the seed under it. Click one to continue from it.")
 
 
 def unevenness(frames: np.ndarray) -> float:

@@ -22,7 +22,7 @@ CONTROLS = ["model", "cls", "seed", "temperature", "base", "direction", "amount"
 # what a model switch, a recipe, a map dot or your own picture set
 POINT = ["seed", "base", "direction", "amount", "temperature", "cls", "sliders"]
 SEED_LABEL = "Seed"
-STYLE_KEEP = [("shape · coarse layers", "coarse"), ("details and colours · middle and fine layers", "fine")]
+STYLE_KEEP = [("keep its shape", "coarse"), ("keep its details and colours", "fine")]
 # what a style-based model's slider moves (explore/w_directions.py), in a person's words first
 LAYER_CHOICES = [("everything", ALL_LAYERS), ("shape · coarse layers", "coarse"), ("details · middle layers", "middle"),
                  ("colours · fine layers", "fine")]
@@ -42,8 +42,9 @@ class ExploreLayout:
                       class_row=gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
                                         visible=False, elem_id="explore-class-row"),
                       # a style-based model: this picture's coarse (or fine) layers with each of eight seeds' others
-                      style_keep=gr.Radio(STYLE_KEEP, value="coarse", label="Style mixing: keep this picture's",
-                                          visible=False, elem_id="explore-style-keep", container=False),
+                      style_keep=gr.Radio(STYLE_KEEP, value="coarse", label="Style mixing", show_label=False,
+                                          visible=False, elem_id="explore-style-keep", container=False,
+                                          elem_classes="le-inline-radio"),
                       style_row=gr.HTML(value=None, html_template=CLASS_ROW_TEMPLATE, js_on_load=CLASS_ROW_JS,
                                         visible=False, elem_id="explore-style-row"),
                       strip_dir=Dropdown(label="Strip along", choices=[], info=None, elem_id="explore-strip-dir",

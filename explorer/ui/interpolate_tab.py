@@ -46,13 +46,13 @@ def class_blend_sentence(ea: torch.Tensor, eb: torch.Tensor, name_a: str, name_b
             "between are mixtures the model was never asked for: no class name describes them.")
 
 
-def norm_plot(result: dict, what: str = "latent") -> go.Figure:
+def norm_plot(result: dict, what: str = "latent", names=("straight line (lerp)", "great circle (slerp)")) -> go.Figure:
     t = result["t"]
     fig = go.Figure()
-    fig.add_scatter(x=t, y=result["linear_norm"], name="straight line (lerp)", mode="lines+markers")
-    fig.add_scatter(x=t, y=result["spherical_norm"], name="great circle (slerp)", mode="lines+markers")
-    fig.add_hline(y=result["typical_norm"], line_dash="dash",
-                  annotation_text="typical length √d" if what == "latent" else "mean length of a class vector")
+    fig.add_scatter(x=t, y=result["linear_norm"], name=names[0], mode="lines+markers")
+    fig.add_scatter(x=t, y=result["spherical_norm"], name=names[1], mode="lines+markers")
+    typical = {"latent": "typical length √d", "W offset": "a typical seed's length"}.get(what, "mean length of a class vector")
+    fig.add_hline(y=result["typical_norm"], line_dash="dash", annotation_text=typical)
     top = max(float(np.max(result["linear_norm"])), float(np.max(result["spherical_norm"])), result["typical_norm"]) * 1.15
     fig.update_layout(height=260, margin=dict(l=40, r=10, t=10, b=40), xaxis_title="position along the path",
                       yaxis_title=f"length of the {what}", yaxis_range=[0, top], legend=dict(orientation="h", y=-0.35))
@@ -90,6 +90,7 @@ class InterpolateTab:
         if notes:                                  # a typed 1000 is made 64, and said so
             widgets.info(" ".join(notes))
         a, label_a = self.endpoint(model, "start", src_a, val_a, explore_z, map_ends)
+        names = ("straight line (lerp)", "great circle (slerp)")          # the plot's two paths
         if m.num_classes and m.family.blends_classes and mode == CLASS:
             ca, cb = m.check_class(class_a, "From class"), m.check_class(class_b, "To class")
             res = self.ws.class_interpolate(model, a, ca, cb, frames)
@@ -104,7 +105,7 @@ class InterpolateTab:
                        typical_norm=m.family.typical_norm)
             sentence = f"From **seed {check_seed(val_a)}** to **seed {check_seed(val_b)}**. " + w_z_sentence(res)
             path = {"linear": res["w_path"].tolist(), "spherical": res["z_path"].tolist(), "class": cls}
-            what = "latent"
+            what, names = "W offset", ("in W (straight)", "in Z (great circle), mapped to W")
         else:
             if src_b == MIRROR:
                 b, label_b = -a, f"its mirror image (every number of {label_a} negated)"
@@ -123,7 +124,7 @@ class InterpolateTab:
         gif.write_bytes(gif_bytes(side))
         return {"linear": widgets.strip(res["linear"], caps, 56), "spherical": widgets.strip(res["spherical"], caps, 56),
                 "gif": str(gif), "gif_file": str(gif),
-                "plot": gr.Plot(norm_plot(res, what), label=f"Length of the {what} along each path"),
+                "plot": gr.Plot(norm_plot(res, what, names), label=f"Length of the {what} along each path"),
                 "sentence": sentence, "path": path, **({"frames": frames} if notes else {})}
 
     @staticmethod
