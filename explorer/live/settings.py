@@ -37,7 +37,8 @@ IMAGE_MODELS = {"dcgan": {"width": 16, "d_width": 16, "latent_dim": 32},
                 # 64/36/18 feature maps at 7/14/28 px, 64/64/32/16/8 at 4...64 px: about 2.5 steps/s of 32
                 # pictures on one busy CPU core at 28 px (README, "Style-based GAN")
                 "stylegan": {"latent_dim": 32, "w_dim": 64, "mapping_layers": 2, "channel_base": 512, "channel_max": 64}}
-STYLEGAN_LR = 0.0025      # the learning rate a style-based run wants (StyleGAN2-ADA's); the tab's default is the DCGAN's
+STYLEGAN_LR = 0.002       # the learning rate a style-based run wants (the CPU recipe's); the tab's default is the DCGAN's
+STYLEGAN_R1 = 0.3         # its R1 weight (the CPU recipe's: README, "Style-based GAN")
 IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
 
@@ -134,7 +135,7 @@ def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, Ima
     if s.conditional:
         model["num_classes"] = class_count(s.model, s.loss, sampler, ds.class_names)
     if s.model == "stylegan":      # its own loss (non-saturating + lazy R1) and Adam betas; k and smoothing do not apply
-        cfg = StyleGANTrainConfig(batch_size=s.batch_size, lr_g=s.lr, lr_d=s.lr, seed=s.seed)
+        cfg = StyleGANTrainConfig(batch_size=s.batch_size, lr_g=s.lr, lr_d=s.lr, r1_gamma=STYLEGAN_R1, seed=s.seed)
         t = make_trainer("stylegan", model, cfg, sampler, device, check_every=CHECK_EVERY)
     elif s.model == "vae":
         t = make_trainer("vae", model, VAETrainConfig(batch_size=s.batch_size, lr=s.lr, seed=s.seed), sampler, device,
