@@ -145,7 +145,7 @@ def test_the_train_tabs_engine_builds_and_steps_a_style_based_run(conditional):
     from explorer.live.settings import STYLEGAN_LR, ImageSettings, image_trainer
     t, ds, _ = image_trainer(ImageSettings(model="stylegan", batch_size=8, lr=STYLEGAN_LR, conditional=conditional), "cpu")
     assert t.kind == "stylegan" and t.G.cfg.image_size == 28 and t.G.cfg.num_classes == (10 if conditional else 0)
-    assert t.cfg.lr_g == t.cfg.lr_d == 0.0025
+    assert t.cfg.lr_g == t.cfg.lr_d == 0.002 and t.r1_gamma == 0.3
     t.d_step()                                        # the tab's single inspector / forger steps
     t.g_step()
     assert list(t.run(2))[-1].step == 2

@@ -33,7 +33,7 @@ TOY_DEVICE_NOTE = "on the CPU (tiny networks run about 3× faster there than on 
 TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the app keep PyTorch's default
 TOY_MODEL = {"hidden": 64, "layers": 3}
 IMAGE_MODELS = {kind: f.train_tab for kind, f in FAMILIES.items() if f.train_tab}   # what image mode trains
-STYLEGAN_LR = 0.0025      # the learning rate a style-based run wants (StyleGAN2-ADA's); the tab's default is the DCGAN's
+STYLEGAN_LR = 0.002       # the learning rate a style-based run wants (the CPU recipe's); the tab's default is the DCGAN's
 IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
 

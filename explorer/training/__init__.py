@@ -24,6 +24,9 @@ from explorer.training.stylegan import StyleGANTrainConfig, StyleGANTrainer
 from explorer.training.vae import VAETrainConfig, VAETrainer
 
 
+STYLEGAN_R1 = 0.3        # a style-based run's R1 weight in the Train tab (the CPU recipe's: README, "Style-based GAN")
+
+
 def image_train_config(kind: str, loss: str, lr: float, k: int, batch_size: int, label_smoothing: float,
                        seed: int):
     """The training settings of an image model of `kind` from the Train tab's plain values (a VAE takes
@@ -31,7 +34,7 @@ def image_train_config(kind: str, loss: str, lr: float, k: int, batch_size: int,
     if kind == "vae":
         return VAETrainConfig(batch_size=batch_size, lr=lr, seed=seed)
     if kind == "stylegan":     # its own loss (non-saturating + lazy R1) and Adam betas; k and smoothing do not apply
-        return StyleGANTrainConfig(batch_size=batch_size, lr_g=lr, lr_d=lr, seed=seed)
+        return StyleGANTrainConfig(batch_size=batch_size, lr_g=lr, lr_d=lr, r1_gamma=STYLEGAN_R1, seed=seed)
     return GANTrainConfig(loss=loss, k=k, batch_size=batch_size, lr_g=lr, lr_d=lr, label_smoothing=label_smoothing,
                           seed=seed)
 
