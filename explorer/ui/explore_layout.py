@@ -75,13 +75,14 @@ class ExploreLayout:
                       temperature=Slider(*TemperatureScale().range, value=1.0, step=0.05, label=TemperatureScale().label,
                                             elem_id="explore-temperature"))
                 sliders, layers = [], []
-                for i in range(K_MAX):
-                    # a style-based model's slider moves the layers its choice names (shape / details / colours)
-                    with gr.Row(elem_classes="le-compact le-slider-row"):
-                        sliders.append(Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
-                                              elem_id=f"explore-slider-{i}", scale=4))
-                        layers.append(Dropdown(LAYER_CHOICES, value=ALL_LAYERS, label="It changes", visible=False,
-                                               elem_id=f"explore-layers-{i}", min_width=130, scale=1))
+                with gr.Column(elem_classes="le-slider-rows"):        # stacked without gaps, as Gradio's own form does
+                    for i in range(K_MAX):
+                        # a style-based model's slider moves the layers its choice names (shape / details / colours)
+                        with gr.Row(elem_classes="le-compact le-slider-row", elem_id=f"explore-slider-row-{i}"):
+                            sliders.append(Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0, step=0.01, label=f"Direction {i + 1}",
+                                                  elem_id=f"explore-slider-{i}", scale=4))
+                            layers.append(Dropdown(LAYER_CHOICES, value=ALL_LAYERS, label="It changes", visible=False,
+                                                   elem_id=f"explore-layers-{i}", min_width=130, scale=1))
                 p.add(sliders=sliders, layers=layers)
                 with gr.Accordion("Name the sliders", open=False, elem_id="explore-names-panel"):
                     p.add(names=gr.Textbox(label="One name per line: line 1 names Direction 1 (empty: the automatic name)",
