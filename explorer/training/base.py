@@ -166,6 +166,20 @@ class Trainer:
     def _step(self) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def before_step(self) -> None:
+        """Python-side choices for the next step, made before it runs or is replayed (a captured step
+        bakes its Python decisions in): nothing here; a GAN sets its EMA decay and lazy R1 plan."""
+
+    def step_variant(self) -> object:
+        """Which form of `_step` the next step takes (the fast path keeps one graph per form)."""
+        return None
+
+    def output_modules(self, for_resume: bool = True) -> dict[str, nn.Module]:
+        """The modules a checkpoint holds, by name (`for_resume`: also what only resuming needs)."""
+        return self.modules
+
+    module_copies: dict[str, str] = {}   # saved module name -> the built module it has the shape of
+
     # -- data parallelism
     def forward_module(self, name: str) -> nn.Module:
         """The module a training pass whose gradients update `name` runs through: its DDP wrapper
@@ -238,6 +252,7 @@ class Trainer:
         sampler = getattr(self, "sample_real", None)
         if hasattr(sampler, "prepare"):        # epoch-order data (shards.py): positioned from images_seen
             sampler.prepare(self.images_seen)
+        self.before_step()
         values = self._fast.step() if self._fast is not None else self._step()
         self.step += 1
         return values
@@ -286,10 +301,22 @@ class Trainer:
         rollback point stays where the schedule or `take_snapshot()` put it."""
         self.raise_if_diverged(all_ranks=False)     # rank 0 saves alone: no collective here
         meta = dict(meta, steps=self.step, images_seen=self.images_seen, seed=self.seed)
-        return save_checkpoint(path, self.kind, self.modules, meta, self.optimizers if with_optimizers else None)
+        modules = self.output_modules(for_resume=with_optimizers)
+        copies = {n: of for n, of in self.module_copies.items() if n in modules}
+        meta = dict(meta, module_copies=copies) if copies else {k: v for k, v in meta.items() if k != "module_copies"}
+        return save_checkpoint(path, self.kind, modules, meta, self.optimizers if with_optimizers else None,
+                               self.random_state() if with_optimizers else None)
 
-    def restore(self, modules_state: dict[str, nn.Module], optim_state: dict[str, dict], step: int, images_seen: int = 0) -> None:
-        """Resume from a loaded checkpoint's modules and optimiser state."""
+    def random_state(self) -> dict[str, torch.Tensor]:
+        """The random streams a resumed run continues exactly: the trainer's generator and the dropout stream."""
+        return {"rng": self.gen.get_state(),
+                "dropout_rng": _global_rng_state(self.device) if self._in_run else self._dropout_rng.clone()}
+
+    def restore(self, modules_state: dict[str, nn.Module], optim_state: dict[str, dict], step: int, images_seen: int = 0,
+                random_state: dict[str, torch.Tensor] | None = None) -> None:
+        """Resume from a loaded checkpoint's modules, optimiser state and (where the file holds them,
+        saved on the same kind of device) random streams: then the run goes on exactly as if it had
+        never stopped. Otherwise it continues with a fresh stream seeded from its seed and step."""
         for n, m in self.modules.items():
             m.load_state_dict(modules_state[n].state_dict())
         for n, o in self.optimizers.items():
@@ -298,7 +325,13 @@ class Trainer:
         if self._fast is not None:
             self._fast.invalidate()
         self.step, self.images_seen = step, images_seen
-        self.gen.manual_seed(self.seed + step)  # a resumed run continues with a fresh, reproducible stream
+        rng, dropout = (random_state or {}).get("rng"), (random_state or {}).get("dropout_rng")
+        if rng is not None and rng.shape == self.gen.get_state().shape:     # CPU and CUDA states differ in size
+            self.gen.set_state(rng.to(torch.uint8).cpu())
+        else:
+            self.gen.manual_seed(self.seed + step)
+        if dropout is not None and dropout.shape == self._dropout_rng.shape:
+            self._dropout_rng = dropout.to(torch.uint8).cpu().clone()
         self.take_snapshot()
 
 
