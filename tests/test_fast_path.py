@@ -181,6 +181,10 @@ def test_ema_and_lazy_r1_on_two_cpu_graphs_train_exactly_like_eager(digits, cpu_
     assert torch.equal(torch.cat([p.flatten() for p in eager.ema.module.parameters()]),
                        torch.cat([p.flatten() for p in graphed.ema.module.parameters()]))
     assert not torch.equal(next(graphed.ema.module.parameters()), next(graphed.G.parameters()))
+    graphed.samples()                      # BatchNorm statistics measured on the average...
+    assert not graphed.ema.batchnorm_stale
+    list(graphed.run(16))                  # ...and again after replayed steps moved it (no Python runs in a replay)
+    assert graphed.ema.batchnorm_stale
 
 
 def _rollback_sequence(t):

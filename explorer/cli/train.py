@@ -87,7 +87,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
     p.add_argument("--save-every", type=whole("--save-every", 0, 10**9), default=2000)
     p.add_argument("--without-optimizer", action="store_true",
-                   help="leave optimiser state out of the checkpoints (smaller; for shipping, not resuming)")
+                   help="leave optimiser state (and with --ema-half-life the live generator) out of the checkpoints "
+                        "(smaller; for shipping, not resuming)")
     p.add_argument("--sample-every", type=whole("--sample-every", 0, 10**9), default=1000, help="write a sample grid PNG every N steps (0: never)")
     p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
     p.add_argument("--log-every", type=whole("--log-every", 1, 10**9), default=100)

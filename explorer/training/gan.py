@@ -233,6 +233,7 @@ class GANTrainer(Trainer):
         if self.ema is not None:
             batch = cfg.batch_size * self.world_size
             self.ema.set_decay(batch, self.images_seen + k * batch)
+            self.ema.batchnorm_stale = True      # here, not in ema.step: a replayed step runs no Python
 
     def step_variant(self) -> tuple[bool, ...]:
         return self._r1_plan
