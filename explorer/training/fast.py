@@ -18,8 +18,8 @@ What capture needs, and where it is arranged:
 A step whose Python decides differently (a GAN's lazy R1 penalty: every r1_every-th D step has a
 second backward pass through D) is a different graph: the fast path keeps one graph per form of the
 step (`trainer.step_variant()`), each warmed up and captured the first times it comes. The choice:
-R1 on every step at gamma / r1_every would keep one graph but pay the double backward pass on every
-step (about as much again as D's own step); R1 steps run eagerly would pay Python and launch
+R1 on every step (not lazy, weighted gamma / 2) would keep one graph but pay the double backward pass
+on every step (about as much again as D's own step); R1 steps run eagerly would pay Python and launch
 overhead on every 16th step (an eager step costs about five replays); two graphs cost one more
 capture and a second memory pool, small for these models, and every step stays a replay.
 The EMA of G's weights is in the graph too: its in-place update reads its weight from a device
