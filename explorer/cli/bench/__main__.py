@@ -14,8 +14,8 @@
   gpu       on a CUDA machine: `train` and `decode --variants` on the GPU, checked against the GPU
             targets (fast path >= 2.5x eager; DCGAN decoding >= 100 000 images/s at batch 1024),
             one line per model as it is measured; --device cpu runs it on the CPU (nothing judged).
-  quality-time  train the shipped DCGAN from scratch in this process (on CUDA at batch 128 with
-            the learning rate scaled, for 16 epochs, evaluating an EMA of G): seconds from process start until the project's FD first falls
+  quality-time  train the shipped DCGAN from scratch in this process (on CUDA for 16 epochs,
+            evaluating an EMA of G): seconds from process start until the project's FD first falls
             below --threshold (default 10 and 8), the final FD, steps/s, and where the seconds went,
             phase by phase (evaluation timed apart).
   live-time the Train tab's image run (default: emoji) from pressing Start: seconds until its grid is
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     q.add_argument("--eval-every", type=int, help="steps between FD readings (default 250; --quick: 8)")
     q.add_argument("--samples", type=int, help="images per FD reading (default 10 000, as the model card; --quick: 256)")
     q.add_argument("--eager", action="store_true", help="no CUDA-graph fast path")
-    q.add_argument("--batch-size", type=int, help="batch (default: 64 on the CPU, as shipped; 128 on CUDA)")
+    q.add_argument("--batch-size", type=int, help="batch (default: 64, as shipped)")
     q.add_argument("--lr-rule", choices=["sqrt", "linear", "none"], default="sqrt",
                    help="learning rate for another batch: 2e-4 x (batch/64) ** 0.5, ** 1 or unchanged")
     q.add_argument("--epochs", type=float, help="epochs to train (default 12, as shipped; 16 on CUDA; --steps overrides)")

@@ -8,13 +8,14 @@ images from fixed latents against as many test images; with 10 000 it is the mod
 reports when the FD first fell below each threshold, the final FD, steps/s, and where every second
 went, phase by phase.
 
-The recipe: the shipped batch of 64 with Adam at 2e-4 on the CPU, for 12 epochs; on CUDA (`GPU_RECIPE`)
-a batch of 128 with the learning rate scaled by the square root of the batch ratio, the rule for
-Adam (Malladi et al. 2022, "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms";
-Hoffer et al. 2017 for the square root), for 16 epochs, and what is evaluated is an exponential
-moving average of G's weights (training/ema.py), which reaches a given FD after fewer pictures
-(README, "Time to quality": why these, measured on the CPU; not yet on a GPU). `--batch-size`,
-`--lr-rule`, `--epochs` and `--ema-half-life` choose another.
+The recipe: the shipped batch of 64 with Adam at 2e-4, for 12 epochs, on the CPU; on CUDA (`GPU_RECIPE`)
+the same batch for 16 epochs, and what is evaluated is an exponential moving average of G's weights
+(training/ema.py), which reached each FD after fewer pictures than the live G (README, "Time to
+quality": the H200's figures at batches 64 and 256, and FD per picture measured on the CPU at 64 and
+128; not yet measured on a GPU). Another batch scales Adam's learning rate by the square root of the
+batch ratio (`--lr-rule`; Malladi et al. 2022, "On the SDEs and Scaling Rules for Adaptive Gradient
+Algorithms"; Hoffer et al. 2017). `--batch-size`, `--lr-rule`, `--epochs` and `--ema-half-life` choose
+another.
 
 The clock starts at process start, read from /proc/self/stat (the kernel's start time of this
 process, against CLOCK_BOOTTIME, 10 ms resolution); where /proc is missing it starts when this
@@ -56,7 +57,7 @@ PROCESS_START = time.monotonic() - _AGE       # every time below is time.monoton
 
 SHIPPED = {"model": {"latent_dim": 64, "width": 32, "d_width": 32},
            "train": {"batch_size": 64, "lr": 2e-4, "label_smoothing": 0.9, "seed": 0}, "epochs": 12}
-GPU_RECIPE = {"batch_size": 128, "epochs": 16, "ema_half_life": 10_000.0}   # CUDA's defaults (README, "Time to quality")
+GPU_RECIPE = {"batch_size": 64, "epochs": 16, "ema_half_life": 10_000.0}   # CUDA's defaults (README, "Time to quality")
 LR_RULES = {"sqrt": 0.5, "linear": 1.0, "none": 0.0}   # lr = 2e-4 * (batch / 64) ** power
 QUICK = {"steps": 16, "eval_every": 8, "samples": 256}
 FULL = {"eval_every": 250, "samples": 10_000}  # every 250 steps of 64 pictures: 16 000 pictures
