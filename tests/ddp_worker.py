@@ -44,6 +44,10 @@ CASES = {
     "dcgan": ("dcgan", dict(TINY_DCGAN, d_dropout=0.0), {}, True),
     "dcgan_conditional": ("dcgan", dict(TINY_DCGAN, d_dropout=0.0, num_classes=10), {}, True),
     "dcgan_wgan_gp": ("dcgan", dict(TINY_DCGAN, d_dropout=0.0, d_norm="layer"), {"loss": "wgan-gp", "k": 2}, True),
+    # the long-run recipe: G's EMA (each process's copy the same) and lazy R1 (D without BatchNorm: the
+    # penalty of a BatchNorm D couples each process's pictures only with its own share)
+    "dcgan_ema_r1": ("dcgan", dict(TINY_DCGAN, d_dropout=0.0, d_norm="layer"),
+                     {"ema_half_life": 64, "r1_gamma": 1.0, "r1_every": 2}, True),
     "vae": ("vae", dict(TINY_VAE, dropout=0.0), {}, False),
     "vae_conditional": ("vae", dict(TINY_VAE, dropout=0.0, num_classes=10), {}, False),
     "stylegan": ("stylegan", TINY_STYLEGAN, STYLEGAN_TRAINING, False),
@@ -90,7 +94,9 @@ def record_indices(sampler: EpochShards) -> list[torch.Tensor]:
 
 
 def state(trainer) -> dict[str, torch.Tensor]:
-    return {f"{n}.{k}": v.detach().cpu().clone() for n, m in trainer.modules.items() for k, v in m.state_dict().items()}
+    """What a checkpoint would hold (a GAN with an EMA: the average, the live G and D)."""
+    return {f"{n}.{k}": v.detach().cpu().clone() for n, m in trainer.output_modules().items()
+            for k, v in m.state_dict().items()}
 
 
 class float64:
@@ -110,7 +116,7 @@ def reference(case: str, device: str = "cpu") -> dict[str, torch.Tensor]:
         trainer, _ = build(case, 0, 1, device)
         for _ in trainer.run(STEPS):
             pass
-    return state(trainer)
+        return state(trainer)
 
 
 def main(out_dir: str) -> int:
@@ -126,7 +132,7 @@ def main(out_dir: str) -> int:
         distributed.wrap_for_ddp(trainer, launch, sync_bn=CASES[case][3])
         for _ in trainer.run(STEPS):
             pass
-        distributed.average_buffers(trainer.modules)
+        distributed.average_buffers(trainer.output_modules())
         first_epoch = torch.cat(drawn[:sampler.batches_per_epoch]).cpu()
         save_file(dict(state(trainer), first_epoch_indices=first_epoch),
                   str(Path(out_dir) / f"{case}-rank{launch.rank}.safetensors"))

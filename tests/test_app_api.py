@@ -194,3 +194,18 @@ def test_a_conditional_image_run_over_the_api(app):
         assert started["settings"]["conditional"] is True and len(started["classes"]) == 10
     finally:
         assert c.predict(owner, api_name="/train_stop")["state"] == "stopped"
+
+
+def test_train_forecast_says_what_this_machine_shows_before_start(app):
+    """Before Start: the speed here (timed once, then kept), the steps to a recognisable grid, their time
+    here, and what the dataset choice says about emoji."""
+    _, c = app
+    out = c.predict("digits", "dcgan", False, 64, api_name="/train_forecast")
+    assert out["steps_per_s"] > 0 and out["speed_from"] in ("timed", "run")
+    assert out["steps_to_recognisable"] > 0 and math.isclose(out["seconds"], out["steps_to_recognisable"] / out["steps_per_s"])
+    assert out["lines"][0].startswith("DCGAN on digits makes about") and "steps/s" in out["lines"][0]
+    assert out["within_a_few_minutes"] == (out["seconds"] <= 300) and isinstance(out["not_offered"], str)
+    again = c.predict("digits", "dcgan", False, 64, api_name="/train_forecast")
+    assert again["steps_per_s"] == out["steps_per_s"]                 # kept, not timed again
+    with pytest.raises(Exception, match="Data must be one of"):
+        c.predict("no-such-data", "dcgan", False, 64, api_name="/train_forecast")

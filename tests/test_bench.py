@@ -5,9 +5,12 @@ import json
 import math
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from explorer.cli.bench.__main__ import main
 from tests.apphelpers import make_checkpoints
@@ -92,9 +95,21 @@ def test_quality_time_quick_command_line():
 
 def test_quality_time_recipe_scales_the_learning_rate_with_the_batch():
     from explorer.cli.bench.quality_time import recipe
-    assert recipe(64) == {"batch_size": 64, "lr_g": 2e-4, "lr_d": 2e-4, "label_smoothing": 0.9, "seed": 0}
+    assert recipe(64) == {"batch_size": 64, "lr_g": 2e-4, "lr_d": 2e-4, "label_smoothing": 0.9, "seed": 0,
+                          "ema_half_life": 0.0}
     assert recipe(256)["lr_g"] == pytest.approx(4e-4) and recipe(256, "linear")["lr_d"] == pytest.approx(8e-4)
-    assert recipe(256, "none")["lr_g"] == 2e-4
+    assert recipe(256, "none")["lr_g"] == 2e-4 and recipe(128, ema_half_life=5000)["ema_half_life"] == 5000
+
+
+def test_quality_time_on_cuda_defaults_to_the_gpu_recipe_and_elsewhere_to_the_shipped_one():
+    """The H200 found batch 256 too few steps (2 820) for FD 8: CUDA's default is the shipped batch of 64 for
+    16 epochs, evaluating G's EMA; the CPU and --quick keep the shipped run, so their figures stay comparable."""
+    from explorer.cli.bench.quality_time import GPU_RECIPE, default_run, recipe
+    from explorer.training import GANTrainConfig
+    assert default_run("cuda", False) == GPU_RECIPE
+    assert GPU_RECIPE["batch_size"] == 64 and GPU_RECIPE["epochs"] == 16 and GPU_RECIPE["ema_half_life"] > 0
+    assert default_run("cpu", False) == default_run("cuda", True) == {"batch_size": 64, "epochs": 12, "ema_half_life": 0.0}
+    assert GANTrainConfig(**recipe(64, "sqrt", GPU_RECIPE["ema_half_life"])).ema_half_life == GPU_RECIPE["ema_half_life"]
 
 
 # ---------------------------------------------------------------- live-time
@@ -114,6 +129,9 @@ def test_live_time_runs_the_train_tabs_model_and_reports_when_the_grid_passed_th
     assert "DCGAN on digits" in res["settings"]["run"] and res["recognisable"]["step"] == 0
     assert res["target"]["met"] is None and res["target"]["why_not_judged"] == "not on a CUDA GPU"
     assert sorted(p.name for p in grids.iterdir()) == [f"digits-step{s:06d}.png" for s in (0, 2, 4)]
+    for png in grids.iterdir():        # the pictures themselves, not black (floats in 0-1 once came out as 0 and 1)
+        pixels = np.asarray(Image.open(png))
+        assert pixels.max() > 100 and pixels.mean() > 20, (png.name, pixels.max(), pixels.mean())
     assert main(["live-time", "--quick", "--device", "cpu", "--dataset", "digits", "--threshold", "0", "--steps", "2"]) == 0
     out = capsys.readouterr().out
     assert "FD <= 0 (recognisable): not reached in 2 steps" in out and "not judged (not on a CUDA GPU)" in out
@@ -191,3 +209,39 @@ def test_gpu_bench_says_plainly_when_there_is_no_gpu(capsys):
         pytest.skip("a GPU is visible: the gpu bench runs for real there")
     assert main(["gpu"]) == 1
     assert "no CUDA GPU" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_gpu_bench_quick_reports_each_model_as_it_goes_and_finishes():
+    """The H200 saw nothing from `bench gpu` for a minute: now each row is a flushed line the moment it is
+    measured. On the CPU (`--device cpu`, the same procedure, nothing judged): a line per training setting and
+    per shipped decoder and batch, arriving one by one through a pipe, and the run ends."""
+    import select
+
+    from explorer.core.checkpoints import CHECKPOINT_DIR
+    from explorer.explore.registry import ModelRegistry
+    proc = subprocess.Popen([sys.executable, "-m", "explorer.bench", "gpu", "--quick", "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, arrived, start = [], [], time.monotonic()
+    try:
+        while time.monotonic() - start < 300:
+            ready, _, _ = select.select([proc.stdout], [], [], 5)
+            line = proc.stdout.readline() if ready else ""
+            if ready and not line:
+                break                                           # the pipe closed: the run ended
+            if line:
+                lines.append(line)
+                arrived.append(time.monotonic())
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    names = [line.split("]", 1)[1].split()[0] + (" " + line.split()[4] if " decode " in line else "") for line in lines]
+    trains = [n for n in names if n.startswith("train_")]
+    decodes = [n for n in names if n.startswith("decode")]
+    assert names[0] == "device" and trains == ["train_dcgan", "train_vae", "train_cdcgan", "train_cvae"]
+    shipped = sorted(ModelRegistry(CHECKPOINT_DIR, "cpu").available())
+    assert decodes == [f"decode {m}@cpu/batch{b}" for m in shipped for b in (1, 64)]
+    assert all("met=None" in line for line in lines if "target=" in line)     # nothing judged off a GPU
+    assert arrived[-1] - arrived[1] > 0.5           # one by one as measured, not all at once at the end

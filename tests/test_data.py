@@ -11,6 +11,7 @@ from explorer.core.data import (
     mode_coverage,
     modes,
     sample_toy,
+    to_uint8,
 )
 from explorer.core.data import datasets as ds_mod
 from explorer.core.imaging import image_grid
@@ -91,3 +92,18 @@ def test_mode_coverage_sees_collapse():
 def test_image_grid_shape():
     g = image_grid(torch.zeros(10, 1, 28, 28, dtype=torch.uint8), nrow=5, pad=2)
     assert g.shape == (2 * 30 + 2, 5 * 30 + 2)
+
+
+def test_float_pictures_are_refused_where_they_would_come_out_black():
+    """Pictures in 0-1 cast to uint8 are 0 and 1: every picture helper takes uint8 only, and says so."""
+    from explorer.core.imaging import gif_bytes, png_bytes, save_png
+    floats = torch.rand(4, 3, 8, 8)
+    with pytest.raises(TypeError, match="image_grid takes uint8 pictures .*got torch.float32.*to_uint8"):
+        image_grid(floats)
+    with pytest.raises(TypeError, match="png_bytes takes uint8"):
+        png_bytes(floats[0].permute(1, 2, 0).numpy())
+    with pytest.raises(TypeError, match="save_png takes uint8"):
+        save_png(floats[0, 0].numpy(), "never-written.png")
+    with pytest.raises(TypeError, match="gif_bytes takes uint8"):
+        gif_bytes(floats.permute(0, 2, 3, 1).numpy())
+    assert image_grid(to_uint8(floats)).max() > 1            # converted first: the picture itself

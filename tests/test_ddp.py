@@ -3,8 +3,8 @@ way torchrun starts them.
 
 - Two processes train like one: after the same steps on the same global batch, seed and data
   order, a 2-process run's weights equal a plain 1-process run's (DCGAN, conditional DCGAN,
-  WGAN-GP, VAE, cVAE, style-based GAN with lazy R1 and style mixing, unconditional and conditional;
-  float64, see tests/ddp_worker.py), and per-process BatchNorm, which is
+  WGAN-GP, the EMA + R1 recipe, VAE, cVAE, style-based GAN with lazy R1 and style mixing, unconditional and
+  conditional; float64, see tests/ddp_worker.py), and per-process BatchNorm, which is
   not the same thing, is told apart from them.
 - In an epoch each process sees its own half of the data, no picture twice.
 - Killing one process ends the other with a clear error in bounded time; the checkpoint on disk
@@ -116,6 +116,10 @@ def test_two_processes_end_with_the_weights_of_one(two_process_run, one_thread):
         r0, r1 = load_rank(two_process_run, case, 0), load_rank(two_process_run, case, 1)
         assert max_difference(ref, r1) == max_difference(ref, r0)              # DDP keeps them identical
         gap = max_difference(ref, r0)
+        if case == "dcgan_ema_r1":     # the average (sampled, saved as the generator): the same in every process
+            assert all(torch.equal(r0[k], r1[k]) for k in r0 if k.startswith("generator."))
+            assert any(not torch.equal(r0[k], r0["generator_live." + k.split(".", 1)[1]])
+                       for k in r0 if k.startswith("generator."))
         if case in EQUIVALENT:
             assert gap < 1e-10, f"{case}: 2 processes differ from 1 by {gap:.3g}"
         else:   # BatchNorm over each process's 16 pictures is not BatchNorm over the global 32

@@ -27,6 +27,11 @@ def gan(digits, device="cpu", **kw):
                         ImageSampler(digits.images, device), device, check_every=1000)
 
 
+def recipe(digits, device="cpu"):
+    """A GAN with the long-run recipe: an EMA of G (updated inside the step) and lazy R1 every 3 steps."""
+    return gan(digits, device, ema_half_life=64, r1_gamma=1.0, r1_every=3)
+
+
 def vae(digits, device="cpu"):
     return make_trainer("vae", TINY_VAE, VAETrainConfig(batch_size=16),
                         ImageSampler(digits.images, device, (0, 1)), device, check_every=1000)
@@ -62,7 +67,7 @@ HOST_READS = {"_local_scalar_dense", "nonzero", "masked_select", "is_nonzero", "
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("make", [gan, vae])
+@pytest.mark.parametrize("make", [gan, vae, recipe])
 def test_the_captured_step_reads_nothing_back_to_the_host(digits, make):
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -80,8 +85,10 @@ def test_the_captured_step_reads_nothing_back_to_the_host(digits, make):
     for _ in t.run(1):             # optimiser state exists, as after the warm-up
         pass
     with Record() as rec:
-        t._step()
+        t._step()                  # (the recipe: step 0's plan, with R1; the EMA update)
     assert {"randint", "randn"} & rec.ops and "_fused_adam_" in rec.ops   # the recorder sees the step
+    if make is recipe:
+        assert {"_foreach_mul_", "_foreach_add_"} <= rec.ops
     assert not rec.ops & HOST_READS, rec.ops & HOST_READS
 
 
@@ -163,6 +170,23 @@ def test_the_real_captured_step_trains_exactly_like_eager_on_a_cpu_graph(digits,
     assert torch.equal(params(eager), params(graphed))
 
 
+def test_ema_and_lazy_r1_on_two_cpu_graphs_train_exactly_like_eager(digits, cpu_graphs):
+    eager, graphed = recipe(digits), recipe(digits)
+    fp = _enable(graphed)
+    recs_e, recs_g = list(eager.run(14)), list(graphed.run(14))
+    # steps 0, 3, 6 (R1) warm up its form, step 9 captures it; the plain form is captured at step 5
+    assert CpuGraph.captures == 2 and set(fp.graphs) == {(True,), (False,)}
+    assert [r.floats() for r in recs_g] == [r.floats() for r in recs_e]
+    assert torch.equal(params(eager), params(graphed))
+    assert torch.equal(torch.cat([p.flatten() for p in eager.ema.module.parameters()]),
+                       torch.cat([p.flatten() for p in graphed.ema.module.parameters()]))
+    assert not torch.equal(next(graphed.ema.module.parameters()), next(graphed.G.parameters()))
+    graphed.samples()                      # BatchNorm statistics measured on the average...
+    assert not graphed.ema.batchnorm_stale
+    list(graphed.run(16))                  # ...and again after replayed steps moved it (no Python runs in a replay)
+    assert graphed.ema.batchnorm_stale
+
+
 def _rollback_sequence(t):
     """The CUDA rollback test's sequence; returns what it checks, plus the counters."""
     for _ in t.run(10):
@@ -235,7 +259,7 @@ def test_save_checks_but_does_not_move_the_rollback_point(digits, tmp_path):
 
 # ---------------------------------------------------------------- on a CUDA GPU
 @cuda
-@pytest.mark.parametrize("make", [gan, vae])
+@pytest.mark.parametrize("make", [gan, vae, recipe])
 def test_cuda_graph_step_trains_like_eager(digits, make):
     eager, graphed = make(digits, "cuda"), make(digits, "cuda")
     assert graphed.use_fast_path() == "CUDA graph (warming up)"
@@ -248,10 +272,10 @@ def test_cuda_graph_step_trains_like_eager(digits, make):
     assert torch.allclose(params(eager), params(graphed), atol=1e-3)
 
 
-def assert_replays_never_sync(t) -> None:
+def assert_replays_never_sync(t, warm_steps: int = fast.WARMUP_STEPS + 2) -> None:
     """A CUDA trainer, warmed up and captured, then 20 replayed steps with any host sync an error."""
     t.use_fast_path()
-    for _ in t.run(fast.WARMUP_STEPS + 2):
+    for _ in t.run(warm_steps):
         pass
     assert t.fast_path_status == "CUDA graph"
     torch.cuda.set_sync_debug_mode("error")
@@ -266,6 +290,13 @@ def assert_replays_never_sync(t) -> None:
 @cuda
 def test_cuda_graph_replays_never_sync_with_the_host(digits):
     assert_replays_never_sync(gan(digits, "cuda"))
+
+
+@cuda
+def test_cuda_graphs_of_the_ema_and_r1_recipe_never_sync_with_the_host(digits):
+    t = recipe(digits, "cuda")
+    assert_replays_never_sync(t, warm_steps=14)      # both forms of the step captured by then
+    assert set(t._fast.graphs) == {(True,), (False,)}
 
 
 @cuda

@@ -2,9 +2,8 @@
 methods, oversized bodies and other paths are not its business."""
 from __future__ import annotations
 
-import asyncio
-
 from explorer.ui.leave_route import MAX_TOKEN, OwnerLeaving
+from tests.apphelpers import run_async
 
 
 def call(method: str, path: str, body: bytes, chunks: int = 1):
@@ -23,7 +22,7 @@ def call(method: str, path: str, body: bytes, chunks: int = 1):
         async def send(message):
             sent.append(message)
         await OwnerLeaving(app, seen.append)({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
-    asyncio.run(run())
+    run_async(run)                    # its own thread: a browser test's Playwright keeps a loop in this one
     status = next((m["status"] for m in sent if m["type"] == "http.response.start"), None)
     return status, seen, passed
 

@@ -10,7 +10,7 @@ import pytest
 
 from explorer.core.validation import UserError
 from explorer.explore.recipe import Recipe, recipe_values
-from explorer.ui import assets, page, presentation, undo
+from explorer.ui import assets, page, undo
 from explorer.ui.strip_view import slider_move, strip_value
 
 

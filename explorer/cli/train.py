@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from explorer.cli.args import number, whole
+from explorer.cli.gan_args import add_gan_arguments
 from explorer.cli.samples import write_samples
 from explorer.cli.train_stylegan import add_stylegan_args, stylegan_train_config
 from explorer.cli.train_ddp import DataParallel
@@ -39,15 +40,12 @@ from explorer.core.data import (
     load_dataset,
     load_image_folder,
     resize_images,
-    to_uint8,
     to_unit,
 )
 from explorer.core.device import choose_device
-from explorer.core.imaging import image_grid, save_png
 from explorer.core.models.limits import HIDDEN, IMAGE, LATENT, MAX_DROPOUT, WIDTH
 from explorer.core.validation import MAX_SEED, UserError
 from explorer.training import (
-    LOSSES,
     ClassifierTrainConfig,
     GANTrainConfig,
     ImageSampler,
@@ -58,7 +56,7 @@ from explorer.training import (
     critic_settings,
     make_trainer,
 )
-from explorer.training.diffaugment import TRANSFORMS, parse_policy, resolve_policy
+from explorer.training.diffaugment import resolve_policy
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -88,7 +86,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", help="checkpoint to continue from (optimiser state included)")
     p.add_argument("--save-every", type=whole("--save-every", 0, 10**9), default=2000)
     p.add_argument("--without-optimizer", action="store_true",
-                   help="leave optimiser state out of the checkpoints (smaller; for shipping, not resuming)")
+                   help="leave optimiser state (and with --ema-half-life the live generator) out of the checkpoints "
+                        "(smaller; for shipping, not resuming)")
     p.add_argument("--sample-every", type=whole("--sample-every", 0, 10**9), default=1000, help="write a sample grid PNG every N steps (0: never)")
     p.add_argument("--samples-dir", help="where sample grids go (default: beside --out, in <name>-samples/)")
     p.add_argument("--log-every", type=whole("--log-every", 1, 10**9), default=100)
@@ -113,17 +112,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     m.add_argument("--d-condition", choices=["projection", "concat"], help="how a conditional D sees the class")
     m.add_argument("--recon", choices=["bernoulli", "gaussian"], help="VAE reconstruction loss")
     m.add_argument("--dropout", type=number("--dropout", 0.0, MAX_DROPOUT), help="VAE encoder dropout (default 0.2)")
-    g = p.add_argument_group("GAN training")
-    g.add_argument("--loss", choices=LOSSES, default="non-saturating")
-    g.add_argument("--k", type=whole("--k", 1, 100), help="discriminator steps per generator step")
-    g.add_argument("--lr-g", type=number("--lr-g", 1e-8, 1.0))
-    g.add_argument("--lr-d", type=number("--lr-d", 1e-8, 1.0))
-    g.add_argument("--beta1", type=number("--beta1", 0.0, 0.9999))
-    g.add_argument("--beta2", type=number("--beta2", 0.0, 0.9999))
-    g.add_argument("--label-smoothing", type=number("--label-smoothing", 0.5, 1.0), default=1.0, help="real target for D; 0.9 = one-sided smoothing")
-    g.add_argument("--diffaugment", type=diffaugment_setting, default="auto", metavar="POLICY",
-                   help=f"DiffAugment for D's inputs: a comma-separated list of {', '.join(TRANSFORMS)}; off; or auto"
-                        " (all three for a training set of at most 10 000 pictures, off above)")
+    add_gan_arguments(p)
     add_stylegan_args(p)
     v = p.add_argument_group("VAE / classifier training")
     v.add_argument("--lr", type=number("--lr", 1e-8, 1.0), help="learning rate (VAE: 1e-3, classifier: 2e-3)")
@@ -132,15 +121,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.dataset is None and args.model != "encoder":
         args.dataset = "fashion-mnist"
     return args
-
-
-def diffaugment_setting(text: str) -> str:
-    if text == "auto":
-        return text
-    try:
-        return ",".join(parse_policy(text)) or "off"
-    except UserError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def model_config(args) -> dict:
@@ -165,6 +145,8 @@ def train_config(args):
     if args.model in ("dcgan", "toy_gan"):
         return GANTrainConfig(loss=args.loss, k=args.k, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
                               beta1=args.beta1, beta2=args.beta2, label_smoothing=args.label_smoothing, seed=args.seed,
+                              ema_half_life=args.ema_half_life or 0.0, ema_rampup=args.ema_rampup,
+                              r1_gamma=args.r1 or 0.0, r1_every=args.r1_every,
                               diffaugment=resolve_policy(args.diffaugment, getattr(args, "data_size", 0))
                               if args.model == "dcgan" else "")
     if args.model == "vae":
@@ -231,6 +213,9 @@ def train(args, argv) -> int:
     if args.model == "encoder":   # trains against a frozen generator: its own loop
         from explorer.cli.train_encoder import main_encoder
         return main_encoder(args, command)
+    if args.model not in ("dcgan", "toy_gan", "stylegan") and (args.ema_half_life or args.r1):
+        raise UserError(f"--ema-half-life and --r1 are GAN settings (--model dcgan, stylegan or toy_gan), not for "
+                        f"--model {args.model}.")
     par = DataParallel.from_args(args)          # None: one process, as always
     main_process = par is None or par.is_main  # the one that prints and writes
     say = print if main_process else _quiet
@@ -254,7 +239,8 @@ def train(args, argv) -> int:
         ck = load_checkpoint(args.resume, device, with_optimizers=True)
         if ck.kind != args.model:
             raise UserError(f"--resume {args.resume} holds a {ck.kind}, not a {args.model}.")
-        trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0))
+        trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0),
+                        ck.random_state)
         command = ck.meta.get("command", "") + " && " + command
         say(f"resumed from {args.resume} at step {trainer.step}")
     if par is not None:

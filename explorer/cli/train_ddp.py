@@ -131,7 +131,7 @@ class DataParallel:
         """Before rank 0 writes a grid or a checkpoint: stop every process if any diverged, and
         average the BatchNorm running statistics (the saved model's) over the processes."""
         trainer.raise_if_diverged()
-        distributed.average_buffers(trainer.modules)
+        distributed.average_buffers(trainer.output_modules())   # a GAN's EMA as well
 
     def lost_contact_message(self, exc: BaseException, step: int, out) -> str | None:
         """The message for a failed collective (another process gone), or None if `exc` is something else."""

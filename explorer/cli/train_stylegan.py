@@ -17,18 +17,13 @@ from explorer.training.stylegan import StyleGANTrainConfig, default_ema_half_lif
 
 def add_stylegan_args(p) -> None:
     s = p.add_argument_group("style-based GAN (--model stylegan; also --latent-dim, --lr-g, --lr-d, --beta1, "
-                             "--beta2, --diffaugment, --conditional, --image-size)")
+                             "--beta2, --diffaugment, --r1, --r1-every, --ema-half-life, --conditional, --image-size)")
     s.add_argument("--w-dim", type=whole("--w-dim", *LATENT), help="size of w, the style vector (default 128)")
     s.add_argument("--mapping-layers", type=whole("--mapping-layers", *MAPPING_LAYERS),
                    help="fully connected layers of the mapping network z -> w (default 4)")
     s.add_argument("--channel-base", type=whole("--channel-base", *CHANNEL_BASE),
                    help="feature maps at resolution r: min(channel-base / r, channel-max) (default 4096)")
     s.add_argument("--channel-max", type=whole("--channel-max", *WIDTH), help="the most feature maps of a layer (default 256)")
-    s.add_argument("--r1", type=number("--r1", 0.0, 1000.0),
-                   help="R1 penalty weight gamma (default: 0.0002 * side^2 / global batch, StyleGAN2-ADA's)")
-    s.add_argument("--r1-every", type=whole("--r1-every", 1, 10_000), default=16, help="lazy R1: every N steps")
-    s.add_argument("--ema-half-life", type=number("--ema-half-life", 0.0, 1e9),
-                   help="half-life of the generator's moving average, in pictures (default: 10 000 per 32 in the global batch)")
     s.add_argument("--mixing", type=number("--mixing", 0.0, 1.0), default=0.9, help="style mixing probability")
 
 

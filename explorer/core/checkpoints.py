@@ -12,6 +12,7 @@ Saving is atomic: temporary file, flush, fsync, rename.
 """
 from __future__ import annotations
 
+import copy
 import errno
 import json
 import os
@@ -48,6 +49,7 @@ class Checkpoint:
     modules: dict[str, nn.Module]
     optim_state: dict[str, dict] = field(default_factory=dict)
     path: Path | None = None
+    random_state: dict[str, torch.Tensor] = field(default_factory=dict)   # a run's random streams (resuming only)
 
     @property
     def kind(self) -> str:
@@ -161,8 +163,10 @@ def remove_stale_temp_files(folder: str | Path) -> list[Path]:
 
 
 def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], meta: dict,
-                    optimizers: dict[str, torch.optim.Optimizer] | None = None) -> Path:
-    """Write modules (+ optimiser state) and metadata to `path` atomically."""
+                    optimizers: dict[str, torch.optim.Optimizer] | None = None,
+                    random_state: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write modules (+ optimiser state and random streams, for resuming) and metadata to `path`
+    atomically; `meta["module_copies"]` names extra modules shaped as a built one (a GAN's live G)."""
     path = Path(path)
     if kind not in KINDS:
         raise ValueError(f"Unknown model kind {kind!r}.")
@@ -182,6 +186,8 @@ def save_checkpoint(path: str | Path, kind: str, modules: dict[str, nn.Module], 
         full["optimizers"] = {n: _flatten_optim(n, o.state_dict(), tensors) for n, o in optimizers.items()}
     else:
         full.pop("optimizers", None)
+    for name, state in (random_state or {}).items():
+        tensors[f"random.{name}"] = state.detach().cpu().contiguous().clone()
     _write_atomic(path, st_save(tensors, metadata={META_KEY: json.dumps(full, sort_keys=True)}))
     return path
 
@@ -240,7 +246,8 @@ def _fmt(shape) -> str:
 
 
 def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = False) -> Checkpoint:
-    """Load and validate a checkpoint; modules come back in eval mode on `device`."""
+    """Load and validate a checkpoint; modules come back in eval mode on `device`. `with_optimizers`
+    (resuming): the optimiser state, random streams and `module_copies` as well."""
     path = Path(path)
     meta = read_metadata(path)
     kind = meta["kind"]
@@ -248,10 +255,15 @@ def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = Fals
         modules = build(kind, config_from_checkpoint(kind, meta.get("config", {})))
     except (TypeError, ValueError, UserError) as exc:
         raise CheckpointError(f"{path.name} has an invalid {kind} configuration: {exc}") from None
+    copies = meta.get("module_copies") or {}
+    if not isinstance(copies, dict) or not all(isinstance(n, str) and of in modules for n, of in copies.items()):
+        raise CheckpointError(f"{path.name} has unreadable module_copies metadata (names of a {kind}'s modules expected).")
+    modules.update({n: copy.deepcopy(modules[of]) for n, of in copies.items() if with_optimizers and n not in modules})
     names = [n for n in meta.get("modules", []) if n in modules] or list(modules)
     modules = {n: modules[n] for n in names}
     cfg_txt = ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items() if "dim" in k or "size" in k)
     optim_state: dict[str, dict] = {}
+    random_state: dict[str, torch.Tensor] = {}
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             keys = set(f.keys())
@@ -280,9 +292,10 @@ def load_checkpoint(path: str | Path, device="cpu", with_optimizers: bool = Fals
                         pid, k = pk.split(".", 1)
                         state.setdefault(int(pid), {})[k] = val
                     optim_state[oname] = {"state": state, "param_groups": rest["param_groups"]}
+                random_state = {k.removeprefix("random."): f.get_tensor(k) for k in keys if k.startswith("random.")}
     except SafetensorError as exc:
         raise CheckpointError(f"{path.name} is damaged ({exc}).") from None
-    return Checkpoint(meta, modules, optim_state, path)
+    return Checkpoint(meta, modules, optim_state, path, random_state)
 
 
 # ---------------------------------------------------------------- listing and model cards

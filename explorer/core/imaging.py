@@ -11,8 +11,17 @@ import numpy as np
 import torch
 
 
+def require_uint8(pictures, where: str) -> None:
+    """A TypeError (a bug, not a user's mistake) when `pictures` are not uint8 0-255: float pictures in
+    0-1 would be cast to 0 and 1 and come out black. Convert first (explorer.core.data.to_uint8)."""
+    dtype = pictures.dtype
+    if dtype not in (torch.uint8, np.uint8):
+        raise TypeError(f"{where} takes uint8 pictures (0-255), got {dtype}: convert them first (to_uint8)")
+
+
 def image_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_value: int = 0) -> np.ndarray:
     """uint8 (N, C, H, W) -> uint8 (rows*(H+pad)+pad, cols*(W+pad)+pad[, 3]) numpy image."""
+    require_uint8(images, "image_grid")
     n, c, h, w = images.shape
     nrow = nrow or max(1, int(math.ceil(math.sqrt(n))))
     rows = int(math.ceil(n / nrow))
@@ -28,6 +37,7 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_
 def save_png(array: np.ndarray, path) -> None:
     from PIL import Image
 
+    require_uint8(array, "save_png")
     Image.fromarray(array).save(path)
 
 
@@ -35,6 +45,7 @@ def png_bytes(image: np.ndarray) -> bytes:
     """uint8 (H, W[, C]) -> PNG bytes (fast: these images are tiny)."""
     from PIL import Image
 
+    require_uint8(image, "png_bytes")
     img = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="PNG", compress_level=1)
@@ -65,6 +76,7 @@ def gif_bytes(frames: np.ndarray, fps: float = 12.0, scale: int = 4, smooth: boo
     high unless `smooth` says otherwise), played there and back."""
     import imageio.v3 as iio
 
+    require_uint8(frames, "gif_bytes")
     f = upscale(frames, scale, frames.shape[1] >= SMOOTH_FROM if smooth is None else smooth)
     if f.shape[-1] == 1:
         f = f[..., 0]

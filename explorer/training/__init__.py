@@ -9,17 +9,12 @@ from __future__ import annotations
 import torch
 
 from explorer.core.models import build
-from explorer.training.base import (
-    ImageSampler,
-    StepRecord,
-    ToySampler,
-    Trainer,
-    TrainingDiverged,
-)
+from explorer.training.base import StepRecord, Trainer, TrainingDiverged
 from explorer.training.classifier import ClassifierTrainConfig, ClassifierTrainer
 from explorer.training.conditional import CONDITIONAL_LOSS, check_conditional, class_count
 from explorer.training.encoder import EncoderTrainConfig, EncoderTrainer
 from explorer.training.gan import LOSSES, GANTrainConfig, GANTrainer, critic_settings
+from explorer.training.samplers import ImageSampler, ToySampler
 from explorer.training.stylegan import StyleGANTrainConfig, StyleGANTrainer
 from explorer.training.vae import VAETrainConfig, VAETrainer
 

@@ -32,9 +32,7 @@ import torch
 from torch import nn
 
 from explorer.core.checkpoints import save_checkpoint
-from explorer.core.data import sample_toy
 from explorer.core.models.dropout import draw_from
-from explorer.core.validation import UserError
 from explorer.training.adam import FusedAdam, fused_kernel_available
 
 
@@ -56,51 +54,6 @@ class StepRecord:
             return {}
         stacked = torch.stack([v.detach().float() for v in self.values.values()]).cpu().tolist()
         return dict(zip(self.values, stacked))
-
-
-class ImageSampler:
-    """Random minibatches from a uint8 image tensor kept whole on the training device.
-
-    value_range (-1, 1) for GANs (tanh output), (0, 1) for VAEs and the classifier."""
-
-    def __init__(self, images: torch.Tensor, device, value_range=(-1.0, 1.0), labels: torch.Tensor | None = None):
-        self.images = images.to(device)
-        self.labels = labels.to(device) if labels is not None else None
-        lo, hi = value_range
-        self.scale, self.shift = (hi - lo) / 255.0, lo
-        self.size = images.shape[0]
-
-    def indices(self, batch: int, generator: torch.Generator) -> torch.Tensor:
-        return torch.randint(self.size, (batch,), device=self.images.device, generator=generator)
-
-    def take(self, idx: torch.Tensor) -> torch.Tensor:
-        return self.images[idx].float().mul_(self.scale).add_(self.shift)   # (B, C, H, W) float
-
-    def __call__(self, batch: int, generator: torch.Generator) -> torch.Tensor:
-        return self.take(self.indices(batch, generator))
-
-    @property
-    def num_classes(self) -> int:
-        """Classes the labels name (0 without labels); one host sync, at set-up only."""
-        return int(self.labels.max()) + 1 if self.labels is not None and len(self.labels) else 0
-
-    def take_with_labels(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images (B, C, H, W) float, labels (B,) long) for a conditional model; no host sync."""
-        if self.labels is None:
-            raise UserError("These images have no class labels, so a conditional model cannot train on them.")
-        idx = self.indices(batch, generator)
-        return self.take(idx), self.labels[idx].long()
-
-
-class ToySampler:
-    """Fresh points from a named 2-D distribution (infinite data)."""
-
-    def __init__(self, name: str, device):
-        self.name, self.device, self.size = name, device, 0
-        sample_toy(name, 1)  # validates the name now, not mid-run
-
-    def __call__(self, batch: int, generator: torch.Generator) -> torch.Tensor:
-        return sample_toy(self.name, batch, generator, self.device)
 
 
 def make_adam(params, device: torch.device, decoupled_weight_decay: bool = False, **kw):
@@ -130,7 +83,9 @@ class Trainer:
         self.gen = torch.Generator(device=self.device).manual_seed(seed)
         self.modules: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
-        self._bad = torch.zeros((), dtype=torch.bool, device=self.device)
+        # the sum of every watched loss since the last scheduled check: one in-place add per loss, and
+        # NaN or infinity in any of them leaves it non-finite (cheaper than an isfinite test per loss)
+        self._watched = torch.zeros((), device=self.device)
         # the models' Dropout draws from this stream (core/models/dropout.py), never from the process's
         # global RNG: a run, stopped and resumed or not, is reproducible from its seed, and nothing
         # another thread draws (the app's visitors) comes from it or disturbs it
@@ -169,6 +124,20 @@ class Trainer:
     def _step(self) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def before_step(self) -> None:
+        """Python-side choices for the next step, made before it runs or is replayed (a captured step
+        bakes its Python decisions in): nothing here; a GAN sets its EMA decay and lazy R1 plan."""
+
+    def step_variant(self) -> object:
+        """Which form of `_step` the next step takes (the fast path keeps one graph per form)."""
+        return None
+
+    def output_modules(self, for_resume: bool = True) -> dict[str, nn.Module]:
+        """The modules a checkpoint holds, by name (`for_resume`: also what only resuming needs)."""
+        return self.modules
+
+    module_copies: dict[str, str] = {}   # saved module name -> the built module it has the shape of
+
     # -- data parallelism
     def forward_module(self, name: str) -> nn.Module:
         """The module a training pass whose gradients update `name` runs through: its DDP wrapper
@@ -187,14 +156,16 @@ class Trainer:
     # -- the loop
     def _watch(self, *losses: torch.Tensor) -> None:
         for loss in losses:
-            self._bad |= ~torch.isfinite(loss.detach())
+            self._watched.add_(loss.detach())
 
     def raise_if_diverged(self, all_ranks: bool = True) -> None:
         """One host sync: raise TrainingDiverged if any watched loss went NaN/inf since the last
         snapshot. The rollback point does not move. Under torchrun the flag is OR-ed over every
         process (a collective: all of them call this at the same step, and all of them stop
         together); `all_ranks=False` reads this process's flag alone (rank 0 saving)."""
-        bad = self.any_rank(self._bad) if all_ranks and self.any_rank is not None else self._bad
+        bad = ~torch.isfinite(self._watched)
+        if all_ranks and self.any_rank is not None:
+            bad = self.any_rank(bad)
         if bool(bad):
             raise TrainingDiverged(
                 f"Training diverged: a loss became NaN or infinite between steps {self.snapshot_step} and {self.step}. "
@@ -204,6 +175,7 @@ class Trainer:
         """The scheduled check (every `check_every` steps): raise TrainingDiverged if a loss went
         NaN/inf, else this state is verified good and becomes the rollback point."""
         self.raise_if_diverged()
+        self._watched.zero_()                  # verified: the next check sums afresh
         self.take_snapshot()
 
     def run(self, max_steps: int | None = None, until: Callable[[], bool] | None = None) -> Iterator[StepRecord]:
@@ -234,6 +206,7 @@ class Trainer:
         sampler = getattr(self, "sample_real", None)
         if hasattr(sampler, "prepare"):        # epoch-order data (shards.py): positioned from images_seen
             sampler.prepare(self.images_seen)
+        self.before_step()
         values = self._fast.step() if self._fast is not None else self._step()
         self.step += 1
         return values
@@ -241,7 +214,7 @@ class Trainer:
     # -- snapshots, state, saving
     def state_dict(self) -> dict:
         """A deep copy of everything needed to continue this run exactly (not views of live tensors)."""
-        return copy.deepcopy({
+        return _copied({
             "modules": {n: m.state_dict() for n, m in self.modules.items()},
             "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
             "step": self.step, "images_seen": self.images_seen, "rng": self.gen.get_state(),
@@ -260,7 +233,7 @@ class Trainer:
             self.gen.set_state(state["rng"])
         if state.get("dropout_rng") is not None:
             self.dropout_gen.set_state(state["dropout_rng"])
-        self._bad.zero_()
+        self._watched.zero_()
         if self._fast is not None:
             self._fast.invalidate()   # the optimisers' state tensors were replaced
 
@@ -279,10 +252,21 @@ class Trainer:
         rollback point stays where the schedule or `take_snapshot()` put it."""
         self.raise_if_diverged(all_ranks=False)     # rank 0 saves alone: no collective here
         meta = dict(meta, steps=self.step, images_seen=self.images_seen, seed=self.seed)
-        return save_checkpoint(path, self.kind, self.modules, meta, self.optimizers if with_optimizers else None)
+        modules = self.output_modules(for_resume=with_optimizers)
+        copies = {n: of for n, of in self.module_copies.items() if n in modules}
+        meta = dict(meta, module_copies=copies) if copies else {k: v for k, v in meta.items() if k != "module_copies"}
+        return save_checkpoint(path, self.kind, modules, meta, self.optimizers if with_optimizers else None,
+                               self.random_state() if with_optimizers else None)
 
-    def restore(self, modules_state: dict[str, nn.Module], optim_state: dict[str, dict], step: int, images_seen: int = 0) -> None:
-        """Resume from a loaded checkpoint's modules and optimiser state."""
+    def random_state(self) -> dict[str, torch.Tensor]:
+        """The random streams a resumed run continues exactly: the trainer's generator and the dropout stream."""
+        return {"rng": self.gen.get_state(), "dropout_rng": self.dropout_gen.get_state()}
+
+    def restore(self, modules_state: dict[str, nn.Module], optim_state: dict[str, dict], step: int, images_seen: int = 0,
+                random_state: dict[str, torch.Tensor] | None = None) -> None:
+        """Resume from a loaded checkpoint's modules, optimiser state and (where the file holds them,
+        saved on the same kind of device) random streams: then the run goes on exactly as if it had
+        never stopped. Otherwise it continues with a fresh stream seeded from its seed and step."""
         for n, m in self.modules.items():
             m.load_state_dict(modules_state[n].state_dict())
         for n, o in self.optimizers.items():
@@ -291,5 +275,25 @@ class Trainer:
         if self._fast is not None:
             self._fast.invalidate()
         self.step, self.images_seen = step, images_seen
-        self.gen.manual_seed(self.seed + step)  # a resumed run continues with a fresh, reproducible stream
+        rng, dropout = (random_state or {}).get("rng"), (random_state or {}).get("dropout_rng")
+        if rng is not None and rng.shape == self.gen.get_state().shape:     # CPU and CUDA states differ in size
+            self.gen.set_state(rng.to(torch.uint8).cpu())
+        else:
+            self.gen.manual_seed(self.seed + step)
+        if dropout is not None and dropout.shape == self.dropout_gen.get_state().shape:
+            self.dropout_gen.set_state(dropout.to(torch.uint8).cpu())
         self.take_snapshot()
+
+
+def _copied(tree):
+    """A deep copy of nested dicts, lists and tuples of tensors and plain values: tensors cloned, the
+    rest copied. The snapshot every `check_every` steps: copy.deepcopy's Python per tensor cost the
+    2-D game (Train tab, a snapshot every 25 steps of about a millisecond) 4 % of its speed."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().clone()
+    if isinstance(tree, dict):
+        return {k: _copied(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_copied(v) for v in tree)
+    return copy.deepcopy(tree)
+

@@ -23,6 +23,7 @@ import datetime
 import inspect
 import os
 import sys
+import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -130,12 +131,16 @@ def start(launch: Launch, device: torch.device, timeout_s: float = DEFAULT_TIMEO
         if graphs:
             os.environ["TORCH_NCCL_ASYNC_ERROR_HANDLING"] = "0"
     if "TORCHELASTIC_RUN_ID" not in os.environ:     # not torchrun's: its peers may not exist at all
-        kw.update(store=_join(launch, timeout_s), rank=launch.rank, world_size=launch.world_size)
+        _STORES.append(_join(launch, timeout_s))
+        kw.update(store=_STORES[-1], rank=launch.rank, world_size=launch.world_size)
     dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s), **kw)
     if dist.get_world_size() != launch.world_size or dist.get_rank() != launch.rank:
         raise RuntimeError(f"process group is rank {dist.get_rank()} of {dist.get_world_size()}, "
                            f"the environment said {launch.rank} of {launch.world_size}")
     return backend
+
+
+_STORES: list = []          # the store of a launch torchrun did not start, closed by `stop`
 
 
 def _join(launch: Launch, timeout_s: float, join_s: float | None = None):
@@ -236,9 +241,13 @@ def lost_contact(exc: BaseException) -> bool:
 
 
 def stop() -> None:
-    """Leave the process group after a run that ended normally."""
+    """Leave the process group after a run that ended normally, and close the store `start` made (rank 0's
+    serves the others from a thread of its own: left to Python's shutdown, its destructor can run while
+    that thread does, and the process aborts, "terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+    _STORES.clear()
+    gc.collect()
 
 
 class Watchdog:

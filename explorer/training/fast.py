@@ -16,6 +16,16 @@ What capture needs, and where it is arranged:
 - the step's outputs gathered into one static vector that is cloned after each replay, so step
   records never alias each other.
 
+A step whose Python decides differently (a GAN's lazy R1 penalty: every r1_every-th D step has a
+second backward pass through D) is a different graph: the fast path keeps one graph per form of the
+step (`trainer.step_variant()`), each warmed up and captured the first times it comes. The choice:
+R1 on every step (not lazy, weighted gamma / 2) would keep one graph but pay the double backward pass
+on every step (about as much again as D's own step); R1 steps run eagerly would pay Python and launch
+overhead on every 16th step (an eager step costs about five replays); two graphs cost one more
+capture and a second memory pool, small for these models, and every step stays a replay.
+The EMA of G's weights is in the graph too: its in-place update reads its weight from a device
+tensor that `trainer.before_step()` fills before each replay.
+
 Anything that changes tensors the graph has baked in (loading a state dict: a rollback after a
 divergence, a resume) drops the graph; the next step re-captures. When capture is impossible the
 trainer goes on eagerly and says why (`Trainer.fast_path_status`). Never used on CPU or MPS.
@@ -84,40 +94,46 @@ class FastPath:
 
     def __init__(self, trainer):
         self.trainer = trainer
-        self.graph: GraphedStep | None = None
-        self.warm = 0
+        self.graphs: dict[object, GraphedStep] = {}     # one per form of the step (trainer.step_variant())
+        self.warm: dict[object, int] = {}
         self.failed: str | None = None
         self.stream = torch.cuda.Stream(device=trainer.device)
         torch.backends.cudnn.benchmark = True           # fixed shapes: autotune once, in warm-up
         trainer.zero_grad_to_none = False
 
     @property
+    def graph(self) -> GraphedStep | None:
+        """The first captured graph (None while warming up)."""
+        return next(iter(self.graphs.values()), None)
+
+    @property
     def status(self) -> str:
         if self.failed:
             return f"eager (CUDA graph capture failed: {self.failed})"
-        return "CUDA graph" if self.graph is not None else "CUDA graph (warming up)"
+        return "CUDA graph" if self.graphs else "CUDA graph (warming up)"
 
     def invalidate(self) -> None:
-        """Tensors the graph points at were replaced (a state dict was loaded): capture again."""
-        self.graph, self.warm = None, 0
+        """Tensors the graphs point at were replaced (a state dict was loaded): capture again."""
+        self.graphs, self.warm = {}, {}
 
     def step(self) -> dict[str, torch.Tensor]:
         t = self.trainer
         if self.failed:
             return t._step()
-        if self.graph is not None:
-            return self.graph()
+        variant = t.step_variant()
+        if variant in self.graphs:
+            return self.graphs[variant]()
         make_capturable(t.optimizers.values())
-        if self.warm < (DDP_WARMUP_STEPS if t.ddp else WARMUP_STEPS):
+        if self.warm.get(variant, 0) < (DDP_WARMUP_STEPS if t.ddp else WARMUP_STEPS):
             self.stream.wait_stream(torch.cuda.current_stream(t.device))
             with torch.cuda.stream(self.stream):
                 values = t._step()
             torch.cuda.current_stream(t.device).wait_stream(self.stream)
-            self.warm += 1
+            self.warm[variant] = self.warm.get(variant, 0) + 1
             return values
         seen, step = t.images_seen, t.step
         try:
-            self.graph = GraphedStep(t)
+            self.graphs[variant] = GraphedStep(t)
         except Exception as exc:   # noqa: BLE001 - any capture failure means: go on eagerly
             t.images_seen, t.step = seen, step
             self.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
@@ -126,4 +142,4 @@ class FastPath:
                     p.requires_grad_(True)
             torch.cuda.synchronize(t.device)
             return t._step()
-        return self.graph()
+        return self.graphs[variant]()

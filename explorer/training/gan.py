@@ -9,6 +9,10 @@ A class-conditional DCGAN (cfg.num_classes > 0) sees real images with their labe
 classes drawn uniformly from the trainer's generator; its fixed grid is rows = classes x columns = z.
 With a DiffAugment policy (training/diffaugment.py, Zhao et al. 2020) every picture D sees, real or
 fake, in both steps, is augmented first, with randomness from the trainer's generator.
+For runs that keep improving the longer they go (training/ema.py): an exponential moving average of
+G's weights (`ema_half_life`), which is what `samples()` draws and what a checkpoint holds as its
+`generator` (the live weights go beside it as `generator_live`, for resuming), and the lazy R1
+penalty on real pictures (`r1_gamma`, every `r1_every` D steps).
 """
 from __future__ import annotations
 
@@ -16,13 +20,18 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from explorer.core.validation import UserError
 from explorer.training.base import Trainer, make_adam
 from explorer.training.diffaugment import diff_augment, parse_policy
+from explorer.training.ema import EMA, r1_penalty
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
 GRID_COLUMNS = 8    # fixed latents per class in a conditional model's sample grid
+LIVE = "generator_live"           # the live G's name in a checkpoint whose `generator` is the EMA
+STANDING_BATCHES, STANDING_BATCH = 8, 128   # pictures that measure the EMA's BatchNorm statistics
+STANDING_SEED = 4242              # their latents: a fixed stream, so a resumed run refreshes alike
 
 
 def generator_loss(loss: str, fake_logit: torch.Tensor) -> torch.Tensor:
@@ -53,6 +62,10 @@ class GANTrainConfig:
     gp_weight: float = 10.0          # gradient-penalty weight (wgan-gp only)
     seed: int = 0
     diffaugment: str = ""            # DiffAugment policy for D's inputs, e.g. "color,translation,cutout"; "" = off
+    ema_half_life: float = 0.0       # half-life of G's weight average in pictures (StyleGAN2: 10 000); 0 = no average
+    ema_rampup: float = 0.05         # the half-life is at most this share of the pictures seen so far; 0 = no ramp-up
+    r1_gamma: float = 0.0            # R1 penalty weight on real pictures (Mescheder et al. 2018); 0 = off
+    r1_every: int = 16               # lazy R1: every N D steps, weighted by N (StyleGAN2)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -68,6 +81,13 @@ class GANTrainConfig:
         if not 0.5 < self.label_smoothing <= 1.0:
             raise UserError("label_smoothing (the real-image target) must be in (0.5, 1].")
         self.diffaugment = ",".join(parse_policy(self.diffaugment))
+        if not (self.ema_half_life >= 0 and 0 <= self.ema_rampup <= 1):
+            raise UserError(f"ema_half_life must be at least 0 pictures (got {self.ema_half_life}) and ema_rampup "
+                            f"between 0 and 1 (got {self.ema_rampup}).")
+        if not (self.r1_gamma >= 0 and self.r1_every >= 1):
+            raise UserError(f"r1_gamma must be at least 0 (got {self.r1_gamma}) and r1_every at least 1 (got {self.r1_every}).")
+        if self.r1_gamma and wgan:
+            raise UserError("The R1 penalty is for the non-saturating and minimax losses; wgan-gp has its own gradient penalty.")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,6 +105,7 @@ class GANTrainer(Trainer):
         self.G = modules["generator"].to(self.device)
         self.D = modules["discriminator"].to(self.device)
         self.modules = {"generator": self.G, "discriminator": self.D}
+        self._d_params = list(self.D.parameters())      # frozen in each G step (listing them costs)
         self.latent_dim = self.G.cfg.latent_dim
         self.optimizers = {
             "generator": make_adam(list(self.G.parameters()), self.device, lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2)),
@@ -99,7 +120,10 @@ class GANTrainer(Trainer):
         self.augment_policy = parse_policy(cfg.diffaugment)
         if self.augment_policy and kind != "dcgan":
             raise UserError("DiffAugment transforms pictures; a 2-D toy GAN trains without it.")
-
+        self.ema = EMA(self.G, cfg.ema_half_life, cfg.ema_rampup or None) if cfg.ema_half_life > 0 else None
+        self.module_copies = {LIVE: "generator"} if self.ema is not None else {}
+        self._r1_plan = (False,) * cfg.k        # which D steps of the next step carry R1 (before_step)
+        self._last_r1 = torch.zeros((), device=self.device)   # the latest R1 value, reported every step
 
     def set_fixed_grid(self, seed: int) -> None:
         """The latents (and classes) of the sample grid, the same at every step: 64 pictures, or for
@@ -133,7 +157,8 @@ class GANTrainer(Trainer):
         return diff_augment(x, self.augment_policy, self.gen) if self.augment_policy else x
 
     # -- the two halves of Algorithm 1, public so the Train tab can step them one at a time
-    def d_step(self) -> dict[str, torch.Tensor]:
+    def d_step(self, r1: bool = False) -> dict[str, torch.Tensor]:
+        """One discriminator step; `r1`: with the (lazy) R1 penalty on this batch's real pictures."""
         B, cfg = self.cfg.batch_size, self.cfg
         D = self.forward_module("discriminator")     # under torchrun: D's gradients averaged over processes
         if self.num_classes:
@@ -148,7 +173,10 @@ class GANTrainer(Trainer):
             with torch.no_grad():
                 fake = self.G(self.train_noise(B))
             real, fake = self.augment(real), self.augment(fake)
-            real_logit, fake_logit = D(real), D(fake)
+            if self.kind == "toy_gan":    # no BatchNorm: one pass over both is the same sums, half the ops
+                real_logit, fake_logit = D(torch.cat([real, fake])).split(B)      # (2B,) -> (B,), (B,)
+            else:
+                real_logit, fake_logit = D(real), D(fake)
         if cfg.loss == "wgan-gp":
             gp = self._gradient_penalty(real, fake)
             loss = fake_logit.mean() - real_logit.mean() + cfg.gp_weight * gp
@@ -160,6 +188,12 @@ class GANTrainer(Trainer):
                     + F.softplus(fake_logit).mean())                      # -log(1 - D(G(z)))
             out = {"d_real": torch.sigmoid(real_logit).mean().detach(),   # D(x)
                    "d_fake": torch.sigmoid(fake_logit).mean().detach()}   # D(G(z))
+            if r1:   # on what D sees (augmented, if so); the plain D, as in _gradient_penalty
+                penalty = r1_penalty(self.D, real, real_y if self.num_classes else None)
+                loss = loss + (cfg.r1_gamma / 2 * cfg.r1_every) * penalty
+                self._last_r1.copy_(penalty.detach())
+            if cfg.r1_gamma:
+                out["r1"] = self._last_r1.clone()
         self.optimizers["discriminator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["discriminator"].step()
@@ -179,7 +213,7 @@ class GANTrainer(Trainer):
         return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
     def g_step(self) -> dict[str, torch.Tensor]:
-        for p in self.D.parameters():
+        for p in self._d_params:
             p.requires_grad_(False)
         G = self.forward_module("generator")         # D is frozen here: its plain module will do
         if self.num_classes:
@@ -191,28 +225,88 @@ class GANTrainer(Trainer):
         self.optimizers["generator"].zero_grad(set_to_none=self.zero_grad_to_none)
         loss.backward()
         self.optimizers["generator"].step()
-        for p in self.D.parameters():
+        for p in self._d_params:
             p.requires_grad_(True)
         self._watch(loss)
         return {"loss_g": loss.detach()}
 
+    def before_step(self) -> None:
+        """Decided on the host before each step (a captured step cannot decide): which of its k D
+        steps carry the lazy R1 penalty (every r1_every-th D step of the run), and the EMA's decay."""
+        k, cfg = self.cfg.k, self.cfg
+        self._r1_plan = tuple(cfg.r1_gamma > 0 and (self.step * k + i) % cfg.r1_every == 0 for i in range(k))
+        if self.ema is not None:
+            batch = cfg.batch_size * self.world_size
+            self.ema.set_decay(batch, self.images_seen + k * batch)
+            self.ema.batchnorm_stale = True      # here, not in ema.step: a replayed step runs no Python
+
+    def step_variant(self) -> tuple[bool, ...]:
+        return self._r1_plan
+
     def _step(self) -> dict[str, torch.Tensor]:
-        for _ in range(self.cfg.k):
-            d = self.d_step()
-        return {**d, **self.g_step()}
+        for r1 in self._r1_plan:
+            d = self.d_step(r1)
+        out = {**d, **self.g_step()}
+        if self.ema is not None:
+            self.ema.step(self.G)
+        return out
+
+    # -- the average: sampled and saved
+    def output_generator(self) -> nn.Module:
+        """What is sampled and saved: the EMA (its BatchNorm statistics measured again on its own
+        weights when they moved since), else the live G."""
+        if self.ema is None:
+            return self.G
+        if self.ema.batchnorm_stale:
+            gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed + STANDING_SEED)
+
+            def draw(_):
+                z = self.noise(STANDING_BATCH, gen)
+                if not self.num_classes:
+                    return (z,)
+                return z, torch.randint(self.num_classes, (STANDING_BATCH,), device=self.device, generator=gen)
+            self.ema.refresh_batchnorm(draw, STANDING_BATCHES)
+        return self.ema.module
+
+    def output_modules(self, for_resume: bool = True) -> dict[str, nn.Module]:
+        if self.ema is None:
+            return self.modules
+        return {"generator": self.output_generator(), "discriminator": self.D, **({LIVE: self.G} if for_resume else {})}
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        if self.ema is not None:
+            state["ema"] = {k: v.clone() for k, v in self.ema.state_dict().items()}
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
+
+    def restore(self, modules_state, optim_state, step, images_seen=0, random_state=None) -> None:
+        """A file with an EMA holds the average as `generator` and the live G as `generator_live`;
+        an older file (or one saved without optimiser state) only `generator`: the live G, and the
+        start of a new average."""
+        if self.ema is not None:
+            self.ema.load_state_dict(modules_state["generator"].state_dict())
+        live = modules_state.get(LIVE, modules_state["generator"])
+        super().restore({**modules_state, "generator": live}, optim_state, step, images_seen, random_state)
 
     @torch.no_grad()
     def samples(self, noise: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Generator output for `noise` (default: the fixed noise; for a conditional model the
-        classes x fixed-z grid, row by row) in eval mode, then back to train."""
-        self.G.eval()
+        """Output of the sampled generator (the EMA, else G) for `noise` (default: the fixed noise; for
+        a conditional model the classes x fixed-z grid, row by row) in eval mode, then back."""
+        G = self.output_generator()
+        was_training = G.training
+        G.eval()
         try:
             if not self.num_classes:
-                return self.G(self.fixed_noise if noise is None else noise)
+                return G(self.fixed_noise if noise is None else noise)
             if noise is None:
                 noise, labels = self.fixed_noise, self.fixed_labels
             elif labels is None:
                 labels = torch.arange(len(noise), device=self.device) % self.num_classes
-            return self.G(noise, labels)
+            return G(noise, labels)
         finally:
-            self.G.train()
+            G.train(was_training)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from explorer.core.validation import UserError
-from explorer.training.base import ImageSampler
+from explorer.training.samplers import ImageSampler
 
 
 def epoch_seed(seed: int, epoch: int) -> int:

@@ -114,6 +114,19 @@ class StyleGANTrainer(GANTrainer):
         self._fast, self._fast_reason = None, f"eager ({FAST_PATH_OFF})" if on else "off"
         return self.fast_path_status
 
+    # Its average is one of its modules ("generator"), updated in its own g_step: the DCGAN's EMA plan
+    # (GANTrainer: decay set before a captured step, the average kept outside the modules, BatchNorm
+    # statistics measured again) does not apply, so the plain Trainer's saving, state and resuming do.
+    before_step = Trainer.before_step
+    output_modules = Trainer.output_modules
+    state_dict = Trainer.state_dict
+    load_state_dict = Trainer.load_state_dict
+    restore = Trainer.restore
+    module_copies: dict[str, str] = {}
+
+    def output_generator(self):
+        return self.ema.module
+
     def generator_inputs(self, n: int, y: torch.Tensor | None) -> dict:
         """The live generator's inputs for this process's n fakes: z, classes, per-layer noise and
         style mixing, all drawn for the global batch from the trainer's stream and cut to this

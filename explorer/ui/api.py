@@ -15,6 +15,7 @@ import gradio as gr
 from explorer.core.imaging import gif_data_url, png_data_url
 from explorer.core.validation import UserError, check_flag, check_int
 from explorer.explore.workspace import MAX_FRAMES, Workspace
+from explorer.live.forecast import MACHINE_SPEEDS, what_this_machine_shows
 from explorer.live.session import TrainingSession
 from explorer.live.settings import ImageSettings, ToySettings
 
@@ -130,6 +131,15 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
                                                    conditional=conditional))
         return {**train_status(owner), "owner": owner}
 
+    def train_forecast(dataset: str = "digits", model: str = "dcgan", conditional: bool = False,
+                       batch_size: int = 64) -> dict:
+        """Before Start: this machine's speed for that run (timed once, or learnt from a run), the steps
+        its grid needs to be recognisable, how long that takes here, the quick run where it takes more
+        than a few minutes ("quick"), the sentences the Train tab shows ("lines"), and what the dataset
+        choice says about datasets not offered yet ("not_offered")."""
+        settings = ImageSettings(dataset, model, batch_size=batch_size, conditional=conditional)
+        return what_this_machine_shows(MACHINE_SPEEDS, settings, session.device, session.status())
+
     def train_status(owner: str = "") -> dict:
         """The live run: state, step, steps/s, where it runs, the latest readings; "mine" if `owner` owns it."""
         snap = session.status(owner or None)
@@ -149,7 +159,8 @@ def endpoints(ws: Workspace, session: TrainingSession | None = None) -> list[tup
     out = [(ping, None), (models, None), (render, None), (class_row, None), (interpolate, 4), (map_select, None),
            (encode, ENCODE_CONCURRENCY)]
     if session is not None:
-        out += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1), (train_stop, 1)]
+        out += [(train_2d_start, 1), (train_images_start, 1), (train_status, None), (train_control, 1), (train_stop, 1),
+                (train_forecast, 1)]
     return out
 
 

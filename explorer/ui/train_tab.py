@@ -11,6 +11,7 @@ from explorer.core.data import TOY_NAMES
 from explorer.core.families import FAMILIES
 from explorer.core.imaging import image_grid
 from explorer.core.validation import UserError
+from explorer.live.forecast import MACHINE_SPEEDS, QUICK_RUNS, offered_note, quick_run, what_this_machine_shows
 from explorer.live.probe import ClassGrid
 from explorer.live.session import HEARTBEAT_S, TrainingSession
 from explorer.live.settings import IMAGE_MODELS, ImageSettings, ToySettings, image_datasets
@@ -49,6 +50,22 @@ class TrainTab:
         settings = ImageSettings(img_dataset, img_model, img_loss, img_lr, img_k, img_batch, 0.9 if smoothing else 1.0,
                                  conditional=img_conditional)
         return {"token": self.session.start_images(settings, token)}
+
+    def forecast(self, img_dataset, img_model, img_loss, img_k, img_batch, img_conditional):
+        """Before Start: what this machine can show with these settings, and how long it takes (live/forecast.py)."""
+        settings = ImageSettings(img_dataset, img_model, img_loss, 2e-4, img_k, img_batch, conditional=img_conditional)
+        found = what_this_machine_shows(MACHINE_SPEEDS, settings, self.session.device, self.session.status())
+        out = {"img_forecast": forecast_html(found["lines"])}
+        if found["quick"]:
+            out["img_quick"] = gr.update(value=quick_label(found["quick"]["model"], found["quick"]["dataset"]))
+        return out
+
+    def quick_settings(self):
+        """The quick run's settings in the image-mode widgets (then Start): its speed is known by now."""
+        busy = self.session.status()["state"] == "running"
+        q = quick_run(MACHINE_SPEEDS, self.session.device, may_time=not busy).settings
+        return {"img_dataset": q.dataset, "img_model": q.model, "img_conditional": q.conditional, "img_loss": q.loss,
+                "img_lr": q.lr, "img_k": q.k, "img_batch": q.batch_size, "smoothing": q.label_smoothing < 1.0}
 
     def control(self, action, token):
         note = self.session.control(token, action)
@@ -143,7 +160,7 @@ class TrainTab:
                                   toy_batch=gr.Dropdown([32, 64, 128, 256, 512], value=128, label="Batch size",
                                                         info=texts.TIPS["batch"]),
                                   noise=gr.Slider(1, 8, value=2, step=1, label="Noise size", info=texts.TIPS["noise"]))
-            with gr.Tab("Images", id="train-images"):
+            with gr.Tab("Images", id="train-images") as images_tab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, elem_classes="le-sticky"):
                         p.add(grid=gr.HTML(elem_id="train-grid"),
@@ -156,8 +173,12 @@ class TrainTab:
                                   img_pause=gr.Button("Pause", elem_id="train-img-pause"),
                                   img_play=gr.Button("Play", elem_id="train-img-play"),
                                   img_stop=gr.Button("Stop", elem_id="train-img-stop"))
-                        p.add(img_readout=gr.HTML(elem_id="train-img-readout"),
-                              img_dataset=gr.Radio(list(image_datasets()), value="digits", label="Data"),
+                        p.add(images_tab=images_tab, img_readout=gr.HTML(elem_id="train-img-readout"),
+                              img_forecast=gr.HTML(elem_id="train-img-forecast"),
+                              img_quick=gr.Button(quick_label(QUICK_RUNS[0].model, QUICK_RUNS[0].dataset), size="sm",
+                                                  elem_id="train-img-quick"),
+                              img_dataset=gr.Radio(list(image_datasets()), value="digits", label="Data",
+                                                   info=offered_note() or None, elem_id="train-img-data"),
                               img_model=gr.Radio(list(IMAGE_MODELS), value="dcgan", label="Model"),
                               img_conditional=gr.Checkbox(False, label="Class-conditional (one row per class)",
                                                           info=texts.TIPS["conditional"], elem_id="train-img-conditional"))
@@ -190,6 +211,13 @@ class TrainTab:
         images = ["img_dataset", "img_model", "img_loss", "img_lr", "img_k", "img_batch", "smoothing", "img_conditional",
                   "token"]
         p["img_start"].click(**event(p, self.start_images, images, ["token"])).then(**self.refresh_event)
+        chosen = ["img_dataset", "img_model", "img_loss", "img_k", "img_batch", "img_conditional"]
+        forecast = event(p, self.forecast, chosen, ["img_forecast", "img_quick"], errors_to="img_forecast")
+        for name in chosen:
+            p[name].change(**forecast)
+        p["images_tab"].select(**forecast)
+        p["img_quick"].click(**event(p, self.quick_settings, [], [*chosen, "img_lr", "smoothing"])).then(
+            **event(p, self.start_images, images, ["token"])).then(**self.refresh_event)
         for button, action in (("pause", "pause"), ("play", "play"), ("stop", "stop"), ("d_step", "d"), ("g_step", "g"),
                                ("rollback", "rollback"), ("img_pause", "pause"), ("img_play", "play"),
                                ("img_stop", "stop"), ("img_rollback", "rollback")):
@@ -220,6 +248,16 @@ def grid_picture(view) -> str:
                                   f"one row per class, the same {cols} noise vectors in every row, all through training",
                                   side=view.images.shape[2])
     return widgets.picture(_tiles(view, 8), 360, "the same 64 noise vectors, all through training", side=view.shape[1])
+
+
+def quick_label(model: str, dataset: str) -> str:
+    return f"Quick run: {model.upper()} on {dataset}"
+
+
+def forecast_html(lines: list[str]) -> str:
+    """The forecast's sentences, escaped, under the heading a person looks for before Start."""
+    return ('<div class="le-forecast" style="padding:4px 0;font-size:0.92em"><b>What this machine can show:</b> '
+            + " ".join(widgets.escape(x) for x in lines) + "</div>")
 
 
 def _tiles(images: np.ndarray, columns: int) -> np.ndarray:

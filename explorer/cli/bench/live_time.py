@@ -43,7 +43,7 @@ def live_time(quick: bool = False, dataset: str = "emoji", device: str | None = 
     threshold = check_number("--threshold", RECOGNISABLE[dataset] if threshold is None else threshold, 0.0, 1e6)
     import torch
 
-    from explorer.core.data import load_dataset
+    from explorer.core.data import load_dataset, to_uint8
     from explorer.core.device import choose_device, synchronize
     from explorer.core.imaging import image_grid, save_png
     from explorer.core.latent import sample_z
@@ -80,7 +80,7 @@ def live_time(quick: bool = False, dataset: str = "emoji", device: str | None = 
         history.append({"step": step, "fd": frechet_distance(feats, real_feats), "seconds": t - start - eval_s})
         if grids is not None:
             side = min(GRID_SIDE, int(n ** 0.5))
-            save_png(image_grid(x[:side * side].cpu(), nrow=side), grids / f"{dataset}-step{step:06d}.png")
+            save_png(image_grid(to_uint8(x[:side * side]).cpu(), nrow=side), grids / f"{dataset}-step{step:06d}.png")
         eval_s += time.monotonic() - t
 
     evaluate(0)

@@ -137,10 +137,15 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
     with `variants`, also the weights in contiguous and in channels_last layout and the app's model
     under bf16 autocast, to show whether each pays on this machine."""
     import torch
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return dict(decode_rows(quick, checkpoints_dir, variants, devices))
+
+
+def decode_rows(quick: bool, checkpoints_dir: Path | None, variants: bool, devices: list[str]):
+    """`decode`'s rows one at a time, ("name@device/batchN", row), as each is measured."""
+    import torch
 
     from explorer.explore.registry import ModelRegistry
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    out = {}
     for dev in devices:
         reg = ModelRegistry(checkpoints_dir or ROOT / "checkpoints", dev)
         for name in sorted(reg.available()):
@@ -161,8 +166,7 @@ def decode(quick: bool = False, checkpoints_dir: Path | None = None, variants: b
                     if variant == "app":
                         row["ms_per_batch"] = 1000 * dt
                 row["picture"] = f"{fam.image_size}x{fam.image_size}x{fam.channels}"   # side x side x channels
-                out[f"{name}@{dev}/batch{batch}"] = row
-    return out
+                yield f"{name}@{dev}/batch{batch}", row
 
 
 _UMAP_CHILD = """
@@ -243,13 +247,22 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
     import torch
 
     from explorer.core.device import choose_device
+    dev = choose_device(device)
+    out = {"device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
+           "torch": torch.__version__}
+    return out | dict(train_rows(quick, dev))
+
+
+def train_rows(quick: bool, dev):
+    """`train_speed`'s rows one at a time, (settings name, row), as each is measured on device `dev`."""
+    import torch
+
     from explorer.training import (
         GANTrainConfig,
         ImageSampler,
         VAETrainConfig,
         make_trainer,
     )
-    dev = choose_device(device)
     images = torch.randint(0, 256, (4096, 1, 28, 28), dtype=torch.uint8)
     labels = torch.randint(0, 10, (4096,))                 # the conditional models' classes
     colour = torch.randint(0, 256, (1024, 3, 64, 64), dtype=torch.uint8)
@@ -263,8 +276,6 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
             return make_trainer(kind, model_cfg, GANTrainConfig(**train_cfg), ImageSampler(data, dev, labels=y), dev)
         return make_trainer(kind, model_cfg, VAETrainConfig(**train_cfg), ImageSampler(data, dev, (0.0, 1.0), y), dev)
 
-    out = {"device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""),
-           "torch": torch.__version__}
     warm, n = (2, 5) if quick else (10, 30 if dev.type == "cpu" else 500)
     for kind in settings:
         if quick and kind in COLOUR_TRAINING and dev.type == "cpu":
@@ -279,35 +290,4 @@ def train_speed(quick: bool = False, device: str | None = None) -> dict:
             fast = _steps_per_s(t, warm, n)      # warm-up includes the side-stream steps and the capture
             row.update(fast_steps_per_s=fast, fast_images_per_s=fast * batch, speedup=fast / eager)
         row["fast_path"] = t.fast_path_status
-        out[kind] = row
-    return out
-
-
-GPU_TARGETS = {"fast_path_speedup": 2.5, "dcgan_decode_images_per_s_batch1024": 100_000}
-
-
-def gpu(quick: bool = False) -> dict:
-    """The GPU figures the project promises, checked against their targets: the training fast path
-    vs eager for every shipped model's settings, and DCGAN decoding at batch 1024; decoding is
-    timed for every shipped model (a class-conditional one draws every class in turn)."""
-    import torch
-    if not torch.cuda.is_available():
-        return {"error": "no CUDA GPU is visible to this PyTorch; run this on a GPU machine"}
-    out = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__, "cuda": torch.version.cuda}
-    train = train_speed(quick, "cuda")
-    for kind in SHIPPED_TRAINING:
-        row = train[kind]
-        speedup = row.get("speedup")
-        out[f"train_{kind}"] = {"eager_steps_per_s": row["eager_steps_per_s"],
-                                "fast_steps_per_s": row.get("fast_steps_per_s"), "speedup": speedup,
-                                "fast_path": row["fast_path"], "target": f">= {GPU_TARGETS['fast_path_speedup']}x",
-                                "met": bool(speedup and speedup >= GPU_TARGETS["fast_path_speedup"])}
-    for kind in COLOUR_TRAINING:          # the 64-px emoji models: reported, no target yet
-        out[f"train_{kind}"] = train[kind]
-    dec = decode(quick, None, variants=True)
-    row = dec.get("fashion_dcgan@cuda/batch1024")
-    if row is not None:   # absent with --quick (batches 1 and 64 only)
-        target = GPU_TARGETS["dcgan_decode_images_per_s_batch1024"]
-        out["decode_dcgan_batch1024"] = dict(row, target=f">= {target} images/s", met=row["images_per_s"] >= target)
-    out["decode"] = {k: v for k, v in dec.items() if "@cuda" in k}
-    return out
+        yield kind, row

@@ -5,6 +5,7 @@ centres that "mode coverage" counts (None for the continuous spiral and moons).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -27,6 +28,13 @@ def _grid_centres(side: int = 5, spacing: float = 1.0) -> torch.Tensor:
 
 def modes(name: str) -> torch.Tensor | None:
     """Centres of the distribution's modes, or None where it has no discrete modes."""
+    centres = _centres(name)
+    return None if centres is None else centres.clone()
+
+
+@functools.lru_cache(maxsize=None)
+def _centres(name: str) -> torch.Tensor | None:
+    """`modes`, computed once (every training batch of the live 2-D game reads them): never written to."""
     if name == "ring":
         return _ring_centres()
     if name == "grid":
@@ -46,7 +54,7 @@ def sample_toy(name: str, n: int, generator: torch.Generator | None = None, devi
     dev = g.device if g is not None else torch.device(device)   # draw where the generator lives
     kw = {"generator": g, "device": dev}
     if name in ("ring", "grid"):
-        centres = modes(name).to(dev)
+        centres = _centres(name).to(dev)
         idx = torch.randint(len(centres), (n,), **kw)
         pts = centres[idx] + mode_std(name) * torch.randn(n, 2, **kw)
     elif name == "spiral":
