@@ -13,6 +13,20 @@
 #             2.5 hours of that core's time)
 #        bash checkpoints/train-shipped.sh --stylegan --gpu [OUTPUT_DIR]  style-based GANs on CUDA: Fashion-MNIST and
 #             64-px emoji by category (needs `python -m explorer.prepare emoji` first)
+#
+# What is shipped, and from which block below (each file's card and metadata hold its exact command):
+# - fashion_dcgan: the --gpu block's DCGAN (widths 64, 20 epochs), trained on an NVIDIA H200; then stored in
+#   float16 with `python -m explorer.export FILE --float16 OUT --title ... --description ...` (a tensor stays
+#   float32 where float16 would change a picture by more than one grey level), and its encoder trained again
+#   on the CPU: `--model encoder --for checkpoints/fashion_dcgan.safetensors --steps 1400 --batch-size 64
+#   --threads 1 --seed 0`, stored the same way.
+# - emoji_cdcgan: the H200 run of the --emoji --gpu cDCGAN before its EMA arms existed: 30 000 steps,
+#   DiffAugment color,translation,cutout, no EMA, no R1; float16 as above; its encoder trained again on the
+#   CPU (`--width 16 --steps 1800 --batch-size 64 --threads 1 --seed 0`). The block below now trains the
+#   longer EMA recipe, not yet run on a GPU.
+# - fashion_stylegan: the --stylegan block (CPU), stored in float16 as above.
+# - everything else: the CPU blocks (default and --emoji). The H200's emoji VAE was not shipped: its prior
+#   samples were better but its held-out -ELBO and reconstructions worse than the CPU one's (README).
 set -euo pipefail
 gpu=0
 emoji=0
