@@ -61,7 +61,7 @@ class ExploreLayout:
                                                    elem_id="explore-conditional-note"))
                 with gr.Row(elem_classes="le-compact"):
                     p.add(cls=Dropdown(label="Class", choices=[], value=None, visible=False, elem_id="explore-class",
-                                          filterable=True, min_width=160),
+                                          filterable=True, min_width=215),
                           seed=Number(precision=None, label=SEED_LABEL, value=0, elem_id="explore-seed", min_width=100),
                           surprise=gr.Button("Surprise me", elem_id="explore-surprise", min_width=100),
                           reset=gr.Button("Reset", elem_id="explore-reset", min_width=80),
