@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from safetensors import safe_open
 
 from explorer.cli.export import main as export_main
 from explorer.core.checkpoints import load_checkpoint, read_metadata, save_checkpoint
@@ -80,3 +81,24 @@ def test_optimiser_state_is_not_halved(tmp_path):
     src = save_checkpoint(tmp_path / "with_opt.safetensors", "dcgan", mods, dict(META, config=TINY_DCGAN), {"generator": opt})
     with pytest.raises(Exception, match="optimiser state"):
         write_float16(src, tmp_path / "x.safetensors", set(), {})
+
+
+def test_a_resumable_file_is_stored_for_exploring_only_when_asked(tmp_path, capsys):
+    """A run's own file (EMA average, live G, Adam's state, random streams) is refused as it is; with
+    --without-optimizer the copy keeps only what exploring reads, and draws the average's pictures."""
+    from explorer.cli.train import main as train_main
+    src, out = tmp_path / "run.safetensors", tmp_path / "ship.safetensors"
+    assert train_main(["--model", "dcgan", "--dataset", "digits", "--width", "8", "--d-width", "8", "--latent-dim", "8",
+                       "--batch-size", "8", "--steps", "3", "--ema-half-life", "64", "--sample-every", "0",
+                       "--out", str(src)]) == 0
+    capsys.readouterr()
+    assert export_main([str(src), "--float16", str(out), "--samples", "20"]) == 2
+    assert "optimiser state" in capsys.readouterr().err and not out.exists()
+    assert export_main([str(src), "--float16", str(out), "--samples", "20", "--without-optimizer"]) == 0
+    with safe_open(str(out), framework="pt") as f:
+        keys = set(f.keys())
+    assert keys and not any(k.startswith(("optim.", "random.", "generator_live.")) for k in keys)
+    meta = read_metadata(out)
+    assert "optimizers" not in meta and "module_copies" not in meta and set(meta["modules"]) == {"generator", "discriminator"}
+    original, stored = load_checkpoint(src), load_checkpoint(out)
+    assert np.abs(_pictures(stored).astype(int) - _pictures(original).astype(int)).max() <= 1

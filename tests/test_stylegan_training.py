@@ -48,6 +48,9 @@ def test_two_steps_save_and_load_with_the_moving_average_as_generator(pictures, 
     assert decoder_of(ck.modules) is ck.modules["generator"]
     z = torch.randn(3, 8)
     assert torch.allclose(ck.modules["generator"].generate(z), (t.samples(z) + 1).div(2).clamp(0, 1), atol=1e-6)
+    shipped = load_checkpoint(t.save(tmp_path / "ship.safetensors", {"config": t.G.cfg.to_dict()}, with_optimizers=False))
+    assert set(shipped.modules) == {"generator", "discriminator"}       # the live G is for resuming only
+    assert same_state(shipped.modules["generator"].state_dict(), average)
 
 
 def test_a_resumed_run_continues_exactly(pictures, tmp_path):

@@ -84,6 +84,9 @@ def main(argv=None) -> int:
     p.add_argument("checkpoint", help="a model's name in the models folder, or a .safetensors file")
     p.add_argument("--onnx", metavar="OUT", help="write the decoder as OUT.onnx (and the encoder as OUT-encoder.onnx)")
     p.add_argument("--float16", metavar="OUT", help="write a copy with float16 weights where no picture changes by more than one level")
+    p.add_argument("--without-optimizer", action="store_true",
+                   help="with --float16: leave out what only resuming reads (optimiser state, random streams, "
+                        "a GAN's live generator); without it such a file is refused")
     p.add_argument("--title", help="the name the model picker and the model card show")
     p.add_argument("--description", help="one or two sentences for the model card")
     p.add_argument("--samples", type=whole("--samples", 10, 100_000), default=1000,
@@ -146,7 +149,8 @@ def to_float16(args, src: Path, ck: Checkpoint) -> None:
     shown = {k: v for k, v in (("title", args.title), ("description", args.description)) if v}
     before = src.stat().st_size                   # (the copy may replace the file itself)
     out = write_float16(src, args.float16, keep, {"checked_pictures": checked, "max_level_change": change,
-                                                   "temperatures": list(TEMPERATURES)}, shown)
+                                                   "temperatures": list(TEMPERATURES)}, shown,
+                        without_resuming=args.without_optimizer)
     after = out.stat().st_size
     print(f"{out}: {after / 1e6:.2f} MB ({before / 1e6:.2f} MB in float32); {len(keep)} tensors kept in float32; "
           f"{checked} pictures checked, largest change {change} grey level(s)")

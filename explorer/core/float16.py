@@ -26,6 +26,7 @@ from explorer.core.checkpoints import META_KEY, Checkpoint, _write_atomic, read_
 from explorer.core.validation import UserError
 
 HALF_MAX = float(torch.finfo(torch.float16).max)
+RESUMING_ONLY = {"generator_live"}   # modules only a resumed run reads (a GAN's live G beside its EMA)
 
 Pictures = Callable[[Checkpoint], np.ndarray]     # a checkpoint -> the uint8 pictures that must not change
 
@@ -81,19 +82,28 @@ def choose_float16(ck: Checkpoint, pictures: Pictures, max_levels: int = 1) -> t
     return set(tensors), 0
 
 
-def write_float16(src: str | Path, dst: str | Path, keep: set[str], note: dict, meta_updates: dict | None = None) -> Path:
+def write_float16(src: str | Path, dst: str | Path, keep: set[str], note: dict, meta_updates: dict | None = None,
+                  without_resuming: bool = False) -> Path:
     """Copy checkpoint file `src` to `dst` with its module tensors outside `keep` stored as float16
-    (optimiser state, integers and the kept tensors as they are); `note` goes into the metadata as
-    `storage` (what was checked, and how much it changed), `meta_updates` (a title, a description) beside it."""
+    (integers and the kept tensors as they are); `note` goes into the metadata as `storage` (what was
+    checked, and how much it changed), `meta_updates` (a title, a description) beside it. A file that holds
+    what only resuming reads (optimiser state, random streams, a GAN's live generator) is refused, unless
+    `without_resuming` leaves all of that out: a float16 copy is for exploring, never for training on."""
     src, dst = Path(src), Path(dst)
     meta = dict(read_metadata(src), **(meta_updates or {}))
-    if meta.get("optimizers"):
+    resuming = RESUMING_ONLY | set(meta.get("module_copies") or {})
+    if without_resuming:
+        meta = {k: v for k, v in meta.items() if k not in ("optimizers", "module_copies")}
+        meta["modules"] = [n for n in meta.get("modules", []) if n not in resuming]
+    elif meta.get("optimizers"):
         raise UserError(f"{src.name} holds optimiser state for resuming; store float16 copies of shipped files "
                         "without it (--without-optimizer).")
     modules = set(meta.get("modules", []))
     tensors, halved = {}, 0
     with safe_open(str(src), framework="pt", device="cpu") as f:
         for key in f.keys():
+            if without_resuming and (key.split(".", 1)[0] in resuming | {"optim", "random"}):
+                continue
             t = f.get_tensor(key)
             if key.split(".", 1)[0] in modules and t.is_floating_point() and key not in keep:
                 t, halved = t.half(), halved + 1

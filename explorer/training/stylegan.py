@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from explorer.core.validation import UserError, check_int, check_number
 from explorer.training.base import Trainer, make_adam
@@ -118,7 +119,6 @@ class StyleGANTrainer(GANTrainer):
     # (GANTrainer: decay set before a captured step, the average kept outside the modules, BatchNorm
     # statistics measured again) does not apply, so the plain Trainer's saving, state and resuming do.
     before_step = Trainer.before_step
-    output_modules = Trainer.output_modules
     state_dict = Trainer.state_dict
     load_state_dict = Trainer.load_state_dict
     restore = Trainer.restore
@@ -126,6 +126,10 @@ class StyleGANTrainer(GANTrainer):
 
     def output_generator(self):
         return self.ema.module
+
+    def output_modules(self, for_resume: bool = True) -> dict[str, nn.Module]:
+        """The average as "generator" and D; the live G only for resuming (a shipped file leaves it out)."""
+        return self.modules if for_resume else {n: m for n, m in self.modules.items() if n != "generator_live"}
 
     def generator_inputs(self, n: int, y: torch.Tensor | None) -> dict:
         """The live generator's inputs for this process's n fakes: z, classes, per-layer noise and
