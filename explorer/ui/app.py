@@ -127,12 +127,12 @@ class App:
         return {**out, "current_tab": tab, "explore_intro": gr.Accordion(open=not visited),
                 "train_intro": gr.Accordion(open=not visited), "visited": True}
 
-    def open_in_explore(self, model, selection):
+    def open_in_explore(self, model, selection, layers=()):
         """The Map's selected dot becomes the Explore picture."""
         if not selection:
             raise UserError("Click a dot on the map first.")
         return {**self.explore.use_latent(model, selection["latent"], cls=selection.get("class"),
-                                          source=f"map dot #{int(selection.get('index', 0))}"),
+                                          source=f"map dot #{int(selection.get('index', 0))}", layers=layers),
                 "current_tab": "explore"}
 
     def map_dot_as(self, which: str):
@@ -191,7 +191,7 @@ def build_app(ws: Workspace, default_model: str, session: TrainingSession | None
 
         # the Map sends its selected dot to Explore, or to one end of the interpolation (each end its own)
         flows.after_explore_change(map_tab.parts["to_explore"].click(
-            **event(p, app.open_in_explore, ["model", "map.selection"], [*POINT, "current_tab"])))
+            **event(p, app.open_in_explore, ["model", "map.selection", "layers"], [*POINT, "current_tab"])))
         for button, which in ((map_tab.parts["as_start"], "start"), (map_tab.parts["as_end"], "end")):
             button.click(**event(p, app.map_dot_as(which), ["interp.map_ends", "map.selection"],
                                  ["interp.map_ends", "interp.src_a", "interp.src_b", "current_tab"]))

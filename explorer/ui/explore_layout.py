@@ -120,7 +120,7 @@ class ExploreLayout:
         for s in p["sliders"] + [p["amount"]]:
             s.release(**self.fast).then(**self.extras_event).then(**self.share_event)
         # temperature rescales the starting point: the sliders follow it as it moves, and on release the picture
-        reseed = event(p, self.reseed, ["model", "seed", "temperature", "base"], ["sliders"], trigger_mode="always_last")
+        reseed = event(p, self.reseed, ["model", "seed", "temperature", "base", "layers"], ["sliders"], trigger_mode="always_last")
         p["temperature"].input(**reseed)
         p["temperature"].release(**reseed).then(**self.fast).then(**self.extras_event).then(**self.share_event)
         p["strip_dir"].change(**self.extras_event)
@@ -129,18 +129,18 @@ class ExploreLayout:
         self.then_all(p["direction"].change(**event(p, self.direction_info, ["model", "direction", "amount"],
                                                      ["direction_note", "amount"], errors_to="direction_note")))
         # typing, arrows: the picture follows at once (Enter is no event of its own: a refused seed was said twice)
-        self.then_all(p["seed"].input(**event(p, self.seed_typed, ["model", "seed", "temperature", "recipe"],
+        self.then_all(p["seed"].input(**event(p, self.seed_typed, ["model", "seed", "temperature", "recipe", "layers"],
                                               ["sliders", "seed", "base"], on_error=self.seed_of, trigger_mode="always_last")))
-        self.then_all(p["surprise"].click(**event(p, self.surprise, ["model", "temperature"], POINT)))
-        self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature"], POINT)))
+        self.then_all(p["surprise"].click(**event(p, self.surprise, ["model", "temperature", "layers"], POINT)))
+        self.then_all(p["reset"].click(**event(p, self.reset, ["model", "seed", "temperature", "layers"], POINT)))
         # the class: from its picker or a click on the class row; "Surprise me" and Reset keep it
         self.then_all(p["strip"].click(**event(p, self.strip_click, ["strip_dir"], ["sliders"])))
         self.then_all(p["names"].input(**event(p, self.rename, ["model", "names"], ["sliders"], trigger_mode="always_last")))
         self.then_all(p["cls"].input(**self.fast))
         self.then_all(p["class_row"].click(**event(p, self.pick_class, ["model"], ["cls"])))
         p["style_keep"].input(**event(p, self.style_row_for, ["model", "z", "cls", "style_keep"], ["style_row"]))
-        self.then_all(p["style_row"].click(**event(p, self.pick_style, ["model", "z", "cls", "style_keep"], POINT)))
-        self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw"], POINT)))
+        self.then_all(p["style_row"].click(**event(p, self.pick_style, ["model", "z", "cls", "style_keep", "layers"], POINT)))
+        self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw", "layers"], POINT)))
         self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
         self.all_controls = ["model", "strip_dir", "conditional_note", "direction_row", "names", "layers", *POINT]
         self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "style_row",

@@ -84,7 +84,12 @@ class ExploreTab(ExploreLayout):
                                "amount": clamped("Amount", amount or 0.0, lo, hi, notes), "base": base or None,
                                "class": cls if m.num_classes else None,
                                "names": typed_names(names)[:n],
-                               "layers": list(layers or ())[:n] if m.family.layer_groups() else None})
+                               "layers": self.layers_for(model, layers)})
+
+    def layers_for(self, model, layers) -> list | None:
+        """The sliders' layer choices as a recipe holds them: a style-based model's (one per slider on show)."""
+        m = self.ws.model(model)
+        return list(layers or ())[:min(len(self.ws.directions(model).basis), K_MAX)] if m.family.layer_groups() else None
 
     def rename(self, model, names):
         """The presenter named the sliders (one name per line): the labels follow."""
@@ -122,14 +127,14 @@ class ExploreTab(ExploreLayout):
         return {"style_row": gr.update(visible=True, value=style_row_value(images, MIX_SEEDS, mix_sentence(keep))),
                 "style_keep": gr.update(visible=True, value=keep)}
 
-    def pick_style(self, evt, model, z, cls, style_keep="coarse"):
+    def pick_style(self, evt, model, z, cls, style_keep="coarse", layers=()):
         """A click on the mixing row: that mix becomes the current picture."""
         m = self.ws.model(model)
         i = getattr(evt, "index", None)
         if not isinstance(i, int) or not 0 <= i < len(MIX_SEEDS):
             raise UserError("Click one of the mixed pictures.")
         mixed = mixed_latents(m, m.check_one_latent(z), style_keep if style_keep in ("coarse", "fine") else "coarse")
-        return self.use_latent(model, mixed[i].tolist(), source=f"a mix with seed {MIX_SEEDS[i]}")
+        return self.use_latent(model, mixed[i].tolist(), source=f"a mix with seed {MIX_SEEDS[i]}", layers=layers)
 
     def class_row_update(self, model, z, cls):
         """A conditional model's "one z, every class" row for latent z, the current class framed; hidden otherwise."""
@@ -190,16 +195,17 @@ class ExploreTab(ExploreLayout):
         out.update(self.extras_for(r.model, z, r.cls, 0, r.sliders, r.direction, r.amount, r.layers))   # the strip on Direction 1
         return out
 
-    def reseed(self, model, seed, temperature, base=None):
-        """The sliders where the (seed's or base's) starting point puts them."""
+    def reseed(self, model, seed, temperature, base=None, layers=()):
+        """The sliders where the (seed's or base's) starting point puts them (each along its own layers' direction,
+        for a style-based model)."""
         r = self.ws.recipe({"model": model, "seed": seed, "temperature": self.offered_temperature(model, temperature),
-                            "base": base or None})
+                            "base": base or None, "layers": self.layers_for(model, layers)})
         return self.slider_updates(model, self.ws.slider_values(r))
 
-    def seed_typed(self, model, seed, temperature, recipe):
+    def seed_typed(self, model, seed, temperature, recipe, layers=()):
         """A typed seed: the picture is that seed's (a map dot's or your picture's starting point is left) and the
         sliders follow it; a seed that is refused is put back to the picture's own."""
-        return {"base": None, "seed": gr.update(label=SEED_LABEL), **self.reseed(model, seed, temperature)}
+        return {"base": None, "seed": gr.update(label=SEED_LABEL), **self.reseed(model, seed, temperature, layers=layers)}
 
     @staticmethod
     def seed_of(recipe=None, **_) -> dict:
@@ -209,17 +215,17 @@ class ExploreTab(ExploreLayout):
         except (UserError, TypeError, ValueError):
             return {}
 
-    def surprise(self, model, temperature):
+    def surprise(self, model, temperature, layers=()):
         """A random seed the model's classifier can name: never one of its garbled pictures (explore/seeds.py)."""
         seed = surprise_seed(self.ws, model, self.offered_temperature(model, temperature))
         return {"seed": gr.update(value=seed, label=SEED_LABEL), "base": None, "direction": "", "amount": 0.0,
-                **self.reseed(model, seed, temperature)}
+                **self.reseed(model, seed, temperature, layers=layers)}
 
-    def reset(self, model, seed, temperature):
+    def reset(self, model, seed, temperature, layers=()):
         return {"seed": gr.update(label=SEED_LABEL), "base": None, "direction": "", "amount": 0.0,
-                **self.reseed(model, seed, temperature)}
+                **self.reseed(model, seed, temperature, layers=layers)}
 
-    def use_latent(self, model, z, note: str = "", cls=None, source: str = "a latent of its own") -> dict:
+    def use_latent(self, model, z, note: str = "", cls=None, source: str = "a latent of its own", layers=()) -> dict:
         """Make `z` the current point (a map dot, a click on the manifold, a pasted latent, your picture);
         for a conditional model `cls` (when given) becomes the class too. The Seed box says that the picture is
         `source`'s, not its seed's, until a seed is typed. Refusals start "Not applied:"."""
@@ -227,7 +233,7 @@ class ExploreTab(ExploreLayout):
             m = self.ws.model(model)
             base = [float(v) for v in m.check_one_latent(z)]
             cls = m.check_class(cls) if cls is not None else None
-            vals = self.ws.slider_values(self.ws.recipe({"model": model, "base": base}))
+            vals = self.ws.slider_values(self.ws.recipe({"model": model, "base": base, "layers": self.layers_for(model, layers)}))
         except UserError as exc:
             raise UserError(f"Not applied: {exc}") from None
         if note:
@@ -238,12 +244,12 @@ class ExploreTab(ExploreLayout):
             out["cls"] = cls
         return out
 
-    def apply_raw(self, model, raw):
+    def apply_raw(self, model, raw, layers=()):
         try:
             z = [float(v) for v in str(raw).replace("\n", ",").split(",") if v.strip()]
         except ValueError:
             raise UserError("Raw latent not applied: write numbers separated by commas.") from None
-        return self.use_latent(model, z, source="the raw latent")
+        return self.use_latent(model, z, source="the raw latent", layers=layers)
 
     def manifold_click(self, evt, model):
         return self.use_latent(model, self.ws.manifold_latent(getattr(evt, "fx", None), getattr(evt, "fy", None)),

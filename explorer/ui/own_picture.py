@@ -70,7 +70,7 @@ class OwnPicture:
             return read_picture_file(Path(upload))
         return self.ws.test_picture(model, index)
 
-    def encode(self, model, own_source, own_drawing, own_upload, own_index):
+    def encode(self, model, own_source, own_drawing, own_upload, own_index, layers=()):
         """A generator: live refinement pictures while a GAN inverts, then the result as the current point."""
         picture = self._picture(own_source, own_drawing, own_upload, own_index, model)
         updates: queue.Queue = queue.Queue()
@@ -94,7 +94,7 @@ class OwnPicture:
             gradio_files.forget(Path(own_upload))
             cleared = {"own_upload": None}
         yield {"own_result": result_html(enc), **cleared, **self.explore.use_latent(model, enc.latent.tolist(), cls=enc.cls,
-                                                                                       source="your picture")}
+                                                                                       source="your picture", layers=layers)}
 
     @staticmethod
     def show_source(own_source):
@@ -123,6 +123,6 @@ class OwnPicture:
         # only the chosen source's input is shown (the canvas, the file box and the number took the room at once)
         p["own_source"].change(**event(p, self.show_source, ["own_source"], ["own_drawing", "own_upload", "own_index"]))
         self.explore.then_all(p["own_go"].click(**event(
-            p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index"],
+            p, self.encode, ["model", "own_source", "own_drawing", "own_upload", "own_index", "layers"],
             ["own_result", "own_upload", *POINT],
             errors_to="own_result", toast=True, concurrency_limit=ENCODE_CONCURRENCY, concurrency_id=ENCODE_GROUP)))
