@@ -257,7 +257,7 @@ def test_a_conditional_gan_with_wgan_gp_is_refused_in_plain_words(session):
     assert "class-conditional DCGAN on digits" in ImageSettings(conditional=True).describe("x")
 
 
-@pytest.mark.parametrize("model", ["dcgan", "vae"])
+@pytest.mark.parametrize("model", ["dcgan", "vae", "stylegan"])
 def test_conditional_image_run_shows_a_named_row_per_class_and_saves_a_conditional_model(model, session, digits):
     from explorer.core.checkpoints import load_checkpoint
     from explorer.core.models import decoder_of
@@ -281,13 +281,14 @@ def test_conditional_image_run_shows_a_named_row_per_class_and_saves_a_condition
     assert dec.generate(z, torch.tensor([3, 7])).shape == (2, 1, 28, 28)
 
 
-def test_the_unconditional_image_grid_stays_64_pictures(session):
-    tok = session.start_images(ImageSettings(dataset="digits", batch_size=16), paused=True)
+@pytest.mark.parametrize("model", ["dcgan", "stylegan"])
+def test_the_unconditional_image_grid_stays_64_pictures(session, model):
+    tok = session.start_images(ImageSettings(dataset="digits", model=model, batch_size=16), paused=True)
     assert isinstance(session.view, np.ndarray) and session.view.shape == (64, 28, 28, 1)
     assert "conditional" not in session.status(tok)["description"]
 
 
-@pytest.mark.parametrize("model", ["dcgan", "vae"])
+@pytest.mark.parametrize("model", ["dcgan", "vae", "stylegan"])
 def test_the_quality_probe_asks_a_conditional_run_for_every_class(model, digits):
     from explorer.core.checkpoints import CHECKPOINT_DIR
     from explorer.eval.features import FeaturesUnavailable, classifier_for
