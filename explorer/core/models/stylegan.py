@@ -220,8 +220,10 @@ class Generator(nn.Module):
         return {name: range(idx[0], idx[-1] + 1) for name, idx in groups.items()}
 
     def broadcast(self, w: torch.Tensor) -> torch.Tensor:
-        """One w for every layer: (B, w_dim) -> (B, num_ws, w_dim)."""
-        return w.unsqueeze(1).expand(-1, self.num_ws, -1)
+        """One w for every layer: (B, w_dim) -> (B, num_ws, w_dim), by broadcasting an addition of zeros: exported
+        to ONNX, an expand or a repeat with a free batch becomes operators (Where, Expand of a computed shape)
+        whose sizes ONNX's shape inference cannot follow, and the app refuses such a graph (core/families)."""
+        return w.unsqueeze(1) + w.new_zeros(1, self.num_ws, 1)
 
     def w_center(self, y: torch.Tensor | None = None) -> torch.Tensor:
         """Where truncation pulls towards: w_avg (w_dim,), or for a conditional model each picture's

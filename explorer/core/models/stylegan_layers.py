@@ -178,7 +178,7 @@ class SynthesisBlock(nn.Module):
         """x (B, in, r/2, r/2) or None, img (B, C, r/2, r/2) or None, ws (B, num_conv + 1, w_dim),
         noise: one per convolution -> (x (B, out, r, r), img (B, C, r, r))."""
         if self.first:
-            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)            # (out, r, r) -> (B, out, r, r)
+            x = self.const.unsqueeze(0) + torch.zeros_like(ws[:, :1, :1, None])    # (out, r, r) -> (B, out, r, r)
         for i, layer in enumerate(self.layers()):
             x = layer(x, ws[:, i], noise[i], grouped)
         y = self.torgb(x, ws[:, self.num_conv], grouped)                           # (B, C, r, r)
