@@ -96,3 +96,13 @@ def test_a_quick_run_that_is_not_quick_here_is_not_called_a_few_minutes():
     book.record(fc.speed_key(ImageSettings(dataset="emoji"), CPU), 0.1, "timed")
     lines = fc.what_this_machine_shows(book, ImageSettings(dataset="emoji"), CPU, {})["lines"]
     assert lines[2].startswith("The run recognisable soonest here (this machine is slow or busy now): the quick run")
+
+
+def test_the_tab_names_each_model_and_offers_its_own_learning_rate():
+    """Choosing the style-based GAN sets the learning rate its recipes train at (the tab offered the DCGAN's
+    2e-4 for every model), and the tab says "StyleGAN", not "STYLEGAN"."""
+    from explorer.live.settings import STYLEGAN_LR, default_lr, model_name
+    from explorer.ui.train_tab import TrainTab, quick_label
+    assert TrainTab.model_lr("stylegan") == {"img_lr": STYLEGAN_LR} and STYLEGAN_LR == 0.002
+    assert TrainTab.model_lr("dcgan") == {"img_lr": 2e-4} and default_lr("vae") == 2e-4
+    assert model_name("stylegan") == "StyleGAN" and quick_label("stylegan", "digits") == "Quick run: StyleGAN on digits"

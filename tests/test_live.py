@@ -9,7 +9,7 @@ import torch
 
 from explorer.core.validation import UserError
 from explorer.live.session import TrainerBusy, TrainingSession
-from explorer.live.settings import ImageSettings, ToySettings, toy_trainer
+from explorer.live.settings import ImageSettings, ToySettings, model_name, toy_trainer
 from explorer.live.toy_view import ToyView
 from explorer.live.verdict import game_verdict
 
@@ -266,7 +266,7 @@ def test_conditional_image_run_shows_a_named_row_per_class_and_saves_a_condition
     wait_until(lambda: session.status()["step"] >= 3)
     session.control(tok, "pause")
     status = session.status(tok)
-    assert status["description"].startswith(f"class-conditional {model.upper()} on digits")
+    assert status["description"].startswith(f"class-conditional {model_name(model)} on digits")
     assert status["settings"]["conditional"] is True and status["history"]
     view = session.view
     assert isinstance(view, ClassGrid) and view.images.shape == (10, 8, 28, 28, 1) and view.images.dtype == np.uint8

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from explorer.live.settings import ImageSettings, image_datasets, image_trainer
+from explorer.live.settings import ImageSettings, image_datasets, image_trainer, model_name
 from explorer.training.fast import WARMUP_STEPS
 
 # Steps at batch 64 until the tab's grid (64 fixed noise vectors, 8 x 8) shows recognisable pictures, and
@@ -169,7 +169,7 @@ def quick_run(book: SpeedBook, device, data_dir=None, may_time: bool = True) -> 
 def forecast_lines(f: Forecast, quick: Forecast | None, device) -> list[str]:
     """The forecast in plain sentences (the Train tab escapes them; the API returns them)."""
     s, where = f.settings, "this GPU" if torch.device(device).type == "cuda" else f"this machine's {torch.device(device).type.upper()}"
-    what = ("class-conditional " if s.conditional else "") + f"{s.model.upper()} on {s.dataset}"
+    what = ("class-conditional " if s.conditional else "") + f"{model_name(s.model)} on {s.dataset}"
     if f.speed is None:
         lines = [f"{what}: its speed on {where} is not known yet, and it is not timed while a run is training "
                  "(timing would slow that run and read low). Ask again when it has stopped."]
@@ -186,7 +186,7 @@ def forecast_lines(f: Forecast, quick: Forecast | None, device) -> list[str]:
         q = quick.settings
         lead = ("For recognisable pictures within a few minutes here" if quick.within_minutes else
                 "The run recognisable soonest here (this machine is slow or busy now)")
-        lines.append(f"{lead}: the quick run ({q.model.upper()} on {q.dataset}"
+        lines.append(f"{lead}: the quick run ({model_name(q.model)} on {q.dataset}"
                      + (f", {duration_words(quick.seconds)}" if quick.seconds is not None else "") + ").")
     return lines
 

@@ -34,6 +34,7 @@ TOY_THREADS = 1           # the 2-D run's own CPU threads; image runs and the ap
 TOY_MODEL = {"hidden": 64, "layers": 3}
 IMAGE_MODELS = {kind: f.train_tab for kind, f in FAMILIES.items() if f.train_tab}   # what image mode trains
 STYLEGAN_LR = 0.002       # the learning rate a style-based run wants (the CPU recipe's); the tab's default is the DCGAN's
+MODEL_NAMES = {"dcgan": "DCGAN", "vae": "VAE", "stylegan": "StyleGAN"}     # how the tab names each model
 IMAGE_DATASETS = ("digits", "fashion-mnist")     # always offered; prepared datasets (emoji, folders) join them
 CHECK_EVERY = 25          # NaN/inf check (and rollback point) every 25 steps: a diverged run loses little
 
@@ -93,7 +94,7 @@ class ImageSettings:
         return s
 
     def describe(self, data_note: str) -> str:
-        what = ("class-conditional " if self.conditional else "") + self.model.upper()
+        what = ("class-conditional " if self.conditional else "") + model_name(self.model)
         return f"{what} on {self.dataset} ({data_note})" + (f", {self.loss} loss" if FAMILIES[self.model].adversarial else "")
 
 
@@ -116,6 +117,17 @@ def image_data(dataset: str, data_dir=None) -> tuple[ImageDataset, str]:
         return load_dataset(dataset, "train", data_dir), "the full 60 000-image training set"
     except DataNotFound:
         return load_dataset(dataset, "test", data_dir), "the 10 000 shipped test images (install dataset-fashion-mnist for all 60 000)"
+
+
+def model_name(kind: str) -> str:
+    """A model kind as the Train tab says it ("StyleGAN", not "STYLEGAN")."""
+    return MODEL_NAMES.get(kind, kind.upper())
+
+
+def default_lr(kind: str) -> float:
+    """The learning rate the tab offers for a model: a style-based GAN's recipes train at 0.002, ten times the
+    DCGAN's 2e-4 (StyleGAN2's own is 0.0025)."""
+    return STYLEGAN_LR if kind == "stylegan" else ImageSettings.lr
 
 
 def image_trainer(s: ImageSettings, device, data_dir=None) -> tuple[Trainer, ImageDataset, str]:

@@ -14,7 +14,7 @@ from explorer.core.validation import UserError
 from explorer.live.forecast import MACHINE_SPEEDS, QUICK_RUNS, offered_note, quick_run, what_this_machine_shows
 from explorer.live.probe import ClassGrid
 from explorer.live.session import HEARTBEAT_S, TrainingSession
-from explorer.live.settings import IMAGE_MODELS, ImageSettings, ToySettings, image_datasets
+from explorer.live.settings import IMAGE_MODELS, ImageSettings, ToySettings, default_lr, image_datasets, model_name
 from explorer.live.toy_view import real_data_preview
 from explorer.training import LOSSES
 from explorer.ui import texts, widgets
@@ -59,6 +59,11 @@ class TrainTab:
         if found["quick"]:
             out["img_quick"] = gr.update(value=quick_label(found["quick"]["model"], found["quick"]["dataset"]))
         return out
+
+    @staticmethod
+    def model_lr(img_model):
+        """A model chosen: the learning rate its recipe wants (a style-based GAN's is ten times the DCGAN's)."""
+        return {"img_lr": default_lr(img_model) if img_model in IMAGE_MODELS else gr.update()}
 
     def quick_settings(self):
         """The quick run's settings in the image-mode widgets (then Start): its speed is known by now."""
@@ -179,13 +184,14 @@ class TrainTab:
                                                   elem_id="train-img-quick"),
                               img_dataset=gr.Radio(list(image_datasets()), value="digits", label="Data",
                                                    info=offered_note() or None, elem_id="train-img-data"),
-                              img_model=gr.Radio(list(IMAGE_MODELS), value="dcgan", label="Model"),
+                              img_model=gr.Radio([(model_name(k), k) for k in IMAGE_MODELS], value="dcgan", label="Model"),
                               img_conditional=gr.Checkbox(False, label="Class-conditional (one row per class)",
                                                           info=texts.TIPS["conditional"], elem_id="train-img-conditional"))
                         with gr.Accordion("More settings", open=False):
                             p.add(img_loss=gr.Radio(list(LOSSES), value="non-saturating", label="GAN loss",
                                                     info=texts.TIPS["loss"]),
-                                  img_lr=Number(2e-4, precision=None, label="Learning rate"),
+                                  img_lr=Number(default_lr("dcgan"), precision=None, label="Learning rate",
+                                                info="Each model's own is set when it is chosen."),
                                   img_k=gr.Slider(1, 10, value=1, step=1, label="k: inspector steps per forger step",
                                                   info=texts.TIPS["k"]),
                                   img_batch=gr.Dropdown([16, 32, 64, 128, 256], value=64, label="Batch size",
@@ -215,6 +221,7 @@ class TrainTab:
         forecast = event(p, self.forecast, chosen, ["img_forecast", "img_quick"], errors_to="img_forecast")
         for name in chosen:
             p[name].change(**forecast)
+        p["img_model"].change(**event(p, self.model_lr, ["img_model"], ["img_lr"]))
         p["images_tab"].select(**forecast)
         p["img_quick"].click(**event(p, self.quick_settings, [], [*chosen, "img_lr", "smoothing"])).then(
             **event(p, self.start_images, images, ["token"])).then(**self.refresh_event)
@@ -251,7 +258,7 @@ def grid_picture(view) -> str:
 
 
 def quick_label(model: str, dataset: str) -> str:
-    return f"Quick run: {model.upper()} on {dataset}"
+    return f"Quick run: {model_name(model)} on {dataset}"
 
 
 def forecast_html(lines: list[str]) -> str:
