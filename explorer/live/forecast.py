@@ -28,6 +28,7 @@ RECOGNISABLE_STEPS = {
     ("fashion-mnist", "dcgan"): (1600, "shirts, trousers, sneakers and bags"),
     ("fashion-mnist", "vae"): (750, "blurry shirts, trousers, dresses and shoes"),
     ("emoji", "dcgan"): (2500, "emoji shapes: faces with hair, a flower, a heart"),
+    ("digits", "stylegan"): (1000, "blurry digits, most of them readable"),
 }
 # The runs offered for pictures within a few minutes, in order: the GAN (the tab's subject) when it makes it
 # here; else the VAE on digits, whose steps cost a seventh of the GAN's on the 2-core CPU.
