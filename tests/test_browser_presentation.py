@@ -69,9 +69,10 @@ def test_presentation_mode_makes_the_picture_large_and_the_keys_work(app):
         assert presenting(pg) and pg.locator("#explore-image").is_visible()
 
         press_on_page(pg, "3")                                             # 1–9: the tabs
-        pg.wait_for_selector("#map-to-explore", state="visible", timeout=10_000)
+        # (30 s: on a loaded 2-core machine the page's thread, drawing the map, answered after 10 s once)
+        pg.wait_for_selector("#map-to-explore", state="visible", timeout=30_000)
         press_on_page(pg, "1")
-        pg.wait_for_selector("#explore-image", state="visible", timeout=10_000)
+        pg.wait_for_selector("#explore-image", state="visible", timeout=30_000)
 
         pg.reload()                                                        # a reload keeps the mode
         pg.wait_for_selector("#explore-image img", timeout=60_000)

@@ -91,7 +91,7 @@ def test_tidy_deletes_what_nobody_consumed(tmp_path):
 
 
 class NoExplore:
-    def use_latent(self, model, latent, cls=None, source=""):
+    def use_latent(self, model, latent, cls=None, source="", layers=()):
         return {}
 
 
