@@ -75,14 +75,19 @@ if [[ $stylegan == 1 ]]; then
     exit 0
   fi
   # The CPU recipe: feature maps 128/73/36 at 7/14/28 px (about the shipped DCGAN's 128/64/32), batch 32, 15 000
-  # steps (8 epochs); 1.2-1.8 steps/s on one core of the busy 2-core machine. Its optimiser state is kept, so
-  # --resume can take it further.
+  # steps (8 epochs); one core of the 2-core machine makes 2.7-3.1 steps/s while the other is quiet, 1.2-1.8 while
+  # it is busy. The run's own file keeps its optimiser state, so --resume can take it further (the shipped one
+  # was stopped by a session's end at step 3 000 and resumed from that file: a resumed run continues exactly).
+  sg_cpu_description="A small style-based generator (StyleGAN2's design) trained on a 2-core CPU, one core, for 15 000 steps of 32 pictures: 64 random numbers go through the mapping network to w, the style every layer reads; coarse layers set the kind of clothing and its shape, fine ones its texture. Less varied than the GPU-trained DCGAN (its figures are below); a GPU recipe is in checkpoints/train-shipped.sh."
   python -m explorer.train --model stylegan --dataset fashion-mnist --latent-dim 64 --w-dim 128 --mapping-layers 4 \
     --channel-base 1024 --channel-max 128 --batch-size 32 --lr-g 0.002 --lr-d 0.002 --r1 0.3 --seed 0 --steps 15000 \
     --threads 1 --log-every 100 --save-every 1000 --sample-every 500 --title "Fashion-MNIST StyleGAN" \
-    --description "A small style-based generator (StyleGAN2's design) trained on a 2-core CPU, one core: 64 random numbers go through the mapping network to w, the style every layer reads; coarse layers set the kind of clothing and its shape, fine ones its texture." \
-    --out "$out/fashion_stylegan.safetensors" > "$out/fashion_stylegan.log" 2>&1
+    --out "$out/fashion_stylegan-run.safetensors" > "$out/fashion_stylegan.log" 2>&1
+  # shipped: the average generator and D in float16 (no optimiser state or live G; at most one grey level of change)
+  python -m explorer.export "$out/fashion_stylegan-run.safetensors" --float16 "$out/fashion_stylegan.safetensors" \
+    --without-optimizer --title "Fashion-MNIST StyleGAN" --description "$sg_cpu_description"
   python -m explorer.evaluate "$out/fashion_stylegan.safetensors" --write-card
+  python -m explorer.prepare --checkpoints-dir "$out"
   exit 0
 fi
 

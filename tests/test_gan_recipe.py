@@ -2,14 +2,15 @@
 is sampled and saved, the live G goes beside it, a resumed run continues both (and the optimisers and
 random streams) exactly, old files still resume, and the lazy R1 penalty reaches D's gradients."""
 import copy
+import json
 import math
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from explorer.cli.train import main
-from explorer.core.checkpoints import load_checkpoint
+from explorer.core.checkpoints import META_KEY, load_checkpoint, read_metadata
 from explorer.core.validation import UserError
 from explorer.training import GANTrainConfig, ImageSampler, make_trainer
 from tests.conftest import TINY_DCGAN
@@ -81,7 +82,10 @@ def test_a_resumed_run_continues_the_average_and_the_live_weights_exactly(tmp_pa
     args = TINY + RECIPE + ["--diffaugment", "color,translation,cutout", "--conditional", "--seed", "3"]
     assert main(args + ["--steps", "6", "--out", str(whole)]) == 0
     assert main(args + ["--steps", "3", "--out", str(part)]) == 0
+    tensors, meta = load_file(str(part)), read_metadata(part)
+    save_file(tensors, str(part), metadata={META_KEY: json.dumps(dict(meta, train_seconds=1000.0))})   # a long first part
     assert main(args + ["--steps", "6", "--resume", str(part), "--out", str(part)]) == 0
+    assert 1000 < read_metadata(part)["train_seconds"] < 1100    # the whole run's time, not the last part's
     a, b = load_file(str(whole)), load_file(str(part))
     assert a.keys() == b.keys() and any(k.startswith("generator_live.") for k in a)
     differ = [k for k in a if not torch.equal(a[k], b[k])]

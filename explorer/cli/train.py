@@ -242,6 +242,9 @@ def train(args, argv) -> int:
         trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0),
                         ck.random_state)
         command = ck.meta.get("command", "") + " && " + command
+        earlier_s = ck.meta.get("train_seconds")       # the card's time is the whole run's, over its resumptions
+        earlier_s = float(earlier_s) if isinstance(earlier_s, (int, float)) and not isinstance(earlier_s, bool) \
+            and math.isfinite(earlier_s) and earlier_s > 0 else 0.0
         say(f"resumed from {args.resume} at step {trainer.step}")
     if par is not None:
         par.begin(trainer, sampler)            # joins the process group; wraps the trainer in DDP
@@ -262,7 +265,7 @@ def train(args, argv) -> int:
         for line in par.describe(trainer):
             say(line)
     say(f"training {args.model} on {data_meta['name']} ({data_meta['size'] or 'freshly sampled'} points) on {device} for {total} steps")
-    start = time.perf_counter()
+    start = time.perf_counter() - (earlier_s if args.resume else 0.0)
     ok = False
     try:
         from tqdm import tqdm
@@ -315,7 +318,7 @@ def train(args, argv) -> int:
         print(f"test accuracy: {acc:.4f}")
     if out:
         trainer.save(out, meta, with_optimizers=not args.without_optimizer)
-        print(f"saved {out} after {trainer.step} steps in {meta['train_seconds']:.0f} s")
+        print(f"saved {out} after {trainer.step} steps in {meta['train_seconds']:.0f} s of training")
     if samples_dir and args.model != "classifier":
         write_samples(trainer, samples_dir / "final.png")
     return 0
