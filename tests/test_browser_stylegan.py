@@ -1,6 +1,7 @@
 """A style-based model in headless Chromium at a projector's 1280 x 720, every tab: Explore draws it with
 truncation ψ for temperature, a slider limited to the coarse layers goes into the link, the style-mixing row
-continues from a click; Interpolate walks between two seeds in W beside Z; its Map lays out its samples."""
+continues from a click; Interpolate walks between two seeds in W beside Z; its Map lays out its samples and
+names those two paths."""
 from __future__ import annotations
 
 import base64
@@ -87,6 +88,8 @@ def test_a_style_based_model_works_in_explore_interpolate_and_map(styled):
         pg.wait_for_function("() => { const d = document.querySelector('#map-plot .le-map');"        # its samples' dots
                              " return d && d._fullData && d._fullData.filter(t => t.customdata)"
                              ".reduce((n, t) => n + t.x.length, 0) > 300; }", timeout=180_000)
+        pg.wait_for_function("() => document.querySelector('#map-plot .le-map')._fullData.map(t => t.name)"   # the paths
+                             ".join('|').includes('straight line in W|great circle in Z')", timeout=30_000)
         assert error_toasts(pg) == [] and errors == []
     finally:
         pg.close()

@@ -104,7 +104,8 @@ class InterpolateTab:
                        spherical_norm=res["z_path"].norm(dim=1).numpy(), t=res["t"].numpy(),
                        typical_norm=m.family.typical_norm)
             sentence = f"From **seed {check_seed(val_a)}** to **seed {check_seed(val_b)}**. " + w_z_sentence(res)
-            path = {"linear": res["w_path"].tolist(), "spherical": res["z_path"].tolist(), "class": cls}
+            path = {"linear": res["w_path"].tolist(), "spherical": res["z_path"].tolist(), "class": cls,
+                    "names": ["straight line in W", "great circle in Z"]}       # the Map's legend says which is which
             what, names = "W offset", ("in W (straight)", "in Z (great circle), mapped to W")
         else:
             if src_b == MIRROR:

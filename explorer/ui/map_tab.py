@@ -56,9 +56,11 @@ def figure(ws: Workspace, name: str, explore_z=None, path=None, selected: dict |
                        "hovertemplate": f"{label} #%{{customdata}}<extra></extra>"})
     cls = explore_cls if m.num_classes else None
     if path and _fits(m, path.get("spherical")):
-        for key, dash in (("linear", "dot"), ("spherical", "solid")):
+        named = path.get("names") or ("linear path", "spherical path")        # a style-based model's: W and Z
+        for (key, dash), label in zip((("linear", "dot"), ("spherical", "solid")), named):
             xy = ws.place_on_map(name, np.asarray(path[key], np.float32), m.check_class(path.get("class")) if m.num_classes else None)
-            traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{key} path", "x": xy[:, 0].tolist(),
+            traces.append({"type": "scatter", "mode": "lines+markers", "name": widgets.plot_text(str(label)),
+                           "x": xy[:, 0].tolist(),
                            "y": xy[:, 1].tolist(), "line": {"color": "#111", "dash": dash, "width": 2},
                            "marker": {"size": 5}, "hoverinfo": "skip"})
     if selected and selected.get("model") == name and 0 <= selected.get("index", -1) < len(lm.embedding):
