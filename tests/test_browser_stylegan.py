@@ -59,6 +59,7 @@ def test_a_style_based_model_works_in_explore_interpolate_and_map(styled):
         pg.wait_for_selector("#explore-image img", timeout=90_000)
         wait_settled(pg)
         assert "Truncation ψ" in pg.inner_text("#explore-temperature")
+        assert "Style-based model" in pg.inner_text("#explore-conditional-note")     # what is different, in words
         # the first slider moves the coarse layers only, and the link says so
         pg.click("#explore-layers-0 input")
         pg.get_by_role("option", name="shape · coarse layers").click()

@@ -41,6 +41,10 @@ MAP_CGAN_NOTE = ("This model is told which class to draw: each dot is one of its
 CLASS_ROW = "The same latent numbers drawn as every class: the style stays, the class changes. Click one to draw it."
 CONDITIONAL_EXPLORE = ("**Class-conditional model:** *Class* picks what it draws; the seed and sliders set "
                        "its style. The row under the picture draws the same style as every class.")
+STYLE_EXPLORE = ("**Style-based model:** the random numbers first go through a *mapping network*, which turns them "
+                 "into a **style** that every layer of the generator reads. The sliders move that style; beside each, "
+                 "*It changes* limits it to the layers that set the **shape**, the **details** or the **colours** "
+                 "and texture. The row under the picture mixes styles: this picture's shape with other seeds' details.")
 INTERPOLATE_CONDITIONAL = ("A class-conditional model is told the class. Walk the **style** (two latent points, one class) or the "
                            "**class** (one latent point, the class blended from one class to another: the "
                            "pictures in between are mixtures no class name describes).")
