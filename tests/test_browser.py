@@ -7,6 +7,8 @@ CI; .ci/run installs Chromium and sets CI=true, so there they are mandatory.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -26,6 +28,22 @@ def open_page(app, width=1400, height=1000, query=""):
     pg.goto(url + query)
     pg.wait_for_selector("#explore-image img", timeout=60_000)
     return pg
+
+
+@contextmanager
+def projector_page(browser, url: str, model: str):
+    """A page at a projector's 1280 x 720 showing `model`, settled; yields (page, the page's script errors) and
+    closes it afterwards."""
+    pg = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(url + f"?recipe={model}")
+        pg.wait_for_selector("#explore-image img", timeout=90_000)
+        wait_settled(pg)
+        yield pg, errors
+    finally:
+        pg.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.onnxhelpers import examples_dcgan
-from tests.test_browser import drag, error_toasts, open_map, wait_settled
+from tests.test_browser import (
+    drag,
+    error_toasts,
+    open_map,
+    projector_page,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.slow
 NAME = "foreign_netG"
@@ -22,13 +28,7 @@ def foreign(browser, shared_app):
 
 def test_an_onnx_decoder_works_in_explore_interpolate_and_map(foreign):
     browser, app = foreign
-    pg = browser.new_page(viewport={"width": 1280, "height": 720})
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        pg.goto(app.url + f"?recipe={NAME}")
-        pg.wait_for_selector("#explore-image img", timeout=90_000)
-        wait_settled(pg)
+    with projector_page(browser, app.url, NAME) as (pg, errors):
         size = pg.evaluate("() => new Promise(r => { const i = new Image(); "
                            "i.onload = () => r([i.naturalWidth, i.naturalHeight]); "
                            "i.src = document.querySelector('#explore-image img').src; })")
@@ -45,5 +45,3 @@ def test_an_onnx_decoder_works_in_explore_interpolate_and_map(foreign):
         pg.wait_for_function("() => { const d = document.querySelector('#map-plot .le-map');"
                              " return d && d._fullData && d._fullData[0].x.length > 100; }", timeout=180_000)
         assert error_toasts(pg) == [] and errors == []
-    finally:
-        pg.close()

@@ -4,19 +4,23 @@ continues from a click; Interpolate walks between two seeds in W beside Z; its M
 names those two paths."""
 from __future__ import annotations
 
-import base64
-import io
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from explorer.core.checkpoints import save_checkpoint
 from explorer.core.models import build
 from tests.apphelpers import FASHION
-from tests.test_browser import drag, error_toasts, open_map, wait_settled
+from tests.test_browser import (
+    drag,
+    error_toasts,
+    open_map,
+    projector_page,
+    wait_settled,
+)
+from tests.test_conditional_app import picture
 
 pytestmark = pytest.mark.slow
 NAME = "tiny_stylegan"
@@ -39,25 +43,13 @@ def styled(browser, shared_app):
     path.unlink()
 
 
-def pixels(data_url: str) -> np.ndarray:
-    """A picture the page shows (a data: address) as grey levels, at the model's own size."""
-    with Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))) as im:
-        return np.asarray(im.convert("L").resize((28, 28), Image.NEAREST), dtype=int)
-
-
 def recipe(pg) -> str:
     return parse_qs(urlparse(pg.url).query).get("recipe", [""])[0]
 
 
 def test_a_style_based_model_works_in_explore_interpolate_and_map(styled):
     browser, app = styled
-    pg = browser.new_page(viewport={"width": 1280, "height": 720})
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        pg.goto(app.url + f"?recipe={NAME}")
-        pg.wait_for_selector("#explore-image img", timeout=90_000)
-        wait_settled(pg)
+    with projector_page(browser, app.url, NAME) as (pg, errors):
         assert "Truncation ψ" in pg.inner_text("#explore-temperature")
         assert "Style-based model" in pg.inner_text("#explore-conditional-note")     # what is different, in words
         # the first slider moves the coarse layers only, and the link says so
@@ -76,8 +68,8 @@ def test_a_style_based_model_works_in_explore_interpolate_and_map(styled):
         pg.click("#explore-style-row figure:nth-child(3)")
         pg.wait_for_function("() => decodeURIComponent(location.search).includes('base')", timeout=20_000)
         wait_settled(pg)
-        shown = pixels(pg.eval_on_selector("#explore-image img", "e => e.src"))
-        assert np.abs(shown - pixels(row_pic)).max() <= 3             # the sliders' values are rounded for show
+        shown = picture(pg.eval_on_selector("#explore-image img", "e => e.src")).astype(int)
+        assert np.abs(shown - picture(row_pic)).max() <= 3             # the sliders' values are rounded for show
         assert '"layers": ["coarse"]' in recipe(pg)                  # the slider still moves the shape only
         # Interpolate between two seeds: a straight line in W beside a great circle in Z
         pg.get_by_role("tab", name="Interpolate").click()
@@ -92,5 +84,3 @@ def test_a_style_based_model_works_in_explore_interpolate_and_map(styled):
         pg.wait_for_function("() => document.querySelector('#map-plot .le-map')._fullData.map(t => t.name)"   # the paths
                              ".join('|').includes('straight line in W|great circle in Z')", timeout=30_000)
         assert error_toasts(pg) == [] and errors == []
-    finally:
-        pg.close()

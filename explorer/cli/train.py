@@ -235,6 +235,7 @@ def train(args, argv) -> int:
     else:
         steps_per_epoch = max(1, math.ceil(len(ds) / args.batch_size)) if ds is not None else 1000
     total = args.steps if args.steps is not None else int(round(args.epochs * steps_per_epoch))
+    earlier_s = 0.0                                    # a resumed run's training time before this part
     if args.resume:
         ck = load_checkpoint(args.resume, device, with_optimizers=True)
         if ck.kind != args.model:
@@ -242,9 +243,9 @@ def train(args, argv) -> int:
         trainer.restore(ck.modules, ck.optim_state, ck.meta.get("steps", 0), ck.meta.get("images_seen", 0),
                         ck.random_state)
         command = ck.meta.get("command", "") + " && " + command
-        earlier_s = ck.meta.get("train_seconds")       # the card's time is the whole run's, over its resumptions
-        earlier_s = float(earlier_s) if isinstance(earlier_s, (int, float)) and not isinstance(earlier_s, bool) \
-            and math.isfinite(earlier_s) and earlier_s > 0 else 0.0
+        seconds = ck.meta.get("train_seconds")         # the card's time is the whole run's, over its resumptions
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds) and seconds > 0:
+            earlier_s = float(seconds)
         say(f"resumed from {args.resume} at step {trainer.step}")
     if par is not None:
         par.begin(trainer, sampler)            # joins the process group; wraps the trainer in DDP
@@ -265,7 +266,7 @@ def train(args, argv) -> int:
         for line in par.describe(trainer):
             say(line)
     say(f"training {args.model} on {data_meta['name']} ({data_meta['size'] or 'freshly sampled'} points) on {device} for {total} steps")
-    start = time.perf_counter() - (earlier_s if args.resume else 0.0)
+    start = time.perf_counter() - earlier_s
     ok = False
     try:
         from tqdm import tqdm

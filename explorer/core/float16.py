@@ -92,6 +92,7 @@ def write_float16(src: str | Path, dst: str | Path, keep: set[str], note: dict, 
     src, dst = Path(src), Path(dst)
     meta = dict(read_metadata(src), **(meta_updates or {}))
     resuming = RESUMING_ONLY | set(meta.get("module_copies") or {})
+    left_out = resuming | {"optim", "random"} if without_resuming else set()   # by a key's first part
     if without_resuming:
         meta = {k: v for k, v in meta.items() if k not in ("optimizers", "module_copies")}
         meta["modules"] = [n for n in meta.get("modules", []) if n not in resuming]
@@ -102,7 +103,7 @@ def write_float16(src: str | Path, dst: str | Path, keep: set[str], note: dict, 
     tensors, halved = {}, 0
     with safe_open(str(src), framework="pt", device="cpu") as f:
         for key in f.keys():
-            if without_resuming and (key.split(".", 1)[0] in resuming | {"optim", "random"}):
+            if key.split(".", 1)[0] in left_out:
                 continue
             t = f.get_tensor(key)
             if key.split(".", 1)[0] in modules and t.is_floating_point() and key not in keep:

@@ -57,8 +57,9 @@ class ExploreLayout:
                 with gr.Accordion("What am I looking at?", open=intro_open, elem_id="explore-intro") as intro:
                     gr.Markdown(texts.EXPLORE)
                 p.add(intro=intro)
-                p.add(conditional_note=gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False,
-                                                   elem_id="explore-conditional-note"))
+                # what is particular to this model (class-conditional, style-based), in words
+                p.add(model_note=gr.Markdown(texts.CONDITIONAL_EXPLORE, visible=False,
+                                             elem_id="explore-conditional-note"))
                 with gr.Row(elem_classes="le-compact"):
                     p.add(cls=Dropdown(label="Class", choices=[], value=None, visible=False, elem_id="explore-class",
                                           filterable=True, min_width=215),
@@ -142,7 +143,7 @@ class ExploreLayout:
         self.then_all(p["style_row"].click(**event(p, self.pick_style, ["model", "z", "cls", "style_keep", "layers"], POINT)))
         self.then_all(p["apply_raw"].click(**event(p, self.apply_raw, ["model", "raw", "layers"], POINT)))
         self.then_all(p["manifold"].click(**event(p, self.manifold_click, ["model"], POINT)))
-        self.all_controls = ["model", "strip_dir", "conditional_note", "direction_row", "names", "layers", *POINT]
+        self.all_controls = ["model", "strip_dir", "model_note", "direction_row", "names", "layers", *POINT]
         self.view_outputs = [*self.all_controls, "image", "recipe", "z", "cls_state", "raw", "class_row", "style_row",
                              "style_keep", "strip", "manifold"]
 

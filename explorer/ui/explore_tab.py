@@ -279,7 +279,7 @@ class ExploreTab(ExploreLayout):
             cls = gr.update(choices=[], value=None, visible=False)
         note = "\n\n".join(text for text, shown in ((texts.CONDITIONAL_EXPLORE, m.num_classes),
                                                  (texts.STYLE_EXPLORE, m.family.layer_groups())) if shown)
-        return {"model": r.model, "cls": cls, "conditional_note": gr.update(visible=bool(note), value=note),
+        return {"model": r.model, "cls": cls, "model_note": gr.update(visible=bool(note), value=note),
                 # a conditional model's class is picked directly: no named class directions to offer
                 "direction_row": gr.update(visible=not m.num_classes),
                 "seed": gr.update(value=r.seed, label=seed_label("a latent of its own" if r.base else "")),
