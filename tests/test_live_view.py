@@ -40,9 +40,13 @@ class SlowCopy:
 def test_a_pending_view_is_published_when_ready_and_none_is_started_meanwhile(digits):
     trainer, _, _ = image_trainer(ImageSettings(batch_size=8), "cpu")
     release, calls = threading.Event(), []
+    third = threading.Event()          # holds the third frame back until frame 2 has been seen (a fast CPU step made
+                                       # frames 2 and 3 follow each other within the test's 10-ms look)
 
     def view():
         calls.append(trainer.step)
+        if len(calls) == 3:
+            third.wait(60)
         return SlowCopy(f"frame {len(calls)}", release)
 
     w = TrainingWorker(view_every=0.0)
@@ -53,12 +57,14 @@ def test_a_pending_view_is_published_when_ready_and_none_is_started_meanwhile(di
         assert w.view == "frame 1" and len(calls) == 2       # training goes on; the copy is not waited for
         release.set()
         wait_for(lambda: w.view == "frame 2")                # published once ready
+        third.set()
         wait_for(lambda: len(calls) >= 4)                    # and the next ones follow
         release.clear()                                      # the GPU is slow again...
         wait_for(lambda: trainer.step >= calls[-1] + 5)
         w.pause()                                            # ...when the run is paused:
         wait_for(lambda: w.view == f"frame {len(calls)}")    # the last one asked for is shown
     finally:
+        third.set()
         w.stop()
 
 
